@@ -1,0 +1,154 @@
+//! Accounts: opening, finding and closing. Balances are written only by
+//! [`super::posting`] and [`super::holds`].
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::error::{LedgerError, Refusal};
+use super::ids::AccountId;
+use super::schema::accounts;
+use super::store::{now, on_backend, StoreError, Tx};
+use crate::domain::ledger::{AccountKind, AccountStatus, OwnerKind};
+
+/// An account as stored, with its materialised balance and held total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub owner_kind: OwnerKind,
+    pub owner_id: String,
+    pub kind: AccountKind,
+    pub status: AccountStatus,
+    pub balance_minor: i64,
+    pub held_minor: i64,
+    pub opened_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+impl Account {
+    /// What may leave the account now: its balance less every active hold.
+    pub fn available_minor(&self) -> i64 {
+        self.balance_minor - self.held_minor
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = accounts)]
+pub(crate) struct AccountRow {
+    id: i64,
+    owner_kind: String,
+    owner_id: String,
+    kind: String,
+    status: String,
+    balance_minor: i64,
+    held_minor: i64,
+    opened_at: NaiveDateTime,
+    closed_at: Option<NaiveDateTime>,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+    fn try_from(row: AccountRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: AccountId(row.id),
+            owner_kind: parse_stored("accounts.owner_kind", &row.owner_kind)?,
+            owner_id: row.owner_id,
+            kind: parse_stored("accounts.kind", &row.kind)?,
+            status: parse_stored("accounts.status", &row.status)?,
+            balance_minor: row.balance_minor,
+            held_minor: row.held_minor,
+            opened_at: row.opened_at,
+            closed_at: row.closed_at,
+        })
+    }
+}
+
+/// Reads a stored enum spelling; an unknown one means the database was changed by hand.
+pub(crate) fn parse_stored<T: std::str::FromStr>(column: &'static str, text: &str) -> Result<T, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt(format!("{column} holds unknown value {text:?}")))
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = accounts)]
+struct AccountInsertForm<'a> {
+    owner_kind: &'a str,
+    owner_id: &'a str,
+    kind: &'a str,
+    opened_at: NaiveDateTime,
+}
+
+/// Opens an empty account. An owner has at most one account of each kind.
+pub fn open(tx: &mut Tx<'_>, owner_kind: OwnerKind, owner_id: &str, kind: AccountKind) -> Result<Account, LedgerError> {
+    if find_by_owner_and_kind(tx, owner_kind, owner_id, kind)?.is_some() {
+        return Err(Refusal::AccountExists { owner_kind, owner_id: owner_id.to_owned(), kind }.into());
+    }
+    let form = AccountInsertForm { owner_kind: owner_kind.as_ref(), owner_id, kind: kind.as_ref(), opened_at: now() };
+    let row: AccountRow = on_backend!(tx, connection => diesel::insert_into(accounts::table)
+        .values(&form)
+        .returning(AccountRow::as_returning())
+        .get_result(connection)?);
+    Ok(Account::try_from(row)?)
+}
+
+/// The owner's account of that kind, opened empty if it does not exist yet (for the
+/// programme's own accounts, which exist once).
+pub fn find_or_open(tx: &mut Tx<'_>, owner_kind: OwnerKind, owner_id: &str, kind: AccountKind) -> Result<Account, LedgerError> {
+    match find_by_owner_and_kind(tx, owner_kind, owner_id, kind)? {
+        Some(account) => Ok(account),
+        None => open(tx, owner_kind, owner_id, kind),
+    }
+}
+
+pub fn find_by_id(tx: &mut Tx<'_>, id: AccountId) -> Result<Option<Account>, StoreError> {
+    let row: Option<AccountRow> = on_backend!(tx, connection => accounts::table
+        .find(id.0)
+        .select(AccountRow::as_select())
+        .first(connection)
+        .optional()?);
+    row.map(Account::try_from).transpose()
+}
+
+/// Like [`find_by_id`], for callers to whom a missing account is a refusal.
+pub fn get(tx: &mut Tx<'_>, id: AccountId) -> Result<Account, LedgerError> {
+    find_by_id(tx, id)?.ok_or_else(|| Refusal::AccountNotFound { account: id }.into())
+}
+
+pub fn find_by_owner_and_kind(
+    tx: &mut Tx<'_>,
+    owner_kind: OwnerKind,
+    owner_id: &str,
+    kind: AccountKind,
+) -> Result<Option<Account>, StoreError> {
+    let row: Option<AccountRow> = on_backend!(tx, connection => accounts::table
+        .filter(accounts::owner_kind.eq(owner_kind.as_ref()))
+        .filter(accounts::owner_id.eq(owner_id))
+        .filter(accounts::kind.eq(kind.as_ref()))
+        .select(AccountRow::as_select())
+        .first(connection)
+        .optional()?);
+    row.map(Account::try_from).transpose()
+}
+
+/// Closes an empty account with no holds; it can then neither receive nor pay.
+pub fn close(tx: &mut Tx<'_>, id: AccountId) -> Result<Account, LedgerError> {
+    let closed: Option<AccountRow> = on_backend!(tx, connection => diesel::update(
+            accounts::table
+                .find(id.0)
+                .filter(accounts::status.eq(AccountStatus::Open.as_ref()))
+                .filter(accounts::balance_minor.eq(0))
+                .filter(accounts::held_minor.eq(0)),
+        )
+        .set((accounts::status.eq(AccountStatus::Closed.as_ref()), accounts::closed_at.eq(Some(now()))))
+        .returning(AccountRow::as_returning())
+        .get_result(connection)
+        .optional()?);
+    if let Some(row) = closed {
+        return Ok(Account::try_from(row)?);
+    }
+    let account = get(tx, id)?;
+    if account.status == AccountStatus::Closed {
+        return Err(Refusal::AccountClosed { account: id }.into());
+    }
+    Err(Refusal::AccountNotEmpty { account: id, balance_minor: account.balance_minor, held_minor: account.held_minor }
+        .into())
+}

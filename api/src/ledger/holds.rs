@@ -1,0 +1,251 @@
+//! Holds: money that stays on an account, visible to its owner, but may not leave it.
+//! available = balance − active holds; a hold never exceeds what is available when it
+//! is placed, so every account keeps balance ≥ held.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::accounts::parse_stored;
+use super::error::{LedgerError, Refusal};
+use super::ids::{AccountId, HoldId, JournalId};
+use super::posting::{self, PostedJournal};
+use super::schema::{accounts, holds};
+use super::store::{now, on_backend, StoreError, Tx};
+use crate::domain::ledger::{AccountStatus, HoldReason, HoldStatus, JournalKind};
+use crate::domain::money::Amount;
+
+/// How many due holds one release pass ends, so that a pass is a bounded transaction.
+pub const RELEASE_BATCH_MAX: i64 = 1_000;
+
+/// The longest reference or actor name a hold stores, in bytes.
+pub const HOLD_TEXT_BYTES_MAX: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub id: HoldId,
+    pub account: AccountId,
+    pub amount_minor: i64,
+    pub reason: HoldReason,
+    /// What the hold is about: a disbursement stage, a verification cycle, a case number.
+    pub reference: String,
+    /// The rule or person that placed it.
+    pub placed_by: String,
+    pub placed_at: NaiveDateTime,
+    /// When the hold ends by itself, if it does.
+    pub release_at: Option<NaiveDateTime>,
+    pub status: HoldStatus,
+    pub ended_at: Option<NaiveDateTime>,
+    pub ended_by: Option<String>,
+    pub capture_journal: Option<JournalId>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = holds)]
+struct HoldRow {
+    id: i64,
+    account_id: i64,
+    amount_minor: i64,
+    reason: String,
+    reference: String,
+    placed_by: String,
+    placed_at: NaiveDateTime,
+    release_at: Option<NaiveDateTime>,
+    status: String,
+    ended_at: Option<NaiveDateTime>,
+    ended_by: Option<String>,
+    capture_journal_id: Option<i64>,
+}
+
+impl TryFrom<HoldRow> for Hold {
+    type Error = StoreError;
+    fn try_from(row: HoldRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: HoldId(row.id),
+            account: AccountId(row.account_id),
+            amount_minor: row.amount_minor,
+            reason: parse_stored("holds.reason", &row.reason)?,
+            reference: row.reference,
+            placed_by: row.placed_by,
+            placed_at: row.placed_at,
+            release_at: row.release_at,
+            status: parse_stored("holds.status", &row.status)?,
+            ended_at: row.ended_at,
+            ended_by: row.ended_by,
+            capture_journal: row.capture_journal_id.map(JournalId),
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = holds)]
+struct HoldInsertForm<'a> {
+    account_id: i64,
+    amount_minor: i64,
+    reason: &'a str,
+    reference: &'a str,
+    placed_by: &'a str,
+    placed_at: NaiveDateTime,
+    release_at: Option<NaiveDateTime>,
+}
+
+/// A hold to place.
+#[derive(Debug, Clone)]
+pub struct HoldDraft<'a> {
+    pub account: AccountId,
+    pub amount: Amount,
+    pub reason: HoldReason,
+    pub reference: &'a str,
+    pub placed_by: &'a str,
+    pub release_at: Option<NaiveDateTime>,
+}
+
+/// Blocks `amount` of the account's available money.
+pub fn place(tx: &mut Tx<'_>, draft: &HoldDraft<'_>) -> Result<Hold, LedgerError> {
+    if draft.reference.len() > HOLD_TEXT_BYTES_MAX || draft.placed_by.len() > HOLD_TEXT_BYTES_MAX {
+        return Err(Refusal::Malformed {
+            problem: format!("hold reference and actor are at most {HOLD_TEXT_BYTES_MAX} bytes"),
+        }
+        .into());
+    }
+    let amount_minor = draft.amount.minor();
+    let updated = on_backend!(tx, connection => diesel::update(
+            accounts::table
+                .find(draft.account.0)
+                .filter(accounts::status.eq(AccountStatus::Open.as_ref()))
+                .filter((accounts::balance_minor - accounts::held_minor).ge(amount_minor)),
+        )
+        .set(accounts::held_minor.eq(accounts::held_minor + amount_minor))
+        .execute(connection)?);
+    if updated == 0 {
+        let account = super::accounts::get(tx, draft.account)?;
+        if account.status == AccountStatus::Closed {
+            return Err(Refusal::AccountClosed { account: account.id }.into());
+        }
+        return Err(Refusal::InsufficientFunds {
+            account: account.id,
+            available_minor: account.available_minor(),
+            requested_minor: amount_minor,
+        }
+        .into());
+    }
+    let form = HoldInsertForm {
+        account_id: draft.account.0,
+        amount_minor,
+        reason: draft.reason.as_ref(),
+        reference: draft.reference,
+        placed_by: draft.placed_by,
+        placed_at: now(),
+        release_at: draft.release_at,
+    };
+    let row: HoldRow = on_backend!(tx, connection => diesel::insert_into(holds::table)
+        .values(&form)
+        .returning(HoldRow::as_returning())
+        .get_result(connection)?);
+    Ok(Hold::try_from(row)?)
+}
+
+/// Makes held money available again.
+pub fn release(tx: &mut Tx<'_>, hold: HoldId, released_by: &str) -> Result<Hold, LedgerError> {
+    let ended: Option<HoldRow> = on_backend!(tx, connection => diesel::update(
+            holds::table.find(hold.0).filter(holds::status.eq(HoldStatus::Active.as_ref())),
+        )
+        .set((
+            holds::status.eq(HoldStatus::Released.as_ref()),
+            holds::ended_at.eq(Some(now())),
+            holds::ended_by.eq(Some(released_by)),
+        ))
+        .returning(HoldRow::as_returning())
+        .get_result(connection)
+        .optional()?);
+    let Some(row) = ended else {
+        let existing = find_by_id(tx, hold)?.ok_or(Refusal::HoldNotFound { hold })?;
+        return Err(Refusal::HoldNotActive { hold, status: existing.status }.into());
+    };
+    unhold(tx, AccountId(row.account_id), row.amount_minor)?;
+    Ok(Hold::try_from(row)?)
+}
+
+/// Moves the held money to `destination` (e.g. back to the treasury) in one journal.
+pub fn capture(
+    tx: &mut Tx<'_>,
+    hold: HoldId,
+    destination: AccountId,
+    kind: JournalKind,
+    reference: &str,
+    captured_by: &str,
+) -> Result<(Hold, PostedJournal), LedgerError> {
+    // Released first, so that its money counts as available to the journal; all of it
+    // happens in the caller's transaction, so nobody else sees the money unheld.
+    let released = release(tx, hold, captured_by)?;
+    let amount = Amount::from_minor(released.amount_minor)
+        .map_err(|error| StoreError::Corrupt(format!("hold {hold} amount: {error}")))?;
+    let journal = posting::transfer(tx, kind, reference, released.account, destination, amount)?;
+    let row: HoldRow = on_backend!(tx, connection => diesel::update(holds::table.find(hold.0))
+        .set((holds::status.eq(HoldStatus::Captured.as_ref()), holds::capture_journal_id.eq(Some(journal.id.0))))
+        .returning(HoldRow::as_returning())
+        .get_result(connection)?);
+    Ok((Hold::try_from(row)?, journal))
+}
+
+fn unhold(tx: &mut Tx<'_>, account: AccountId, amount_minor: i64) -> Result<(), LedgerError> {
+    on_backend!(tx, connection => diesel::update(accounts::table.find(account.0))
+        .set(accounts::held_minor.eq(accounts::held_minor - amount_minor))
+        .execute(connection)?);
+    Ok(())
+}
+
+/// Ends holds whose release time has passed (on one account, or on all), at most
+/// `limit` of them; returns how many it ended.
+pub fn release_due(
+    tx: &mut Tx<'_>,
+    account: Option<AccountId>,
+    at: NaiveDateTime,
+    limit: i64,
+) -> Result<usize, LedgerError> {
+    let due: Vec<i64> = on_backend!(tx, connection => {
+        let mut query = holds::table
+            .filter(holds::status.eq(HoldStatus::Active.as_ref()))
+            .filter(holds::release_at.le(at))
+            .select(holds::id)
+            .order(holds::id)
+            .limit(limit)
+            .into_boxed();
+        if let Some(account) = account {
+            query = query.filter(holds::account_id.eq(account.0));
+        }
+        query.load(connection)?
+    });
+    for hold in &due {
+        release(tx, HoldId(*hold), "release time reached")?;
+    }
+    Ok(due.len())
+}
+
+pub fn find_by_id(tx: &mut Tx<'_>, hold: HoldId) -> Result<Option<Hold>, StoreError> {
+    let row: Option<HoldRow> = on_backend!(tx, connection => holds::table
+        .find(hold.0)
+        .select(HoldRow::as_select())
+        .first(connection)
+        .optional()?);
+    row.map(Hold::try_from).transpose()
+}
+
+/// The active holds on an account, oldest first.
+pub fn find_active_by_account(tx: &mut Tx<'_>, account: AccountId) -> Result<Vec<Hold>, StoreError> {
+    let rows: Vec<HoldRow> = on_backend!(tx, connection => holds::table
+        .filter(holds::account_id.eq(account.0))
+        .filter(holds::status.eq(HoldStatus::Active.as_ref()))
+        .order(holds::id)
+        .select(HoldRow::as_select())
+        .load(connection)?);
+    rows.into_iter().map(Hold::try_from).collect()
+}
+
+/// Why money on an account is blocked, each reason once.
+pub fn active_reasons(tx: &mut Tx<'_>, account: AccountId) -> Result<Vec<HoldReason>, StoreError> {
+    let mut reasons: Vec<HoldReason> = find_active_by_account(tx, account)?.into_iter().map(|hold| hold.reason).collect();
+    reasons.sort_by_key(|reason| reason.as_ref().to_owned());
+    reasons.dedup();
+    Ok(reasons)
+}

@@ -1,0 +1,142 @@
+//! Idempotency records: an operation key, a fingerprint of the request and the stored
+//! answer, written in the same transaction as the operation itself. A retry returns the
+//! first answer (approval or refusal); the same key with another request is refused.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::error::{LedgerError, Refusal};
+use super::schema::idempotency_records;
+use super::store::{now, on_backend, StoreError, Tx};
+
+/// The longest scope or key stored, in bytes.
+pub const IDEMPOTENCY_TEXT_BYTES_MAX: usize = 128;
+
+/// An error that can be stored as the answer to a request and given again on a retry.
+/// Business refusals are replayable; outages are not (nothing was decided).
+pub trait Replayable: Sized {
+    fn to_stored(&self) -> Option<serde_json::Value>;
+    fn from_stored(value: serde_json::Value) -> Option<Self>;
+}
+
+impl Replayable for LedgerError {
+    fn to_stored(&self) -> Option<serde_json::Value> {
+        self.refusal().and_then(|refusal| serde_json::to_value(refusal).ok())
+    }
+    fn from_stored(value: serde_json::Value) -> Option<Self> {
+        serde_json::from_value::<Refusal>(value).ok().map(Self::Refused)
+    }
+}
+
+/// Who asked (a terminal, a user) and with which key: keys are unique per scope.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotentRequest<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    /// A digest of everything the request asks for ([`fingerprint`]).
+    pub fingerprint: &'a str,
+}
+
+/// A digest of a request's meaning, to tell a retry from another request with the same key.
+pub fn fingerprint(request: &impl Serialize) -> Result<String, StoreError> {
+    let canonical =
+        serde_json::to_vec(request).map_err(|error| StoreError::Corrupt(format!("fingerprinting a request: {error}")))?;
+    Ok(hex::encode(Sha256::digest(canonical)))
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum StoredAnswer {
+    Done { response: serde_json::Value },
+    Refused { refusal: serde_json::Value },
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = idempotency_records)]
+struct IdempotencyRecordInsertForm<'a> {
+    scope: &'a str,
+    idempotency_key: &'a str,
+    request_fingerprint: &'a str,
+    response: &'a str,
+    created_at: NaiveDateTime,
+}
+
+/// Runs `operation` once for this key, in the caller's transaction.
+///
+/// The key is claimed first (`INSERT … ON CONFLICT DO NOTHING`): a concurrent request
+/// with the same key waits for this transaction and then finds the stored answer. The
+/// operation runs in a savepoint, so a refusal undoes its writes but is still recorded.
+pub fn once<T, E>(
+    tx: &mut Tx<'_>,
+    request: &IdempotentRequest<'_>,
+    operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+) -> Result<T, E>
+where
+    T: Serialize + DeserializeOwned,
+    E: Replayable + From<LedgerError> + From<diesel::result::Error>,
+{
+    if request.scope.len() > IDEMPOTENCY_TEXT_BYTES_MAX || request.key.len() > IDEMPOTENCY_TEXT_BYTES_MAX {
+        return Err(LedgerError::from(Refusal::Malformed {
+            problem: format!("idempotency scope and key are at most {IDEMPOTENCY_TEXT_BYTES_MAX} bytes"),
+        })
+        .into());
+    }
+    let claim = IdempotencyRecordInsertForm {
+        scope: request.scope,
+        idempotency_key: request.key,
+        request_fingerprint: request.fingerprint,
+        response: "",
+        created_at: now(),
+    };
+    let claimed = on_backend!(tx, connection => diesel::insert_into(idempotency_records::table)
+        .values(&claim)
+        .on_conflict_do_nothing()
+        .execute(connection)?);
+    if claimed == 0 {
+        return replay(tx, request);
+    }
+    let result = tx.savepoint(operation);
+    let answer = match &result {
+        Ok(response) => StoredAnswer::Done { response: to_json(response).map_err(LedgerError::from)? },
+        Err(error) => match error.to_stored() {
+            Some(refusal) => StoredAnswer::Refused { refusal },
+            // An outage decided nothing: the caller's transaction rolls back, key and all.
+            None => return result,
+        },
+    };
+    let stored = to_json(&answer).map_err(LedgerError::from)?.to_string();
+    on_backend!(tx, connection => diesel::update(
+            idempotency_records::table.find((request.scope, request.key)),
+        )
+        .set(idempotency_records::response.eq(&stored))
+        .execute(connection)?);
+    result
+}
+
+fn replay<T, E>(tx: &mut Tx<'_>, request: &IdempotentRequest<'_>) -> Result<T, E>
+where
+    T: DeserializeOwned,
+    E: Replayable + From<LedgerError> + From<diesel::result::Error>,
+{
+    let (stored_fingerprint, stored): (String, String) = on_backend!(tx, connection => idempotency_records::table
+        .find((request.scope, request.key))
+        .select((idempotency_records::request_fingerprint, idempotency_records::response))
+        .first(connection)?);
+    if stored_fingerprint != request.fingerprint {
+        return Err(LedgerError::from(Refusal::IdempotencyKeyReused { key: request.key.to_owned() }).into());
+    }
+    let corrupt = |what: &str| LedgerError::from(StoreError::Corrupt(format!("idempotency record {}: {what}", request.key)));
+    match serde_json::from_str::<StoredAnswer>(&stored).map_err(|_| corrupt("unreadable answer"))? {
+        StoredAnswer::Done { response } => {
+            serde_json::from_value(response).map_err(|_| corrupt("answer of another shape").into())
+        }
+        StoredAnswer::Refused { refusal } => Err(E::from_stored(refusal).ok_or_else(|| corrupt("unknown refusal"))?),
+    }
+}
+
+fn to_json(value: &impl Serialize) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(value).map_err(|error| StoreError::Corrupt(format!("storing an answer: {error}")))
+}

@@ -1,0 +1,256 @@
+//! The posting primitive: the one place where balances change by moving money.
+//!
+//! A journal is a set of legs that sum to zero. Each leg is applied with one conditional
+//! update that refuses to take an account below its available balance, so two debits
+//! racing for the same money cannot both succeed, whatever the interleaving.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use strum::IntoEnumIterator;
+
+use super::accounts;
+use super::error::{LedgerError, Refusal};
+use super::holds;
+use super::ids::{AccountId, JournalId};
+use super::schema::{accounts as accounts_table, journals, postings};
+use super::store::{now, on_backend, Tx};
+use crate::domain::ledger::{AccountKind, AccountStatus, JournalKind};
+use crate::domain::money::Amount;
+
+/// The most legs one journal may have (a disbursement uses four).
+pub const JOURNAL_LEGS_MAX: usize = 16;
+
+/// The longest reference or memo a journal stores, in bytes.
+pub const JOURNAL_TEXT_BYTES_MAX: usize = 256;
+
+/// One side of a movement: positive credits the account, negative debits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leg {
+    pub account: AccountId,
+    pub amount_minor: i64,
+}
+
+impl Leg {
+    pub fn debit(account: AccountId, amount: Amount) -> Self {
+        Self { account, amount_minor: -amount.minor() }
+    }
+
+    pub fn credit(account: AccountId, amount: Amount) -> Self {
+        Self { account, amount_minor: amount.minor() }
+    }
+}
+
+/// A journal to post.
+#[derive(Debug, Clone)]
+pub struct JournalDraft<'a> {
+    pub kind: JournalKind,
+    /// The business reference (batch line, terminal and STAN…), for finding it again.
+    pub reference: &'a str,
+    pub memo: &'a str,
+    pub legs: Vec<Leg>,
+}
+
+/// A posted journal with each account's balance after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostedJournal {
+    pub id: JournalId,
+    pub kind: JournalKind,
+    pub posted_at: NaiveDateTime,
+    pub postings: Vec<Posting>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Posting {
+    pub account: AccountId,
+    pub amount_minor: i64,
+    pub balance_after_minor: i64,
+}
+
+impl PostedJournal {
+    /// The balance an account had after this journal, if it took part.
+    pub fn balance_after(&self, account: AccountId) -> Option<i64> {
+        self.postings.iter().find(|posting| posting.account == account).map(|posting| posting.balance_after_minor)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = journals)]
+struct JournalInsertForm<'a> {
+    kind: &'a str,
+    reference: &'a str,
+    memo: &'a str,
+    reverses_journal_id: Option<i64>,
+    posted_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = postings)]
+struct PostingInsertForm {
+    journal_id: i64,
+    account_id: i64,
+    amount_minor: i64,
+    balance_after_minor: i64,
+}
+
+/// Moves `amount` from one account to another in one journal.
+pub fn transfer(
+    tx: &mut Tx<'_>,
+    kind: JournalKind,
+    reference: &str,
+    from: AccountId,
+    to: AccountId,
+    amount: Amount,
+) -> Result<PostedJournal, LedgerError> {
+    post(tx, &JournalDraft { kind, reference, memo: "", legs: vec![Leg::debit(from, amount), Leg::credit(to, amount)] })
+}
+
+/// Posts a balanced journal atomically (within the caller's transaction): every leg is
+/// applied or the whole journal is refused, and nothing is written on refusal.
+pub fn post(tx: &mut Tx<'_>, draft: &JournalDraft<'_>) -> Result<PostedJournal, LedgerError> {
+    insert_journal(tx, draft, None)
+}
+
+/// Posts the exact opposite of an earlier journal. A journal is reversed at most once.
+pub fn reverse(tx: &mut Tx<'_>, original: JournalId, reference: &str, memo: &str) -> Result<PostedJournal, LedgerError> {
+    let already: Option<i64> = on_backend!(tx, connection => journals::table
+        .filter(journals::reverses_journal_id.eq(original.0))
+        .select(journals::id)
+        .first(connection)
+        .optional()?);
+    if already.is_some() {
+        return Err(Refusal::AlreadyReversed { journal: original }.into());
+    }
+    let original_legs: Vec<(i64, i64)> = on_backend!(tx, connection => postings::table
+        .filter(postings::journal_id.eq(original.0))
+        .select((postings::account_id, postings::amount_minor))
+        .load(connection)?);
+    if original_legs.is_empty() {
+        return Err(Refusal::JournalNotFound { journal: original }.into());
+    }
+    let legs = original_legs
+        .into_iter()
+        .map(|(account, amount_minor)| Leg { account: AccountId(account), amount_minor: -amount_minor })
+        .collect();
+    insert_journal(tx, &JournalDraft { kind: JournalKind::Reversal, reference, memo, legs }, Some(original))
+}
+
+fn insert_journal(
+    tx: &mut Tx<'_>,
+    draft: &JournalDraft<'_>,
+    reverses: Option<JournalId>,
+) -> Result<PostedJournal, LedgerError> {
+    let mut legs = validate(draft)?;
+    // Every transaction touches accounts in ascending id order, so two journals that
+    // share accounts wait for each other instead of deadlocking.
+    legs.sort_by_key(|leg| leg.account);
+
+    let mut applied = Vec::with_capacity(legs.len());
+    for leg in &legs {
+        let balance_after_minor = apply_leg(tx, leg)?;
+        applied.push(Posting { account: leg.account, amount_minor: leg.amount_minor, balance_after_minor });
+    }
+
+    let posted_at = now();
+    let journal = JournalInsertForm {
+        kind: draft.kind.as_ref(),
+        reference: draft.reference,
+        memo: draft.memo,
+        reverses_journal_id: reverses.map(|id| id.0),
+        posted_at,
+    };
+    let journal_id: i64 = on_backend!(tx, connection => diesel::insert_into(journals::table)
+        .values(&journal)
+        .returning(journals::id)
+        .get_result(connection)?);
+    let rows: Vec<PostingInsertForm> = applied
+        .iter()
+        .map(|posting| PostingInsertForm {
+            journal_id,
+            account_id: posting.account.0,
+            amount_minor: posting.amount_minor,
+            balance_after_minor: posting.balance_after_minor,
+        })
+        .collect();
+    on_backend!(tx, connection => diesel::insert_into(postings::table).values(&rows).execute(connection)?);
+
+    let posted = PostedJournal { id: JournalId(journal_id), kind: draft.kind, posted_at, postings: applied };
+    #[cfg(debug_assertions)]
+    super::verify::assert_accounts_consistent(tx, posted.postings.iter().map(|posting| posting.account))?;
+    Ok(posted)
+}
+
+/// Refuses a journal that does not balance or is malformed, before anything is written.
+fn validate(draft: &JournalDraft<'_>) -> Result<Vec<Leg>, Refusal> {
+    let invalid = |problem: &str| Refusal::Malformed { problem: problem.to_owned() };
+    if draft.legs.len() < 2 || draft.legs.len() > JOURNAL_LEGS_MAX {
+        return Err(invalid(&format!("a journal has 2 to {JOURNAL_LEGS_MAX} legs")));
+    }
+    if draft.reference.len() > JOURNAL_TEXT_BYTES_MAX || draft.memo.len() > JOURNAL_TEXT_BYTES_MAX {
+        return Err(invalid(&format!("reference and memo are at most {JOURNAL_TEXT_BYTES_MAX} bytes")));
+    }
+    if draft.legs.iter().any(|leg| leg.amount_minor == 0) {
+        return Err(invalid("a leg moves a non-zero amount"));
+    }
+    let mut accounts: Vec<AccountId> = draft.legs.iter().map(|leg| leg.account).collect();
+    accounts.sort();
+    accounts.dedup();
+    if accounts.len() != draft.legs.len() {
+        return Err(invalid("an account appears in one journal once"));
+    }
+    let sum = draft.legs.iter().try_fold(0_i64, |sum, leg| sum.checked_add(leg.amount_minor));
+    if sum != Some(0) {
+        return Err(invalid("the legs of a journal sum to zero"));
+    }
+    Ok(draft.legs.clone())
+}
+
+/// Applies one leg with a conditional update and returns the balance after it.
+/// Only if the update is refused does it look further: first for holds whose release
+/// time has passed (released, then one more try), then for the reason to give.
+fn apply_leg(tx: &mut Tx<'_>, leg: &Leg) -> Result<i64, LedgerError> {
+    if let Some(balance_after) = conditional_update(tx, leg)? {
+        return Ok(balance_after);
+    }
+    if leg.amount_minor < 0 && holds::release_due(tx, Some(leg.account), now(), holds::RELEASE_BATCH_MAX)? > 0 {
+        if let Some(balance_after) = conditional_update(tx, leg)? {
+            return Ok(balance_after);
+        }
+    }
+    Err(why_refused(tx, leg)?.into())
+}
+
+fn conditional_update(tx: &mut Tx<'_>, leg: &Leg) -> Result<Option<i64>, LedgerError> {
+    let may_go_negative: Vec<&str> =
+        AccountKind::iter().filter(|kind| kind.may_go_negative()).map(<&str>::from).collect();
+    let delta = leg.amount_minor;
+    let balance_after: Option<i64> = on_backend!(tx, connection => diesel::update(
+            accounts_table::table
+                .find(leg.account.0)
+                .filter(accounts_table::status.eq(AccountStatus::Open.as_ref()))
+                .filter(
+                    accounts_table::kind
+                        .eq_any(&may_go_negative)
+                        .or((accounts_table::balance_minor - accounts_table::held_minor + delta).ge(0)),
+                ),
+        )
+        .set(accounts_table::balance_minor.eq(accounts_table::balance_minor + delta))
+        .returning(accounts_table::balance_minor)
+        .get_result(connection)
+        .optional()?);
+    Ok(balance_after)
+}
+
+fn why_refused(tx: &mut Tx<'_>, leg: &Leg) -> Result<Refusal, LedgerError> {
+    let account = accounts::get(tx, leg.account)?;
+    if account.status == AccountStatus::Closed {
+        return Ok(Refusal::AccountClosed { account: account.id });
+    }
+    let requested_minor = -leg.amount_minor;
+    let available_minor = account.available_minor();
+    if account.balance_minor >= requested_minor {
+        let reasons = holds::active_reasons(tx, account.id)?;
+        return Ok(Refusal::FundsHeld { account: account.id, available_minor, requested_minor, reasons });
+    }
+    Ok(Refusal::InsufficientFunds { account: account.id, available_minor, requested_minor })
+}

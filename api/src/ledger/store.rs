@@ -1,0 +1,358 @@
+//! The database behind the ledger: one of two backends, chosen by the URL, with one
+//! behaviour. Code above this module sees a [`Store`] and a transaction ([`Tx`]); a query
+//! is written once and compiled for both backends through [`on_backend!`].
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// How long a request waits for a connection before the store reports itself unavailable.
+pub const CONNECTION_WAIT_MAX: Duration = Duration::from_secs(10);
+
+/// How long SQLite waits on another process's lock (e.g. `kks verify-ledger` beside a
+/// running server) before giving up.
+pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Readers of the embedded database; writers are one connection (SQLite has one writer).
+pub const SQLITE_READERS_MAX: u32 = 8;
+
+/// Any number larger than this many PostgreSQL connections per server process only
+/// queues inside the database on a small machine.
+pub const POSTGRES_POOL_SIZE_DEFAULT: u32 = 16;
+
+/// Lock id for migrations, so that several servers starting at once migrate one by one.
+const POSTGRES_MIGRATION_LOCK_ID: i64 = 0x4b4b_535f_4d49_4752; // "KKS_MIGR"
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database location: `postgres://…` / `postgresql://…` for PostgreSQL; `sqlite://PATH`,
+/// `sqlite:PATH` or a plain file path for the embedded SQLite database.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    location: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(text: &str) -> Result<Self, StoreError> {
+        let text = text.trim();
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Self { backend: Backend::Postgres, location: text.to_owned() });
+        }
+        let path = text
+            .strip_prefix("sqlite://")
+            .or_else(|| text.strip_prefix("sqlite:"))
+            .unwrap_or(text);
+        if path.is_empty() || path.contains("://") || path == ":memory:" {
+            return Err(StoreError::UnsupportedUrl(redact(text)));
+        }
+        Ok(Self { backend: Backend::Sqlite, location: path.to_owned() })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL as diesel wants it: a file path for SQLite, the URL for PostgreSQL.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+}
+
+// A PostgreSQL URL may carry a password: never print it.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&redact(&self.location))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&redact(&self.location))
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((credentials, host)) = rest.split_once('@') else { return url.to_owned() };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use postgres://… or a SQLite file path")]
+    UnsupportedUrl(String),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database query failed: {0}")]
+    Query(diesel::result::Error),
+    #[error("migrating the database failed: {0}")]
+    Migration(String),
+    /// The database holds something the code never writes: changed by hand, or a bug.
+    #[error("the database holds unexpected data: {0}")]
+    Corrupt(String),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            // A lost connection (the database restarted) is an outage, not a bad query.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info)
+            | Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            other => Self::Query(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for StoreError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}
+
+/// A connection inside an open transaction, on whichever backend the store runs.
+pub enum Tx<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+/// Runs `$body` with `$conn` bound to the concrete connection of the transaction `$tx`.
+/// The body is compiled once per backend, so a query is written once and checked twice.
+macro_rules! on_backend {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::ledger::store::Tx::Sqlite(connection) => {
+                let $conn: &mut ::diesel::sqlite::SqliteConnection = connection;
+                $body
+            }
+            $crate::ledger::store::Tx::Postgres(connection) => {
+                let $conn: &mut ::diesel::pg::PgConnection = connection;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_backend;
+
+impl Tx<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs `operation` in a savepoint: if it fails, its writes are undone and the
+    /// enclosing transaction goes on (used to record a refused operation's answer).
+    pub fn savepoint<T, E>(&mut self, operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            Tx::Sqlite(connection) => connection.transaction(|inner| operation(&mut Tx::Sqlite(inner))),
+            Tx::Postgres(connection) => connection.transaction(|inner| operation(&mut Tx::Postgres(inner))),
+        }
+    }
+}
+
+/// Applied to every SQLite connection: durable WAL, a busy timeout, foreign keys.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, connection: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        connection
+            .batch_execute(&format!(
+                "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                 PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;"
+            ))
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+enum Pools {
+    /// SQLite allows one writer at a time; a single pooled writer connection makes
+    /// writers queue in this process instead of spinning on the database lock.
+    Sqlite {
+        writer: Pool<ConnectionManager<SqliteConnection>>,
+        readers: Pool<ConnectionManager<SqliteConnection>>,
+    },
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+}
+
+/// Connection pools to the ledger database. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Store {
+    pools: std::sync::Arc<Pools>,
+    url: DatabaseUrl,
+}
+
+/// How to open a [`Store`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub url: DatabaseUrl,
+    /// Connections to PostgreSQL per process (ignored for SQLite).
+    pub postgres_pool_size: u32,
+}
+
+impl Store {
+    pub fn open(options: &StoreOptions) -> Result<Self, StoreError> {
+        let url = options.url.clone();
+        let pools = match url.backend() {
+            Backend::Sqlite => {
+                let builder = || {
+                    Pool::builder()
+                        .connection_timeout(CONNECTION_WAIT_MAX)
+                        .connection_customizer(Box::new(SqlitePragmas))
+                };
+                let manager = || ConnectionManager::<SqliteConnection>::new(url.location());
+                Pools::Sqlite {
+                    writer: builder().max_size(1).build(manager())?,
+                    readers: builder().max_size(SQLITE_READERS_MAX).min_idle(Some(1)).build(manager())?,
+                }
+            }
+            Backend::Postgres => Pools::Postgres(
+                Pool::builder()
+                    .connection_timeout(CONNECTION_WAIT_MAX)
+                    .max_size(options.postgres_pool_size.max(1))
+                    .min_idle(Some(1))
+                    .build(ConnectionManager::<PgConnection>::new(url.location()))?,
+            ),
+        };
+        Ok(Self { pools: std::sync::Arc::new(pools), url })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Applies the embedded migrations that this database has not seen yet.
+    pub fn migrate(&self) -> Result<(), StoreError> {
+        let failed = |error: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(error.to_string());
+        match self.pools.as_ref() {
+            Pools::Sqlite { writer, .. } => {
+                writer.get()?.run_pending_migrations(SQLITE_MIGRATIONS).map_err(failed)?;
+            }
+            Pools::Postgres(pool) => {
+                let mut connection = pool.get()?;
+                connection.batch_execute(&format!("SELECT pg_advisory_lock({POSTGRES_MIGRATION_LOCK_ID})"))?;
+                let migrated = connection.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()).map_err(failed);
+                connection.batch_execute(&format!("SELECT pg_advisory_unlock({POSTGRES_MIGRATION_LOCK_ID})"))?;
+                migrated?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one business operation in one read-write transaction: all of it commits, or
+    /// none of it does. On SQLite the transaction takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.
+    pub fn write<T, E>(&self, operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<StoreError>,
+    {
+        match self.pools.as_ref() {
+            Pools::Sqlite { writer, .. } => {
+                let mut connection = checkout(writer)?;
+                connection.immediate_transaction(|inner| operation(&mut Tx::Sqlite(inner)))
+            }
+            Pools::Postgres(pool) => {
+                let mut connection = checkout(pool)?;
+                connection.build_transaction().read_write().run(|inner| operation(&mut Tx::Postgres(inner)))
+            }
+        }
+    }
+
+    /// Runs reads in one transaction, so that they see one consistent state.
+    pub fn read<T, E>(&self, operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<StoreError>,
+    {
+        match self.pools.as_ref() {
+            Pools::Sqlite { readers, .. } => {
+                let mut connection = checkout(readers)?;
+                connection.transaction(|inner| operation(&mut Tx::Sqlite(inner)))
+            }
+            Pools::Postgres(pool) => {
+                let mut connection = checkout(pool)?;
+                connection
+                    .build_transaction()
+                    .read_only()
+                    .repeatable_read()
+                    .run(|inner| operation(&mut Tx::Postgres(inner)))
+            }
+        }
+    }
+
+    /// Whether the database answers a trivial query (for `/readyz`).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.read(|tx| -> Result<(), StoreError> {
+            on_backend!(tx, connection => connection.batch_execute("SELECT 1")?);
+            Ok(())
+        })
+    }
+}
+
+fn checkout<C>(pool: &Pool<ConnectionManager<C>>) -> Result<PooledConnection<ConnectionManager<C>>, StoreError>
+where
+    C: diesel::r2d2::R2D2Connection + 'static,
+{
+    pool.get().map_err(StoreError::from)
+}
+
+/// The ledger's clock: UTC, to the microsecond (what both backends store exactly).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_choose_their_backend() {
+        let postgres = DatabaseUrl::parse("postgres://kks@db/kks").unwrap();
+        assert_eq!(postgres.backend(), Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://db/kks").unwrap().backend(), Backend::Postgres);
+        let sqlite = DatabaseUrl::parse("sqlite://data/kks.sqlite").unwrap();
+        assert_eq!((sqlite.backend(), sqlite.location()), (Backend::Sqlite, "data/kks.sqlite"));
+        assert_eq!(DatabaseUrl::parse("kks.sqlite").unwrap().location(), "kks.sqlite");
+        assert!(DatabaseUrl::parse("mysql://db/kks").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn database_urls_never_print_their_password() {
+        let url = DatabaseUrl::parse("postgres://kks:hunter2@db/kks").unwrap();
+        assert_eq!(url.to_string(), "postgres://kks:***@db/kks");
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+}

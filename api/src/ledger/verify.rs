@@ -1,0 +1,197 @@
+//! Proof that the ledger is whole: every balance equals the sum of its postings, every
+//! held total equals its active holds, every journal sums to zero, no account but the
+//! treasury is below its holds, and all balances together sum to zero.
+//!
+//! Each check is one aggregate query, so it runs in the database and scales with it.
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use serde::Serialize;
+use strum::IntoEnumIterator;
+
+use super::ids::{AccountId, JournalId};
+use super::store::{on_backend, StoreError, Tx};
+use crate::domain::ledger::AccountKind;
+
+/// The most discrepancies of one kind a report lists (the count is always complete).
+pub const DISCREPANCIES_LISTED_MAX: i64 = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Discrepancy {
+    BalanceDiffersFromPostings { account: AccountId, stored_minor: i64, postings_minor: i64 },
+    HeldDiffersFromHolds { account: AccountId, stored_minor: i64, active_holds_minor: i64 },
+    BelowHolds { account: AccountId, balance_minor: i64, held_minor: i64 },
+    JournalDoesNotBalance { journal: JournalId, sum_minor: i64, legs: i64 },
+    LedgerDoesNotSumToZero { sum_minor: i64 },
+}
+
+/// What `kks verify-ledger` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerReport {
+    pub accounts: i64,
+    pub journals: i64,
+    pub postings: i64,
+    pub active_holds: i64,
+    /// How many problems were found in all (the list below is capped).
+    pub discrepancy_count: i64,
+    pub discrepancies: Vec<Discrepancy>,
+}
+
+impl LedgerReport {
+    pub fn is_clean(&self) -> bool {
+        self.discrepancy_count == 0
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+#[derive(QueryableByName)]
+struct AccountFigures {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    stored: i64,
+    #[diesel(sql_type = BigInt)]
+    computed: i64,
+}
+
+#[derive(QueryableByName)]
+struct JournalFigures {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    sum_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    legs: i64,
+}
+
+/// Runs every check. Call it inside [`super::Store::read`] for one consistent view.
+pub fn verify(tx: &mut Tx<'_>) -> Result<LedgerReport, StoreError> {
+    let count = |tx: &mut Tx<'_>, sql: &str| -> Result<i64, StoreError> {
+        let row: Count = on_backend!(tx, connection => diesel::sql_query(sql).get_result(connection)?);
+        Ok(row.count)
+    };
+    let mut report = LedgerReport {
+        accounts: count(tx, "SELECT COUNT(*) AS count FROM accounts")?,
+        journals: count(tx, "SELECT COUNT(*) AS count FROM journals")?,
+        postings: count(tx, "SELECT COUNT(*) AS count FROM postings")?,
+        active_holds: count(tx, "SELECT COUNT(*) AS count FROM holds WHERE status = 'active'")?,
+        discrepancy_count: 0,
+        discrepancies: Vec::new(),
+    };
+
+    // Sums are cast to BIGINT: PostgreSQL widens SUM(BIGINT) to NUMERIC.
+    let balance_mismatches = "SELECT a.id AS id, a.balance_minor AS stored,
+               CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS computed
+        FROM accounts a LEFT JOIN postings p ON p.account_id = a.id
+        GROUP BY a.id, a.balance_minor
+        HAVING a.balance_minor <> CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT)";
+    collect(tx, &mut report, balance_mismatches, |row: AccountFigures| Discrepancy::BalanceDiffersFromPostings {
+        account: AccountId(row.id),
+        stored_minor: row.stored,
+        postings_minor: row.computed,
+    })?;
+
+    let held_mismatches = "SELECT a.id AS id, a.held_minor AS stored,
+               CAST(COALESCE(SUM(h.amount_minor), 0) AS BIGINT) AS computed
+        FROM accounts a LEFT JOIN holds h ON h.account_id = a.id AND h.status = 'active'
+        GROUP BY a.id, a.held_minor
+        HAVING a.held_minor <> CAST(COALESCE(SUM(h.amount_minor), 0) AS BIGINT)";
+    collect(tx, &mut report, held_mismatches, |row: AccountFigures| Discrepancy::HeldDiffersFromHolds {
+        account: AccountId(row.id),
+        stored_minor: row.stored,
+        active_holds_minor: row.computed,
+    })?;
+
+    let may_go_negative: Vec<String> = AccountKind::iter()
+        .filter(|kind| kind.may_go_negative())
+        .map(|kind| format!("'{}'", kind.as_ref()))
+        .collect();
+    let below_holds = format!(
+        "SELECT id, balance_minor AS stored, held_minor AS computed FROM accounts
+         WHERE held_minor < 0 OR (kind NOT IN ({}) AND balance_minor < held_minor)",
+        may_go_negative.join(", ")
+    );
+    collect(tx, &mut report, &below_holds, |row: AccountFigures| Discrepancy::BelowHolds {
+        account: AccountId(row.id),
+        balance_minor: row.stored,
+        held_minor: row.computed,
+    })?;
+
+    let unbalanced_journals = "SELECT j.id AS id, CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS sum_minor,
+               COUNT(p.id) AS legs
+        FROM journals j LEFT JOIN postings p ON p.journal_id = j.id
+        GROUP BY j.id
+        HAVING COALESCE(SUM(p.amount_minor), 0) <> 0 OR COUNT(p.id) < 2";
+    collect(tx, &mut report, unbalanced_journals, |row: JournalFigures| Discrepancy::JournalDoesNotBalance {
+        journal: JournalId(row.id),
+        sum_minor: row.sum_minor,
+        legs: row.legs,
+    })?;
+
+    let total = count(tx, "SELECT CAST(COALESCE(SUM(balance_minor), 0) AS BIGINT) AS count FROM accounts")?;
+    if total != 0 {
+        report.discrepancy_count += 1;
+        report.discrepancies.push(Discrepancy::LedgerDoesNotSumToZero { sum_minor: total });
+    }
+    Ok(report)
+}
+
+/// Adds the rows of one check to the report: all of them counted, the first few listed.
+fn collect<Row>(
+    tx: &mut Tx<'_>,
+    report: &mut LedgerReport,
+    sql: &str,
+    describe: impl Fn(Row) -> Discrepancy,
+) -> Result<(), StoreError>
+where
+    Row: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+{
+    let counted = format!("SELECT COUNT(*) AS count FROM ({sql}) AS found");
+    let found: Count = on_backend!(tx, connection => diesel::sql_query(&counted).get_result(connection)?);
+    if found.count == 0 {
+        return Ok(());
+    }
+    report.discrepancy_count += found.count;
+    let listed = format!("{sql} ORDER BY 1 LIMIT {DISCREPANCIES_LISTED_MAX}");
+    let rows: Vec<Row> = on_backend!(tx, connection => diesel::sql_query(&listed).load(connection)?);
+    report.discrepancies.extend(rows.into_iter().map(describe));
+    Ok(())
+}
+
+/// After each posting in debug builds: the touched accounts still equal their postings
+/// and holds. Returns an error rather than panicking, so a request never aborts.
+#[cfg(debug_assertions)]
+pub(crate) fn assert_accounts_consistent(
+    tx: &mut Tx<'_>,
+    accounts: impl Iterator<Item = AccountId>,
+) -> Result<(), StoreError> {
+    use super::schema::{accounts as accounts_table, holds, postings};
+    for account in accounts {
+        let (balance, held): (i64, i64) = on_backend!(tx, connection => accounts_table::table
+            .find(account.0)
+            .select((accounts_table::balance_minor, accounts_table::held_minor))
+            .first(connection)?);
+        let amounts: Vec<i64> = on_backend!(tx, connection => postings::table
+            .filter(postings::account_id.eq(account.0))
+            .select(postings::amount_minor)
+            .load(connection)?);
+        let holds: Vec<i64> = on_backend!(tx, connection => holds::table
+            .filter(holds::account_id.eq(account.0))
+            .filter(holds::status.eq("active"))
+            .select(holds::amount_minor)
+            .load(connection)?);
+        let (postings_minor, holds_minor): (i64, i64) = (amounts.iter().sum(), holds.iter().sum());
+        if balance != postings_minor || held != holds_minor {
+            return Err(StoreError::Corrupt(format!(
+                "account {account}: balance {balance} vs postings {postings_minor}, held {held} vs holds {holds_minor}"
+            )));
+        }
+    }
+    Ok(())
+}

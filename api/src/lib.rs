@@ -1,0 +1,8 @@
+//! KKS: the back end of Indonesia's non-cash social assistance on the Kartu Keluarga
+//! Sejahtera combo card.
+//!
+//! Layers, with arrows pointing one way: [`http`] → [`service`] → [`domain`], and
+//! [`service`] → [`ledger`].
+
+pub mod domain;
+pub mod ledger;

@@ -1,0 +1,9 @@
+DROP TRIGGER postings_are_never_deleted;
+DROP TRIGGER postings_are_immutable;
+DROP TRIGGER journals_are_never_deleted;
+DROP TRIGGER journals_are_immutable;
+DROP TABLE idempotency_records;
+DROP TABLE holds;
+DROP TABLE postings;
+DROP TABLE journals;
+DROP TABLE accounts;
