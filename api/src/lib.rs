@@ -4,5 +4,8 @@
 //! Layers, with arrows pointing one way: [`http`] → [`service`] → [`domain`], and
 //! [`service`] → [`ledger`].
 
+pub mod config;
 pub mod domain;
+pub mod http;
 pub mod ledger;
+pub mod service;

@@ -1,0 +1,86 @@
+//! actix-web routes. Handlers are thin: extract, authorize, call one service function,
+//! map the result.
+
+pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App};
+use tracing_actix_web::TracingLogger;
+
+use crate::ledger::Store;
+use metrics::Metrics;
+use problem::{internal, ApiError, ErrorCode};
+
+/// The largest JSON body accepted, in bytes. The biggest legitimate request (a purchase
+/// basket) is a few kilobytes.
+pub const JSON_BODY_BYTES_MAX: usize = 64 * 1024;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Metrics,
+}
+
+/// The whole application, for the server and for tests.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(json_config())
+        .app_data(web::PathConfig::default().error_handler(|error, _| invalid(error.to_string())))
+        .app_data(web::QueryConfig::default().error_handler(|error, _| invalid(error.to_string())))
+        // Outermost last: the request id is set first, and every answer, errors included,
+        // is counted and localised.
+        .wrap(from_fn(problem::localize))
+        .wrap(from_fn(metrics::observe))
+        .wrap(Compress::default())
+        .wrap(TracingLogger::default())
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::metrics))
+        .route("/openapi.json", web::get().to(openapi::openapi_json))
+}
+
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().limit(JSON_BODY_BYTES_MAX).error_handler(|error, _| {
+        use actix_web::error::JsonPayloadError;
+        let api_error = match &error {
+            JsonPayloadError::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType, error.to_string()),
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                ApiError::new(ErrorCode::PayloadTooLarge, format!("the body exceeds {JSON_BODY_BYTES_MAX} bytes"))
+            }
+            _ => ApiError::new(ErrorCode::InvalidRequest, error.to_string()),
+        };
+        api_error.into()
+    })
+}
+
+fn invalid(detail: String) -> actix_web::Error {
+    ApiError::new(ErrorCode::InvalidRequest, detail).into()
+}
+
+/// Runs blocking database work off the async workers.
+pub async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    match web::block(work).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(error) => Err(internal(&error)),
+    }
+}

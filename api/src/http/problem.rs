@@ -1,0 +1,279 @@
+//! The one place where errors become HTTP: `application/problem+json` (RFC 9457) with a
+//! stable machine `code`, a title in English or Bahasa Indonesia, and a detail.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::ledger::{LedgerError, Refusal, StoreError};
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Every machine-readable error code the API answers with. Clients branch on these;
+/// they never change meaning once published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::EnumIter, strum::IntoStaticStr)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidRequest,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    NotFound,
+    MethodNotAllowed,
+    AccountNotFound,
+    AccountClosed,
+    AccountNotEmpty,
+    InsufficientFunds,
+    FundsHeld,
+    HoldNotFound,
+    HoldNotActive,
+    JournalNotFound,
+    AlreadyReversed,
+    IdempotencyKeyReused,
+    ServiceUnavailable,
+    InternalError,
+}
+
+/// The language a person reads an error in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    English,
+    Indonesian,
+}
+
+impl Language {
+    /// Bahasa Indonesia when the client prefers it (`Accept-Language: id`), else English.
+    pub fn preferred(accept_language: Option<&HeaderValue>) -> Self {
+        let preferred = accept_language
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .map(|first| first.trim().to_ascii_lowercase());
+        match preferred {
+            Some(tag) if tag == "id" || tag.starts_with("id-") || tag.starts_with("id;") => Self::Indonesian,
+            _ => Self::English,
+        }
+    }
+}
+
+impl ErrorCode {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::AccountClosed
+            | Self::AccountNotEmpty
+            | Self::HoldNotActive
+            | Self::AlreadyReversed
+            | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
+            Self::InsufficientFunds | Self::FundsHeld => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn title(self, language: Language) -> &'static str {
+        let (english, indonesian) = match self {
+            Self::InvalidRequest => ("The request is not valid", "Permintaan tidak valid"),
+            Self::UnsupportedMediaType => ("Send the body as application/json", "Kirim isi permintaan sebagai application/json"),
+            Self::PayloadTooLarge => ("The request body is too large", "Isi permintaan terlalu besar"),
+            Self::NotFound => ("Not found", "Tidak ditemukan"),
+            Self::MethodNotAllowed => ("This method is not allowed here", "Metode ini tidak diizinkan di sini"),
+            Self::AccountNotFound => ("The account does not exist", "Rekening tidak ditemukan"),
+            Self::AccountClosed => ("The account is closed", "Rekening sudah ditutup"),
+            Self::AccountNotEmpty => ("The account still holds money", "Rekening masih memiliki saldo"),
+            Self::InsufficientFunds => ("Insufficient balance", "Saldo tidak mencukupi"),
+            Self::FundsHeld => ("The money is blocked", "Dana sedang diblokir"),
+            Self::HoldNotFound => ("The block does not exist", "Pemblokiran tidak ditemukan"),
+            Self::HoldNotActive => ("The block has already ended", "Pemblokiran sudah berakhir"),
+            Self::JournalNotFound => ("The transaction does not exist", "Transaksi tidak ditemukan"),
+            Self::AlreadyReversed => ("The transaction was already reversed", "Transaksi sudah dibatalkan"),
+            Self::IdempotencyKeyReused => (
+                "This Idempotency-Key was used for a different request",
+                "Idempotency-Key ini sudah dipakai untuk permintaan lain",
+            ),
+            Self::ServiceUnavailable => ("The service is temporarily unavailable, try again", "Layanan sedang tidak tersedia, coba lagi"),
+            Self::InternalError => ("Internal error", "Kesalahan internal"),
+        };
+        match language {
+            Language::English => english,
+            Language::Indonesian => indonesian,
+        }
+    }
+
+    fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::SERVICE_UNAVAILABLE => Self::ServiceUnavailable,
+            status if status.is_client_error() => Self::InvalidRequest,
+            _ => Self::InternalError,
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:kks:problem:` and the code.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong with this request, in English.
+    pub detail: String,
+    pub code: ErrorCode,
+}
+
+/// An error on its way to the client.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code:?}: {detail}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self { code, detail: detail.into() }
+    }
+
+    pub fn problem(&self, language: Language) -> Problem {
+        let code_name: &'static str = self.code.into();
+        Problem {
+            problem_type: format!("urn:kks:problem:{}", code_name.to_ascii_lowercase().replace('_', "-")),
+            title: self.code.title(language).to_owned(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.clone(),
+            code: self.code,
+        }
+    }
+
+    fn render(&self, language: Language) -> HttpResponse {
+        let mut response = HttpResponse::build(self.code.status())
+            .insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE))
+            .json(self.problem(language));
+        response.extensions_mut().insert(self.clone());
+        response
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.render(Language::English)
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let code = match &refusal {
+            Refusal::AccountNotFound { .. } => ErrorCode::AccountNotFound,
+            Refusal::AccountClosed { .. } => ErrorCode::AccountClosed,
+            Refusal::AccountNotEmpty { .. } => ErrorCode::AccountNotEmpty,
+            Refusal::AccountExists { .. } | Refusal::Malformed { .. } => ErrorCode::InvalidRequest,
+            Refusal::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
+            Refusal::FundsHeld { .. } => ErrorCode::FundsHeld,
+            Refusal::HoldNotFound { .. } => ErrorCode::HoldNotFound,
+            Refusal::HoldNotActive { .. } => ErrorCode::HoldNotActive,
+            Refusal::JournalNotFound { .. } => ErrorCode::JournalNotFound,
+            Refusal::AlreadyReversed { .. } => ErrorCode::AlreadyReversed,
+            Refusal::IdempotencyKeyReused { .. } => ErrorCode::IdempotencyKeyReused,
+        };
+        Self::new(code, refusal.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => Self::new(ErrorCode::ServiceUnavailable, "the database is unavailable"),
+            other => internal(&other),
+        }
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(error: LedgerError) -> Self {
+        match error {
+            LedgerError::Refused(refusal) => refusal.into(),
+            LedgerError::Store(store) => store.into(),
+        }
+    }
+}
+
+/// Internal details go to the log under the request's span, never to the client.
+pub fn internal(error: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "internal error");
+    ApiError::new(ErrorCode::InternalError, "an internal error occurred; it has been logged")
+}
+
+/// Middleware: every error response leaves as problem+json, in the client's language.
+/// Errors raised by our code are re-rendered in Bahasa Indonesia when asked; errors
+/// raised by the framework (unknown route, wrong method) get a problem body here.
+pub async fn localize(
+    request: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let language = Language::preferred(request.headers().get(header::ACCEPT_LANGUAGE));
+    let response = next.call(request).await?.map_into_boxed_body();
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return Ok(response);
+    }
+    let ours = response.response().extensions().get::<ApiError>().cloned();
+    let error = match ours {
+        Some(_) if language == Language::English => return Ok(response),
+        Some(error) => error,
+        None => {
+            let code = ErrorCode::for_status(status);
+            ApiError::new(code, status.canonical_reason().unwrap_or("error").to_lowercase())
+        }
+    };
+    let (request, _) = response.into_parts();
+    Ok(ServiceResponse::new(request, error.render(language)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn every_code_has_a_status_and_titles_in_both_languages() {
+        for code in ErrorCode::iter() {
+            assert!(code.status().is_client_error() || code.status().is_server_error(), "{code:?}");
+            assert!(!code.title(Language::English).is_empty());
+            assert_ne!(code.title(Language::English), code.title(Language::Indonesian), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_indonesian_only_when_preferred() {
+        let header = |text: &'static str| HeaderValue::from_static(text);
+        assert_eq!(Language::preferred(Some(&header("id"))), Language::Indonesian);
+        assert_eq!(Language::preferred(Some(&header("id-ID,en;q=0.5"))), Language::Indonesian);
+        assert_eq!(Language::preferred(Some(&header("en-US,id;q=0.5"))), Language::English);
+        assert_eq!(Language::preferred(None), Language::English);
+    }
+
+    #[test]
+    fn problem_type_is_a_stable_urn_of_the_code() {
+        let problem = ApiError::new(ErrorCode::FundsHeld, "x").problem(Language::English);
+        assert_eq!(problem.problem_type, "urn:kks:problem:funds-held");
+        assert_eq!(serde_json::to_value(problem.code).ok(), Some(serde_json::json!("FUNDS_HELD")));
+    }
+}

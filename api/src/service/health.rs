@@ -1,0 +1,8 @@
+//! Whether this process can serve requests.
+
+use crate::ledger::{Store, StoreError};
+
+/// Ready when the database answers a query.
+pub fn readiness(store: &Store) -> Result<(), StoreError> {
+    store.ping()
+}

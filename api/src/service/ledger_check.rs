@@ -1,0 +1,9 @@
+//! Reconciling the ledger with itself (`kks verify-ledger`).
+
+use crate::ledger::verify::{self, LedgerReport};
+use crate::ledger::{Store, StoreError};
+
+/// Runs every ledger check on one consistent snapshot.
+pub fn verify_ledger(store: &Store) -> Result<LedgerReport, StoreError> {
+    store.read(|tx| verify::verify(tx))
+}
