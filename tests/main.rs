@@ -1,1 +1,11 @@
-fn main(){}
+//! The end-to-end suite: real databases (SQLite and PostgreSQL), the real `kks` binary,
+//! real HTTP. One test binary, so the suite links once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod support;
+
+mod http_skeleton;
+mod idempotency;
+mod ledger_concurrency;
+mod ledger_posting;
+mod verify_ledger;

@@ -91,10 +91,8 @@ async fn serve(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("KKS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     // One line per request when its span closes: request id, route, status, latency.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_span_events(FmtSpan::CLOSE)
-        .with_writer(std::io::stderr);
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_span_events(FmtSpan::CLOSE).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -5,8 +5,22 @@ use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumIter, EnumString, IntoStaticStr};
 
 /// Who an account belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[derive(AsRefStr, IntoStaticStr, Display, EnumString, EnumIter, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    EnumIter,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum OwnerKind {
@@ -19,8 +33,22 @@ pub enum OwnerKind {
 }
 
 /// What an account holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[derive(AsRefStr, IntoStaticStr, Display, EnumString, EnumIter, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    EnumIter,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum AccountKind {
@@ -49,8 +77,22 @@ impl AccountKind {
 }
 
 /// Why money is held (blocked): shown to the family, and decides who may release it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[derive(AsRefStr, IntoStaticStr, Display, EnumString, EnumIter, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    EnumIter,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum HoldReason {
@@ -65,8 +107,22 @@ pub enum HoldReason {
 }
 
 /// Where a hold is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[derive(AsRefStr, IntoStaticStr, Display, EnumString, EnumIter, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    EnumIter,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum HoldStatus {
@@ -78,8 +134,22 @@ pub enum HoldStatus {
 }
 
 /// Whether an account can still move money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[derive(AsRefStr, IntoStaticStr, Display, EnumString, EnumIter, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    EnumIter,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum AccountStatus {
@@ -88,8 +158,22 @@ pub enum AccountStatus {
 }
 
 /// The business event a journal records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[derive(AsRefStr, IntoStaticStr, Display, EnumString, EnumIter, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    EnumIter,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum JournalKind {

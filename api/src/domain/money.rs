@@ -58,8 +58,18 @@ impl Amount {
         Ok(Self { minor })
     }
 
+    /// Parses a plain decimal string: digits, optionally a point and more digits, with a
+    /// leading minus read only to refuse it. No exponents, no separators, no spaces inside.
     pub fn parse(text: &str) -> Result<Self, AmountError> {
-        let value = Decimal::from_str(text.trim()).map_err(|_| AmountError::NotANumber)?;
+        let text = text.trim();
+        let unsigned = text.strip_prefix('-').unwrap_or(text);
+        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+        let is_digits = |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
+        if !is_digits(whole) || !is_digits(fraction) {
+            return Err(AmountError::NotANumber);
+        }
+        // Too many digits for a Decimal is too large an amount, not a malformed one.
+        let value = Decimal::from_str(text).map_err(|_| AmountError::TooLarge)?;
         Self::from_decimal(value)
     }
 
@@ -153,6 +163,10 @@ mod tests {
         assert_eq!(Amount::parse("1000000000000.01"), Err(AmountError::TooLarge));
         assert_eq!(Amount::parse("1e9"), Err(AmountError::NotANumber));
         assert_eq!(Amount::parse("abc"), Err(AmountError::NotANumber));
+        assert_eq!(Amount::parse("1,000"), Err(AmountError::NotANumber));
+        assert_eq!(Amount::parse("1."), Err(AmountError::NotANumber));
+        assert_eq!(Amount::parse("+1"), Err(AmountError::NotANumber));
+        assert_eq!(Amount::parse("99999999999999999999999999999999999"), Err(AmountError::TooLarge));
         assert_eq!(Amount::parse(""), Err(AmountError::NotANumber));
     }
 

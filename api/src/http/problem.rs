@@ -83,7 +83,9 @@ impl ErrorCode {
     pub fn title(self, language: Language) -> &'static str {
         let (english, indonesian) = match self {
             Self::InvalidRequest => ("The request is not valid", "Permintaan tidak valid"),
-            Self::UnsupportedMediaType => ("Send the body as application/json", "Kirim isi permintaan sebagai application/json"),
+            Self::UnsupportedMediaType => {
+                ("Send the body as application/json", "Kirim isi permintaan sebagai application/json")
+            }
             Self::PayloadTooLarge => ("The request body is too large", "Isi permintaan terlalu besar"),
             Self::NotFound => ("Not found", "Tidak ditemukan"),
             Self::MethodNotAllowed => ("This method is not allowed here", "Metode ini tidak diizinkan di sini"),
@@ -100,7 +102,9 @@ impl ErrorCode {
                 "This Idempotency-Key was used for a different request",
                 "Idempotency-Key ini sudah dipakai untuk permintaan lain",
             ),
-            Self::ServiceUnavailable => ("The service is temporarily unavailable, try again", "Layanan sedang tidak tersedia, coba lagi"),
+            Self::ServiceUnavailable => {
+                ("The service is temporarily unavailable, try again", "Layanan sedang tidak tersedia, coba lagi")
+            }
             Self::InternalError => ("Internal error", "Kesalahan internal"),
         };
         match language {

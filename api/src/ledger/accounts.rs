@@ -92,7 +92,12 @@ pub fn open(tx: &mut Tx<'_>, owner_kind: OwnerKind, owner_id: &str, kind: Accoun
 
 /// The owner's account of that kind, opened empty if it does not exist yet (for the
 /// programme's own accounts, which exist once).
-pub fn find_or_open(tx: &mut Tx<'_>, owner_kind: OwnerKind, owner_id: &str, kind: AccountKind) -> Result<Account, LedgerError> {
+pub fn find_or_open(
+    tx: &mut Tx<'_>,
+    owner_kind: OwnerKind,
+    owner_id: &str,
+    kind: AccountKind,
+) -> Result<Account, LedgerError> {
     match find_by_owner_and_kind(tx, owner_kind, owner_id, kind)? {
         Some(account) => Ok(account),
         None => open(tx, owner_kind, owner_id, kind),

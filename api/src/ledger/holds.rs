@@ -244,7 +244,8 @@ pub fn find_active_by_account(tx: &mut Tx<'_>, account: AccountId) -> Result<Vec
 
 /// Why money on an account is blocked, each reason once.
 pub fn active_reasons(tx: &mut Tx<'_>, account: AccountId) -> Result<Vec<HoldReason>, StoreError> {
-    let mut reasons: Vec<HoldReason> = find_active_by_account(tx, account)?.into_iter().map(|hold| hold.reason).collect();
+    let mut reasons: Vec<HoldReason> =
+        find_active_by_account(tx, account)?.into_iter().map(|hold| hold.reason).collect();
     reasons.sort_by_key(|reason| reason.as_ref().to_owned());
     reasons.dedup();
     Ok(reasons)

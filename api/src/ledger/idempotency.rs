@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::{LedgerError, Refusal};
 use super::schema::idempotency_records;
-use super::store::{now, on_backend, StoreError, Tx};
+use super::store::{now, on_backend, Store, StoreError, Tx};
 
 /// The longest scope or key stored, in bytes.
 pub const IDEMPOTENCY_TEXT_BYTES_MAX: usize = 128;
@@ -42,8 +42,8 @@ pub struct IdempotentRequest<'a> {
 
 /// A digest of a request's meaning, to tell a retry from another request with the same key.
 pub fn fingerprint(request: &impl Serialize) -> Result<String, StoreError> {
-    let canonical =
-        serde_json::to_vec(request).map_err(|error| StoreError::Corrupt(format!("fingerprinting a request: {error}")))?;
+    let canonical = serde_json::to_vec(request)
+        .map_err(|error| StoreError::Corrupt(format!("fingerprinting a request: {error}")))?;
     Ok(hex::encode(Sha256::digest(canonical)))
 }
 
@@ -64,25 +64,40 @@ struct IdempotencyRecordInsertForm<'a> {
     created_at: NaiveDateTime,
 }
 
-/// Runs `operation` once for this key, in the caller's transaction.
+/// Runs `operation` once for this key, in one transaction of its own.
 ///
 /// The key is claimed first (`INSERT … ON CONFLICT DO NOTHING`): a concurrent request
 /// with the same key waits for this transaction and then finds the stored answer. The
-/// operation runs in a savepoint, so a refusal undoes its writes but is still recorded.
-pub fn once<T, E>(
-    tx: &mut Tx<'_>,
+/// operation runs in a savepoint, so a refusal undoes its writes but is still recorded
+/// and committed, and a retry gets the same refusal.
+pub fn run_once<T, E>(
+    store: &Store,
     request: &IdempotentRequest<'_>,
     operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
 ) -> Result<T, E>
 where
     T: Serialize + DeserializeOwned,
+    E: Replayable + From<LedgerError> + From<diesel::result::Error> + From<StoreError>,
+{
+    // The outer result commits or rolls back the transaction; the inner one is the
+    // answer, which is committed either way.
+    store.write(|tx| answer_once(tx, request, operation)).and_then(|answer| answer)
+}
+
+fn answer_once<T, E>(
+    tx: &mut Tx<'_>,
+    request: &IdempotentRequest<'_>,
+    operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+) -> Result<Result<T, E>, E>
+where
+    T: Serialize + DeserializeOwned,
     E: Replayable + From<LedgerError> + From<diesel::result::Error>,
 {
     if request.scope.len() > IDEMPOTENCY_TEXT_BYTES_MAX || request.key.len() > IDEMPOTENCY_TEXT_BYTES_MAX {
-        return Err(LedgerError::from(Refusal::Malformed {
+        return Ok(Err(LedgerError::from(Refusal::Malformed {
             problem: format!("idempotency scope and key are at most {IDEMPOTENCY_TEXT_BYTES_MAX} bytes"),
         })
-        .into());
+        .into()));
     }
     let claim = IdempotencyRecordInsertForm {
         scope: request.scope,
@@ -103,8 +118,8 @@ where
         Ok(response) => StoredAnswer::Done { response: to_json(response).map_err(LedgerError::from)? },
         Err(error) => match error.to_stored() {
             Some(refusal) => StoredAnswer::Refused { refusal },
-            // An outage decided nothing: the caller's transaction rolls back, key and all.
-            None => return result,
+            // An outage decided nothing: the transaction rolls back, key and all.
+            None => return result.map(Ok),
         },
     };
     let stored = to_json(&answer).map_err(LedgerError::from)?.to_string();
@@ -113,10 +128,10 @@ where
         )
         .set(idempotency_records::response.eq(&stored))
         .execute(connection)?);
-    result
+    Ok(result)
 }
 
-fn replay<T, E>(tx: &mut Tx<'_>, request: &IdempotentRequest<'_>) -> Result<T, E>
+fn replay<T, E>(tx: &mut Tx<'_>, request: &IdempotentRequest<'_>) -> Result<Result<T, E>, E>
 where
     T: DeserializeOwned,
     E: Replayable + From<LedgerError> + From<diesel::result::Error>,
@@ -126,14 +141,17 @@ where
         .select((idempotency_records::request_fingerprint, idempotency_records::response))
         .first(connection)?);
     if stored_fingerprint != request.fingerprint {
-        return Err(LedgerError::from(Refusal::IdempotencyKeyReused { key: request.key.to_owned() }).into());
+        return Ok(Err(LedgerError::from(Refusal::IdempotencyKeyReused { key: request.key.to_owned() }).into()));
     }
-    let corrupt = |what: &str| LedgerError::from(StoreError::Corrupt(format!("idempotency record {}: {what}", request.key)));
+    let corrupt =
+        |what: &str| LedgerError::from(StoreError::Corrupt(format!("idempotency record {}: {what}", request.key)));
     match serde_json::from_str::<StoredAnswer>(&stored).map_err(|_| corrupt("unreadable answer"))? {
         StoredAnswer::Done { response } => {
-            serde_json::from_value(response).map_err(|_| corrupt("answer of another shape").into())
+            Ok(Ok(serde_json::from_value(response).map_err(|_| corrupt("answer of another shape"))?))
         }
-        StoredAnswer::Refused { refusal } => Err(E::from_stored(refusal).ok_or_else(|| corrupt("unknown refusal"))?),
+        StoredAnswer::Refused { refusal } => {
+            Ok(Err(E::from_stored(refusal).ok_or_else(|| corrupt("unknown refusal"))?))
+        }
     }
 }
 

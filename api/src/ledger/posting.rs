@@ -6,7 +6,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use strum::IntoEnumIterator;
 
 use super::accounts;
@@ -52,7 +52,7 @@ pub struct JournalDraft<'a> {
 }
 
 /// A posted journal with each account's balance after it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostedJournal {
     pub id: JournalId,
     pub kind: JournalKind,
@@ -60,7 +60,7 @@ pub struct PostedJournal {
     pub postings: Vec<Posting>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Posting {
     pub account: AccountId,
     pub amount_minor: i64,
@@ -112,7 +112,12 @@ pub fn post(tx: &mut Tx<'_>, draft: &JournalDraft<'_>) -> Result<PostedJournal, 
 }
 
 /// Posts the exact opposite of an earlier journal. A journal is reversed at most once.
-pub fn reverse(tx: &mut Tx<'_>, original: JournalId, reference: &str, memo: &str) -> Result<PostedJournal, LedgerError> {
+pub fn reverse(
+    tx: &mut Tx<'_>,
+    original: JournalId,
+    reference: &str,
+    memo: &str,
+) -> Result<PostedJournal, LedgerError> {
     let already: Option<i64> = on_backend!(tx, connection => journals::table
         .filter(journals::reverses_journal_id.eq(original.0))
         .select(journals::id)

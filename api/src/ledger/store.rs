@@ -52,10 +52,7 @@ impl DatabaseUrl {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             return Ok(Self { backend: Backend::Postgres, location: text.to_owned() });
         }
-        let path = text
-            .strip_prefix("sqlite://")
-            .or_else(|| text.strip_prefix("sqlite:"))
-            .unwrap_or(text);
+        let path = text.strip_prefix("sqlite://").or_else(|| text.strip_prefix("sqlite:")).unwrap_or(text);
         if path.is_empty() || path.contains("://") || path == ":memory:" {
             return Err(StoreError::UnsupportedUrl(redact(text)));
         }

@@ -108,10 +108,8 @@ pub fn verify(tx: &mut Tx<'_>) -> Result<LedgerReport, StoreError> {
         active_holds_minor: row.computed,
     })?;
 
-    let may_go_negative: Vec<String> = AccountKind::iter()
-        .filter(|kind| kind.may_go_negative())
-        .map(|kind| format!("'{}'", kind.as_ref()))
-        .collect();
+    let may_go_negative: Vec<String> =
+        AccountKind::iter().filter(|kind| kind.may_go_negative()).map(|kind| format!("'{}'", kind.as_ref())).collect();
     let below_holds = format!(
         "SELECT id, balance_minor AS stored, held_minor AS computed FROM accounts
          WHERE held_minor < 0 OR (kind NOT IN ({}) AND balance_minor < held_minor)",

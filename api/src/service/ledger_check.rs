@@ -5,5 +5,5 @@ use crate::ledger::{Store, StoreError};
 
 /// Runs every ledger check on one consistent snapshot.
 pub fn verify_ledger(store: &Store) -> Result<LedgerReport, StoreError> {
-    store.read(|tx| verify::verify(tx))
+    store.read(verify::verify)
 }
