@@ -44,7 +44,7 @@ impl TestDatabase {
         let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|error| {
             panic!(
                 "PostgreSQL is unreachable at {admin_url} ({error}). Start it, point \
-                 KKS_TEST_POSTGRES_URL at one, or run only the SQLite tests: cargo test -- sqlite::"
+                 KKS_TEST_POSTGRES_URL at one, or run without the PostgreSQL tests: cargo test --workspace -- --skip postgres::"
             )
         });
         admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("creating the PostgreSQL test database");

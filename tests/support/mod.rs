@@ -26,7 +26,7 @@ pub fn kks(database: &TestDatabase, args: &[&str]) -> Output {
 
 /// Defines each test twice, once per backend: `MODULE::sqlite::NAME` and
 /// `MODULE::postgres::NAME`. The body gets a fresh, migrated [`TestDatabase`].
-/// Without PostgreSQL, run the SQLite half with `cargo test -- sqlite::`.
+/// Without PostgreSQL, skip that half with `cargo test --workspace -- --skip postgres::`.
 macro_rules! on_both_backends {
     ($($(#[$meta:meta])* fn $name:ident($database:ident) $body:block)*) => {
         mod sqlite {
