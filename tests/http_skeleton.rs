@@ -62,7 +62,7 @@ on_both_backends! {
     fn migrate_is_idempotent(database) {
         for _ in 0..2 {
             let output = kks(&database, &["migrate"]);
-            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            assert!(output.status.success(), "{:?} {}", output.status, String::from_utf8_lossy(&output.stderr));
         }
     }
 }

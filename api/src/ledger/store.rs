@@ -222,20 +222,24 @@ impl Store {
             Backend::Sqlite => {
                 let builder = || {
                     Pool::builder()
+                        .min_idle(Some(0))
                         .connection_timeout(CONNECTION_WAIT_MAX)
                         .connection_customizer(Box::new(SqlitePragmas))
                 };
                 let manager = || ConnectionManager::<SqliteConnection>::new(url.location());
                 Pools::Sqlite {
                     writer: builder().max_size(1).build(manager())?,
-                    readers: builder().max_size(SQLITE_READERS_MAX).min_idle(Some(1)).build(manager())?,
+                    readers: builder().max_size(SQLITE_READERS_MAX).build(manager())?,
                 }
             }
             Backend::Postgres => Pools::Postgres(
+                // No idle minimum: r2d2 would keep opening connections on a background
+                // thread, and a process exiting while one of those is in its TLS handshake
+                // crashes inside libpq's OpenSSL clean-up. Connections open on demand.
                 Pool::builder()
+                    .min_idle(Some(0))
                     .connection_timeout(CONNECTION_WAIT_MAX)
                     .max_size(options.postgres_pool_size.max(1))
-                    .min_idle(Some(1))
                     .build(ConnectionManager::<PgConnection>::new(url.location()))?,
             ),
         };
