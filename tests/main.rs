@@ -8,4 +8,5 @@ mod http_skeleton;
 mod idempotency;
 mod ledger_concurrency;
 mod ledger_posting;
+mod migrations;
 mod verify_ledger;
