@@ -3,7 +3,8 @@
 use kks_api::domain::ledger::JournalKind;
 use kks_api::ledger::idempotency::{self, IdempotentRequest};
 use kks_api::ledger::posting::{self, PostedJournal};
-use kks_api::ledger::{AccountId, LedgerError, Refusal, Store};
+use kks_api::ledger::{AccountId, LedgerError, Refusal};
+use kks_api::store::Store;
 
 use crate::support::ledger::{account, assert_ledger_clean, fund, refusal, rupiah, savings};
 use crate::support::on_both_backends;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use kks_api::domain::ledger::{HoldReason, JournalKind};
 use kks_api::ledger::holds::{self, HoldDraft};
-use kks_api::ledger::{posting, AccountId, LedgerError, Refusal, Store};
+use kks_api::ledger::{posting, AccountId, LedgerError, Refusal};
+use kks_api::store::Store;
 use rand::Rng;
 
 use crate::support::ledger::{account, assert_ledger_clean, fund, rupiah, savings};

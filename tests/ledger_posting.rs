@@ -117,7 +117,7 @@ on_both_backends! {
         let store = database.store();
         let (ani, budi) = (savings(&store, "ani"), savings(&store, "budi"));
         fund(&store, ani, rupiah(500_000));
-        let stage_opened = kks_api::ledger::store::now() - chrono::Duration::seconds(1);
+        let stage_opened = kks_api::store::now() - chrono::Duration::seconds(1);
         let draft = HoldDraft { release_at: Some(stage_opened), ..hold_draft(ani, 500_000, HoldReason::StageNotOpen) };
         let hold = store.write(|tx| holds::place(tx, &draft)).unwrap();
         store.write(|tx| posting::transfer(tx, JournalKind::Adjustment, "draw", ani, budi, rupiah(500_000))).unwrap();
@@ -130,7 +130,7 @@ on_both_backends! {
         let store = database.store();
         let (ani, budi) = (savings(&store, "ani"), savings(&store, "budi"));
         fund(&store, ani, rupiah(500_000));
-        let stage_opens = kks_api::ledger::store::now() + chrono::Duration::days(30);
+        let stage_opens = kks_api::store::now() + chrono::Duration::days(30);
         let draft = HoldDraft { release_at: Some(stage_opens), ..hold_draft(ani, 500_000, HoldReason::StageNotOpen) };
         store.write(|tx| holds::place(tx, &draft)).unwrap();
         let error = store
@@ -196,10 +196,10 @@ on_both_backends! {
         let ani = savings(&store, "ani");
         fund(&store, ani, rupiah(1_000));
         for statement in ["UPDATE postings SET amount_minor = 1", "DELETE FROM postings", "UPDATE journals SET memo = 'x'"] {
-            let result = store.write(|tx| -> Result<(), kks_api::ledger::StoreError> {
+            let result = store.write(|tx| -> Result<(), kks_api::store::StoreError> {
                 match tx {
-                    kks_api::ledger::Tx::Sqlite(connection) => connection.batch_execute(statement)?,
-                    kks_api::ledger::Tx::Postgres(connection) => connection.batch_execute(statement)?,
+                    kks_api::store::Tx::Sqlite(connection) => connection.batch_execute(statement)?,
+                    kks_api::store::Tx::Postgres(connection) => connection.batch_execute(statement)?,
                 }
                 Ok(())
             });

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::ledger::store::POSTGRES_POOL_SIZE_DEFAULT;
-use crate::ledger::{DatabaseUrl, StoreError, StoreOptions};
+use crate::store::POSTGRES_POOL_SIZE_DEFAULT;
+use crate::store::{DatabaseUrl, StoreError, StoreOptions};
 
 /// KKS: non-cash social assistance on the Kartu Keluarga Sejahtera combo card.
 #[derive(Debug, Parser)]

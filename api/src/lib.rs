@@ -2,10 +2,12 @@
 //! Sejahtera combo card.
 //!
 //! Layers, with arrows pointing one way: [`http`] → [`service`] → [`domain`], and
-//! [`service`] → [`ledger`].
+//! [`service`] → [`ledger`] (money) and [`store`] (everything else) → the database.
 
 pub mod config;
 pub mod domain;
 pub mod http;
 pub mod ledger;
+pub mod render;
 pub mod service;
+pub mod store;

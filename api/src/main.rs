@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use kks_api::config::{Cli, Command, LogFormat, ServeArgs};
 use kks_api::http::{self, metrics::Metrics, AppState};
-use kks_api::ledger::Store;
+use kks_api::store::Store;
 use kks_api::service;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;

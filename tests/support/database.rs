@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use kks_api::ledger::{DatabaseUrl, Store, StoreOptions};
+use kks_api::store::{DatabaseUrl, Store, StoreOptions};
 
 /// The PostgreSQL server the suite creates its databases on. `.ci/run` sets it; by
 /// default the local server with trust authentication.

@@ -3,7 +3,8 @@
 use kks_api::domain::ledger::{AccountKind, JournalKind, OwnerKind};
 use kks_api::domain::money::Amount;
 use kks_api::ledger::accounts::{self, Account};
-use kks_api::ledger::{posting, AccountId, LedgerError, Store};
+use kks_api::ledger::{posting, AccountId, LedgerError};
+use kks_api::store::Store;
 
 pub fn rupiah(value: i64) -> Amount {
     Amount::from_rupiah(value).expect("a valid amount")

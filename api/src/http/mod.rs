@@ -12,7 +12,7 @@ use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App};
 use tracing_actix_web::TracingLogger;
 
-use crate::ledger::Store;
+use crate::store::Store;
 use metrics::Metrics;
 use problem::{internal, ApiError, ErrorCode};
 

@@ -9,7 +9,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::ledger::{LedgerError, Refusal, StoreError};
+use crate::ledger::{LedgerError, Refusal};
+use crate::store::StoreError;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::error::{LedgerError, Refusal};
 use super::ids::AccountId;
-use super::schema::accounts;
-use super::store::{now, on_backend, StoreError, Tx};
+use crate::store::schema::accounts;
+use crate::store::{now, on_backend, StoreError, Tx};
 use crate::domain::ledger::{AccountKind, AccountStatus, OwnerKind};
 
 /// An account as stored, with its materialised balance and held total.

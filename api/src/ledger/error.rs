@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{AccountId, HoldId, JournalId};
-use super::store::StoreError;
+use crate::store::StoreError;
 use crate::domain::ledger::{AccountKind, HoldReason, HoldStatus, OwnerKind};
 
 /// A refusal: the request was understood and the ledger said no. Nothing was changed.

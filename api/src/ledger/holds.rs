@@ -10,8 +10,8 @@ use super::accounts::parse_stored;
 use super::error::{LedgerError, Refusal};
 use super::ids::{AccountId, HoldId, JournalId};
 use super::posting::{self, PostedJournal};
-use super::schema::{accounts, holds};
-use super::store::{now, on_backend, StoreError, Tx};
+use crate::store::schema::{accounts, holds};
+use crate::store::{now, on_backend, StoreError, Tx};
 use crate::domain::ledger::{AccountStatus, HoldReason, HoldStatus, JournalKind};
 use crate::domain::money::Amount;
 

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::{LedgerError, Refusal};
-use super::schema::idempotency_records;
-use super::store::{now, on_backend, Store, StoreError, Tx};
+use crate::store::schema::idempotency_records;
+use crate::store::{now, on_backend, Store, StoreError, Tx};
 
 /// The longest scope or key stored, in bytes.
 pub const IDEMPOTENCY_TEXT_BYTES_MAX: usize = 128;

@@ -7,10 +7,7 @@ pub mod holds;
 pub mod idempotency;
 pub mod ids;
 pub mod posting;
-pub mod schema;
-pub mod store;
 pub mod verify;
 
 pub use error::{LedgerError, Refusal};
 pub use ids::{AccountId, HoldId, JournalId};
-pub use store::{Backend, DatabaseUrl, Store, StoreError, StoreOptions, Tx};

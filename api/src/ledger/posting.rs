@@ -13,8 +13,8 @@ use super::accounts;
 use super::error::{LedgerError, Refusal};
 use super::holds;
 use super::ids::{AccountId, JournalId};
-use super::schema::{accounts as accounts_table, journals, postings};
-use super::store::{now, on_backend, Tx};
+use crate::store::schema::{accounts as accounts_table, journals, postings};
+use crate::store::{now, on_backend, Tx};
 use crate::domain::ledger::{AccountKind, AccountStatus, JournalKind};
 use crate::domain::money::Amount;
 

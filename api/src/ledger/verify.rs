@@ -10,7 +10,7 @@ use serde::Serialize;
 use strum::IntoEnumIterator;
 
 use super::ids::{AccountId, JournalId};
-use super::store::{on_backend, StoreError, Tx};
+use crate::store::{on_backend, StoreError, Tx};
 use crate::domain::ledger::AccountKind;
 
 /// The most discrepancies of one kind a report lists (the count is always complete).
@@ -169,7 +169,7 @@ pub(crate) fn assert_accounts_consistent(
     tx: &mut Tx<'_>,
     accounts: impl Iterator<Item = AccountId>,
 ) -> Result<(), StoreError> {
-    use super::schema::{accounts as accounts_table, holds, postings};
+    use crate::store::schema::{accounts as accounts_table, holds, postings};
     for account in accounts {
         let (balance, held): (i64, i64) = on_backend!(tx, connection => accounts_table::table
             .find(account.0)

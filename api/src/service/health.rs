@@ -1,6 +1,6 @@
 //! Whether this process can serve requests.
 
-use crate::ledger::{Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Ready when the database answers a query.
 pub fn readiness(store: &Store) -> Result<(), StoreError> {

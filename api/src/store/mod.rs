@@ -1,6 +1,8 @@
-//! The database behind the ledger: one of two backends, chosen by the URL, with one
-//! behaviour. Code above this module sees a [`Store`] and a transaction ([`Tx`]); a query
-//! is written once and compiled for both backends through [`on_backend!`].
+//! The database: one of two backends, chosen by the URL, with one behaviour. Code above
+//! this module sees a [`Store`] and a transaction ([`Tx`]); a query is written once and
+//! compiled for both backends through [`on_backend!`]. One module per table group.
+
+pub mod schema;
 
 use std::time::Duration;
 
@@ -139,11 +141,11 @@ pub enum Tx<'c> {
 macro_rules! on_backend {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::ledger::store::Tx::Sqlite(connection) => {
+            $crate::store::Tx::Sqlite(connection) => {
                 let $conn: &mut ::diesel::sqlite::SqliteConnection = connection;
                 $body
             }
-            $crate::ledger::store::Tx::Postgres(connection) => {
+            $crate::store::Tx::Postgres(connection) => {
                 let $conn: &mut ::diesel::pg::PgConnection = connection;
                 $body
             }

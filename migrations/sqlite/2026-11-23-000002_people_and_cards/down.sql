@@ -1,0 +1,10 @@
+DROP TRIGGER audit_events_are_never_deleted;
+DROP TRIGGER audit_events_are_immutable;
+DROP TABLE audit_events;
+DROP TABLE cards;
+DROP TABLE family_members;
+DROP TABLE families;
+DROP TABLE terminals;
+DROP TABLE agents;
+DROP TABLE operators;
+DROP TABLE regions;
