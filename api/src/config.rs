@@ -1,10 +1,13 @@
 //! Command line and environment. Every setting is a flag with an environment variable
 //! and a documented default, so `kks serve` with no configuration at all works.
 
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::domain::card_qr::IssuerSigningKey;
 use crate::store::POSTGRES_POOL_SIZE_DEFAULT;
 use crate::store::{DatabaseUrl, StoreError, StoreOptions};
 
@@ -20,6 +23,32 @@ pub struct Cli {
     /// PostgreSQL connections held by this process (ignored for SQLite).
     #[arg(long, global = true, env = "KKS_POSTGRES_POOL_SIZE", default_value_t = POSTGRES_POOL_SIZE_DEFAULT)]
     pub postgres_pool_size: u32,
+
+    /// Production mode: no demo data, and no built-in development secrets: a missing
+    /// secret stops the start.
+    #[arg(long, global = true, env = "KKS_PRODUCTION")]
+    pub production: bool,
+
+    /// Secret that signs access and refresh tokens (HS256), at least 32 bytes.
+    #[arg(long, global = true, env = "KKS_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// The bank's PIN verification key (HMAC), at least 32 bytes. It never enters the
+    /// database, so a copy of the database alone does not reveal PINs.
+    #[arg(long, global = true, env = "KKS_PIN_KEY", hide_env_values = true)]
+    pub pin_key: Option<Secret>,
+
+    /// The card issuer's Ed25519 private key (64 hex characters) that signs card QR codes.
+    #[arg(long, global = true, env = "KKS_ISSUER_KEY", hide_env_values = true)]
+    pub issuer_key: Option<Secret>,
+
+    /// How long an access token is valid, in minutes.
+    #[arg(long, global = true, env = "KKS_ACCESS_TOKEN_MINUTES", default_value_t = 15)]
+    pub access_token_minutes: u32,
+
+    /// How long a refresh token is valid, in hours (an agent's working day).
+    #[arg(long, global = true, env = "KKS_REFRESH_TOKEN_HOURS", default_value_t = 12)]
+    pub refresh_token_hours: u32,
 
     /// Log lines as human-readable text or as JSON objects (for log collectors).
     #[arg(long, global = true, env = "KKS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -47,6 +76,9 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Create the demo region, operators, agents, families and cards, and write their
+    /// credentials to a JSON file.
+    Seed(SeedArgs),
     /// Recompute every balance from the journal and check the ledger's invariants;
     /// exits 1 with a report on any discrepancy.
     VerifyLedger {
@@ -65,6 +97,105 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "KKS_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Do not seed demo data into a fresh database (never seeded in production mode).
+    #[arg(long, env = "KKS_NO_DEMO")]
+    pub no_demo: bool,
+
+    /// Where the demo credentials are written when a fresh database is seeded.
+    #[arg(long, env = "KKS_DEMO_CREDENTIALS", default_value = "demo-credentials.json")]
+    pub demo_credentials: PathBuf,
+
+    /// Login and PIN attempts allowed per client address per minute (429 beyond).
+    #[arg(long, env = "KKS_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 30)]
+    pub login_attempts_per_minute: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Seed the demo data set (the only one there is).
+    #[arg(long, required = true)]
+    pub demo: bool,
+
+    /// Where to write the credentials.
+    #[arg(long, default_value = "demo-credentials.json")]
+    pub credentials: PathBuf,
+}
+
+/// A secret from the command line or the environment. Never printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("Secret(***)")
+    }
+}
+
+/// Why the configuration cannot start the service.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("production mode needs {0} (see README, Configuration)")]
+    MissingSecret(&'static str),
+    #[error("{0} must be at least {1} bytes")]
+    SecretTooShort(&'static str, usize),
+    #[error("KKS_ISSUER_KEY: {0}")]
+    IssuerKey(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The shortest token-signing or PIN key accepted, in bytes.
+pub const SECRET_BYTES_MIN: usize = 32;
+
+// Development defaults: public, so only for a laptop or a test. Production mode refuses
+// to start without real ones.
+const DEVELOPMENT_JWT_SECRET: &str = "kks-development-jwt-secret-do-not-use-in-production";
+const DEVELOPMENT_PIN_KEY: &str = "kks-development-pin-key-do-not-use-in-production";
+const DEVELOPMENT_ISSUER_KEY: &str = "4b4b53206465766c6f706d656e7420697373756572206b6579202d206e6f7421";
+
+/// The secrets the service runs with, resolved from the configuration.
+pub struct Secrets {
+    pub jwt_secret: Secret,
+    pub pin_key: Secret,
+    pub issuer_key: IssuerSigningKey,
+    /// Whether the built-in development secrets are in use (logged loudly).
+    pub development: bool,
+}
+
+impl Cli {
+    pub fn secrets(&self) -> Result<Secrets, ConfigError> {
+        let pick = |given: &Option<Secret>, name: &'static str, development: &str| match (given, self.production) {
+            (Some(secret), _) => Ok(secret.clone()),
+            (None, true) => Err(ConfigError::MissingSecret(name)),
+            (None, false) => Ok(Secret(development.to_owned())),
+        };
+        let jwt_secret = pick(&self.jwt_secret, "KKS_JWT_SECRET", DEVELOPMENT_JWT_SECRET)?;
+        let pin_key = pick(&self.pin_key, "KKS_PIN_KEY", DEVELOPMENT_PIN_KEY)?;
+        let issuer_hex = pick(&self.issuer_key, "KKS_ISSUER_KEY", DEVELOPMENT_ISSUER_KEY)?;
+        for (name, secret) in [("KKS_JWT_SECRET", &jwt_secret), ("KKS_PIN_KEY", &pin_key)] {
+            if secret.0.len() < SECRET_BYTES_MIN {
+                return Err(ConfigError::SecretTooShort(name, SECRET_BYTES_MIN));
+            }
+        }
+        let issuer_key = IssuerSigningKey::from_hex(issuer_hex.expose())
+            .map_err(|error| ConfigError::IssuerKey(error.to_string()))?;
+        let development = self.jwt_secret.is_none() || self.pin_key.is_none() || self.issuer_key.is_none();
+        Ok(Secrets { jwt_secret, pin_key, issuer_key, development })
+    }
 }
 
 impl Cli {

@@ -1,21 +1,26 @@
 //! `kks`: the KKS server and its operator commands.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use actix_web::{web, HttpServer};
 use anyhow::Context;
 use clap::Parser;
-use kks_api::config::{Cli, Command, LogFormat, ServeArgs};
+use kks_api::config::{Cli, Command, LogFormat, Secrets, ServeArgs};
+use kks_api::domain::auth::PinKey;
+use kks_api::http::auth::AttemptLimiter;
 use kks_api::http::{self, metrics::Metrics, AppState};
-use kks_api::store::Store;
-use kks_api::service;
+use kks_api::service::auth::Auth;
+use kks_api::service::{self, seed::DemoCredentials};
+use kks_api::store::{Store, StoreOptions};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    match run(cli) {
+    match run(&cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("kks: {error:#}");
@@ -24,25 +29,35 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let options = cli.store_options().context("reading --database")?;
-    match cli.command {
+    match &cli.command {
         Command::Serve(args) => {
-            let store = Store::open(&options).with_context(|| format!("opening the database {}", options.url))?;
-            store.migrate().context("migrating the database")?;
-            serve(store, &args)?;
+            let secrets = cli.secrets().context("reading the secrets")?;
+            let store = open_migrated(&options)?;
+            if !cli.production && !args.no_demo && service::seed::is_fresh(&store)? {
+                seed_demo(&store, &secrets, &args.demo_credentials)?;
+            }
+            serve(store, cli, &secrets, args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let store = Store::open(&options).with_context(|| format!("opening the database {}", options.url))?;
-            store.migrate().context("migrating the database")?;
+            open_migrated(&options)?;
             println!("database {} is up to date", options.url);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seed(args) => {
+            anyhow::ensure!(!cli.production, "demo data is never seeded in production mode");
+            let secrets = cli.secrets().context("reading the secrets")?;
+            let store = open_migrated(&options)?;
+            anyhow::ensure!(service::seed::is_fresh(&store)?, "the database already has users; seed a fresh one");
+            seed_demo(&store, &secrets, &args.credentials)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Openapi { output } => {
             let document = http::openapi::document_json().context("generating the OpenAPI document")?;
             match output {
-                Some(path) => std::fs::write(&path, document).with_context(|| format!("writing {}", path.display()))?,
+                Some(path) => std::fs::write(path, document).with_context(|| format!("writing {}", path.display()))?,
                 None => print!("{document}"),
             }
             Ok(ExitCode::SUCCESS)
@@ -50,7 +65,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::VerifyLedger { json } => {
             let store = Store::open(&options).with_context(|| format!("opening the database {}", options.url))?;
             let report = service::ledger_check::verify_ledger(&store).context("verifying the ledger")?;
-            if json {
+            if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!(
@@ -71,9 +86,55 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn open_migrated(options: &StoreOptions) -> anyhow::Result<Store> {
+    let store = Store::open(options).with_context(|| format!("opening the database {}", options.url))?;
+    store.migrate().context("migrating the database")?;
+    Ok(store)
+}
+
+fn seed_demo(store: &Store, secrets: &Secrets, credentials_path: &Path) -> anyhow::Result<()> {
+    let pin_key = PinKey::new(secrets.pin_key.expose().as_bytes());
+    let credentials =
+        service::seed::seed_demo(store, &pin_key, chrono::Utc::now().date_naive()).context("seeding the demo data")?;
+    std::fs::write(credentials_path, serde_json::to_string_pretty(&credentials)? + "\n")
+        .with_context(|| format!("writing {}", credentials_path.display()))?;
+    print_demo_summary(&credentials, credentials_path);
+    Ok(())
+}
+
+fn print_demo_summary(credentials: &DemoCredentials, path: &Path) {
+    println!("demo data seeded; credentials written to {}", path.display());
+    for operator in &credentials.operators {
+        let region = operator.region.as_deref().unwrap_or("national");
+        println!("  operator {:<18} password {}  ({}, {region})", operator.username, operator.password, operator.role);
+    }
+    for agent in &credentials.agents {
+        println!("  agent    {:<18} password {}  (terminal {})", agent.username, agent.password, agent.terminal_id);
+    }
+    for family in &credentials.families {
+        println!("  family   card {} PIN {}  ({})", family.card_number, family.pin, family.recipient_name);
+    }
+}
+
 #[actix_web::main]
-async fn serve(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
-    let state = web::Data::new(AppState { store, metrics: Metrics::new().context("registering metrics")? });
+async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> anyhow::Result<()> {
+    if secrets.development {
+        tracing::warn!(
+            "using the built-in development secrets: never expose this server; use --production in production"
+        );
+    }
+    let auth = Auth::new(
+        secrets.jwt_secret.expose().as_bytes(),
+        PinKey::new(secrets.pin_key.expose().as_bytes()),
+        Duration::from_secs(u64::from(cli.access_token_minutes) * 60),
+        Duration::from_secs(u64::from(cli.refresh_token_hours) * 3600),
+    );
+    let state = web::Data::new(AppState {
+        store,
+        metrics: Metrics::new().context("registering metrics")?,
+        auth,
+        login_limiter: AttemptLimiter::per_minute(args.login_attempts_per_minute),
+    });
     let factory_state = state.clone();
     let mut server = HttpServer::new(move || http::app(factory_state.clone()));
     if let Some(workers) = args.workers {

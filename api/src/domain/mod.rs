@@ -1,4 +1,9 @@
 //! Pure types and rules, no I/O.
 
+pub mod auth;
+pub mod card;
+pub mod card_qr;
+pub mod family;
 pub mod ledger;
 pub mod money;
+pub mod nik;

@@ -1,10 +1,13 @@
 //! actix-web routes. Handlers are thin: extract, authorize, call one service function,
 //! map the result.
 
+pub mod auth;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod pins;
 pub mod problem;
+pub mod sessions;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -12,7 +15,9 @@ use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App};
 use tracing_actix_web::TracingLogger;
 
+use crate::service::auth::Auth;
 use crate::store::Store;
+use auth::AttemptLimiter;
 use metrics::Metrics;
 use problem::{internal, ApiError, ErrorCode};
 
@@ -24,6 +29,8 @@ pub const JSON_BODY_BYTES_MAX: usize = 64 * 1024;
 pub struct AppState {
     pub store: Store,
     pub metrics: Metrics,
+    pub auth: Auth,
+    pub login_limiter: AttemptLimiter,
 }
 
 /// The whole application, for the server and for tests.
@@ -53,6 +60,17 @@ pub fn app(
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics))
         .route("/openapi.json", web::get().to(openapi::openapi_json))
+        .service(
+            web::scope("/v1")
+                .route("/auth/operators/login", web::post().to(sessions::login_operator))
+                .route("/auth/agents/login", web::post().to(sessions::login_agent))
+                .route("/auth/families/login", web::post().to(sessions::login_family))
+                .route("/auth/refresh", web::post().to(sessions::refresh))
+                .route("/auth/logout", web::post().to(sessions::logout))
+                .route("/me", web::get().to(sessions::me))
+                .route("/cards/{card_number}/pin", web::put().to(pins::change_pin))
+                .route("/cards/{card_number}/pin-reset", web::post().to(pins::reset_pin)),
+        )
 }
 
 fn json_config() -> web::JsonConfig {

@@ -2,11 +2,15 @@
 //! is its committed copy; the test suite fails when the two drift apart.
 
 use actix_web::HttpResponse;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use super::health::{self, Health};
-use super::metrics;
 use super::problem::{ErrorCode, Problem};
+use super::{metrics, pins, sessions};
+use crate::domain::card::CardNumber;
+use crate::service::auth::tokens::TokenPair;
+use crate::service::auth::Role;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,11 +22,56 @@ use super::problem::{ErrorCode, Problem};
                        a stable `code` (see the `ErrorCode` schema); send `Accept-Language: id` \
                        for titles in Bahasa Indonesia."
     ),
-    paths(health::healthz, health::readyz, metrics::metrics, openapi_json),
-    components(schemas(Problem, ErrorCode, Health)),
-    tags((name = "operations", description = "Health, readiness, metrics and this document"))
+    paths(
+        health::healthz,
+        health::readyz,
+        metrics::metrics,
+        openapi_json,
+        sessions::login_operator,
+        sessions::login_agent,
+        sessions::login_family,
+        sessions::refresh,
+        sessions::logout,
+        sessions::me,
+        pins::change_pin,
+        pins::reset_pin,
+    ),
+    components(schemas(
+        Problem,
+        ErrorCode,
+        Health,
+        CardNumber,
+        Role,
+        TokenPair,
+        sessions::OperatorLogin,
+        sessions::AgentLogin,
+        sessions::FamilyLogin,
+        sessions::RefreshRequest,
+        sessions::Me,
+        pins::PinChange,
+        pins::PinReset,
+    )),
+    modifiers(&BearerSecurity),
+    tags(
+        (name = "operations", description = "Health, readiness, metrics and this document"),
+        (name = "auth", description = "Logging in and out: operators, agents on a terminal, families with card and PIN"),
+        (name = "cards", description = "KKS cards and their PINs"),
+    )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme that protected operations name.
+struct BearerSecurity;
+
+impl Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
 
 /// The document as served and committed: pretty JSON with a trailing newline.
 pub fn document_json() -> Result<String, serde_json::Error> {

@@ -9,7 +9,9 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::card::CardNumberError;
 use crate::ledger::{LedgerError, Refusal};
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
@@ -25,6 +27,20 @@ pub enum ErrorCode {
     PayloadTooLarge,
     NotFound,
     MethodNotAllowed,
+    Unauthenticated,
+    TokenRevoked,
+    WrongCredentials,
+    Forbidden,
+    TerminalNotAllowed,
+    TooManyRequests,
+    WrongPin,
+    PinLocked,
+    CardLost,
+    CardReplaced,
+    CardExpired,
+    CardNumberMalformed,
+    CardNumberCheckDigit,
+    CardNumberUnknownBank,
     AccountNotFound,
     AccountClosed,
     AccountNotEmpty,
@@ -63,13 +79,23 @@ impl Language {
 impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
-            Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::InvalidRequest
+            | Self::CardNumberMalformed
+            | Self::CardNumberCheckDigit
+            | Self::CardNumberUnknownBank => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => {
                 StatusCode::NOT_FOUND
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthenticated | Self::TokenRevoked | Self::WrongCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::TerminalNotAllowed => StatusCode::FORBIDDEN,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::WrongPin | Self::CardLost | Self::CardReplaced | Self::CardExpired => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::PinLocked => StatusCode::LOCKED,
             Self::AccountClosed
             | Self::AccountNotEmpty
             | Self::HoldNotActive
@@ -90,6 +116,24 @@ impl ErrorCode {
             Self::PayloadTooLarge => ("The request body is too large", "Isi permintaan terlalu besar"),
             Self::NotFound => ("Not found", "Tidak ditemukan"),
             Self::MethodNotAllowed => ("This method is not allowed here", "Metode ini tidak diizinkan di sini"),
+            Self::Unauthenticated => ("Log in first", "Silakan masuk terlebih dahulu"),
+            Self::TokenRevoked => ("The session has ended; log in again", "Sesi telah berakhir; silakan masuk lagi"),
+            Self::WrongCredentials => ("Wrong user name or password", "Nama pengguna atau kata sandi salah"),
+            Self::Forbidden => ("You may not do this", "Anda tidak berwenang melakukan ini"),
+            Self::TerminalNotAllowed => ("This terminal may not be used", "Terminal ini tidak dapat digunakan"),
+            Self::TooManyRequests => {
+                ("Too many attempts; wait and try again", "Terlalu banyak percobaan; tunggu lalu coba lagi")
+            }
+            Self::WrongPin => ("Wrong PIN", "PIN salah"),
+            Self::PinLocked => ("The PIN is locked; visit an operator", "PIN terblokir; hubungi petugas"),
+            Self::CardLost => ("The card was reported lost", "Kartu dilaporkan hilang"),
+            Self::CardReplaced => ("The card was replaced by a newer one", "Kartu sudah diganti dengan kartu baru"),
+            Self::CardExpired => ("The card has expired", "Kartu sudah kedaluwarsa"),
+            Self::CardNumberMalformed => ("A card number is 16 digits", "Nomor kartu harus 16 digit"),
+            Self::CardNumberCheckDigit => {
+                ("The card number is mistyped (check digit)", "Nomor kartu salah ketik (digit periksa)")
+            }
+            Self::CardNumberUnknownBank => ("The card is not from a KKS bank", "Kartu bukan dari bank penyalur KKS"),
             Self::AccountNotFound => ("The account does not exist", "Rekening tidak ditemukan"),
             Self::AccountClosed => ("The account is closed", "Rekening sudah ditutup"),
             Self::AccountNotEmpty => ("The account still holds money", "Rekening masih memiliki saldo"),
@@ -121,6 +165,8 @@ impl ErrorCode {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::SERVICE_UNAVAILABLE => Self::ServiceUnavailable,
+            StatusCode::UNAUTHORIZED => Self::Unauthenticated,
+            StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests,
             status if status.is_client_error() => Self::InvalidRequest,
             _ => Self::InternalError,
         }
@@ -146,11 +192,13 @@ pub struct Problem {
 pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
+    /// Seconds after which a retry may succeed (sent as `Retry-After`).
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self { code, detail: detail.into() }
+        Self { code, detail: detail.into(), retry_after_seconds: None }
     }
 
     pub fn problem(&self, language: Language) -> Problem {
@@ -165,9 +213,15 @@ impl ApiError {
     }
 
     fn render(&self, language: Language) -> HttpResponse {
-        let mut response = HttpResponse::build(self.code.status())
-            .insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE))
-            .json(self.problem(language));
+        let mut builder = HttpResponse::build(self.code.status());
+        builder.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        if let Some(seconds) = self.retry_after_seconds {
+            builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if self.code.status() == StatusCode::UNAUTHORIZED {
+            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"kks\""));
+        }
+        let mut response = builder.json(self.problem(language));
         response.extensions_mut().insert(self.clone());
         response
     }
@@ -217,6 +271,43 @@ impl From<LedgerError> for ApiError {
             LedgerError::Refused(refusal) => refusal.into(),
             LedgerError::Store(store) => store.into(),
         }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        let detail = error.to_string();
+        let code = match error {
+            ServiceError::Ledger(ledger) => return ledger.into(),
+            ServiceError::Store(store) => return store.into(),
+            ServiceError::Internal(_) => return internal(&error),
+            ServiceError::Invalid(_) => ErrorCode::InvalidRequest,
+            ServiceError::NotFound(_) => ErrorCode::NotFound,
+            ServiceError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ServiceError::TokenRevoked => ErrorCode::TokenRevoked,
+            ServiceError::WrongCredentials => ErrorCode::WrongCredentials,
+            ServiceError::Forbidden(_) => ErrorCode::Forbidden,
+            ServiceError::WrongPin { .. } => ErrorCode::WrongPin,
+            ServiceError::PinLocked => ErrorCode::PinLocked,
+            ServiceError::CardLost => ErrorCode::CardLost,
+            ServiceError::CardReplaced => ErrorCode::CardReplaced,
+            ServiceError::CardExpired => ErrorCode::CardExpired,
+            ServiceError::TerminalNotAllowed => ErrorCode::TerminalNotAllowed,
+        };
+        Self::new(code, detail)
+    }
+}
+
+impl From<CardNumberError> for ApiError {
+    fn from(error: CardNumberError) -> Self {
+        let code = match error {
+            CardNumberError::WrongLength | CardNumberError::NotDigits | CardNumberError::SerialTooLarge => {
+                ErrorCode::CardNumberMalformed
+            }
+            CardNumberError::BadCheckDigit => ErrorCode::CardNumberCheckDigit,
+            CardNumberError::UnknownBank => ErrorCode::CardNumberUnknownBank,
+        };
+        Self::new(code, error.to_string())
     }
 }
 

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::error::{LedgerError, Refusal};
 use super::ids::AccountId;
-use crate::store::schema::accounts;
-use crate::store::{now, on_backend, StoreError, Tx};
 use crate::domain::ledger::{AccountKind, AccountStatus, OwnerKind};
+use crate::store::schema::accounts;
+use crate::store::{now, on_backend, parse_stored, StoreError, Tx};
 
 /// An account as stored, with its materialised balance and held total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,11 +61,6 @@ impl TryFrom<AccountRow> for Account {
             closed_at: row.closed_at,
         })
     }
-}
-
-/// Reads a stored enum spelling; an unknown one means the database was changed by hand.
-pub(crate) fn parse_stored<T: std::str::FromStr>(column: &'static str, text: &str) -> Result<T, StoreError> {
-    text.parse().map_err(|_| StoreError::Corrupt(format!("{column} holds unknown value {text:?}")))
 }
 
 #[derive(Insertable)]

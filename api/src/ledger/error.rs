@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{AccountId, HoldId, JournalId};
-use crate::store::StoreError;
 use crate::domain::ledger::{AccountKind, HoldReason, HoldStatus, OwnerKind};
+use crate::store::StoreError;
 
 /// A refusal: the request was understood and the ledger said no. Nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

@@ -6,14 +6,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::accounts::parse_stored;
 use super::error::{LedgerError, Refusal};
 use super::ids::{AccountId, HoldId, JournalId};
 use super::posting::{self, PostedJournal};
-use crate::store::schema::{accounts, holds};
-use crate::store::{now, on_backend, StoreError, Tx};
 use crate::domain::ledger::{AccountStatus, HoldReason, HoldStatus, JournalKind};
 use crate::domain::money::Amount;
+use crate::store::schema::{accounts, holds};
+use crate::store::{now, on_backend, parse_stored, StoreError, Tx};
 
 /// How many due holds one release pass ends, so that a pass is a bounded transaction.
 pub const RELEASE_BATCH_MAX: i64 = 1_000;

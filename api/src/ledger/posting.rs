@@ -13,10 +13,10 @@ use super::accounts;
 use super::error::{LedgerError, Refusal};
 use super::holds;
 use super::ids::{AccountId, JournalId};
-use crate::store::schema::{accounts as accounts_table, journals, postings};
-use crate::store::{now, on_backend, Tx};
 use crate::domain::ledger::{AccountKind, AccountStatus, JournalKind};
 use crate::domain::money::Amount;
+use crate::store::schema::{accounts as accounts_table, journals, postings};
+use crate::store::{now, on_backend, Tx};
 
 /// The most legs one journal may have (a disbursement uses four).
 pub const JOURNAL_LEGS_MAX: usize = 16;

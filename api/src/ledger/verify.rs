@@ -10,8 +10,8 @@ use serde::Serialize;
 use strum::IntoEnumIterator;
 
 use super::ids::{AccountId, JournalId};
-use crate::store::{on_backend, StoreError, Tx};
 use crate::domain::ledger::AccountKind;
+use crate::store::{on_backend, StoreError, Tx};
 
 /// The most discrepancies of one kind a report lists (the count is always complete).
 pub const DISCREPANCIES_LISTED_MAX: i64 = 100;

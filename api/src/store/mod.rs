@@ -2,6 +2,12 @@
 //! this module sees a [`Store`] and a transaction ([`Tx`]); a query is written once and
 //! compiled for both backends through [`on_backend!`]. One module per table group.
 
+pub mod agents;
+pub mod audit;
+pub mod cards;
+pub mod families;
+pub mod operators;
+pub mod regions;
 pub mod schema;
 
 use std::time::Duration;
@@ -328,6 +334,11 @@ where
     C: diesel::r2d2::R2D2Connection + 'static,
 {
     pool.get().map_err(StoreError::from)
+}
+
+/// Reads a stored enum spelling; an unknown one means the database was changed by hand.
+pub(crate) fn parse_stored<T: std::str::FromStr>(column: &'static str, text: &str) -> Result<T, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt(format!("{column} holds unknown value {text:?}")))
 }
 
 /// The ledger's clock: UTC, to the microsecond (what both backends store exactly).

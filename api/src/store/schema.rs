@@ -62,8 +62,124 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    regions (code) {
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    operators (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        role -> Text,
+        region_code -> Nullable<Text>,
+        password_hash -> Text,
+        token_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agents (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        kind -> Text,
+        bank -> Text,
+        village_code -> Text,
+        password_hash -> Text,
+        token_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    terminals (id) {
+        id -> Text,
+        agent_id -> BigInt,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    families (id) {
+        id -> BigInt,
+        nik -> Text,
+        recipient_name -> Text,
+        address -> Text,
+        village_code -> Text,
+        category -> Text,
+        status -> Text,
+        token_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    family_members (id) {
+        id -> BigInt,
+        family_id -> BigInt,
+        name -> Text,
+        component -> Text,
+        school_level -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    cards (card_number) {
+        card_number -> Text,
+        family_id -> BigInt,
+        bank -> Text,
+        sequence -> Integer,
+        status -> Text,
+        expires_on -> Date,
+        issued_at -> Timestamp,
+        pin_hash -> Text,
+        pin_failed_attempts -> Integer,
+        pin_locked_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        object_kind -> Text,
+        object_id -> Text,
+        reason -> Text,
+        details -> Text,
+    }
+}
+
 diesel::joinable!(postings -> journals (journal_id));
 diesel::joinable!(postings -> accounts (account_id));
 diesel::joinable!(holds -> accounts (account_id));
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, journals, postings, holds, idempotency_records);
+diesel::joinable!(terminals -> agents (agent_id));
+diesel::joinable!(family_members -> families (family_id));
+diesel::joinable!(cards -> families (family_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    journals,
+    postings,
+    holds,
+    idempotency_records,
+    regions,
+    operators,
+    agents,
+    terminals,
+    families,
+    family_members,
+    cards,
+    audit_events,
+);

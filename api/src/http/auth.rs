@@ -1,0 +1,84 @@
+//! Who is calling: the bearer-token extractor, and the per-client limiter for login and
+//! PIN attempts.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::num::NonZeroU32;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::problem::{internal, ApiError, ErrorCode};
+use super::{blocking, AppState};
+use crate::service;
+use crate::service::auth::Principal;
+
+/// A caller proven by a valid, unrevoked access token.
+pub struct Authenticated(pub Principal);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(request);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| internal(&"the application state is missing"))?;
+            let token = token?;
+            let (store, auth) = (state.store.clone(), state.auth.clone());
+            let principal = blocking(move || service::auth::authenticate(&store, &auth, &token)).await?;
+            Ok(Self(principal))
+        })
+    }
+}
+
+fn bearer_token(request: &HttpRequest) -> Result<String, ApiError> {
+    let unauthenticated = |detail: &str| ApiError::new(ErrorCode::Unauthenticated, detail);
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthenticated("send an Authorization: Bearer <token> header"))?;
+    let value = value.to_str().map_err(|_| unauthenticated("the Authorization header is not text"))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(unauthenticated("the Authorization header must be: Bearer <token>")),
+    }
+}
+
+/// Clients remembered by the limiter before forgetting idle ones, to bound its memory.
+const LIMITED_CLIENTS_MAX: usize = 100_000;
+
+/// Limits login and PIN attempts per client address. Per process: with several servers,
+/// a client gets this many attempts on each; the PIN lock itself is in the database.
+pub struct AttemptLimiter {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl AttemptLimiter {
+    pub fn per_minute(attempts: u32) -> Self {
+        let attempts = NonZeroU32::new(attempts).unwrap_or(NonZeroU32::MIN);
+        Self { limiter: RateLimiter::keyed(Quota::per_minute(attempts)) }
+    }
+
+    /// Counts an attempt from the request's client; 429 with `Retry-After` when over.
+    pub fn check(&self, request: &HttpRequest) -> Result<(), ApiError> {
+        if self.limiter.len() > LIMITED_CLIENTS_MAX {
+            self.limiter.retain_recent();
+        }
+        let client = request.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |address| address.ip());
+        self.limiter.check_key(&client).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError {
+                retry_after_seconds: Some(wait.as_secs().max(1)),
+                ..ApiError::new(ErrorCode::TooManyRequests, "too many login or PIN attempts from this client")
+            }
+        })
+    }
+}

@@ -1,0 +1,117 @@
+//! Logging in, proving who is calling, and logging out.
+
+pub mod passwords;
+pub mod pin;
+pub mod principal;
+pub mod tokens;
+
+use std::time::Duration;
+
+use crate::domain::auth::{Password, Pin, PinKey};
+use crate::domain::card::CardNumber;
+use crate::service::ServiceError;
+use crate::store::{agents, families, operators, Store, StoreError, Tx};
+pub use principal::{Principal, Role};
+use tokens::{TokenKind, TokenPair, TokenService};
+
+/// The keys and lifetimes that authentication runs with.
+#[derive(Clone)]
+pub struct Auth {
+    pub tokens: TokenService,
+    pub pin_key: PinKey,
+}
+
+impl Auth {
+    pub fn new(jwt_secret: &[u8], pin_key: PinKey, access_lifetime: Duration, refresh_lifetime: Duration) -> Self {
+        Self { tokens: TokenService::new(jwt_secret, access_lifetime, refresh_lifetime), pin_key }
+    }
+}
+
+/// The principal behind an access token, if the token verifies and has not been revoked.
+pub fn authenticate(store: &Store, auth: &Auth, token: &str) -> Result<Principal, ServiceError> {
+    let claims = auth.tokens.verify(token, TokenKind::Access)?;
+    let principal = Principal::from_claims(&claims)?;
+    let current = store.read(|tx| token_version(tx, &principal))?;
+    if current != Some(claims.ver) {
+        return Err(ServiceError::TokenRevoked);
+    }
+    Ok(principal)
+}
+
+/// The subject's current token version; `None` if the subject no longer exists.
+fn token_version(tx: &mut Tx<'_>, principal: &Principal) -> Result<Option<i64>, StoreError> {
+    Ok(match principal {
+        Principal::Operator { id, .. } => operators::find_by_id(tx, *id)?.map(|operator| operator.token_version),
+        Principal::Agent { id, .. } => agents::find_by_id(tx, *id)?.map(|agent| agent.token_version),
+        Principal::Family { id } => families::find_by_id(tx, *id)?.map(|family| family.token_version),
+    })
+}
+
+pub fn login_operator(
+    store: &Store,
+    auth: &Auth,
+    username: &str,
+    password: &Password,
+) -> Result<TokenPair, ServiceError> {
+    let operator = store.read(|tx| operators::find_by_username(tx, username))?;
+    // The hash is checked outside any transaction: it takes tens of milliseconds.
+    if !passwords::verify(password, operator.as_ref().map(|operator| operator.password_hash.as_str())) {
+        return Err(ServiceError::WrongCredentials);
+    }
+    let operator = operator.ok_or(ServiceError::WrongCredentials)?;
+    let principal = Principal::Operator { id: operator.id, role: operator.role, scope: operator.scope };
+    auth.tokens.issue_pair(&principal, operator.token_version)
+}
+
+pub fn login_agent(
+    store: &Store,
+    auth: &Auth,
+    username: &str,
+    password: &Password,
+    terminal_id: &str,
+) -> Result<TokenPair, ServiceError> {
+    let agent = store.read(|tx| agents::find_by_username(tx, username))?;
+    if !passwords::verify(password, agent.as_ref().map(|agent| agent.password_hash.as_str())) {
+        return Err(ServiceError::WrongCredentials);
+    }
+    let agent = agent.ok_or(ServiceError::WrongCredentials)?;
+    let terminal = store.read(|tx| agents::find_terminal_by_id(tx, terminal_id))?;
+    if !terminal.is_some_and(|terminal| terminal.agent_id == agent.id && terminal.is_active()) {
+        return Err(ServiceError::TerminalNotAllowed);
+    }
+    let principal = Principal::Agent { id: agent.id, terminal: terminal_id.to_owned() };
+    auth.tokens.issue_pair(&principal, agent.token_version)
+}
+
+/// A family logs in with its card and PIN; wrong PINs count towards the lock.
+pub fn login_family(
+    store: &Store,
+    auth: &Auth,
+    card_number: &CardNumber,
+    pin: &Pin,
+) -> Result<TokenPair, ServiceError> {
+    let card = store.write(|tx| pin::verify_card_and_pin(tx, &auth.pin_key, card_number, pin))??;
+    let family = store.read(|tx| families::find_by_id(tx, card.family_id))?.ok_or(ServiceError::NotFound("family"))?;
+    auth.tokens.issue_pair(&Principal::Family { id: family.id }, family.token_version)
+}
+
+/// A new token pair for a refresh token that is still valid and not revoked.
+pub fn refresh(store: &Store, auth: &Auth, refresh_token: &str) -> Result<TokenPair, ServiceError> {
+    let claims = auth.tokens.verify(refresh_token, TokenKind::Refresh)?;
+    let principal = Principal::from_claims(&claims)?;
+    let current = store.read(|tx| token_version(tx, &principal))?;
+    if current != Some(claims.ver) {
+        return Err(ServiceError::TokenRevoked);
+    }
+    auth.tokens.issue_pair(&principal, claims.ver)
+}
+
+/// Revokes every token of the caller, on every device.
+pub fn logout(store: &Store, principal: &Principal) -> Result<(), ServiceError> {
+    store.write(|tx| match principal {
+        Principal::Operator { id, .. } => operators::bump_token_version(tx, *id),
+        Principal::Agent { id, .. } => agents::bump_token_version(tx, *id),
+        Principal::Family { id } => families::bump_token_version(tx, *id),
+    })?;
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Card PIN checks on every card transaction and family login; PIN changes and resets.
+//!
+//! A wrong PIN must be counted even though the answer is a refusal, so these functions
+//! return `Result<Result<_, ServiceError>, StoreError>`: the outer error rolls the
+//! transaction back (nothing was decided), the inner refusal commits its count.
+
+use crate::domain::auth::{Pin, PinKey};
+use crate::domain::card::CardNumber;
+use crate::domain::family::CardStatus;
+use crate::service::ServiceError;
+use crate::store::cards::{self, Card, WrongPinOutcome};
+use crate::store::{audit, families, StoreError, Tx};
+
+use super::principal::Principal;
+
+/// A refusal to commit, or the value.
+pub type Answer<T> = Result<Result<T, ServiceError>, StoreError>;
+
+/// The card, if it exists and may transact today.
+pub fn find_usable_card(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<Result<Card, ServiceError>, StoreError> {
+    let Some(card) = cards::find_by_number(tx, card_number)? else {
+        return Ok(Err(ServiceError::NotFound("card")));
+    };
+    let refusal = match card.status {
+        CardStatus::Active if card.expires_on < chrono::Utc::now().date_naive() => ServiceError::CardExpired,
+        CardStatus::Active => return Ok(Ok(card)),
+        CardStatus::Lost => ServiceError::CardLost,
+        CardStatus::Replaced => ServiceError::CardReplaced,
+        CardStatus::Expired => ServiceError::CardExpired,
+    };
+    Ok(Err(refusal))
+}
+
+/// Checks the PIN typed for `card`: a right PIN clears earlier wrong ones; a wrong one is
+/// counted, and the third in a row locks the PIN.
+pub fn check_pin(tx: &mut Tx<'_>, pin_key: &PinKey, card: &Card, pin: &Pin) -> Answer<()> {
+    if card.pin_locked_at.is_some() {
+        return Ok(Err(ServiceError::PinLocked));
+    }
+    if pin_key.verify(card.card_number.as_str(), pin, &card.pin_hash) {
+        if card.pin_failed_attempts > 0 && !cards::clear_wrong_pins(tx, &card.card_number)? {
+            return Ok(Err(ServiceError::PinLocked));
+        }
+        return Ok(Ok(()));
+    }
+    Ok(Err(match cards::record_wrong_pin(tx, &card.card_number)? {
+        WrongPinOutcome::Counted { attempts_left } => ServiceError::WrongPin { attempts_left },
+        WrongPinOutcome::Locked => ServiceError::PinLocked,
+    }))
+}
+
+/// A usable card whose PIN was typed right.
+pub fn verify_card_and_pin(tx: &mut Tx<'_>, pin_key: &PinKey, card_number: &CardNumber, pin: &Pin) -> Answer<Card> {
+    let card = match find_usable_card(tx, card_number)? {
+        Ok(card) => card,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    Ok(check_pin(tx, pin_key, &card, pin)?.map(|()| card))
+}
+
+/// A family changes its own card's PIN (old PIN first).
+pub fn change_pin(
+    tx: &mut Tx<'_>,
+    pin_key: &PinKey,
+    principal: &Principal,
+    card_number: &CardNumber,
+    old_pin: &Pin,
+    new_pin: &Pin,
+) -> Answer<()> {
+    let Principal::Family { id: family_id } = principal else {
+        return Ok(Err(ServiceError::Forbidden("only the cardholder changes a PIN".to_owned())));
+    };
+    // Another family's card is answered as missing: its existence is not ours to tell.
+    match cards::find_by_number(tx, card_number)? {
+        Some(card) if card.family_id == *family_id => {}
+        _ => return Ok(Err(ServiceError::NotFound("card"))),
+    }
+    let card = match verify_card_and_pin(tx, pin_key, card_number, old_pin)? {
+        Ok(card) => card,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    cards::set_pin(tx, &card.card_number, &pin_key.verification_value(card.card_number.as_str(), new_pin))?;
+    audit::record(
+        tx,
+        &audit::AuditRecord {
+            actor: &principal.subject(),
+            action: "card.pin_changed",
+            object_kind: "card",
+            object_id: card.card_number.as_str(),
+            reason: "changed by the cardholder",
+            details: serde_json::json!({}),
+        },
+    )?;
+    Ok(Ok(()))
+}
+
+/// An operator in the card's region unlocks its PIN, and sets a new one if given.
+pub fn reset_pin(
+    tx: &mut Tx<'_>,
+    pin_key: &PinKey,
+    principal: &Principal,
+    card_number: &CardNumber,
+    new_pin: Option<&Pin>,
+    reason: &str,
+) -> Answer<()> {
+    let Principal::Operator { scope, .. } = principal else {
+        return Ok(Err(ServiceError::Forbidden("only an operator resets a PIN".to_owned())));
+    };
+    let Some(card) = cards::find_by_number(tx, card_number)? else { return Ok(Err(ServiceError::NotFound("card"))) };
+    let in_scope = families::find_by_id(tx, card.family_id)?.is_some_and(|family| scope.covers(&family.village));
+    if !in_scope {
+        return Ok(Err(ServiceError::NotFound("card")));
+    }
+    let pin_hash = match new_pin {
+        Some(pin) => pin_key.verification_value(card.card_number.as_str(), pin),
+        None => card.pin_hash.clone(),
+    };
+    cards::set_pin(tx, &card.card_number, &pin_hash)?;
+    audit::record(
+        tx,
+        &audit::AuditRecord {
+            actor: &principal.subject(),
+            action: "card.pin_reset",
+            object_kind: "card",
+            object_id: card.card_number.as_str(),
+            reason,
+            details: serde_json::json!({ "new_pin_set": new_pin.is_some() }),
+        },
+    )?;
+    Ok(Ok(()))
+}

@@ -1,0 +1,121 @@
+//! Access and refresh tokens: HS256 JWTs with a pinned algorithm, issuer, audience,
+//! expiry and the subject's token version (raised to revoke).
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::principal::{Principal, Role};
+use crate::service::ServiceError;
+
+pub const TOKEN_ISSUER: &str = "kks";
+pub const TOKEN_AUDIENCE: &str = "kks-api";
+/// Clock difference tolerated between servers, in seconds.
+const CLOCK_LEEWAY_SECONDS: u64 = 30;
+/// The longest token accepted, in bytes (ours are well under 1 KiB).
+pub const TOKEN_BYTES_MAX: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+/// The claims of every KKS token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// `operator:7`, `agent:3` or `family:12`.
+    pub sub: String,
+    pub role: Role,
+    /// An operator's region scope (absent: national).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The terminal an agent logged in on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal: Option<String>,
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    /// The subject's token version when issued; a later version revokes this token.
+    pub ver: i64,
+    pub typ: TokenKind,
+}
+
+/// What a login or a refresh returns.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// Signs and checks tokens with one secret.
+#[derive(Clone)]
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    access_lifetime: Duration,
+    refresh_lifetime: Duration,
+}
+
+impl TokenService {
+    pub fn new(secret: &[u8], access_lifetime: Duration, refresh_lifetime: Duration) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            access_lifetime,
+            refresh_lifetime,
+        }
+    }
+
+    pub fn issue_pair(&self, principal: &Principal, token_version: i64) -> Result<TokenPair, ServiceError> {
+        Ok(TokenPair {
+            access_token: self.issue(principal, token_version, TokenKind::Access)?,
+            refresh_token: self.issue(principal, token_version, TokenKind::Refresh)?,
+            token_type: "Bearer".to_owned(),
+            expires_in: self.access_lifetime.as_secs(),
+        })
+    }
+
+    fn issue(&self, principal: &Principal, token_version: i64, kind: TokenKind) -> Result<String, ServiceError> {
+        let issued_at = chrono::Utc::now().timestamp();
+        let lifetime = match kind {
+            TokenKind::Access => self.access_lifetime,
+            TokenKind::Refresh => self.refresh_lifetime,
+        };
+        let mut claims = principal.claims();
+        claims.iat = issued_at;
+        claims.exp = issued_at.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
+        claims.ver = token_version;
+        claims.typ = kind;
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|error| ServiceError::Invalid(format!("signing a token: {error}")))
+    }
+
+    /// Checks signature (HS256 only: `none` and every other algorithm are refused),
+    /// issuer, audience and expiry, and that the token is of the kind expected.
+    pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, ServiceError> {
+        if token.len() > TOKEN_BYTES_MAX {
+            return Err(ServiceError::Unauthenticated("the token is too long".to_owned()));
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[TOKEN_ISSUER]);
+        validation.set_audience(&[TOKEN_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = CLOCK_LEEWAY_SECONDS;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|error| ServiceError::Unauthenticated(format!("invalid token: {error}")))?
+            .claims;
+        if claims.typ != kind {
+            return Err(ServiceError::Unauthenticated(format!("a {:?} token is needed here", kind).to_lowercase()));
+        }
+        Ok(claims)
+    }
+}

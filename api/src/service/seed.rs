@@ -1,0 +1,218 @@
+//! The demo data set: two provinces, operators of every role, agents with terminals,
+//! and families with cards, so a new user can try the API at once.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::domain::auth::{AgentKind, OperatorRole, Password, PinKey, RegionCode, RegionScope};
+use crate::domain::card::Bank;
+use crate::domain::family::{BenefitCategory, MemberComponent, SchoolLevel};
+use crate::service::auth::passwords;
+use crate::service::cards;
+use crate::service::ServiceError;
+use crate::store::agents::{self, AgentInsertForm};
+use crate::store::families::{self, FamilyInsertForm};
+use crate::store::operators::{self, OperatorInsertForm};
+use crate::store::regions::{self, Region};
+use crate::store::{Store, Tx};
+
+/// What a new user needs to log in, written to `demo-credentials.json`.
+#[derive(Debug, Serialize)]
+pub struct DemoCredentials {
+    pub operators: Vec<OperatorCredentials>,
+    pub agents: Vec<AgentCredentials>,
+    pub families: Vec<FamilyCredentials>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OperatorCredentials {
+    pub username: String,
+    pub password: String,
+    pub role: OperatorRole,
+    /// Absent: national.
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AgentCredentials {
+    pub username: String,
+    pub password: String,
+    pub terminal_id: String,
+    pub kind: AgentKind,
+    pub bank: Bank,
+    pub village: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FamilyCredentials {
+    pub family_id: i64,
+    pub recipient_name: String,
+    pub nik: String,
+    pub village: String,
+    pub card_number: String,
+    pub pin: String,
+}
+
+const DEMO_REGIONS: [(&str, &str); 8] = [
+    ("32", "Jawa Barat"),
+    ("32.04", "Kabupaten Bandung"),
+    ("32.04.12", "Cileunyi"),
+    ("32.04.12.2001", "Cileunyi Kulon"),
+    ("33", "Jawa Tengah"),
+    ("33.74", "Kota Semarang"),
+    ("33.74.01", "Semarang Tengah"),
+    ("33.74.01.1001", "Sekayu"),
+];
+
+/// Whether the database has no users yet (a fresh install, to seed on first start).
+pub fn is_fresh(store: &Store) -> Result<bool, ServiceError> {
+    Ok(store.read(|tx| operators::find_by_username(tx, "admin"))?.is_none())
+}
+
+/// Creates the demo data set in one transaction and returns its credentials.
+pub fn seed_demo(store: &Store, pin_key: &PinKey, today: NaiveDate) -> Result<DemoCredentials, ServiceError> {
+    store.write(|tx| {
+        for (code, name) in DEMO_REGIONS {
+            let code = RegionCode::parse(code).map_err(|error| ServiceError::Internal(error.to_string()))?;
+            regions::insert_if_missing(tx, &Region::new(&code, name))?;
+        }
+        Ok(DemoCredentials {
+            operators: seed_operators(tx)?,
+            agents: seed_agents(tx)?,
+            families: seed_families(tx, pin_key, today)?,
+        })
+    })
+}
+
+fn region(code: &str) -> Result<RegionCode, ServiceError> {
+    RegionCode::parse(code).map_err(|error| ServiceError::Internal(error.to_string()))
+}
+
+/// A random password for a demo user: 16 letters and digits.
+fn random_password() -> Result<(String, String), ServiceError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let text: String = (0..16)
+        .filter_map(|_| ALPHABET.get(rand::random_range(0..ALPHABET.len())).map(|byte| char::from(*byte)))
+        .collect();
+    let password =
+        Password::parse_new(text.clone()).ok_or_else(|| ServiceError::Internal("demo password".to_owned()))?;
+    Ok((text, passwords::hash(&password)?))
+}
+
+fn seed_operators(tx: &mut Tx<'_>) -> Result<Vec<OperatorCredentials>, ServiceError> {
+    let demo = [
+        ("admin", "Admin Kemensos", OperatorRole::Admin, None),
+        ("operator.jabar", "Operator Dinsos Jawa Barat", OperatorRole::Operator, Some("32")),
+        ("supervisor.jabar", "Supervisor Dinsos Jawa Barat", OperatorRole::Supervisor, Some("32")),
+        ("operator.jateng", "Operator Dinsos Jawa Tengah", OperatorRole::Operator, Some("33")),
+    ];
+    let mut credentials = Vec::with_capacity(demo.len());
+    for (username, display_name, role, region_code) in demo {
+        let scope = match region_code {
+            Some(code) => RegionScope::Region(region(code)?),
+            None => RegionScope::National,
+        };
+        let (password, password_hash) = random_password()?;
+        operators::insert(tx, &OperatorInsertForm::new(username, display_name, role, &scope, &password_hash))?;
+        credentials.push(OperatorCredentials {
+            username: username.to_owned(),
+            password,
+            role,
+            region: region_code.map(str::to_owned),
+        });
+    }
+    Ok(credentials)
+}
+
+fn seed_agents(tx: &mut Tx<'_>) -> Result<Vec<AgentCredentials>, ServiceError> {
+    let demo = [
+        ("agen.cileunyi", "BRILink Warung Bu Siti", AgentKind::BankAgent, Bank::Bri, "32.04.12.2001", "T3204001"),
+        ("ewarong.cileunyi", "e-Warong KUBE Mawar", AgentKind::EWarong, Bank::Bni, "32.04.12.2001", "T3204002"),
+        ("agen.sekayu", "Agen46 Toko Pak Budi", AgentKind::BankAgent, Bank::Bni, "33.74.01.1001", "T3374001"),
+    ];
+    let mut credentials = Vec::with_capacity(demo.len());
+    for (username, display_name, kind, bank, village_code, terminal_id) in demo {
+        let village = region(village_code)?;
+        let (password, password_hash) = random_password()?;
+        let agent =
+            agents::insert(tx, &AgentInsertForm::new(username, display_name, kind, bank, &village, &password_hash))?;
+        agents::insert_terminal(tx, terminal_id, agent.id)?;
+        credentials.push(AgentCredentials {
+            username: username.to_owned(),
+            password,
+            terminal_id: terminal_id.to_owned(),
+            kind,
+            bank,
+            village: village_code.to_owned(),
+        });
+    }
+    Ok(credentials)
+}
+
+struct DemoFamily {
+    nik: &'static str,
+    recipient_name: &'static str,
+    address: &'static str,
+    category: BenefitCategory,
+    bank: Bank,
+    members: &'static [(&'static str, MemberComponent, Option<SchoolLevel>)],
+}
+
+const DEMO_FAMILIES: [DemoFamily; 4] = [
+    DemoFamily {
+        nik: "3204125508850001",
+        recipient_name: "Siti Aminah",
+        address: "Kp. Babakan RT 02/05",
+        category: BenefitCategory::Regular,
+        bank: Bank::Bri,
+        members: &[
+            ("Rizky", MemberComponent::SchoolChild, Some(SchoolLevel::Sd)),
+            ("Nur", MemberComponent::ChildUnderSix, None),
+        ],
+    },
+    DemoFamily {
+        nik: "3204124303900002",
+        recipient_name: "Dewi Lestari",
+        address: "Jl. Cileunyi No. 12",
+        category: BenefitCategory::Regular,
+        bank: Bank::Bri,
+        members: &[("Dewi Lestari", MemberComponent::PregnantOrNursing, None)],
+    },
+    DemoFamily {
+        nik: "3204126001480003",
+        recipient_name: "Entin Suhartini",
+        address: "Kp. Cibiru Hilir RT 01/03",
+        category: BenefitCategory::Elderly,
+        bank: Bank::Bni,
+        members: &[("Oneng", MemberComponent::Elderly, None)],
+    },
+    DemoFamily {
+        nik: "3374014512820004",
+        recipient_name: "Sri Wahyuni",
+        address: "Jl. Pandanaran Gg. 3",
+        category: BenefitCategory::Regular,
+        bank: Bank::Bni,
+        members: &[("Bagus", MemberComponent::SchoolChild, Some(SchoolLevel::Smp))],
+    },
+];
+
+fn seed_families(tx: &mut Tx<'_>, pin_key: &PinKey, today: NaiveDate) -> Result<Vec<FamilyCredentials>, ServiceError> {
+    let mut credentials = Vec::with_capacity(DEMO_FAMILIES.len());
+    for DemoFamily { nik, recipient_name, address, category, bank, members } in DEMO_FAMILIES {
+        let village = region(if nik.starts_with("33") { "33.74.01.1001" } else { "32.04.12.2001" })?;
+        let family = families::insert(tx, &FamilyInsertForm::new(nik, recipient_name, address, &village, category))?;
+        for (name, component, school_level) in members {
+            families::insert_member(tx, family.id, name, *component, *school_level)?;
+        }
+        let issued = cards::issue_first_card(tx, pin_key, family.id, bank, "system:seed", today)?;
+        credentials.push(FamilyCredentials {
+            family_id: family.id,
+            recipient_name: recipient_name.to_owned(),
+            nik: nik.to_owned(),
+            village: village.to_string(),
+            card_number: issued.card.card_number.to_string(),
+            pin: issued.pin.expose().to_owned(),
+        });
+    }
+    Ok(credentials)
+}

@@ -1,0 +1,187 @@
+//! Families (KPM) and their members.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{families, family_members};
+use super::{now, on_backend, parse_stored, StoreError, Tx};
+use crate::domain::auth::RegionCode;
+use crate::domain::family::{BenefitCategory, FamilyStatus, MemberComponent, SchoolLevel};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    pub id: i64,
+    pub nik: String,
+    pub recipient_name: String,
+    pub address: String,
+    pub village: RegionCode,
+    pub category: BenefitCategory,
+    pub status: FamilyStatus,
+    pub token_version: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = families)]
+struct FamilyRow {
+    id: i64,
+    nik: String,
+    recipient_name: String,
+    address: String,
+    village_code: String,
+    category: String,
+    status: String,
+    token_version: i64,
+    created_at: NaiveDateTime,
+}
+
+impl TryFrom<FamilyRow> for Family {
+    type Error = StoreError;
+    fn try_from(row: FamilyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id,
+            nik: row.nik,
+            recipient_name: row.recipient_name,
+            address: row.address,
+            village: RegionCode::parse(&row.village_code)
+                .map_err(|_| StoreError::Corrupt(format!("families.village_code {:?}", row.village_code)))?,
+            category: parse_stored("families.category", &row.category)?,
+            status: parse_stored("families.status", &row.status)?,
+            token_version: row.token_version,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = families)]
+pub struct FamilyInsertForm<'a> {
+    pub nik: &'a str,
+    pub recipient_name: &'a str,
+    pub address: &'a str,
+    pub village_code: &'a str,
+    pub category: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+impl<'a> FamilyInsertForm<'a> {
+    pub fn new(
+        nik: &'a str,
+        recipient_name: &'a str,
+        address: &'a str,
+        village: &'a RegionCode,
+        category: BenefitCategory,
+    ) -> Self {
+        Self {
+            nik,
+            recipient_name,
+            address,
+            village_code: village.as_str(),
+            category: category.into(),
+            created_at: now(),
+        }
+    }
+}
+
+pub fn insert(tx: &mut Tx<'_>, form: &FamilyInsertForm<'_>) -> Result<Family, StoreError> {
+    let row: FamilyRow = on_backend!(tx, connection => diesel::insert_into(families::table)
+        .values(form)
+        .returning(FamilyRow::as_returning())
+        .get_result(connection)?);
+    Family::try_from(row)
+}
+
+pub fn find_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<Family>, StoreError> {
+    let row: Option<FamilyRow> = on_backend!(tx, connection => families::table
+        .find(id)
+        .select(FamilyRow::as_select())
+        .first(connection)
+        .optional()?);
+    row.map(Family::try_from).transpose()
+}
+
+pub fn find_by_nik(tx: &mut Tx<'_>, nik: &str) -> Result<Option<Family>, StoreError> {
+    let row: Option<FamilyRow> = on_backend!(tx, connection => families::table
+        .filter(families::nik.eq(nik))
+        .select(FamilyRow::as_select())
+        .first(connection)
+        .optional()?);
+    row.map(Family::try_from).transpose()
+}
+
+/// Revokes every token issued to the family so far.
+pub fn bump_token_version(tx: &mut Tx<'_>, id: i64) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(families::table.find(id))
+        .set(families::token_version.eq(families::token_version + 1))
+        .execute(connection)?);
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: i64,
+    pub family_id: i64,
+    pub name: String,
+    pub component: MemberComponent,
+    pub school_level: Option<SchoolLevel>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = family_members)]
+struct MemberRow {
+    id: i64,
+    family_id: i64,
+    name: String,
+    component: String,
+    school_level: Option<String>,
+}
+
+impl TryFrom<MemberRow> for Member {
+    type Error = StoreError;
+    fn try_from(row: MemberRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id,
+            family_id: row.family_id,
+            name: row.name,
+            component: parse_stored("family_members.component", &row.component)?,
+            school_level: row
+                .school_level
+                .map(|level| parse_stored("family_members.school_level", &level))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = family_members)]
+struct MemberInsertForm<'a> {
+    family_id: i64,
+    name: &'a str,
+    component: &'a str,
+    school_level: Option<&'a str>,
+}
+
+pub fn insert_member(
+    tx: &mut Tx<'_>,
+    family_id: i64,
+    name: &str,
+    component: MemberComponent,
+    school_level: Option<SchoolLevel>,
+) -> Result<Member, StoreError> {
+    let form =
+        MemberInsertForm { family_id, name, component: component.into(), school_level: school_level.map(Into::into) };
+    let row: MemberRow = on_backend!(tx, connection => diesel::insert_into(family_members::table)
+        .values(&form)
+        .returning(MemberRow::as_returning())
+        .get_result(connection)?);
+    Member::try_from(row)
+}
+
+pub fn find_members_by_family(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<Member>, StoreError> {
+    let rows: Vec<MemberRow> = on_backend!(tx, connection => family_members::table
+        .filter(family_members::family_id.eq(family_id))
+        .order(family_members::id)
+        .select(MemberRow::as_select())
+        .load(connection)?);
+    rows.into_iter().map(Member::try_from).collect()
+}

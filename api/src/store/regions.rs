@@ -1,0 +1,44 @@
+//! The official region hierarchy.
+
+use diesel::prelude::*;
+
+use super::schema::regions;
+use super::{on_backend, StoreError, Tx};
+use crate::domain::auth::RegionCode;
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = regions)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+}
+
+impl Region {
+    pub fn new(code: &RegionCode, name: &str) -> Self {
+        Self {
+            code: code.as_str().to_owned(),
+            name: name.to_owned(),
+            level: code.level().to_string(),
+            parent_code: code.parent().map(|parent| parent.as_str().to_owned()),
+        }
+    }
+}
+
+/// Adds a region (its parent must exist already); an existing code is left as it is.
+pub fn insert_if_missing(tx: &mut Tx<'_>, region: &Region) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::insert_into(regions::table)
+        .values(region)
+        .on_conflict_do_nothing()
+        .execute(connection)?);
+    Ok(())
+}
+
+pub fn find_by_code(tx: &mut Tx<'_>, code: &RegionCode) -> Result<Option<Region>, StoreError> {
+    on_backend!(tx, connection => Ok(regions::table
+        .find(code.as_str())
+        .select(Region::as_select())
+        .first(connection)
+        .optional()?))
+}
