@@ -4,6 +4,7 @@
 
 mod support;
 
+mod auth;
 mod http_skeleton;
 mod idempotency;
 mod ledger_concurrency;

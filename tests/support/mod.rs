@@ -1,6 +1,7 @@
 //! Shared setup for the end-to-end suite: a fresh database per test on either backend,
 //! the real `kks` binary, and a running server on a free port.
 
+pub mod api;
 pub mod database;
 pub mod ledger;
 pub mod server;

@@ -5,7 +5,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::api::Credentials;
 use super::{TestDatabase, KKS_BINARY};
+
+/// The token-signing secret of every test server, so tests can forge tokens with it.
+pub const TEST_JWT_SECRET: &str = "kks-test-jwt-secret-known-to-the-test-suite";
 
 /// How long a server may take to start listening (it migrates first).
 const STARTUP_WAIT_MAX: Duration = Duration::from_secs(60);
@@ -14,15 +18,29 @@ pub struct TestServer {
     child: Child,
     base_url: String,
     pub client: reqwest::blocking::Client,
+    /// The demo users seeded on first start (empty when the database was not fresh).
+    pub credentials: Option<Credentials>,
+    _folder: tempfile::TempDir,
 }
 
 impl TestServer {
-    /// Starts `kks serve --bind 127.0.0.1:0` on the database and waits for its
-    /// "listening on" line.
+    /// Starts `kks serve --bind 127.0.0.1:0` on the database (seeding the demo data if it
+    /// is fresh) and waits for its "listening on" line.
     pub fn start(database: &TestDatabase) -> Self {
+        Self::start_with(database, &[])
+    }
+
+    /// Like [`TestServer::start`], with more `serve` flags.
+    pub fn start_with(database: &TestDatabase, flags: &[&str]) -> Self {
+        let folder = tempfile::tempdir().expect("a folder for the demo credentials");
+        let credentials_path = folder.path().join("demo-credentials.json");
         let mut child = Command::new(KKS_BINARY)
             .args(["--database", database.url(), "serve", "--bind", "127.0.0.1:0", "--workers", "2"])
-            .env("KKS_LOG", "warn")
+            .arg("--demo-credentials")
+            .arg(&credentials_path)
+            .args(flags)
+            .env("KKS_JWT_SECRET", TEST_JWT_SECRET)
+            .env("KKS_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -47,7 +65,15 @@ impl TestServer {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("building an HTTP client");
-        Self { child, base_url, client }
+        let credentials = std::fs::read(&credentials_path)
+            .ok()
+            .map(|bytes| serde_json::from_slice(&bytes).expect("readable demo credentials"));
+        Self { child, base_url, client, credentials, _folder: folder }
+    }
+
+    /// The demo users; panics when the database was not fresh.
+    pub fn demo(&self) -> &Credentials {
+        self.credentials.as_ref().expect("the server seeded demo data")
     }
 
     pub fn url(&self, path: &str) -> String {
