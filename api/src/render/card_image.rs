@@ -3,10 +3,10 @@
 
 use std::io::Cursor;
 
-use ab_glyph::{point, Font as _, FontRef, PxScale, ScaleFont as _};
+use ab_glyph::{Font as _, FontRef};
 use chrono::NaiveDate;
 use image::{ImageFormat, Rgba, RgbaImage};
-use imageproc::drawing::draw_filled_rect_mut;
+use imageproc::drawing::{draw_filled_rect_mut, draw_text_mut, text_size};
 use imageproc::rect::Rect;
 use qrcode::{Color, EcLevel, QrCode};
 
@@ -93,12 +93,12 @@ pub fn render_card_front(face: &CardFace) -> Result<Vec<u8>, CardImageError> {
     let debit_label = "DEBIT";
     let debit_width = text_width_px(&bold, 30.0, debit_label);
     let debit_x = CARD_WIDTH_PX as i32 - MARGIN_PX - debit_width as i32;
-    draw_text(&mut card, WHITE, debit_x, 34, &bold, 30.0, debit_label);
+    draw_text_mut(&mut card, WHITE, debit_x, 34, 30.0, &bold, debit_label);
     let header_text_width_max = (debit_x - MARGIN_PX - 24).max(0) as u32;
     let bank_name = fit_text(&bold, 54.0, face.bank.display_name(), header_text_width_max);
-    draw_text(&mut card, WHITE, MARGIN_PX, 18, &bold, 54.0, &bank_name);
+    draw_text_mut(&mut card, WHITE, MARGIN_PX, 18, 54.0, &bold, &bank_name);
     let programme = fit_text(&bold, 28.0, &face.programme_name.to_uppercase(), CARD_WIDTH_PX - 2 * MARGIN_PX as u32);
-    draw_text(&mut card, WHITE, MARGIN_PX, 98, &bold, 28.0, &programme);
+    draw_text_mut(&mut card, WHITE, MARGIN_PX, 98, 28.0, &bold, &programme);
 
     draw_chip(&mut card, MARGIN_PX, 204);
 
@@ -108,19 +108,19 @@ pub fn render_card_front(face: &CardFace) -> Result<Vec<u8>, CardImageError> {
     let caption_width = text_width_px(&regular, 18.0, caption);
     let caption_x = CARD_WIDTH_PX.saturating_sub(QR_RIGHT_MARGIN_PX + qr_box_px / 2 + caption_width / 2);
     let caption_y = qr_y + qr_box_px + 6;
-    draw_text(&mut card, INK_MUTED, caption_x as i32, caption_y as i32, &regular, 18.0, caption);
+    draw_text_mut(&mut card, INK_MUTED, caption_x as i32, caption_y as i32, 18.0, &regular, caption);
 
     let number = fit_text(&regular, 44.0, face.masked_number, TEXT_WIDTH_PX_MAX);
-    draw_text(&mut card, INK, MARGIN_PX, 318, &regular, 44.0, &number);
+    draw_text_mut(&mut card, INK, MARGIN_PX, 318, 44.0, &regular, &number);
 
     let expiry_label = "BERLAKU S/D";
     let label_width = text_width_px(&regular, 20.0, expiry_label);
-    draw_text(&mut card, INK_MUTED, MARGIN_PX, 404, &regular, 20.0, expiry_label);
+    draw_text_mut(&mut card, INK_MUTED, MARGIN_PX, 404, 20.0, &regular, expiry_label);
     let expiry = face.expires_on.format("%m/%y").to_string();
-    draw_text(&mut card, INK, MARGIN_PX + label_width as i32 + 14, 392, &bold, 34.0, &expiry);
+    draw_text_mut(&mut card, INK, MARGIN_PX + label_width as i32 + 14, 392, 34.0, &bold, &expiry);
 
     let holder = fit_text(&bold, 36.0, &printable_upper(&bold, face.holder_name), TEXT_WIDTH_PX_MAX);
-    draw_text(&mut card, INK, MARGIN_PX, 470, &bold, 36.0, &holder);
+    draw_text_mut(&mut card, INK, MARGIN_PX, 470, 36.0, &bold, &holder);
 
     round_corners(&mut card);
     let mut png = Vec::new();
@@ -212,55 +212,9 @@ fn fit_text(font: &FontRef, scale: f32, text: &str, width_max_px: u32) -> String
     String::new()
 }
 
-/// Width of one line of text, with kerning, in whole pixels.
+/// Width of one line of text, in whole pixels.
 fn text_width_px(font: &FontRef, scale: f32, text: &str) -> u32 {
-    let scaled = font.as_scaled(PxScale::from(scale));
-    let mut caret = 0.0_f32;
-    let mut previous = None;
-    for character in text.chars() {
-        let glyph_id = scaled.glyph_id(character);
-        if let Some(previous) = previous {
-            caret += scaled.kern(previous, glyph_id);
-        }
-        caret += scaled.h_advance(glyph_id);
-        previous = Some(glyph_id);
-    }
-    caret.max(0.0).ceil() as u32
-}
-
-/// Draws one line of text with its top at `y`, blending glyph coverage into the card.
-/// (imageproc's own text drawing needs its `text` feature, which this build leaves off.)
-fn draw_text(card: &mut RgbaImage, colour: Rgba<u8>, x: i32, y: i32, font: &FontRef, scale: f32, text: &str) {
-    let scaled = font.as_scaled(PxScale::from(scale));
-    let mut caret = x as f32;
-    let mut previous = None;
-    for character in text.chars() {
-        let glyph_id = scaled.glyph_id(character);
-        if let Some(previous) = previous {
-            caret += scaled.kern(previous, glyph_id);
-        }
-        let glyph = glyph_id.with_scale_and_position(scale, point(caret, y as f32 + scaled.ascent()));
-        caret += scaled.h_advance(glyph_id);
-        previous = Some(glyph_id);
-        let Some(outlined) = font.outline_glyph(glyph) else { continue };
-        let bounds = outlined.px_bounds();
-        outlined.draw(|glyph_x, glyph_y, coverage| {
-            let pixel_x = bounds.min.x as i64 + i64::from(glyph_x);
-            let pixel_y = bounds.min.y as i64 + i64::from(glyph_y);
-            let (Ok(pixel_x), Ok(pixel_y)) = (u32::try_from(pixel_x), u32::try_from(pixel_y)) else { return };
-            if let Some(pixel) = card.get_pixel_mut_checked(pixel_x, pixel_y) {
-                blend(pixel, colour, coverage.clamp(0.0, 1.0));
-            }
-        });
-    }
-}
-
-/// Mixes `colour` over `pixel` by `coverage` (0 = keep pixel, 1 = colour).
-fn blend(pixel: &mut Rgba<u8>, colour: Rgba<u8>, coverage: f32) {
-    for (channel, target) in pixel.0.iter_mut().zip(colour.0).take(3) {
-        let mixed = f32::from(*channel) * (1.0 - coverage) + f32::from(target) * coverage;
-        *channel = mixed.round().clamp(0.0, 255.0) as u8;
-    }
+    text_size(scale, font, text).0
 }
 
 /// Makes the pixels outside the rounded ID-1 corners transparent.
