@@ -5,6 +5,8 @@
 mod support;
 
 mod auth;
+mod cards;
+mod families;
 mod http_skeleton;
 mod idempotency;
 mod ledger_concurrency;

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -171,7 +172,7 @@ const DEVELOPMENT_ISSUER_KEY: &str = "4b4b53206465766c6f706d656e7420697373756572
 pub struct Secrets {
     pub jwt_secret: Secret,
     pub pin_key: Secret,
-    pub issuer_key: IssuerSigningKey,
+    pub issuer_key: Arc<IssuerSigningKey>,
     /// Whether the built-in development secrets are in use (logged loudly).
     pub development: bool,
 }
@@ -194,7 +195,7 @@ impl Cli {
         let issuer_key = IssuerSigningKey::from_hex(issuer_hex.expose())
             .map_err(|error| ConfigError::IssuerKey(error.to_string()))?;
         let development = self.jwt_secret.is_none() || self.pin_key.is_none() || self.issuer_key.is_none();
-        Ok(Secrets { jwt_secret, pin_key, issuer_key, development })
+        Ok(Secrets { jwt_secret, pin_key, issuer_key: Arc::new(issuer_key), development })
     }
 }
 

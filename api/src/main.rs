@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, HttpServer};
@@ -134,6 +135,7 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         metrics: Metrics::new().context("registering metrics")?,
         auth,
         login_limiter: AttemptLimiter::per_minute(args.login_attempts_per_minute),
+        card_issuer: Arc::clone(&secrets.issuer_key),
     });
     let factory_state = state.clone();
     let mut server = HttpServer::new(move || http::app(factory_state.clone()));

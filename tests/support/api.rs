@@ -81,7 +81,11 @@ impl<'a> Session<'a> {
     }
 
     pub fn family(server: &'a TestServer, family: &FamilyCredentials) -> Self {
-        let body = json!({"card_number": family.card_number, "pin": family.pin});
+        Self::from_card(server, &family.card_number, &family.pin)
+    }
+
+    pub fn from_card(server: &'a TestServer, card_number: &str, pin: &str) -> Self {
+        let body = json!({"card_number": card_number, "pin": pin});
         Self::from_login(server, server.post("/v1/auth/families/login", &body))
     }
 

@@ -11,6 +11,9 @@ use super::{TestDatabase, KKS_BINARY};
 /// The token-signing secret of every test server, so tests can forge tokens with it.
 pub const TEST_JWT_SECRET: &str = "kks-test-jwt-secret-known-to-the-test-suite";
 
+/// The card issuer key of every test server, so tests can sign card codes with it.
+pub const TEST_ISSUER_KEY_HEX: &str = "6b6b732074657374206973737565722073656564206f66203332206279746573";
+
 /// How long a server may take to start listening (it migrates first).
 const STARTUP_WAIT_MAX: Duration = Duration::from_secs(60);
 
@@ -40,6 +43,7 @@ impl TestServer {
             .arg(&credentials_path)
             .args(flags)
             .env("KKS_JWT_SECRET", TEST_JWT_SECRET)
+            .env("KKS_ISSUER_KEY", TEST_ISSUER_KEY_HEX)
             .env("KKS_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -56,7 +60,11 @@ impl TestServer {
         });
         let base_url = match receiver.recv_timeout(STARTUP_WAIT_MAX) {
             Ok(url) => url,
-            Err(_) => {
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = child.wait().expect("waiting for kks serve");
+                panic!("kks serve exited before listening ({status}); its error is above");
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
                 let _ = child.kill();
                 panic!("kks serve did not start listening within {STARTUP_WAIT_MAX:?}");
             }

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumIter, EnumString, IntoStaticStr};
 
+use super::language::Words;
+
 /// Who an account belongs to.
 #[derive(
     Debug,
@@ -104,6 +106,30 @@ pub enum HoldReason {
     LostCard,
     /// An operator is investigating the account.
     Investigation,
+}
+
+impl HoldReason {
+    /// Why the money is blocked, in words a family understands.
+    pub fn explain(self) -> Words {
+        match self {
+            Self::StageNotOpen => Words::new(
+                "Dana untuk tahap berikutnya; bisa diambil saat tahap itu dibuka.",
+                "Money for a later stage; it can be drawn when that stage opens.",
+            ),
+            Self::CommitmentSuspension => Words::new(
+                "Diblokir sementara karena komitmen PKH belum dipenuhi; dibuka kembali bila keluarga memenuhi komitmen pada periode berikutnya.",
+                "Blocked because a PKH commitment was not met; released when the family meets its commitments next period.",
+            ),
+            Self::LostCard => Words::new(
+                "Diblokir karena kartu dilaporkan hilang; dibuka setelah kartu diganti.",
+                "Blocked because the card was reported lost; released once the card is replaced.",
+            ),
+            Self::Investigation => Words::new(
+                "Diblokir sementara untuk pemeriksaan oleh petugas.",
+                "Blocked while an operator looks into the account.",
+            ),
+        }
+    }
 }
 
 /// Where a hold is in its life.

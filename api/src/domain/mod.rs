@@ -4,6 +4,7 @@ pub mod auth;
 pub mod card;
 pub mod card_qr;
 pub mod family;
+pub mod language;
 pub mod ledger;
 pub mod money;
 pub mod nik;

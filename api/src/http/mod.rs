@@ -2,11 +2,14 @@
 //! map the result.
 
 pub mod auth;
+pub mod cards;
+pub mod families;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod pins;
 pub mod problem;
+pub mod regions;
 pub mod sessions;
 
 use actix_web::body::MessageBody;
@@ -15,6 +18,9 @@ use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App};
 use tracing_actix_web::TracingLogger;
 
+use std::sync::Arc;
+
+use crate::domain::card_qr::IssuerSigningKey;
 use crate::service::auth::Auth;
 use crate::store::Store;
 use auth::AttemptLimiter;
@@ -31,6 +37,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub auth: Auth,
     pub login_limiter: AttemptLimiter,
+    /// Signs the QR printed on every card.
+    pub card_issuer: Arc<IssuerSigningKey>,
 }
 
 /// The whole application, for the server and for tests.
@@ -60,6 +68,7 @@ pub fn app(
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics))
         .route("/openapi.json", web::get().to(openapi::openapi_json))
+        .route("/.well-known/kks-card-issuer", web::get().to(cards::issuer_key))
         .service(
             web::scope("/v1")
                 .route("/auth/operators/login", web::post().to(sessions::login_operator))
@@ -68,6 +77,18 @@ pub fn app(
                 .route("/auth/refresh", web::post().to(sessions::refresh))
                 .route("/auth/logout", web::post().to(sessions::logout))
                 .route("/me", web::get().to(sessions::me))
+                .route("/regions", web::post().to(regions::add))
+                .route("/regions", web::get().to(regions::children))
+                .route("/families", web::post().to(families::register))
+                .route("/families/{family_id}", web::get().to(families::profile))
+                .route("/families/{family_id}/balances", web::get().to(families::balances))
+                .route("/families/{family_id}/cards", web::post().to(families::issue_card))
+                .route("/cards/check-qr", web::post().to(cards::check_qr))
+                .route("/cards/{card_number}", web::get().to(cards::find))
+                .route("/cards/{card_number}/image.png", web::get().to(cards::image))
+                .route("/cards/{card_number}/history", web::get().to(cards::history))
+                .route("/cards/{card_number}/report-lost", web::post().to(cards::report_lost))
+                .route("/cards/{card_number}/replace", web::post().to(cards::replace))
                 .route("/cards/{card_number}/pin", web::put().to(pins::change_pin))
                 .route("/cards/{card_number}/pin-reset", web::post().to(pins::reset_pin)),
         )

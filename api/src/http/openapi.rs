@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
-use super::{metrics, pins, sessions};
+use super::{cards, families, metrics, pins, regions, sessions};
 use crate::domain::card::CardNumber;
 use crate::service::auth::tokens::TokenPair;
 use crate::service::auth::Role;
@@ -35,6 +35,19 @@ use crate::service::auth::Role;
         sessions::me,
         pins::change_pin,
         pins::reset_pin,
+        regions::add,
+        regions::children,
+        families::register,
+        families::profile,
+        families::balances,
+        families::issue_card,
+        cards::find,
+        cards::image,
+        cards::history,
+        cards::report_lost,
+        cards::replace,
+        cards::check_qr,
+        cards::issuer_key,
     ),
     components(schemas(
         Problem,
@@ -55,7 +68,9 @@ use crate::service::auth::Role;
     tags(
         (name = "operations", description = "Health, readiness, metrics and this document"),
         (name = "auth", description = "Logging in and out: operators, agents on a terminal, families with card and PIN"),
-        (name = "cards", description = "KKS cards and their PINs"),
+        (name = "cards", description = "KKS cards: issue, lifecycle, QR, image, PINs"),
+        (name = "families", description = "Beneficiary families (KPM), their profile and balances"),
+        (name = "regions", description = "The official region hierarchy"),
     )
 )]
 pub struct ApiDoc;

@@ -10,6 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::card::CardNumberError;
+use crate::domain::language::Language;
 use crate::ledger::{LedgerError, Refusal};
 use crate::service::ServiceError;
 use crate::store::StoreError;
@@ -41,6 +42,14 @@ pub enum ErrorCode {
     CardNumberMalformed,
     CardNumberCheckDigit,
     CardNumberUnknownBank,
+    CardQrMalformed,
+    CardQrUnsupportedVersion,
+    CardForged,
+    CardAltered,
+    CardExists,
+    NikInvalid,
+    FamilyRulesNotMet,
+    FamilyExists,
     AccountNotFound,
     AccountClosed,
     AccountNotEmpty,
@@ -55,24 +64,15 @@ pub enum ErrorCode {
     InternalError,
 }
 
-/// The language a person reads an error in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    English,
-    Indonesian,
-}
-
-impl Language {
-    /// Bahasa Indonesia when the client prefers it (`Accept-Language: id`), else English.
-    pub fn preferred(accept_language: Option<&HeaderValue>) -> Self {
-        let preferred = accept_language
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(',').next())
-            .map(|first| first.trim().to_ascii_lowercase());
-        match preferred {
-            Some(tag) if tag == "id" || tag.starts_with("id-") || tag.starts_with("id;") => Self::Indonesian,
-            _ => Self::English,
-        }
+/// Bahasa Indonesia when the client prefers it (`Accept-Language: id`), else English.
+pub fn preferred_language(accept_language: Option<&HeaderValue>) -> Language {
+    let preferred = accept_language
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .map(|first| first.trim().to_ascii_lowercase());
+    match preferred {
+        Some(tag) if tag == "id" || tag.starts_with("id-") || tag.starts_with("id;") => Language::Indonesian,
+        _ => Language::English,
     }
 }
 
@@ -82,7 +82,12 @@ impl ErrorCode {
             Self::InvalidRequest
             | Self::CardNumberMalformed
             | Self::CardNumberCheckDigit
-            | Self::CardNumberUnknownBank => StatusCode::BAD_REQUEST,
+            | Self::CardNumberUnknownBank
+            | Self::CardQrMalformed
+            | Self::CardQrUnsupportedVersion
+            | Self::NikInvalid => StatusCode::BAD_REQUEST,
+            Self::CardForged | Self::CardAltered | Self::FamilyRulesNotMet => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::CardExists | Self::FamilyExists => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => {
@@ -134,6 +139,20 @@ impl ErrorCode {
                 ("The card number is mistyped (check digit)", "Nomor kartu salah ketik (digit periksa)")
             }
             Self::CardNumberUnknownBank => ("The card is not from a KKS bank", "Kartu bukan dari bank penyalur KKS"),
+            Self::CardQrMalformed => ("This is not a KKS card code", "Kode ini bukan kode kartu KKS"),
+            Self::CardQrUnsupportedVersion => {
+                ("This card code version is not supported", "Versi kode kartu ini tidak didukung")
+            }
+            Self::CardForged => ("The card is not genuine", "Kartu tidak asli"),
+            Self::CardAltered => ("The card code was altered", "Kode kartu telah diubah"),
+            Self::CardExists => ("The family already has a card", "Keluarga sudah memiliki kartu"),
+            Self::NikInvalid => ("The NIK is not valid", "NIK tidak valid"),
+            Self::FamilyRulesNotMet => {
+                ("The family does not meet the programme rules", "Data keluarga tidak memenuhi ketentuan program")
+            }
+            Self::FamilyExists => {
+                ("A family with this NIK is already registered", "Keluarga dengan NIK ini sudah terdaftar")
+            }
             Self::AccountNotFound => ("The account does not exist", "Rekening tidak ditemukan"),
             Self::AccountClosed => ("The account is closed", "Rekening sudah ditutup"),
             Self::AccountNotEmpty => ("The account still holds money", "Rekening masih memiliki saldo"),
@@ -293,6 +312,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::CardReplaced => ErrorCode::CardReplaced,
             ServiceError::CardExpired => ErrorCode::CardExpired,
             ServiceError::TerminalNotAllowed => ErrorCode::TerminalNotAllowed,
+            ServiceError::NikInvalid(_) => ErrorCode::NikInvalid,
+            ServiceError::FamilyRules(_) => ErrorCode::FamilyRulesNotMet,
+            ServiceError::FamilyExists => ErrorCode::FamilyExists,
+            ServiceError::CardExists => ErrorCode::CardExists,
+            ServiceError::CardQrMalformed => ErrorCode::CardQrMalformed,
+            ServiceError::CardQrUnsupportedVersion(_) => ErrorCode::CardQrUnsupportedVersion,
+            ServiceError::CardForged => ErrorCode::CardForged,
+            ServiceError::CardAltered => ErrorCode::CardAltered,
         };
         Self::new(code, detail)
     }
@@ -324,7 +351,7 @@ pub async fn localize(
     request: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let language = Language::preferred(request.headers().get(header::ACCEPT_LANGUAGE));
+    let language = preferred_language(request.headers().get(header::ACCEPT_LANGUAGE));
     let response = next.call(request).await?.map_into_boxed_body();
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -360,10 +387,10 @@ mod tests {
     #[test]
     fn accept_language_picks_indonesian_only_when_preferred() {
         let header = |text: &'static str| HeaderValue::from_static(text);
-        assert_eq!(Language::preferred(Some(&header("id"))), Language::Indonesian);
-        assert_eq!(Language::preferred(Some(&header("id-ID,en;q=0.5"))), Language::Indonesian);
-        assert_eq!(Language::preferred(Some(&header("en-US,id;q=0.5"))), Language::English);
-        assert_eq!(Language::preferred(None), Language::English);
+        assert_eq!(preferred_language(Some(&header("id"))), Language::Indonesian);
+        assert_eq!(preferred_language(Some(&header("id-ID,en;q=0.5"))), Language::Indonesian);
+        assert_eq!(preferred_language(Some(&header("en-US,id;q=0.5"))), Language::English);
+        assert_eq!(preferred_language(None), Language::English);
     }
 
     #[test]

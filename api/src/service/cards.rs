@@ -1,14 +1,63 @@
-//! KKS cards: issuing a family's card with its four pockets.
+//! KKS cards: issuing with the family's four pockets, reporting lost, replacing,
+//! the signed QR and the card image, and checking a scanned QR.
 
-use chrono::{Months, NaiveDate};
+use chrono::{Months, NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::access;
+use super::auth::Principal;
 use crate::domain::auth::{Pin, PinKey};
 use crate::domain::card::{Bank, CardNumber, CARD_SERIAL_MAX};
+use crate::domain::card_qr::{CardQrError, CardQrPayload, IssuerSigningKey, IssuerVerifyingKey};
+use crate::domain::family::CardStatus;
 use crate::domain::ledger::{AccountKind, OwnerKind};
 use crate::ledger::accounts;
+use crate::render::card_image::{render_card_front, CardFace};
 use crate::service::ServiceError;
 use crate::store::cards::{self, Card, CardInsertForm};
-use crate::store::{audit, Tx};
+use crate::store::{audit, families, Store, Tx};
+
+/// The programme name printed on every card.
+pub const PROGRAMME_NAME: &str = "Kartu Keluarga Sejahtera";
+
+/// The longest reason recorded for a card change, in characters.
+pub const CARD_REASON_CHARS_MAX: usize = 500;
+
+/// A card as shown to its family or an operator: no PIN, the QR text to print.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardDetails {
+    pub card_number: CardNumber,
+    pub masked_number: String,
+    pub family_id: i64,
+    pub bank: Bank,
+    pub sequence: u16,
+    pub status: CardStatus,
+    pub expires_on: NaiveDate,
+    pub issued_at: NaiveDateTime,
+    pub pin_locked: bool,
+    /// The signed QR text printed on the card: no secret, no balance.
+    pub qr: String,
+}
+
+/// A new card and its PIN, shown once (as a PIN mailer would).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NewCard {
+    pub card: CardDetails,
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub pin: String,
+}
+
+/// What a scanned QR says, once it is known to be genuine and current.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardCheck {
+    pub card_number: CardNumber,
+    pub masked_number: String,
+    pub bank: Bank,
+    pub sequence: u16,
+    pub expires_on: NaiveDate,
+    pub status: CardStatus,
+}
 
 /// How long a card is valid after issue.
 pub const CARD_VALIDITY_MONTHS: u32 = 60;
@@ -76,4 +125,207 @@ fn insert_card(
         }
     }
     Err(ServiceError::Internal(format!("no free card number in {CARD_NUMBER_DRAWS_MAX} draws")))
+}
+
+fn details(issuer: &IssuerSigningKey, card: &Card) -> CardDetails {
+    let payload = CardQrPayload {
+        card_number: card.card_number.clone(),
+        sequence: card.sequence,
+        bank: card.bank,
+        expires_on: card.expires_on,
+    };
+    CardDetails {
+        card_number: card.card_number.clone(),
+        masked_number: card.card_number.masked(),
+        family_id: card.family_id,
+        bank: card.bank,
+        sequence: card.sequence,
+        status: card.status,
+        expires_on: card.expires_on,
+        issued_at: card.issued_at,
+        pin_locked: card.pin_locked_at.is_some(),
+        qr: issuer.sign(&payload),
+    }
+}
+
+fn check_reason(reason: &str) -> Result<(), ServiceError> {
+    if reason.trim().is_empty() || reason.chars().count() > CARD_REASON_CHARS_MAX {
+        return Err(ServiceError::Invalid(format!("reason: 1 to {CARD_REASON_CHARS_MAX} characters")));
+    }
+    Ok(())
+}
+
+/// An operator issues a family's first card; a family that has one gets a replacement.
+pub fn issue(
+    store: &Store,
+    pin_key: &PinKey,
+    issuer: &IssuerSigningKey,
+    principal: &Principal,
+    family_id: i64,
+    bank: Bank,
+) -> Result<NewCard, ServiceError> {
+    access::operator(principal)?;
+    store.write(|tx| {
+        access::visible_family(tx, principal, family_id)?;
+        if !cards::find_by_family(tx, family_id)?.is_empty() {
+            return Err(ServiceError::CardExists);
+        }
+        let today = chrono::Utc::now().date_naive();
+        let issued = issue_first_card(tx, pin_key, family_id, bank, &principal.subject(), today)?;
+        Ok(NewCard { card: details(issuer, &issued.card), pin: issued.pin.expose().to_owned() })
+    })
+}
+
+/// The card with its QR, for its family or an operator of its region.
+pub fn find(
+    store: &Store,
+    issuer: &IssuerSigningKey,
+    principal: &Principal,
+    card_number: &CardNumber,
+) -> Result<CardDetails, ServiceError> {
+    store.read(|tx| access::visible_card(tx, principal, card_number).map(|(card, _)| details(issuer, &card)))
+}
+
+/// The card front as PNG.
+pub fn image(
+    store: &Store,
+    issuer: &IssuerSigningKey,
+    principal: &Principal,
+    card_number: &CardNumber,
+) -> Result<Vec<u8>, ServiceError> {
+    let (card, family) = store.read(|tx| access::visible_card(tx, principal, card_number))?;
+    let card_details = details(issuer, &card);
+    let face = CardFace {
+        bank: card.bank,
+        programme_name: PROGRAMME_NAME,
+        holder_name: &family.recipient_name,
+        masked_number: &card_details.masked_number,
+        expires_on: card.expires_on,
+        qr_text: &card_details.qr,
+    };
+    render_card_front(&face).map_err(|error| ServiceError::Internal(format!("rendering card {card_number}: {error}")))
+}
+
+/// The family (or an operator) reports the card lost or stolen: it stops working at once.
+pub fn report_lost(
+    store: &Store,
+    issuer: &IssuerSigningKey,
+    principal: &Principal,
+    card_number: &CardNumber,
+    reason: &str,
+) -> Result<CardDetails, ServiceError> {
+    check_reason(reason)?;
+    store.write(|tx| {
+        let (card, _) = access::visible_card(tx, principal, card_number)?;
+        if !cards::change_status(tx, card_number, CardStatus::Active, CardStatus::Lost)? {
+            return Err(refusal_for_status(card.status));
+        }
+        record_card_change(tx, principal, card_number, "card.reported_lost", reason, serde_json::json!({}))?;
+        Ok(details(issuer, &Card { status: CardStatus::Lost, ..card }))
+    })
+}
+
+/// An operator replaces a card (lost, damaged or expiring): a new number under the same
+/// bank and a new PIN; the old card and its QR stop working; the pockets, and so the
+/// balances and history, stay with the family.
+pub fn replace(
+    store: &Store,
+    pin_key: &PinKey,
+    issuer: &IssuerSigningKey,
+    principal: &Principal,
+    card_number: &CardNumber,
+    reason: &str,
+) -> Result<NewCard, ServiceError> {
+    access::operator(principal)?;
+    check_reason(reason)?;
+    store.write(|tx| {
+        let (old, _) = access::visible_card(tx, principal, card_number)?;
+        if old.status == CardStatus::Replaced {
+            return Err(ServiceError::CardReplaced);
+        }
+        // The old card leaves the family's one active slot before the new one takes it.
+        if !cards::change_status(tx, card_number, old.status, CardStatus::Replaced)? {
+            return Err(ServiceError::CardReplaced);
+        }
+        let pin = Pin::random();
+        let sequence =
+            old.sequence.checked_add(1).ok_or_else(|| ServiceError::Invalid("too many replacements".to_owned()))?;
+        let today = chrono::Utc::now().date_naive();
+        let new = insert_card(tx, pin_key, old.family_id, old.bank, sequence, &pin, today)?;
+        cards::set_replaced_by(tx, card_number, &new.card_number)?;
+        record_card_change(
+            tx,
+            principal,
+            card_number,
+            "card.replaced",
+            reason,
+            serde_json::json!({ "replaced_by": new.card_number, "sequence": sequence }),
+        )?;
+        Ok(NewCard { card: details(issuer, &new), pin: pin.expose().to_owned() })
+    })
+}
+
+fn record_card_change(
+    tx: &mut Tx<'_>,
+    principal: &Principal,
+    card_number: &CardNumber,
+    action: &str,
+    reason: &str,
+    details: serde_json::Value,
+) -> Result<(), ServiceError> {
+    audit::record(
+        tx,
+        &audit::AuditRecord {
+            actor: &principal.subject(),
+            action,
+            object_kind: "card",
+            object_id: card_number.as_str(),
+            reason,
+            details,
+        },
+    )?;
+    Ok(())
+}
+
+/// The refusal for using or changing a card in this status.
+pub fn refusal_for_status(status: CardStatus) -> ServiceError {
+    match status {
+        CardStatus::Lost => ServiceError::CardLost,
+        CardStatus::Replaced => ServiceError::CardReplaced,
+        CardStatus::Expired | CardStatus::Active => ServiceError::CardExpired,
+    }
+}
+
+/// Checks a scanned card QR: genuine (our signature), current (not replaced), not
+/// expired and not reported lost. Each refusal has its own code.
+pub fn check_qr(store: &Store, issuer: &IssuerVerifyingKey, text: &str) -> Result<CardCheck, ServiceError> {
+    let payload = issuer.verify(text).map_err(|error| match error {
+        CardQrError::Malformed => ServiceError::CardQrMalformed,
+        CardQrError::UnsupportedVersion(version) => ServiceError::CardQrUnsupportedVersion(version),
+        CardQrError::UnknownIssuer => ServiceError::CardForged,
+        CardQrError::BadSignature => ServiceError::CardAltered,
+    })?;
+    let card =
+        store.read(|tx| cards::find_by_number(tx, &payload.card_number))?.ok_or(ServiceError::NotFound("card"))?;
+    if payload.sequence < card.sequence || card.status == CardStatus::Replaced {
+        return Err(ServiceError::CardReplaced);
+    }
+    if payload.is_expired(chrono::Utc::now().date_naive()) || card.status == CardStatus::Expired {
+        return Err(ServiceError::CardExpired);
+    }
+    if card.status != CardStatus::Active {
+        return Err(refusal_for_status(card.status));
+    }
+    let family_exists = store.read(|tx| families::find_by_id(tx, card.family_id))?.is_some();
+    if !family_exists {
+        return Err(ServiceError::NotFound("card"));
+    }
+    Ok(CardCheck {
+        masked_number: card.card_number.masked(),
+        card_number: card.card_number,
+        bank: card.bank,
+        sequence: card.sequence,
+        expires_on: card.expires_on,
+        status: card.status,
+    })
 }

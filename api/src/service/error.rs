@@ -1,6 +1,8 @@
 //! What a use case answers when it does not succeed. The HTTP layer maps each variant
 //! to one stable problem code.
 
+use crate::domain::family::FamilyRuleError;
+use crate::domain::nik::NikError;
 use crate::ledger::LedgerError;
 use crate::store::StoreError;
 
@@ -36,6 +38,22 @@ pub enum ServiceError {
     CardExpired,
     #[error("this terminal does not belong to the agent, or is disabled")]
     TerminalNotAllowed,
+    #[error("NIK: {0}")]
+    NikInvalid(#[from] NikError),
+    #[error(transparent)]
+    FamilyRules(#[from] FamilyRuleError),
+    #[error("a family with this NIK is already registered")]
+    FamilyExists,
+    #[error("the family already has a card; replace it instead")]
+    CardExists,
+    #[error("the card QR is not a KKS card code")]
+    CardQrMalformed,
+    #[error("the card QR has version {0}, which this server does not read")]
+    CardQrUnsupportedVersion(u8),
+    #[error("the card QR was not signed by the KKS issuer (forged card)")]
+    CardForged,
+    #[error("the card QR does not match its signature (altered card)")]
+    CardAltered,
     /// A rule of the code itself was broken; logged, answered as an internal error.
     #[error("internal error: {0}")]
     Internal(String),

@@ -1,11 +1,14 @@
 //! Use cases: each opens its transaction, applies the domain rules and posts through
 //! the ledger.
 
+pub mod access;
 pub mod auth;
 pub mod cards;
 pub mod error;
+pub mod families;
 pub mod health;
 pub mod ledger_check;
+pub mod regions;
 pub mod seed;
 
 pub use error::ServiceError;

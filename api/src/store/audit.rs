@@ -10,7 +10,7 @@ use super::{now, on_backend, StoreError, Tx};
 /// The longest reason stored, in bytes.
 pub const AUDIT_REASON_BYTES_MAX: usize = 500;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
     pub id: i64,

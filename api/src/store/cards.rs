@@ -130,16 +130,23 @@ pub fn change_status(
     card_number: &CardNumber,
     from: CardStatus,
     to: CardStatus,
-    replaced_by: Option<&CardNumber>,
 ) -> Result<bool, StoreError> {
     let from: &str = from.into();
     let to: &str = to.into();
     let changed = on_backend!(tx, connection => diesel::update(
             cards::table.find(card_number.as_str()).filter(cards::status.eq(from)),
         )
-        .set((cards::status.eq(to), cards::replaced_by.eq(replaced_by.map(CardNumber::as_str))))
+        .set(cards::status.eq(to))
         .execute(connection)?);
     Ok(changed == 1)
+}
+
+/// Records which card took this one's place.
+pub fn set_replaced_by(tx: &mut Tx<'_>, card_number: &CardNumber, replaced_by: &CardNumber) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(cards::table.find(card_number.as_str()))
+        .set(cards::replaced_by.eq(Some(replaced_by.as_str())))
+        .execute(connection)?);
+    Ok(())
 }
 
 /// What a wrong PIN did to the card.

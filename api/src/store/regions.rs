@@ -6,7 +6,7 @@ use super::schema::regions;
 use super::{on_backend, StoreError, Tx};
 use crate::domain::auth::RegionCode;
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = regions)]
 pub struct Region {
     pub code: String,
@@ -41,4 +41,16 @@ pub fn find_by_code(tx: &mut Tx<'_>, code: &RegionCode) -> Result<Option<Region>
         .select(Region::as_select())
         .first(connection)
         .optional()?))
+}
+
+/// The regions one level below `parent` (provinces when `None`), by code.
+pub fn find_children(tx: &mut Tx<'_>, parent: Option<&RegionCode>) -> Result<Vec<Region>, StoreError> {
+    on_backend!(tx, connection => {
+        let query = regions::table.select(Region::as_select()).order(regions::code).into_boxed();
+        let query = match parent {
+            Some(parent) => query.filter(regions::parent_code.eq(parent.as_str())),
+            None => query.filter(regions::parent_code.is_null()),
+        };
+        Ok(query.load(connection)?)
+    })
 }

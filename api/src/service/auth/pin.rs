@@ -7,6 +7,7 @@
 use crate::domain::auth::{Pin, PinKey};
 use crate::domain::card::CardNumber;
 use crate::domain::family::CardStatus;
+use crate::service::cards::refusal_for_status;
 use crate::service::ServiceError;
 use crate::store::cards::{self, Card, WrongPinOutcome};
 use crate::store::{audit, families, StoreError, Tx};
@@ -21,14 +22,11 @@ pub fn find_usable_card(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<Res
     let Some(card) = cards::find_by_number(tx, card_number)? else {
         return Ok(Err(ServiceError::NotFound("card")));
     };
-    let refusal = match card.status {
-        CardStatus::Active if card.expires_on < chrono::Utc::now().date_naive() => ServiceError::CardExpired,
-        CardStatus::Active => return Ok(Ok(card)),
-        CardStatus::Lost => ServiceError::CardLost,
-        CardStatus::Replaced => ServiceError::CardReplaced,
-        CardStatus::Expired => ServiceError::CardExpired,
-    };
-    Ok(Err(refusal))
+    Ok(match card.status {
+        CardStatus::Active if card.expires_on < chrono::Utc::now().date_naive() => Err(ServiceError::CardExpired),
+        CardStatus::Active => Ok(card),
+        other => Err(refusal_for_status(other)),
+    })
 }
 
 /// Checks the PIN typed for `card`: a right PIN clears earlier wrong ones; a wrong one is

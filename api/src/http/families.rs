@@ -1,0 +1,128 @@
+//! Families: registration by an operator, the profile and balances for the family app.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::Authenticated;
+use super::problem::{ApiError, Problem};
+use super::{blocking, AppState};
+use crate::domain::auth::RegionCode;
+use crate::domain::card::Bank;
+use crate::domain::family::{BenefitCategory, MemberCommitment, MemberComponent, SchoolLevel};
+use crate::domain::nik::Nik;
+use crate::service::cards::{self, NewCard};
+use crate::service::families::{self, FamilyProfile, NewFamily, NewMember, Pocket};
+use crate::service::ServiceError;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterFamily {
+    /// The registered recipient's 16-digit NIK.
+    #[schema(pattern = "^[0-9]{16}$")]
+    pub nik: String,
+    /// The registered recipient (pengurus), usually the mother.
+    #[schema(max_length = 200)]
+    pub recipient_name: String,
+    #[schema(max_length = 200)]
+    pub address: String,
+    /// The village code, e.g. `32.04.12.2001`.
+    #[schema(value_type = String)]
+    pub village: RegionCode,
+    pub category: BenefitCategory,
+    #[schema(min_items = 1, max_items = 20)]
+    pub members: Vec<MemberInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    #[schema(max_length = 200)]
+    pub name: String,
+    pub component: MemberComponent,
+    /// For a school child: sd, smp or sma.
+    pub school_level: Option<SchoolLevel>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueCard {
+    pub bank: Bank,
+}
+
+/// An operator registers a family in a village of its region.
+#[utoipa::path(post, path = "/v1/families", tag = "families", security(("bearer" = [])), request_body = RegisterFamily,
+    responses((status = 201, body = FamilyProfile), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn register(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: web::Json<RegisterFamily>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let nik = Nik::parse(&body.nik).map_err(ServiceError::from)?;
+    let new = NewFamily {
+        nik,
+        recipient_name: body.recipient_name,
+        address: body.address,
+        village: body.village,
+        category: body.category,
+        members: body
+            .members
+            .into_iter()
+            .map(|member| NewMember {
+                name: member.name,
+                commitment: MemberCommitment { component: member.component, school_level: member.school_level },
+            })
+            .collect(),
+    };
+    let store = state.store.clone();
+    let profile = blocking(move || families::register(&store, &caller.0, &new)).await?;
+    Ok(HttpResponse::Created().json(profile))
+}
+
+/// The family's profile, members and cards (the family itself, or an operator of its region).
+#[utoipa::path(get, path = "/v1/families/{family_id}", tag = "families", security(("bearer" = [])),
+    params(("family_id" = i64, Path)),
+    responses((status = 200, body = FamilyProfile), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn profile(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    family_id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let family_id = family_id.into_inner();
+    let profile = blocking(move || families::profile(&store, &caller.0, family_id)).await?;
+    Ok(HttpResponse::Ok().json(profile))
+}
+
+/// Each pocket's balance, blocked amounts with their reasons in Indonesian and English,
+/// and what may be used now.
+#[utoipa::path(get, path = "/v1/families/{family_id}/balances", tag = "families", security(("bearer" = [])),
+    params(("family_id" = i64, Path)),
+    responses((status = 200, body = [Pocket]), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn balances(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    family_id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let family_id = family_id.into_inner();
+    let pockets = blocking(move || families::balances(&store, &caller.0, family_id)).await?;
+    Ok(HttpResponse::Ok().json(pockets))
+}
+
+/// An operator issues the family's first KKS card; the PIN is in the answer, once.
+#[utoipa::path(post, path = "/v1/families/{family_id}/cards", tag = "cards", security(("bearer" = [])),
+    params(("family_id" = i64, Path)), request_body = IssueCard,
+    responses((status = 201, body = NewCard), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn issue_card(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    family_id: web::Path<i64>,
+    body: web::Json<IssueCard>,
+) -> Result<HttpResponse, ApiError> {
+    let (store, auth, issuer) = (state.store.clone(), state.auth.clone(), state.card_issuer.clone());
+    let (family_id, bank) = (family_id.into_inner(), body.bank);
+    let card = blocking(move || cards::issue(&store, &auth.pin_key, &issuer, &caller.0, family_id, bank)).await?;
+    Ok(HttpResponse::Created().json(card))
+}

@@ -1,0 +1,247 @@
+//! Families (KPM): registration by an operator, the profile, and the balances per
+//! pocket that the family app shows, with every block explained.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::access;
+use super::auth::Principal;
+use super::cards::FAMILY_POCKETS;
+use crate::domain::auth::{RegionCode, RegionLevel};
+use crate::domain::card::{Bank, CardNumber};
+use crate::domain::family::{
+    check_family, BenefitCategory, CardStatus, FamilyStatus, MemberCommitment, MemberComponent, SchoolLevel,
+};
+use crate::domain::language::Words;
+use crate::domain::ledger::{AccountKind, HoldReason, OwnerKind};
+use crate::domain::money::rupiah_from_minor;
+use crate::domain::nik::Nik;
+use crate::ledger::{accounts, holds};
+use crate::service::ServiceError;
+use crate::store::families::{self, Family, FamilyInsertForm};
+use crate::store::{audit, cards, regions, Store, Tx};
+
+/// The longest name or address stored, in characters.
+pub const FAMILY_TEXT_CHARS_MAX: usize = 200;
+
+/// A family to register, already parsed at the door.
+#[derive(Debug, Clone)]
+pub struct NewFamily {
+    pub nik: Nik,
+    pub recipient_name: String,
+    pub address: String,
+    pub village: RegionCode,
+    pub category: BenefitCategory,
+    pub members: Vec<NewMember>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub name: String,
+    pub commitment: MemberCommitment,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FamilyProfile {
+    pub id: i64,
+    pub nik: String,
+    pub recipient_name: String,
+    pub address: String,
+    #[schema(value_type = String)]
+    pub village: RegionCode,
+    pub category: BenefitCategory,
+    pub status: FamilyStatus,
+    pub members: Vec<MemberView>,
+    pub cards: Vec<CardSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: i64,
+    pub name: String,
+    pub component: MemberComponent,
+    pub school_level: Option<SchoolLevel>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardSummary {
+    pub card_number: CardNumber,
+    pub masked_number: String,
+    pub bank: Bank,
+    pub sequence: u16,
+    pub status: CardStatus,
+    pub expires_on: NaiveDate,
+}
+
+/// One pocket of the card: its balance, what is blocked and why, and what may be used.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Pocket {
+    pub kind: AccountKind,
+    pub name: Words,
+    #[schema(value_type = String, example = "500000.00")]
+    pub balance: Decimal,
+    #[schema(value_type = String, example = "0.00")]
+    pub held: Decimal,
+    #[schema(value_type = String, example = "500000.00")]
+    pub available: Decimal,
+    pub holds: Vec<HoldView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HoldView {
+    #[schema(value_type = String)]
+    pub amount: Decimal,
+    pub reason: HoldReason,
+    pub explanation: Words,
+    pub reference: String,
+    pub placed_at: NaiveDateTime,
+    /// When the block ends by itself, if it does.
+    pub release_at: Option<NaiveDateTime>,
+}
+
+/// An operator registers a family in a village of its region.
+pub fn register(store: &Store, principal: &Principal, new: &NewFamily) -> Result<FamilyProfile, ServiceError> {
+    let (scope, _) = access::operator(principal)?;
+    if !scope.covers(&new.village) {
+        return Err(ServiceError::Forbidden(format!("village {} is outside your region", new.village)));
+    }
+    for text in [&new.recipient_name, &new.address].into_iter().chain(new.members.iter().map(|member| &member.name)) {
+        if text.trim().is_empty() || text.chars().count() > FAMILY_TEXT_CHARS_MAX {
+            return Err(ServiceError::Invalid(format!(
+                "names and addresses are 1 to {FAMILY_TEXT_CHARS_MAX} characters"
+            )));
+        }
+    }
+    let commitments: Vec<MemberCommitment> = new.members.iter().map(|member| member.commitment).collect();
+    check_family(new.category, &commitments, &new.village)?;
+    store.write(|tx| {
+        if new.village.level() != RegionLevel::Village || regions::find_by_code(tx, &new.village)?.is_none() {
+            return Err(ServiceError::Invalid(format!("village {} is not a registered village", new.village)));
+        }
+        if families::find_by_nik(tx, new.nik.as_str())?.is_some() {
+            return Err(ServiceError::FamilyExists);
+        }
+        let form =
+            FamilyInsertForm::new(new.nik.as_str(), &new.recipient_name, &new.address, &new.village, new.category);
+        let family = families::insert(tx, &form).map_err(|error| match error {
+            // Two operators registering the same NIK at once: the unique index decides.
+            crate::store::StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => ServiceError::FamilyExists,
+            other => other.into(),
+        })?;
+        for member in &new.members {
+            families::insert_member(
+                tx,
+                family.id,
+                &member.name,
+                member.commitment.component,
+                member.commitment.school_level,
+            )?;
+        }
+        audit::record(
+            tx,
+            &audit::AuditRecord {
+                actor: &principal.subject(),
+                action: "family.registered",
+                object_kind: "family",
+                object_id: &family.id.to_string(),
+                reason: "registered by an operator",
+                details: serde_json::json!({ "village": new.village, "category": new.category }),
+            },
+        )?;
+        profile_of(tx, family)
+    })
+}
+
+/// The family's profile, members and cards, for the family itself or an operator.
+pub fn profile(store: &Store, principal: &Principal, family_id: i64) -> Result<FamilyProfile, ServiceError> {
+    store.read(|tx| {
+        let family = access::visible_family(tx, principal, family_id)?;
+        profile_of(tx, family)
+    })
+}
+
+fn profile_of(tx: &mut Tx<'_>, family: Family) -> Result<FamilyProfile, ServiceError> {
+    let members = families::find_members_by_family(tx, family.id)?
+        .into_iter()
+        .map(|member| MemberView {
+            id: member.id,
+            name: member.name,
+            component: member.component,
+            school_level: member.school_level,
+        })
+        .collect();
+    let cards = cards::find_by_family(tx, family.id)?
+        .into_iter()
+        .map(|card| CardSummary {
+            masked_number: card.card_number.masked(),
+            card_number: card.card_number,
+            bank: card.bank,
+            sequence: card.sequence,
+            status: card.status,
+            expires_on: card.expires_on,
+        })
+        .collect();
+    Ok(FamilyProfile {
+        id: family.id,
+        nik: family.nik,
+        recipient_name: family.recipient_name,
+        address: family.address,
+        village: family.village,
+        category: family.category,
+        status: family.status,
+        members,
+        cards,
+    })
+}
+
+/// What the family app shows: each pocket's balance, blocks with reasons, and what is free.
+pub fn balances(store: &Store, principal: &Principal, family_id: i64) -> Result<Vec<Pocket>, ServiceError> {
+    store.read(|tx| {
+        let family = access::visible_family(tx, principal, family_id)?;
+        let mut pockets = Vec::with_capacity(FAMILY_POCKETS.len());
+        for kind in FAMILY_POCKETS {
+            let Some(account) = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.id.to_string(), kind)?
+            else {
+                continue;
+            };
+            let holds = holds::find_active_by_account(tx, account.id)?
+                .into_iter()
+                .map(|hold| HoldView {
+                    amount: rupiah_from_minor(hold.amount_minor),
+                    reason: hold.reason,
+                    explanation: hold.reason.explain(),
+                    reference: hold.reference,
+                    placed_at: hold.placed_at,
+                    release_at: hold.release_at,
+                })
+                .collect();
+            pockets.push(Pocket {
+                kind,
+                name: pocket_name(kind),
+                balance: rupiah_from_minor(account.balance_minor),
+                held: rupiah_from_minor(account.held_minor),
+                available: rupiah_from_minor(account.available_minor()),
+                holds,
+            });
+        }
+        Ok(pockets)
+    })
+}
+
+/// The names printed on the e-wallet slip.
+pub fn pocket_name(kind: AccountKind) -> Words {
+    match kind {
+        AccountKind::Savings => Words::new("Tabungan", "Savings"),
+        AccountKind::WalletPkh => Words::new("e-Wallet PKH", "PKH e-wallet"),
+        AccountKind::WalletBpnt => Words::new("e-Wallet Bantuan Pangan (BPNT)", "Food assistance e-wallet (BPNT)"),
+        AccountKind::WalletLpg => Words::new("e-Wallet LPG", "LPG e-wallet"),
+        AccountKind::Treasury | AccountKind::ProgrammeFund | AccountKind::AgentSettlement => {
+            Words::new(kind.as_ref(), kind.as_ref())
+        }
+    }
+}
