@@ -18,9 +18,12 @@ fn withdraw_once(
 ) -> Result<PostedJournal, LedgerError> {
     let fingerprint = idempotency::fingerprint(&(from, to, rupiah_amount)).unwrap();
     let request = IdempotentRequest { scope: "terminal-T1", key, fingerprint: &fingerprint };
-    idempotency::run_once(store, &request, |tx| {
-        posting::transfer(tx, JournalKind::CashWithdrawal, key, from, to, rupiah(rupiah_amount))
-    })
+    idempotency::run_once(
+        store,
+        &request,
+        |_| Ok(()),
+        |tx, ()| posting::transfer(tx, JournalKind::CashWithdrawal, key, from, to, rupiah(rupiah_amount)),
+    )
 }
 
 on_both_backends! {

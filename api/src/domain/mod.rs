@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod card;
 pub mod card_qr;
+pub mod edc;
 pub mod family;
 pub mod language;
 pub mod ledger;

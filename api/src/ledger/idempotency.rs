@@ -64,16 +64,19 @@ struct IdempotencyRecordInsertForm<'a> {
     created_at: NaiveDateTime,
 }
 
-/// Runs `operation` once for this key, in one transaction of its own.
+/// Runs a request once for this key, in one transaction of its own.
 ///
 /// The key is claimed first (`INSERT … ON CONFLICT DO NOTHING`): a concurrent request
-/// with the same key waits for this transaction and then finds the stored answer. The
-/// operation runs in a savepoint, so a refusal undoes its writes but is still recorded
-/// and committed, and a retry gets the same refusal.
-pub fn run_once<T, E>(
+/// with the same key waits for this transaction and then finds the stored answer.
+/// `checks` run next and their writes stand even when they refuse (a wrong PIN is
+/// counted); `operation` runs in a savepoint, so its refusal undoes its writes. Either
+/// refusal is recorded and committed, and a retry gets the same answer without running
+/// anything again.
+pub fn run_once<T, E, C>(
     store: &Store,
     request: &IdempotentRequest<'_>,
-    operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    checks: impl FnOnce(&mut Tx<'_>) -> Result<C, E>,
+    operation: impl FnOnce(&mut Tx<'_>, C) -> Result<T, E>,
 ) -> Result<T, E>
 where
     T: Serialize + DeserializeOwned,
@@ -81,13 +84,14 @@ where
 {
     // The outer result commits or rolls back the transaction; the inner one is the
     // answer, which is committed either way.
-    store.write(|tx| answer_once(tx, request, operation)).and_then(|answer| answer)
+    store.write(|tx| answer_once(tx, request, checks, operation)).and_then(|answer| answer)
 }
 
-fn answer_once<T, E>(
+fn answer_once<T, E, C>(
     tx: &mut Tx<'_>,
     request: &IdempotentRequest<'_>,
-    operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    checks: impl FnOnce(&mut Tx<'_>) -> Result<C, E>,
+    operation: impl FnOnce(&mut Tx<'_>, C) -> Result<T, E>,
 ) -> Result<Result<T, E>, E>
 where
     T: Serialize + DeserializeOwned,
@@ -113,7 +117,10 @@ where
     if claimed == 0 {
         return replay(tx, request);
     }
-    let result = tx.savepoint(operation);
+    let result = match checks(tx) {
+        Ok(checked) => tx.savepoint(|tx| operation(tx, checked)),
+        Err(refusal) => Err(refusal),
+    };
     let answer = match &result {
         Ok(response) => StoredAnswer::Done { response: to_json(response).map_err(LedgerError::from)? },
         Err(error) => match error.to_stored() {

@@ -5,10 +5,12 @@
 pub mod agents;
 pub mod audit;
 pub mod cards;
+pub mod catalogue;
 pub mod families;
 pub mod operators;
 pub mod regions;
 pub mod schema;
+pub mod usage;
 
 use std::time::Duration;
 

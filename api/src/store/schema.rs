@@ -160,6 +160,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    edc_transactions (id) {
+        id -> BigInt,
+        terminal_id -> Text,
+        stan -> Text,
+        business_date -> Date,
+        kind -> Text,
+        status -> Text,
+        agent_id -> BigInt,
+        card_number -> Nullable<Text>,
+        family_id -> Nullable<BigInt>,
+        pocket -> Nullable<Text>,
+        amount_minor -> BigInt,
+        journal_id -> Nullable<BigInt>,
+        reference -> Text,
+        approval_code -> Text,
+        original_stan -> Nullable<Text>,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    usage_counters (scope, period) {
+        scope -> Text,
+        period -> Text,
+        used -> BigInt,
+    }
+}
+
+diesel::table! {
+    catalogue_items (sku) {
+        sku -> Text,
+        name -> Text,
+        programme -> Text,
+        unit -> Text,
+        price_minor -> BigInt,
+        monthly_quota -> Nullable<Integer>,
+        active -> Bool,
+    }
+}
+
 diesel::joinable!(postings -> journals (journal_id));
 diesel::joinable!(postings -> accounts (account_id));
 diesel::joinable!(holds -> accounts (account_id));
@@ -182,4 +224,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     family_members,
     cards,
     audit_events,
+    edc_transactions,
+    usage_counters,
+    catalogue_items,
 );

@@ -1,0 +1,202 @@
+//! The agent's EDC terminal: trace numbers, business days, transaction kinds, the limits
+//! a bank sets, and the Indonesian receipt.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
+
+use super::ledger::AccountKind;
+
+/// A terminal's system trace audit number: six digits, unique per terminal and day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Stan(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a STAN is exactly 6 digits")]
+pub struct StanError;
+
+impl Stan {
+    pub fn parse(text: &str) -> Result<Self, StanError> {
+        if text.len() == 6 && text.bytes().all(|byte| byte.is_ascii_digit()) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(StanError)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a terminal asked for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum EdcKind {
+    BalanceInquiry,
+    CashWithdrawal,
+    WalletToSavings,
+    Purchase,
+    Reversal,
+}
+
+/// Where a recorded EDC transaction stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum EdcStatus {
+    Approved,
+    /// Undone by a reversal from the terminal.
+    Reversed,
+    /// A reversal came before the original; the original, if it ever arrives, fails.
+    ReversedBeforeArrival,
+}
+
+/// The programme e-wallet a purchase is paid from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum PurchaseProgramme {
+    /// Food assistance (Bantuan Pangan Non Tunai): rice, eggs…
+    Bpnt,
+    /// 3 kg LPG cylinders.
+    Lpg,
+}
+
+impl PurchaseProgramme {
+    pub fn wallet(self) -> AccountKind {
+        match self {
+            Self::Bpnt => AccountKind::WalletBpnt,
+            Self::Lpg => AccountKind::WalletLpg,
+        }
+    }
+}
+
+/// Limits a bank sets on cash (whole rupiah). Refusals name the limit that was hit.
+pub const CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH: i64 = 2_500_000;
+pub const CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH: i64 = 5_000_000;
+pub const AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH: i64 = 20_000_000;
+
+/// The most lines in one basket, and the most units of one item per line.
+pub const BASKET_LINES_MAX: usize = 20;
+pub const BASKET_QUANTITY_MAX: u32 = 100;
+
+/// Western Indonesia Time (WIB, UTC+7): the business day of the programme's banks.
+const BUSINESS_DAY_OFFSET_HOURS: i64 = 7;
+
+/// The business day a moment (UTC) falls on.
+pub fn business_date(at_utc: NaiveDateTime) -> NaiveDate {
+    (at_utc + Duration::hours(BUSINESS_DAY_OFFSET_HOURS)).date()
+}
+
+/// A 12-digit retrieval reference number, as printed on a slip.
+pub fn new_reference() -> String {
+    format!("{:012}", rand::random_range(0..1_000_000_000_000_u64))
+}
+
+/// A 6-character approval code (no letters that read like digits).
+pub fn new_approval_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..6).filter_map(|_| ALPHABET.get(rand::random_range(0..ALPHABET.len())).map(|byte| char::from(*byte))).collect()
+}
+
+/// Rupiah as Indonesians write it: `Rp 1.250.000` (dots between thousands; sen only if any).
+pub fn format_rupiah(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let (rupiah, sen) = ((minor / 100).unsigned_abs(), (minor % 100).unsigned_abs());
+    let digits = rupiah.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(digit);
+    }
+    if sen == 0 {
+        format!("{sign}Rp {grouped}")
+    } else {
+        format!("{sign}Rp {grouped},{sen:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stans_are_six_digits() {
+        assert!(Stan::parse("000123").is_ok());
+        for bad in ["12345", "1234567", "12345a", ""] {
+            assert_eq!(Stan::parse(bad), Err(StanError), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_business_day_turns_at_midnight_in_jakarta() {
+        let evening_utc = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(16, 59, 0).unwrap();
+        assert_eq!(business_date(evening_utc), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        let later = evening_utc + Duration::minutes(1);
+        assert_eq!(business_date(later), NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+    }
+
+    #[test]
+    fn rupiah_are_written_with_dots_between_thousands() {
+        assert_eq!(format_rupiah(50_000_000), "Rp 500.000");
+        assert_eq!(format_rupiah(189_000_000), "Rp 1.890.000");
+        assert_eq!(format_rupiah(4_050), "Rp 40,50");
+        assert_eq!(format_rupiah(0), "Rp 0");
+        assert_eq!(format_rupiah(-1_350_000), "-Rp 13.500");
+    }
+
+    #[test]
+    fn references_and_approval_codes_have_their_printed_shape() {
+        assert_eq!(new_reference().len(), 12);
+        let code = new_approval_code();
+        assert_eq!(code.len(), 6);
+        assert!(code.chars().all(|character| character.is_ascii_uppercase() || character.is_ascii_digit()));
+    }
+}
