@@ -12,57 +12,12 @@ use utoipa::ToSchema;
 use crate::domain::card::CardNumberError;
 use crate::domain::language::Language;
 use crate::ledger::{LedgerError, Refusal};
+pub use crate::service::error::ErrorCode;
+use crate::service::error::{card_number_code, refusal_code};
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
-
-/// Every machine-readable error code the API answers with. Clients branch on these;
-/// they never change meaning once published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::EnumIter, strum::IntoStaticStr)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    InvalidRequest,
-    UnsupportedMediaType,
-    PayloadTooLarge,
-    NotFound,
-    MethodNotAllowed,
-    Unauthenticated,
-    TokenRevoked,
-    WrongCredentials,
-    Forbidden,
-    TerminalNotAllowed,
-    TooManyRequests,
-    WrongPin,
-    PinLocked,
-    CardLost,
-    CardReplaced,
-    CardExpired,
-    CardNumberMalformed,
-    CardNumberCheckDigit,
-    CardNumberUnknownBank,
-    CardQrMalformed,
-    CardQrUnsupportedVersion,
-    CardForged,
-    CardAltered,
-    CardExists,
-    NikInvalid,
-    FamilyRulesNotMet,
-    FamilyExists,
-    AccountNotFound,
-    AccountClosed,
-    AccountNotEmpty,
-    InsufficientFunds,
-    FundsHeld,
-    HoldNotFound,
-    HoldNotActive,
-    JournalNotFound,
-    AlreadyReversed,
-    IdempotencyKeyReused,
-    ServiceUnavailable,
-    InternalError,
-}
 
 /// Bahasa Indonesia when the client prefers it (`Accept-Language: id`), else English.
 pub fn preferred_language(accept_language: Option<&HeaderValue>) -> Language {
@@ -256,25 +211,6 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<Refusal> for ApiError {
-    fn from(refusal: Refusal) -> Self {
-        let code = match &refusal {
-            Refusal::AccountNotFound { .. } => ErrorCode::AccountNotFound,
-            Refusal::AccountClosed { .. } => ErrorCode::AccountClosed,
-            Refusal::AccountNotEmpty { .. } => ErrorCode::AccountNotEmpty,
-            Refusal::AccountExists { .. } | Refusal::Malformed { .. } => ErrorCode::InvalidRequest,
-            Refusal::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
-            Refusal::FundsHeld { .. } => ErrorCode::FundsHeld,
-            Refusal::HoldNotFound { .. } => ErrorCode::HoldNotFound,
-            Refusal::HoldNotActive { .. } => ErrorCode::HoldNotActive,
-            Refusal::JournalNotFound { .. } => ErrorCode::JournalNotFound,
-            Refusal::AlreadyReversed { .. } => ErrorCode::AlreadyReversed,
-            Refusal::IdempotencyKeyReused { .. } => ErrorCode::IdempotencyKeyReused,
-        };
-        Self::new(code, refusal.to_string())
-    }
-}
-
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
@@ -293,48 +229,26 @@ impl From<LedgerError> for ApiError {
     }
 }
 
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        Self::new(refusal_code(&refusal), refusal.to_string())
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
-        let detail = error.to_string();
-        let code = match error {
-            ServiceError::Ledger(ledger) => return ledger.into(),
-            ServiceError::Store(store) => return store.into(),
-            ServiceError::Internal(_) => return internal(&error),
-            ServiceError::Invalid(_) => ErrorCode::InvalidRequest,
-            ServiceError::NotFound(_) => ErrorCode::NotFound,
-            ServiceError::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            ServiceError::TokenRevoked => ErrorCode::TokenRevoked,
-            ServiceError::WrongCredentials => ErrorCode::WrongCredentials,
-            ServiceError::Forbidden(_) => ErrorCode::Forbidden,
-            ServiceError::WrongPin { .. } => ErrorCode::WrongPin,
-            ServiceError::PinLocked => ErrorCode::PinLocked,
-            ServiceError::CardLost => ErrorCode::CardLost,
-            ServiceError::CardReplaced => ErrorCode::CardReplaced,
-            ServiceError::CardExpired => ErrorCode::CardExpired,
-            ServiceError::TerminalNotAllowed => ErrorCode::TerminalNotAllowed,
-            ServiceError::NikInvalid(_) => ErrorCode::NikInvalid,
-            ServiceError::FamilyRules(_) => ErrorCode::FamilyRulesNotMet,
-            ServiceError::FamilyExists => ErrorCode::FamilyExists,
-            ServiceError::CardExists => ErrorCode::CardExists,
-            ServiceError::CardQrMalformed => ErrorCode::CardQrMalformed,
-            ServiceError::CardQrUnsupportedVersion(_) => ErrorCode::CardQrUnsupportedVersion,
-            ServiceError::CardForged => ErrorCode::CardForged,
-            ServiceError::CardAltered => ErrorCode::CardAltered,
-        };
-        Self::new(code, detail)
+        match error {
+            ServiceError::Ledger(ledger) => ledger.into(),
+            ServiceError::Store(store) => store.into(),
+            ServiceError::Internal(_) => internal(&error),
+            other => Self::new(other.code(), other.to_string()),
+        }
     }
 }
 
 impl From<CardNumberError> for ApiError {
     fn from(error: CardNumberError) -> Self {
-        let code = match error {
-            CardNumberError::WrongLength | CardNumberError::NotDigits | CardNumberError::SerialTooLarge => {
-                ErrorCode::CardNumberMalformed
-            }
-            CardNumberError::BadCheckDigit => ErrorCode::CardNumberCheckDigit,
-            CardNumberError::UnknownBank => ErrorCode::CardNumberUnknownBank,
-        };
-        Self::new(code, error.to_string())
+        Self::new(card_number_code(&error), error.to_string())
     }
 }
 

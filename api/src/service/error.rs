@@ -1,9 +1,14 @@
 //! What a use case answers when it does not succeed. The HTTP layer maps each variant
 //! to one stable problem code.
 
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::card::CardNumberError;
 use crate::domain::family::FamilyRuleError;
 use crate::domain::nik::NikError;
-use crate::ledger::LedgerError;
+use crate::ledger::idempotency::Replayable;
+use crate::ledger::{LedgerError, Refusal};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +62,9 @@ pub enum ServiceError {
     /// A rule of the code itself was broken; logged, answered as an internal error.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A refusal given earlier to the same request (same idempotency key), given again.
+    #[error("{detail}")]
+    Replayed { code: ErrorCode, detail: String },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]
@@ -66,5 +74,139 @@ pub enum ServiceError {
 impl From<diesel::result::Error> for ServiceError {
     fn from(error: diesel::result::Error) -> Self {
         Self::Store(StoreError::from(error))
+    }
+}
+
+/// Every machine-readable error code the API answers with. Clients branch on these;
+/// they never change meaning once published.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumIter, strum::IntoStaticStr,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidRequest,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    NotFound,
+    MethodNotAllowed,
+    Unauthenticated,
+    TokenRevoked,
+    WrongCredentials,
+    Forbidden,
+    TerminalNotAllowed,
+    TooManyRequests,
+    WrongPin,
+    PinLocked,
+    CardLost,
+    CardReplaced,
+    CardExpired,
+    CardNumberMalformed,
+    CardNumberCheckDigit,
+    CardNumberUnknownBank,
+    CardQrMalformed,
+    CardQrUnsupportedVersion,
+    CardForged,
+    CardAltered,
+    CardExists,
+    NikInvalid,
+    FamilyRulesNotMet,
+    FamilyExists,
+    AccountNotFound,
+    AccountClosed,
+    AccountNotEmpty,
+    InsufficientFunds,
+    FundsHeld,
+    HoldNotFound,
+    HoldNotActive,
+    JournalNotFound,
+    AlreadyReversed,
+    IdempotencyKeyReused,
+    ServiceUnavailable,
+    InternalError,
+}
+
+impl ServiceError {
+    /// The stable code clients branch on.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Invalid(_) => ErrorCode::InvalidRequest,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::TokenRevoked => ErrorCode::TokenRevoked,
+            Self::WrongCredentials => ErrorCode::WrongCredentials,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::WrongPin { .. } => ErrorCode::WrongPin,
+            Self::PinLocked => ErrorCode::PinLocked,
+            Self::CardLost => ErrorCode::CardLost,
+            Self::CardReplaced => ErrorCode::CardReplaced,
+            Self::CardExpired => ErrorCode::CardExpired,
+            Self::TerminalNotAllowed => ErrorCode::TerminalNotAllowed,
+            Self::NikInvalid(_) => ErrorCode::NikInvalid,
+            Self::FamilyRules(_) => ErrorCode::FamilyRulesNotMet,
+            Self::FamilyExists => ErrorCode::FamilyExists,
+            Self::CardExists => ErrorCode::CardExists,
+            Self::CardQrMalformed => ErrorCode::CardQrMalformed,
+            Self::CardQrUnsupportedVersion(_) => ErrorCode::CardQrUnsupportedVersion,
+            Self::CardForged => ErrorCode::CardForged,
+            Self::CardAltered => ErrorCode::CardAltered,
+            Self::Replayed { code, .. } => *code,
+            Self::Ledger(LedgerError::Refused(refusal)) => refusal_code(refusal),
+            Self::Ledger(LedgerError::Store(store)) | Self::Store(store) => store_code(store),
+            Self::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+}
+
+/// The code of a ledger refusal.
+pub fn refusal_code(refusal: &Refusal) -> ErrorCode {
+    match refusal {
+        Refusal::AccountNotFound { .. } => ErrorCode::AccountNotFound,
+        Refusal::AccountClosed { .. } => ErrorCode::AccountClosed,
+        Refusal::AccountNotEmpty { .. } => ErrorCode::AccountNotEmpty,
+        Refusal::AccountExists { .. } | Refusal::Malformed { .. } => ErrorCode::InvalidRequest,
+        Refusal::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
+        Refusal::FundsHeld { .. } => ErrorCode::FundsHeld,
+        Refusal::HoldNotFound { .. } => ErrorCode::HoldNotFound,
+        Refusal::HoldNotActive { .. } => ErrorCode::HoldNotActive,
+        Refusal::JournalNotFound { .. } => ErrorCode::JournalNotFound,
+        Refusal::AlreadyReversed { .. } => ErrorCode::AlreadyReversed,
+        Refusal::IdempotencyKeyReused { .. } => ErrorCode::IdempotencyKeyReused,
+    }
+}
+
+/// The code of a mistyped card number.
+pub fn card_number_code(error: &CardNumberError) -> ErrorCode {
+    match error {
+        CardNumberError::WrongLength | CardNumberError::NotDigits | CardNumberError::SerialTooLarge => {
+            ErrorCode::CardNumberMalformed
+        }
+        CardNumberError::BadCheckDigit => ErrorCode::CardNumberCheckDigit,
+        CardNumberError::UnknownBank => ErrorCode::CardNumberUnknownBank,
+    }
+}
+
+fn store_code(error: &StoreError) -> ErrorCode {
+    match error {
+        StoreError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+        _ => ErrorCode::InternalError,
+    }
+}
+
+/// A refusal is stored with its idempotency key and given again on a retry; an outage or
+/// an internal error decided nothing and is not stored.
+impl Replayable for ServiceError {
+    fn to_stored(&self) -> Option<serde_json::Value> {
+        let code = self.code();
+        if matches!(code, ErrorCode::ServiceUnavailable | ErrorCode::InternalError) {
+            return None;
+        }
+        Some(serde_json::json!({ "code": code, "detail": self.to_string() }))
+    }
+
+    fn from_stored(value: serde_json::Value) -> Option<Self> {
+        let code = serde_json::from_value(value.get("code")?.clone()).ok()?;
+        let detail = value.get("detail")?.as_str()?.to_owned();
+        Some(Self::Replayed { code, detail })
     }
 }
