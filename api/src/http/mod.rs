@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cards;
+pub mod edc;
 pub mod families;
 pub mod health;
 pub mod metrics;
@@ -83,6 +84,16 @@ pub fn app(
                 .route("/families/{family_id}", web::get().to(families::profile))
                 .route("/families/{family_id}/balances", web::get().to(families::balances))
                 .route("/families/{family_id}/cards", web::post().to(families::issue_card))
+                .route("/families/{family_id}/transactions", web::get().to(edc::family_transactions))
+                .route("/catalogue", web::get().to(edc::catalogue))
+                .route("/edc/balance-inquiries", web::post().to(edc::balance_inquiry))
+                .route("/edc/cash-withdrawals", web::post().to(edc::cash_withdrawal))
+                .route("/edc/wallet-to-savings", web::post().to(edc::wallet_to_savings))
+                .route("/edc/purchases", web::post().to(edc::purchase))
+                .route("/edc/reversals", web::post().to(edc::reversal))
+                .route("/edc/transactions", web::get().to(edc::transactions))
+                .route("/edc/transactions/{reference}/slip.png", web::get().to(edc::slip))
+                .route("/edc/settlement", web::get().to(edc::settlement))
                 .route("/cards/check-qr", web::post().to(cards::check_qr))
                 .route("/cards/{card_number}", web::get().to(cards::find))
                 .route("/cards/{card_number}/image.png", web::get().to(cards::image))

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
-use super::{cards, families, metrics, pins, regions, sessions};
+use super::{cards, edc, families, metrics, pins, regions, sessions};
 use crate::domain::card::CardNumber;
 use crate::service::auth::tokens::TokenPair;
 use crate::service::auth::Role;
@@ -48,6 +48,16 @@ use crate::service::auth::Role;
         cards::replace,
         cards::check_qr,
         cards::issuer_key,
+        edc::balance_inquiry,
+        edc::cash_withdrawal,
+        edc::wallet_to_savings,
+        edc::purchase,
+        edc::reversal,
+        edc::transactions,
+        edc::settlement,
+        edc::slip,
+        edc::catalogue,
+        edc::family_transactions,
     ),
     components(schemas(
         Problem,
@@ -71,6 +81,7 @@ use crate::service::auth::Role;
         (name = "cards", description = "KKS cards: issue, lifecycle, QR, image, PINs"),
         (name = "families", description = "Beneficiary families (KPM), their profile and balances"),
         (name = "regions", description = "The official region hierarchy"),
+        (name = "edc", description = "The agent's EDC terminal: card transactions, reversal, history, settlement"),
     )
 )]
 pub struct ApiDoc;

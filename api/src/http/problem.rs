@@ -61,7 +61,17 @@ impl ErrorCode {
             | Self::HoldNotActive
             | Self::AlreadyReversed
             | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
-            Self::InsufficientFunds | Self::FundsHeld => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InsufficientFunds
+            | Self::FundsHeld
+            | Self::WithdrawalLimitExceeded
+            | Self::DailyWithdrawalLimitExceeded
+            | Self::AgentDailyLimitExceeded
+            | Self::QuotaExceeded
+            | Self::ItemNotEligible
+            | Self::UnknownItem => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::OperationNotAllowed => StatusCode::FORBIDDEN,
+            Self::DuplicateStan | Self::OriginalReversed => StatusCode::CONFLICT,
+            Self::IdempotencyKeyMissing => StatusCode::BAD_REQUEST,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -113,6 +123,32 @@ impl ErrorCode {
             Self::AccountNotEmpty => ("The account still holds money", "Rekening masih memiliki saldo"),
             Self::InsufficientFunds => ("Insufficient balance", "Saldo tidak mencukupi"),
             Self::FundsHeld => ("The money is blocked", "Dana sedang diblokir"),
+            Self::OperationNotAllowed => {
+                ("This terminal may not do this", "Transaksi ini tidak dapat dilakukan di terminal ini")
+            }
+            Self::WithdrawalLimitExceeded => {
+                ("Above the limit for one withdrawal", "Melebihi batas sekali tarik tunai")
+            }
+            Self::DailyWithdrawalLimitExceeded => {
+                ("Above the card's daily withdrawal limit", "Melebihi batas tarik tunai harian kartu")
+            }
+            Self::AgentDailyLimitExceeded => {
+                ("Above the agent's daily cash-out limit", "Melebihi batas penarikan harian agen")
+            }
+            Self::QuotaExceeded => {
+                ("Above this month's quota for the item", "Melebihi kuota bulan ini untuk barang tersebut")
+            }
+            Self::ItemNotEligible => {
+                ("This item cannot be bought with this programme", "Barang ini tidak dapat dibeli dengan program ini")
+            }
+            Self::UnknownItem => ("The item is not in the catalogue", "Barang tidak ada dalam katalog"),
+            Self::DuplicateStan => {
+                ("This trace number (STAN) was already used today", "Nomor jejak (STAN) sudah dipakai hari ini")
+            }
+            Self::OriginalReversed => {
+                ("The transaction was cancelled by a reversal", "Transaksi sudah dibatalkan (reversal)")
+            }
+            Self::IdempotencyKeyMissing => ("Send an Idempotency-Key header", "Sertakan header Idempotency-Key"),
             Self::HoldNotFound => ("The block does not exist", "Pemblokiran tidak ditemukan"),
             Self::HoldNotActive => ("The block has already ended", "Pemblokiran sudah berakhir"),
             Self::JournalNotFound => ("The transaction does not exist", "Transaksi tidak ditemukan"),

@@ -10,6 +10,7 @@ use imageproc::drawing::{draw_filled_rect_mut, draw_text_mut, text_size};
 use imageproc::rect::Rect;
 use qrcode::{Color, EcLevel, QrCode};
 
+use super::fonts;
 use crate::domain::card::Bank;
 
 /// ID-1 card proportions (85.60 × 53.98 mm) at about 300 dpi.
@@ -35,9 +36,6 @@ const QR_RIGHT_MARGIN_PX: u32 = 48;
 const TEXT_CHARS_MAX: usize = 120;
 /// Text column width: from the left margin to a gap before the QR.
 const TEXT_WIDTH_PX_MAX: u32 = 550;
-
-const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
 const WHITE: Rgba<u8> = Rgba([255, 255, 255, 255]);
 const TRANSPARENT: Rgba<u8> = Rgba([255, 255, 255, 0]);
@@ -77,8 +75,8 @@ pub enum CardImageError {
 
 /// Draws the card front and returns it as PNG bytes.
 pub fn render_card_front(face: &CardFace) -> Result<Vec<u8>, CardImageError> {
-    let regular = FontRef::try_from_slice(FONT_REGULAR).map_err(|_| CardImageError::Font)?;
-    let bold = FontRef::try_from_slice(FONT_BOLD).map_err(|_| CardImageError::Font)?;
+    let regular = fonts::regular().map_err(|_| CardImageError::Font)?;
+    let bold = fonts::bold().map_err(|_| CardImageError::Font)?;
     let (primary, accent) = bank_colours(face.bank);
 
     let mut card = RgbaImage::from_pixel(CARD_WIDTH_PX, CARD_HEIGHT_PX, BODY);
@@ -296,7 +294,7 @@ mod tests {
 
     #[test]
     fn long_and_non_ascii_names_are_cut_to_the_text_column() {
-        let regular = FontRef::try_from_slice(FONT_BOLD).unwrap();
+        let regular = fonts::bold().unwrap();
         let long_name = "Raden Ajeng Kartini Sosroningrat Binti Raden Mas Adipati Ario Sosroningrat ".repeat(5);
         let fitted = fit_text(&regular, 36.0, &printable_upper(&regular, &long_name), TEXT_WIDTH_PX_MAX);
         assert!(fitted.ends_with('…'));

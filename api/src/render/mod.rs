@@ -2,3 +2,5 @@
 //! of their inputs, shared by the server and card-sim.
 
 pub mod card_image;
+pub mod fonts;
+pub mod slip;

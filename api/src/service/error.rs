@@ -59,6 +59,29 @@ pub enum ServiceError {
     CardForged,
     #[error("the card QR does not match its signature (altered card)")]
     CardAltered,
+    /// Part of the money asked for is blocked by holds (suspension, stage not open…).
+    #[error("{requested} requested from {pocket}, but only {available} is free; the rest is blocked ({reasons})")]
+    FundsHeld { pocket: String, requested: String, available: String, reasons: String },
+    #[error("{requested} requested from {pocket}, but it holds only {available}")]
+    InsufficientFunds { pocket: String, requested: String, available: String },
+    #[error("{0}")]
+    OperationNotAllowed(String),
+    #[error("one cash withdrawal is at most {0}")]
+    WithdrawalLimitExceeded(String),
+    #[error("a card may draw at most {0} in cash a day")]
+    DailyWithdrawalLimitExceeded(String),
+    #[error("an agent may pay out at most {0} in cash a day")]
+    AgentDailyLimitExceeded(String),
+    #[error("{sku}: at most {quota} a month for each family")]
+    QuotaExceeded { sku: String, quota: i32 },
+    #[error("{sku} cannot be bought from the {programme} e-wallet")]
+    ItemNotEligible { sku: String, programme: String },
+    #[error("{0} is not in the catalogue")]
+    UnknownItem(String),
+    #[error("STAN {0} was already used today on this terminal")]
+    DuplicateStan(String),
+    #[error("STAN {0} was reversed before it arrived: the transaction is void")]
+    OriginalReversed(String),
     /// A rule of the code itself was broken; logged, answered as an internal error.
     #[error("internal error: {0}")]
     Internal(String),
@@ -117,6 +140,16 @@ pub enum ErrorCode {
     AccountNotEmpty,
     InsufficientFunds,
     FundsHeld,
+    OperationNotAllowed,
+    WithdrawalLimitExceeded,
+    DailyWithdrawalLimitExceeded,
+    AgentDailyLimitExceeded,
+    QuotaExceeded,
+    ItemNotEligible,
+    UnknownItem,
+    DuplicateStan,
+    OriginalReversed,
+    IdempotencyKeyMissing,
     HoldNotFound,
     HoldNotActive,
     JournalNotFound,
@@ -150,6 +183,17 @@ impl ServiceError {
             Self::CardQrUnsupportedVersion(_) => ErrorCode::CardQrUnsupportedVersion,
             Self::CardForged => ErrorCode::CardForged,
             Self::CardAltered => ErrorCode::CardAltered,
+            Self::FundsHeld { .. } => ErrorCode::FundsHeld,
+            Self::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
+            Self::OperationNotAllowed(_) => ErrorCode::OperationNotAllowed,
+            Self::WithdrawalLimitExceeded(_) => ErrorCode::WithdrawalLimitExceeded,
+            Self::DailyWithdrawalLimitExceeded(_) => ErrorCode::DailyWithdrawalLimitExceeded,
+            Self::AgentDailyLimitExceeded(_) => ErrorCode::AgentDailyLimitExceeded,
+            Self::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
+            Self::ItemNotEligible { .. } => ErrorCode::ItemNotEligible,
+            Self::UnknownItem(_) => ErrorCode::UnknownItem,
+            Self::DuplicateStan(_) => ErrorCode::DuplicateStan,
+            Self::OriginalReversed(_) => ErrorCode::OriginalReversed,
             Self::Replayed { code, .. } => *code,
             Self::Ledger(LedgerError::Refused(refusal)) => refusal_code(refusal),
             Self::Ledger(LedgerError::Store(store)) | Self::Store(store) => store_code(store),

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod auth;
 pub mod cards;
+pub mod edc;
 pub mod error;
 pub mod families;
 pub mod health;

@@ -6,6 +6,7 @@ pub mod agents;
 pub mod audit;
 pub mod cards;
 pub mod catalogue;
+pub mod edc;
 pub mod families;
 pub mod operators;
 pub mod regions;

@@ -1,0 +1,297 @@
+//! The agent's EDC terminal: card transactions, reversal, history, settlement, slips.
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Authenticated;
+use super::problem::{ApiError, ErrorCode, Problem};
+use super::sessions::parse_pin;
+use super::{blocking, AppState};
+use crate::domain::card::CardNumber;
+use crate::domain::edc::{business_date, PurchaseProgramme, Stan};
+use crate::domain::money::Amount;
+use crate::ledger::idempotency::IDEMPOTENCY_TEXT_BYTES_MAX;
+use crate::service::edc::reports::{self, HistoryEntry, Settlement};
+use crate::service::edc::reversal::{self, ReversalResult};
+use crate::service::edc::{self, BasketLine, CardInput, CardRequest, EdcReceipt, Operation};
+use crate::store::catalogue::CatalogueItem;
+use crate::store::now;
+
+/// The `Idempotency-Key` header: a retry with the same key gets the first answer.
+pub struct IdempotencyKey(pub String);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = request.headers().get("idempotency-key").and_then(|value| value.to_str().ok()).map(str::trim);
+        std::future::ready(match key {
+            Some(key)
+                if !key.is_empty()
+                    && key.len() <= IDEMPOTENCY_TEXT_BYTES_MAX
+                    && key.bytes().all(|byte| byte.is_ascii_graphic()) =>
+            {
+                Ok(Self(key.to_owned()))
+            }
+            Some(_) => {
+                Err(ApiError::new(ErrorCode::InvalidRequest, "Idempotency-Key: 1 to 128 printable ASCII characters"))
+            }
+            None => Err(ApiError::new(
+                ErrorCode::IdempotencyKeyMissing,
+                "send an Idempotency-Key header (e.g. terminal id and STAN)",
+            )),
+        })
+    }
+}
+
+/// The card as the terminal read it: the scanned QR, or the number keyed in. Exactly one.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardField {
+    #[schema(max_length = 256)]
+    pub qr: Option<String>,
+    #[schema(value_type = Option<CardNumber>)]
+    pub card_number: Option<String>,
+}
+
+/// What every card transaction carries.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardTransaction {
+    pub card: CardField,
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub pin: String,
+    /// The terminal's trace number: 6 digits, new for every request of the day.
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub stan: String,
+    /// Withdrawal and e-wallet to savings: how much.
+    pub amount: Option<Amount>,
+    /// Purchase: which e-wallet pays.
+    pub programme: Option<PurchaseProgramme>,
+    /// Purchase: the goods.
+    #[schema(max_items = 20)]
+    pub basket: Option<Vec<BasketLine>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalRequest {
+    /// The STAN of today's transaction to cancel.
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub original_stan: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DayQuery {
+    /// The business day (WIB); today when absent.
+    pub date: Option<NaiveDate>,
+    /// Paging: only transactions after this id.
+    pub after: Option<i64>,
+    /// At most this many (1–200, default 50).
+    pub limit: Option<i64>,
+}
+
+/// The default page size of history lists.
+const HISTORY_PAGE_DEFAULT: i64 = 50;
+
+fn invalid(detail: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidRequest, detail)
+}
+
+impl CardTransaction {
+    fn into_request(self, idempotency_key: String, operation: Operation) -> Result<CardRequest, ApiError> {
+        let card = match (self.card.qr, self.card.card_number) {
+            (Some(qr), None) => CardInput::Qr(qr),
+            (None, Some(number)) => CardInput::Keyed(CardNumber::parse(&number)?),
+            _ => return Err(invalid("card: send either qr or card_number")),
+        };
+        let stan = Stan::parse(&self.stan).map_err(|error| invalid(format!("stan: {error}")))?;
+        Ok(CardRequest { card, pin: parse_pin("pin", &self.pin)?, stan, idempotency_key, operation })
+    }
+
+    fn amount(&self) -> Result<Amount, ApiError> {
+        self.amount.ok_or_else(|| invalid("amount is required"))
+    }
+}
+
+async fn run(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    request: CardRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (store, auth, issuer) = (state.store.clone(), state.auth.clone(), state.card_issuer.verifying_key());
+    let receipt = blocking(move || edc::transact(&store, &auth, &issuer, &caller.0, &request)).await?;
+    Ok(HttpResponse::Ok().json(receipt))
+}
+
+/// Balance of every pocket: savings and each programme e-wallet, held and available.
+#[utoipa::path(post, path = "/v1/edc/balance-inquiries", tag = "edc", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header)), request_body = CardTransaction,
+    responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn balance_inquiry(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    key: IdempotencyKey,
+    body: web::Json<CardTransaction>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner().into_request(key.0, Operation::BalanceInquiry)?;
+    run(state, caller, request).await
+}
+
+/// Cash withdrawal (tarik tunai) from savings; the agent pays out and is owed the amount.
+#[utoipa::path(post, path = "/v1/edc/cash-withdrawals", tag = "edc", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header)), request_body = CardTransaction,
+    responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn cash_withdrawal(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    key: IdempotencyKey,
+    body: web::Json<CardTransaction>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let amount = body.amount()?;
+    let request = body.into_request(key.0, Operation::CashWithdrawal { amount })?;
+    run(state, caller, request).await
+}
+
+/// PKH e-wallet to savings (pemindahbukuan), so the family can draw it in cash.
+#[utoipa::path(post, path = "/v1/edc/wallet-to-savings", tag = "edc", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header)), request_body = CardTransaction,
+    responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn wallet_to_savings(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    key: IdempotencyKey,
+    body: web::Json<CardTransaction>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let amount = body.amount()?;
+    let request = body.into_request(key.0, Operation::WalletToSavings { amount })?;
+    run(state, caller, request).await
+}
+
+/// Purchase at an e-Warong from the BPNT or LPG e-wallet: eligible goods, within quota.
+#[utoipa::path(post, path = "/v1/edc/purchases", tag = "edc", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header)), request_body = CardTransaction,
+    responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn purchase(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    key: IdempotencyKey,
+    body: web::Json<CardTransaction>,
+) -> Result<HttpResponse, ApiError> {
+    let mut body = body.into_inner();
+    let programme = body.programme.ok_or_else(|| invalid("programme is required: bpnt or lpg"))?;
+    let basket = body.basket.take().ok_or_else(|| invalid("basket is required"))?;
+    let request = body.into_request(key.0, Operation::Purchase { programme, basket })?;
+    run(state, caller, request).await
+}
+
+/// Cancels today's transaction with this STAN: restored exactly once; if the original
+/// has not arrived, it will be refused when it does; repeating it changes nothing.
+#[utoipa::path(post, path = "/v1/edc/reversals", tag = "edc", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header)), request_body = ReversalRequest,
+    responses((status = 200, body = ReversalResult), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn reversal(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    key: IdempotencyKey,
+    body: web::Json<ReversalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let stan = Stan::parse(&body.original_stan).map_err(|error| invalid(format!("original_stan: {error}")))?;
+    let store = state.store.clone();
+    let result = blocking(move || reversal::reverse(&store, &caller.0, &stan, &key.0)).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// The agent's transactions on a business day, across its terminals.
+#[utoipa::path(get, path = "/v1/edc/transactions", tag = "edc", security(("bearer" = [])), params(DayQuery),
+    responses((status = 200, body = [HistoryEntry]), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn transactions(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<DayQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let DayQuery { date, after, limit } = query.into_inner();
+    let day = date.unwrap_or_else(|| business_date(now()));
+    let store = state.store.clone();
+    let entries =
+        blocking(move || reports::agent_history(&store, &caller.0, day, after, limit.unwrap_or(HISTORY_PAGE_DEFAULT)))
+            .await?;
+    Ok(HttpResponse::Ok().json(entries))
+}
+
+/// The agent's settlement for a business day: cash paid out, goods sold, amount owed.
+#[utoipa::path(get, path = "/v1/edc/settlement", tag = "edc", security(("bearer" = [])), params(DayQuery),
+    responses((status = 200, body = Settlement), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn settlement(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<DayQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let day = query.date.unwrap_or_else(|| business_date(now()));
+    let store = state.store.clone();
+    let settlement = blocking(move || reports::settlement(&store, &caller.0, day)).await?;
+    Ok(HttpResponse::Ok().json(settlement))
+}
+
+/// The e-wallet slip of a transaction as PNG (the agent that made it, or its family).
+#[utoipa::path(get, path = "/v1/edc/transactions/{reference}/slip.png", tag = "edc", security(("bearer" = [])),
+    params(("reference" = String, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn slip(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reference = path.into_inner();
+    if reference.len() != 12 || !reference.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(invalid("reference: 12 digits"));
+    }
+    let store = state.store.clone();
+    let png = blocking(move || reports::slip(&store, &caller.0, &reference)).await?;
+    Ok(HttpResponse::Ok().content_type("image/png").body(png))
+}
+
+/// Goods on sale at e-Warong, with price, programme and monthly quota.
+#[utoipa::path(get, path = "/v1/catalogue", tag = "edc", security(("bearer" = [])),
+    responses((status = 200, body = [CatalogueItem]), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn catalogue(state: web::Data<AppState>, _caller: Authenticated) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let items = blocking(move || edc::catalogue(&store)).await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Paging: only transactions before this id (newest first).
+    pub before: Option<i64>,
+    /// At most this many (1–200, default 50).
+    pub limit: Option<i64>,
+}
+
+/// The family's card transactions, newest first (the family, or an operator of its region).
+#[utoipa::path(get, path = "/v1/families/{family_id}/transactions", tag = "families", security(("bearer" = [])),
+    params(("family_id" = i64, Path), HistoryQuery),
+    responses((status = 200, body = [HistoryEntry]), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn family_transactions(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    family_id: web::Path<i64>,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let family_id = family_id.into_inner();
+    let HistoryQuery { before, limit } = query.into_inner();
+    let entries = blocking(move || {
+        edc::family_history(&store, &caller.0, family_id, before, limit.unwrap_or(HISTORY_PAGE_DEFAULT))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(entries))
+}

@@ -1,0 +1,548 @@
+//! Card transactions at an agent's EDC terminal: balance inquiry, cash withdrawal,
+//! PKH e-wallet to savings, purchase at an e-Warong; reversal and the agent's reports.
+//!
+//! Each request runs once per idempotency key, in one transaction: the card and its PIN
+//! are checked first (a wrong PIN is counted even though the answer is a refusal), then
+//! the terminal's STAN is claimed, limits and quotas are consumed and the money is
+//! posted through the ledger, all or nothing.
+
+pub mod receipt;
+pub mod reports;
+pub mod reversal;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access;
+use super::auth::pin::{check_pin, find_usable_card};
+use super::auth::{Auth, Principal};
+use super::cards::FAMILY_POCKETS;
+use super::families::pocket_name;
+use super::ServiceError;
+use crate::domain::auth::{AgentKind, Pin};
+use crate::domain::card::CardNumber;
+use crate::domain::card_qr::{CardQrError, IssuerVerifyingKey};
+use crate::domain::edc::{
+    business_date, format_rupiah, new_approval_code, new_reference, EdcKind, PurchaseProgramme, Stan,
+    AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH, BASKET_LINES_MAX, BASKET_QUANTITY_MAX,
+    CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH, CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH,
+};
+use crate::domain::language::Words;
+use crate::domain::ledger::{AccountKind, JournalKind, OwnerKind};
+use crate::domain::money::{rupiah_from_minor, Amount, MINOR_UNITS_PER_RUPIAH};
+use crate::ledger::idempotency::{self, IdempotentRequest};
+use crate::ledger::{accounts, posting, AccountId, LedgerError, Refusal};
+use crate::store::agents::{self, Agent};
+use crate::store::cards::Card;
+use crate::store::catalogue::{self, CatalogueItem};
+use crate::store::edc::{self as edc_store, EdcInsertForm};
+use crate::store::{now, usage, Store, Tx};
+
+/// How the card reached the terminal.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardInput {
+    /// The text of the card's QR, as scanned.
+    Qr(String),
+    /// The 16 digits keyed in.
+    Keyed(CardNumber),
+}
+
+/// One line of a basket: an item and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BasketLine {
+    #[schema(max_length = 32)]
+    pub sku: String,
+    #[schema(minimum = 1, maximum = 100)]
+    pub quantity: u32,
+}
+
+/// What the cardholder asked for.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "operation", rename_all = "snake_case")]
+pub enum Operation {
+    BalanceInquiry,
+    CashWithdrawal { amount: Amount },
+    WalletToSavings { amount: Amount },
+    Purchase { programme: PurchaseProgramme, basket: Vec<BasketLine> },
+}
+
+impl Operation {
+    fn kind(&self) -> EdcKind {
+        match self {
+            Self::BalanceInquiry => EdcKind::BalanceInquiry,
+            Self::CashWithdrawal { .. } => EdcKind::CashWithdrawal,
+            Self::WalletToSavings { .. } => EdcKind::WalletToSavings,
+            Self::Purchase { .. } => EdcKind::Purchase,
+        }
+    }
+}
+
+/// A card transaction as the terminal sends it.
+#[derive(Debug, Clone)]
+pub struct CardRequest {
+    pub card: CardInput,
+    pub pin: Pin,
+    pub stan: Stan,
+    pub idempotency_key: String,
+    pub operation: Operation,
+}
+
+/// One pocket on the receipt, after the transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PocketBalance {
+    pub kind: AccountKind,
+    pub name: Words,
+    #[schema(value_type = String)]
+    pub balance: Decimal,
+    #[schema(value_type = String)]
+    pub held: Decimal,
+    #[schema(value_type = String)]
+    pub available: Decimal,
+}
+
+/// A priced basket line on the receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptItem {
+    pub sku: String,
+    pub name: String,
+    pub quantity: u32,
+    #[schema(value_type = String)]
+    pub unit_price: Decimal,
+    #[schema(value_type = String)]
+    pub total: Decimal,
+}
+
+/// The answer to an approved card transaction: what an EDC prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EdcReceipt {
+    pub kind: EdcKind,
+    pub terminal_id: String,
+    pub stan: String,
+    /// 12-digit retrieval reference number.
+    pub reference: String,
+    pub approval_code: String,
+    pub business_date: NaiveDate,
+    pub at: NaiveDateTime,
+    pub masked_card: String,
+    #[schema(value_type = Option<String>)]
+    pub amount: Option<Decimal>,
+    pub items: Vec<ReceiptItem>,
+    pub balances: Vec<PocketBalance>,
+    /// The slip's lines, in Bahasa Indonesia.
+    pub lines: Vec<String>,
+}
+
+/// What is kept with a recorded transaction: the quota it used and its receipt.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EdcDetails {
+    pub basket: Vec<BasketUsage>,
+    pub receipt: Option<EdcReceipt>,
+}
+
+/// What one basket line took from a monthly quota (given back by a reversal).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BasketUsage {
+    pub sku: String,
+    pub quantity: u32,
+    pub quota: Option<i32>,
+}
+
+impl EdcDetails {
+    /// The details of a recorded transaction; empty if unreadable (written by an older version).
+    pub fn parse(text: &str) -> Self {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+}
+
+/// Runs a card transaction for an agent's terminal, once per idempotency key.
+pub fn transact(
+    store: &Store,
+    auth: &Auth,
+    issuer: &IssuerVerifyingKey,
+    principal: &Principal,
+    request: &CardRequest,
+) -> Result<EdcReceipt, ServiceError> {
+    let Principal::Agent { id: agent_id, terminal } = principal else {
+        return Err(ServiceError::Forbidden("card transactions are made on an agent's terminal".to_owned()));
+    };
+    // The PIN is left out: a digest of a 6-digit PIN would give it away.
+    let fingerprint = idempotency::fingerprint(&(&request.card, request.stan.as_str(), &request.operation))?;
+    let key = IdempotentRequest { scope: terminal, key: &request.idempotency_key, fingerprint: &fingerprint };
+    idempotency::run_once(
+        store,
+        &key,
+        |tx| {
+            let agent = agents::find_by_id(tx, *agent_id)?.ok_or(ServiceError::TerminalNotAllowed)?;
+            let card = cardholder(tx, auth, issuer, &request.card, &request.pin)?;
+            Ok((agent, card))
+        },
+        |tx, (agent, card)| execute(tx, &agent, terminal, &card, request),
+    )
+}
+
+/// The card behind the input, if it may transact and the PIN is right.
+fn cardholder(
+    tx: &mut Tx<'_>,
+    auth: &Auth,
+    issuer: &IssuerVerifyingKey,
+    input: &CardInput,
+    pin: &Pin,
+) -> Result<Card, ServiceError> {
+    let (number, scanned_sequence) = match input {
+        CardInput::Keyed(number) => (number.clone(), None),
+        CardInput::Qr(text) => {
+            let payload = issuer.verify(text).map_err(|error| match error {
+                CardQrError::Malformed => ServiceError::CardQrMalformed,
+                CardQrError::UnsupportedVersion(version) => ServiceError::CardQrUnsupportedVersion(version),
+                CardQrError::UnknownIssuer => ServiceError::CardForged,
+                CardQrError::BadSignature => ServiceError::CardAltered,
+            })?;
+            if payload.is_expired(chrono::Utc::now().date_naive()) {
+                return Err(ServiceError::CardExpired);
+            }
+            (payload.card_number, Some(payload.sequence))
+        }
+    };
+    let card = find_usable_card(tx, &number)??;
+    if scanned_sequence.is_some_and(|sequence| sequence < card.sequence) {
+        return Err(ServiceError::CardReplaced);
+    }
+    check_pin(tx, &auth.pin_key, &card, pin)??;
+    Ok(card)
+}
+
+fn execute(
+    tx: &mut Tx<'_>,
+    agent: &Agent,
+    terminal: &str,
+    card: &Card,
+    request: &CardRequest,
+) -> Result<EdcReceipt, ServiceError> {
+    let operation = &request.operation;
+    match (operation, agent.kind) {
+        (Operation::CashWithdrawal { .. }, AgentKind::EWarong) => {
+            return Err(ServiceError::OperationNotAllowed(
+                "an e-Warong sells goods; cash is paid by a bank agent".to_owned(),
+            ))
+        }
+        (Operation::Purchase { .. }, AgentKind::BankAgent) => {
+            return Err(ServiceError::OperationNotAllowed("goods are sold at an e-Warong".to_owned()))
+        }
+        _ => {}
+    }
+    let at = now();
+    let day = business_date(at);
+    let (reference, approval_code) = (new_reference(), new_approval_code());
+    let family_owner = card.family_id.to_string();
+    let mut form = EdcInsertForm::new(terminal, request.stan.as_str(), day, operation.kind(), agent.id);
+    form.card_number = Some(card.card_number.as_str());
+    form.family_id = Some(card.family_id);
+    form.reference = &reference;
+    form.approval_code = &approval_code;
+    let pocket = debited_pocket(operation);
+    form.pocket = pocket.map(<&str>::from);
+    let priced = match operation {
+        Operation::Purchase { programme, basket } => price_basket(tx, *programme, basket)?,
+        _ => Vec::new(),
+    };
+    let amount_minor = match operation {
+        Operation::BalanceInquiry => 0,
+        Operation::CashWithdrawal { amount } | Operation::WalletToSavings { amount } => amount.minor(),
+        Operation::Purchase { .. } => priced.iter().map(|item| item.total_minor).sum(),
+    };
+    form.amount_minor = amount_minor;
+
+    let Some(row) = edc_store::claim(tx, &form)? else {
+        return Err(match edc_store::find_by_stan(tx, terminal, request.stan.as_str(), day)? {
+            Some(taken) if taken.status == crate::domain::edc::EdcStatus::ReversedBeforeArrival => {
+                ServiceError::OriginalReversed(request.stan.as_str().to_owned())
+            }
+            _ => ServiceError::DuplicateStan(request.stan.as_str().to_owned()),
+        });
+    };
+
+    let journal = match operation {
+        Operation::BalanceInquiry => None,
+        Operation::CashWithdrawal { amount } => {
+            check_cash_limits(tx, agent.id, card.family_id, *amount, day)?;
+            let savings = family_account(tx, &family_owner, AccountKind::Savings)?;
+            let settlement = agent_settlement(tx, agent.id)?;
+            Some(move_money(
+                tx,
+                JournalKind::CashWithdrawal,
+                &reference,
+                savings,
+                settlement,
+                *amount,
+                AccountKind::Savings,
+            )?)
+        }
+        Operation::WalletToSavings { amount } => {
+            let wallet = family_account(tx, &family_owner, AccountKind::WalletPkh)?;
+            let savings = family_account(tx, &family_owner, AccountKind::Savings)?;
+            Some(move_money(
+                tx,
+                JournalKind::WalletToSavings,
+                &reference,
+                wallet,
+                savings,
+                *amount,
+                AccountKind::WalletPkh,
+            )?)
+        }
+        Operation::Purchase { programme, .. } => {
+            consume_quotas(tx, card.family_id, &priced, day)?;
+            let amount =
+                Amount::from_minor(amount_minor).map_err(|error| ServiceError::Invalid(format!("basket: {error}")))?;
+            let wallet = family_account(tx, &family_owner, programme.wallet())?;
+            let settlement = agent_settlement(tx, agent.id)?;
+            Some(move_money(tx, JournalKind::Purchase, &reference, wallet, settlement, amount, programme.wallet())?)
+        }
+    };
+
+    let balances = pocket_balances(tx, &family_owner)?;
+    let items: Vec<ReceiptItem> = priced.iter().map(PricedLine::receipt_item).collect();
+    let mut receipt = EdcReceipt {
+        kind: operation.kind(),
+        terminal_id: terminal.to_owned(),
+        stan: request.stan.as_str().to_owned(),
+        reference,
+        approval_code,
+        business_date: day,
+        at,
+        masked_card: card.card_number.masked(),
+        amount: (amount_minor > 0).then(|| rupiah_from_minor(amount_minor)),
+        items,
+        balances,
+        lines: Vec::new(),
+    };
+    receipt.lines = receipt::lines(&receipt, &agent.display_name);
+    let details =
+        serde_json::json!({ "basket": priced.iter().map(PricedLine::usage).collect::<Vec<_>>(), "receipt": receipt });
+    edc_store::complete(tx, row.id, journal, &details.to_string())?;
+    Ok(receipt)
+}
+
+/// The family pocket a transaction takes money from, if any.
+fn debited_pocket(operation: &Operation) -> Option<AccountKind> {
+    match operation {
+        Operation::BalanceInquiry => None,
+        Operation::CashWithdrawal { .. } => Some(AccountKind::Savings),
+        Operation::WalletToSavings { .. } => Some(AccountKind::WalletPkh),
+        Operation::Purchase { programme, .. } => Some(programme.wallet()),
+    }
+}
+
+fn family_account(tx: &mut Tx<'_>, family: &str, kind: AccountKind) -> Result<AccountId, ServiceError> {
+    accounts::find_by_owner_and_kind(tx, OwnerKind::Family, family, kind)?
+        .map(|account| account.id)
+        .ok_or_else(|| ServiceError::Internal(format!("family {family} has no {kind} account")))
+}
+
+fn agent_settlement(tx: &mut Tx<'_>, agent_id: i64) -> Result<AccountId, ServiceError> {
+    Ok(accounts::find_or_open(tx, OwnerKind::Agent, &agent_id.to_string(), AccountKind::AgentSettlement)?.id)
+}
+
+/// Posts the movement; a refusal names the pocket, what was asked and what is free.
+fn move_money(
+    tx: &mut Tx<'_>,
+    kind: JournalKind,
+    reference: &str,
+    from: AccountId,
+    to: AccountId,
+    amount: Amount,
+    pocket: AccountKind,
+) -> Result<crate::ledger::JournalId, ServiceError> {
+    let pocket_words = || pocket_name(pocket).en;
+    match posting::transfer(tx, kind, reference, from, to, amount) {
+        Ok(journal) => Ok(journal.id),
+        Err(LedgerError::Refused(Refusal::FundsHeld { available_minor, requested_minor, reasons, .. })) => {
+            Err(ServiceError::FundsHeld {
+                pocket: pocket_words(),
+                requested: format_rupiah(requested_minor),
+                available: format_rupiah(available_minor),
+                reasons: reasons.iter().map(|reason| reason.as_ref()).collect::<Vec<_>>().join(", "),
+            })
+        }
+        Err(LedgerError::Refused(Refusal::InsufficientFunds { available_minor, requested_minor, .. })) => {
+            Err(ServiceError::InsufficientFunds {
+                pocket: pocket_words(),
+                requested: format_rupiah(requested_minor),
+                available: format_rupiah(available_minor),
+            })
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn check_cash_limits(
+    tx: &mut Tx<'_>,
+    agent_id: i64,
+    family_id: i64,
+    amount: Amount,
+    day: NaiveDate,
+) -> Result<(), ServiceError> {
+    let limit = |rupiah: i64| rupiah * MINOR_UNITS_PER_RUPIAH;
+    if amount.minor() > limit(CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH) {
+        return Err(ServiceError::WithdrawalLimitExceeded(format_rupiah(limit(
+            CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH,
+        ))));
+    }
+    let period = day.to_string();
+    if !usage::consume(
+        tx,
+        &card_cash_scope(family_id),
+        &period,
+        amount.minor(),
+        limit(CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH),
+    )? {
+        return Err(ServiceError::DailyWithdrawalLimitExceeded(format_rupiah(limit(
+            CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH,
+        ))));
+    }
+    if !usage::consume(
+        tx,
+        &agent_cash_scope(agent_id),
+        &period,
+        amount.minor(),
+        limit(AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH),
+    )? {
+        return Err(ServiceError::AgentDailyLimitExceeded(format_rupiah(limit(AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH))));
+    }
+    Ok(())
+}
+
+/// Usage counter scopes (also given back by a reversal).
+fn card_cash_scope(family_id: i64) -> String {
+    format!("cash-withdrawal:family:{family_id}")
+}
+
+fn agent_cash_scope(agent_id: i64) -> String {
+    format!("cash-out:agent:{agent_id}")
+}
+
+fn quota_scope(family_id: i64, sku: &str) -> String {
+    format!("quota:family:{family_id}:{sku}")
+}
+
+fn quota_period(day: NaiveDate) -> String {
+    format!("{:04}-{:02}", day.year(), day.month())
+}
+
+/// A basket line with its catalogue item and price.
+#[derive(Debug, Clone)]
+struct PricedLine {
+    item: CatalogueItem,
+    quantity: u32,
+    total_minor: i64,
+}
+
+impl PricedLine {
+    fn receipt_item(&self) -> ReceiptItem {
+        ReceiptItem {
+            sku: self.item.sku.clone(),
+            name: self.item.name.clone(),
+            quantity: self.quantity,
+            unit_price: rupiah_from_minor(self.item.price_minor),
+            total: rupiah_from_minor(self.total_minor),
+        }
+    }
+
+    /// What a reversal gives back to the quota.
+    fn usage(&self) -> BasketUsage {
+        BasketUsage { sku: self.item.sku.clone(), quantity: self.quantity, quota: self.item.monthly_quota }
+    }
+}
+
+fn price_basket(
+    tx: &mut Tx<'_>,
+    programme: PurchaseProgramme,
+    basket: &[BasketLine],
+) -> Result<Vec<PricedLine>, ServiceError> {
+    if basket.is_empty() || basket.len() > BASKET_LINES_MAX {
+        return Err(ServiceError::Invalid(format!("a basket has 1 to {BASKET_LINES_MAX} lines")));
+    }
+    let catalogue = catalogue::find_active(tx)?;
+    let mut priced = Vec::with_capacity(basket.len());
+    for line in basket {
+        if line.quantity == 0 || line.quantity > BASKET_QUANTITY_MAX {
+            return Err(ServiceError::Invalid(format!("quantity: 1 to {BASKET_QUANTITY_MAX}")));
+        }
+        if priced.iter().any(|earlier: &PricedLine| earlier.item.sku == line.sku) {
+            return Err(ServiceError::Invalid(format!("{} appears twice in the basket", line.sku)));
+        }
+        let item = catalogue
+            .iter()
+            .find(|item| item.sku == line.sku)
+            .ok_or_else(|| ServiceError::UnknownItem(line.sku.chars().take(32).collect()))?;
+        if item.programme != programme {
+            return Err(ServiceError::ItemNotEligible { sku: item.sku.clone(), programme: programme.to_string() });
+        }
+        let total_minor = item
+            .price_minor
+            .checked_mul(i64::from(line.quantity))
+            .ok_or_else(|| ServiceError::Invalid("basket total".to_owned()))?;
+        priced.push(PricedLine { item: item.clone(), quantity: line.quantity, total_minor });
+    }
+    Ok(priced)
+}
+
+fn consume_quotas(tx: &mut Tx<'_>, family_id: i64, priced: &[PricedLine], day: NaiveDate) -> Result<(), ServiceError> {
+    let period = quota_period(day);
+    for line in priced {
+        let Some(quota) = line.item.monthly_quota else { continue };
+        if !usage::consume(
+            tx,
+            &quota_scope(family_id, &line.item.sku),
+            &period,
+            i64::from(line.quantity),
+            i64::from(quota),
+        )? {
+            return Err(ServiceError::QuotaExceeded { sku: line.item.sku.clone(), quota });
+        }
+    }
+    Ok(())
+}
+
+/// Every pocket of the family, for the receipt.
+fn pocket_balances(tx: &mut Tx<'_>, family: &str) -> Result<Vec<PocketBalance>, ServiceError> {
+    let mut balances = Vec::with_capacity(FAMILY_POCKETS.len());
+    for kind in FAMILY_POCKETS {
+        if let Some(account) = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, family, kind)? {
+            balances.push(PocketBalance {
+                kind,
+                name: pocket_name(kind),
+                balance: rupiah_from_minor(account.balance_minor),
+                held: rupiah_from_minor(account.held_minor),
+                available: rupiah_from_minor(account.available_minor()),
+            });
+        }
+    }
+    Ok(balances)
+}
+
+/// The catalogue an e-Warong sells from.
+pub fn catalogue(store: &Store) -> Result<Vec<CatalogueItem>, ServiceError> {
+    Ok(store.read(catalogue::find_active)?)
+}
+
+/// The transactions a family sees in its history (the family, or an operator of its region).
+pub fn family_history(
+    store: &Store,
+    principal: &Principal,
+    family_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<reports::HistoryEntry>, ServiceError> {
+    store.read(|tx| {
+        access::visible_family(tx, principal, family_id)?;
+        Ok(edc_store::find_by_family(tx, family_id, before, limit)?
+            .into_iter()
+            .map(reports::HistoryEntry::from)
+            .collect())
+    })
+}
