@@ -124,7 +124,8 @@ on_both_backends! {
         let kinds: Vec<&str> = pockets.as_array().unwrap().iter().map(|pocket| pocket["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["savings", "wallet_pkh", "wallet_bpnt", "wallet_lpg"]);
         let pkh = &pockets[1];
-        assert_eq!((pkh["balance"].as_str(), pkh["held"].as_str(), pkh["available"].as_str()), (Some("500000.00"), Some("390000.00"), Some("110000.00")));
+        // The demo's stage 1 (Rp 500,000) plus the Rp 500,000 funded above.
+        assert_eq!((pkh["balance"].as_str(), pkh["held"].as_str(), pkh["available"].as_str()), (Some("1000000.00"), Some("390000.00"), Some("610000.00")));
         let hold = &pkh["holds"][0];
         assert_eq!(hold["reason"], "commitment_suspension");
         assert!(hold["explanation"]["id"].as_str().unwrap().contains("komitmen"));

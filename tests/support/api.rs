@@ -123,3 +123,64 @@ pub fn assert_problem(response: Response, status: u16, code: &str) -> Value {
     assert_eq!(problem["code"], code, "{problem}");
     problem
 }
+
+/// An agent's EDC terminal in a test: a logged-in agent and its next trace number.
+pub struct Terminal<'a> {
+    pub session: Session<'a>,
+    pub terminal_id: String,
+    next_stan: std::sync::atomic::AtomicU32,
+}
+
+impl<'a> Terminal<'a> {
+    pub fn of(server: &'a TestServer, agent: &str) -> Self {
+        let terminal_id = server.demo().agent(agent).terminal_id.clone();
+        Self { session: Session::agent(server, agent), terminal_id, next_stan: std::sync::atomic::AtomicU32::new(1) }
+    }
+
+    /// A fresh STAN for this terminal.
+    pub fn stan(&self) -> String {
+        format!("{:06}", self.next_stan.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Sends a card transaction with this STAN and an idempotency key made of terminal
+    /// and STAN, as an EDC does.
+    pub fn send_with(&self, path: &str, stan: &str, key: &str, body: Value) -> Response {
+        let mut body = body;
+        body["stan"] = json!(stan);
+        self.session
+            .authorized(self.session.server.client.post(self.session.server.url(path)))
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .expect("EDC request")
+    }
+
+    /// Sends a card transaction with a new STAN.
+    pub fn send(&self, path: &str, body: Value) -> Response {
+        let stan = self.stan();
+        let key = format!("{}-{stan}", self.terminal_id);
+        self.send_with(path, &stan, &key, body)
+    }
+
+    pub fn reverse(&self, original_stan: &str, key: &str) -> Response {
+        self.session
+            .authorized(self.session.server.client.post(self.session.server.url("/v1/edc/reversals")))
+            .header("Idempotency-Key", key)
+            .json(&json!({ "original_stan": original_stan }))
+            .send()
+            .expect("reversal")
+    }
+}
+
+/// The card fields of a request: the keyed-in number and the PIN.
+pub fn keyed(family: &FamilyCredentials) -> Value {
+    json!({ "card": { "card_number": family.card_number }, "pin": family.pin })
+}
+
+/// `fields` with more fields added.
+pub fn with(mut fields: Value, more: Value) -> Value {
+    if let (Some(fields), Some(more)) = (fields.as_object_mut(), more.as_object()) {
+        fields.extend(more.clone());
+    }
+    fields
+}

@@ -1,5 +1,6 @@
 //! The demo data set: two provinces, operators of every role, agents with terminals,
-//! and families with cards, so a new user can try the API at once.
+//! and families with cards and a first stage of benefits, so a new user can try the API
+//! at once.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -7,6 +8,9 @@ use serde::Serialize;
 use crate::domain::auth::{AgentKind, OperatorRole, Password, PinKey, RegionCode, RegionScope};
 use crate::domain::card::Bank;
 use crate::domain::family::{BenefitCategory, MemberComponent, SchoolLevel};
+use crate::domain::ledger::{AccountKind, JournalKind, OwnerKind};
+use crate::domain::money::Amount;
+use crate::ledger::{accounts, posting};
 use crate::service::auth::passwords;
 use crate::service::cards;
 use crate::service::ServiceError;
@@ -205,6 +209,7 @@ fn seed_families(tx: &mut Tx<'_>, pin_key: &PinKey, today: NaiveDate) -> Result<
             families::insert_member(tx, family.id, name, *component, *school_level)?;
         }
         let issued = cards::issue_first_card(tx, pin_key, family.id, bank, "system:seed", today)?;
+        credit_demo_benefits(tx, family.id)?;
         credentials.push(FamilyCredentials {
             family_id: family.id,
             recipient_name: recipient_name.to_owned(),
@@ -215,4 +220,27 @@ fn seed_families(tx: &mut Tx<'_>, pin_key: &PinKey, today: NaiveDate) -> Result<
         });
     }
     Ok(credentials)
+}
+
+/// Stage-1 demo money, so the card can be used at once: PKH Rp 500,000, BPNT
+/// Rp 110,000 and LPG Rp 40,500, each from the treasury through its programme fund.
+const DEMO_BENEFITS: [(&str, AccountKind, i64); 3] = [
+    ("pkh", AccountKind::WalletPkh, 500_000),
+    ("bpnt", AccountKind::WalletBpnt, 110_000),
+    ("lpg", AccountKind::WalletLpg, 40_500),
+];
+
+fn credit_demo_benefits(tx: &mut Tx<'_>, family_id: i64) -> Result<(), ServiceError> {
+    let treasury = accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury)?.id;
+    for (programme, wallet_kind, rupiah) in DEMO_BENEFITS {
+        let fund = accounts::find_or_open(tx, OwnerKind::System, programme, AccountKind::ProgrammeFund)?.id;
+        let wallet = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family_id.to_string(), wallet_kind)?
+            .ok_or_else(|| ServiceError::Internal(format!("family {family_id} has no {wallet_kind}")))?
+            .id;
+        let amount = Amount::from_rupiah(rupiah).map_err(|error| ServiceError::Internal(error.to_string()))?;
+        let reference = format!("demo {programme} stage 1");
+        posting::transfer(tx, JournalKind::Disbursement, &reference, treasury, fund, amount)?;
+        posting::transfer(tx, JournalKind::Disbursement, &reference, fund, wallet, amount)?;
+    }
+    Ok(())
 }

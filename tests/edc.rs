@@ -1,0 +1,298 @@
+//! The agent's EDC terminal over HTTP, on both backends: every transaction and every
+//! refusal, idempotent retries, reversals, and many terminals on one card at once.
+
+use kks_api::domain::ledger::{AccountKind, HoldReason, OwnerKind};
+use kks_api::ledger::accounts;
+use kks_api::ledger::holds::{self, HoldDraft};
+use kks_api::store::Store;
+use serde_json::{json, Value};
+
+use crate::support::api::{assert_problem, keyed, with, FamilyCredentials, Session, Terminal};
+use crate::support::ledger::{assert_ledger_clean, fund, rupiah};
+use crate::support::{on_both_backends, TestServer};
+
+const BALANCE: &str = "/v1/edc/balance-inquiries";
+const WITHDRAW: &str = "/v1/edc/cash-withdrawals";
+const TO_SAVINGS: &str = "/v1/edc/wallet-to-savings";
+const PURCHASE: &str = "/v1/edc/purchases";
+
+fn pocket(store: &Store, family: &FamilyCredentials, kind: AccountKind) -> kks_api::ledger::accounts::Account {
+    store
+        .read(|tx| accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.family_id.to_string(), kind))
+        .unwrap()
+        .unwrap()
+}
+
+/// Every pocket's balance on a receipt, by kind.
+fn balance(receipt: &Value, kind: &str) -> String {
+    receipt["balances"].as_array().unwrap().iter().find(|pocket| pocket["kind"] == kind).unwrap()["balance"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn approved(response: reqwest::blocking::Response) -> Value {
+    assert_eq!(response.status(), 200, "expected approval: {}", response.text().unwrap_or_default());
+    response.json().unwrap()
+}
+
+on_both_backends! {
+    fn a_family_moves_pkh_to_savings_draws_cash_and_the_agent_is_owed_it(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let inquiry = approved(agent.send(BALANCE, keyed(&family)));
+        assert_eq!(balance(&inquiry, "wallet_pkh"), "500000.00");
+        assert_eq!(balance(&inquiry, "savings"), "0.00");
+
+        assert_problem(agent.send(WITHDRAW, with(keyed(&family), json!({"amount": "100000"}))), 422, "INSUFFICIENT_FUNDS");
+        let moved = approved(agent.send(TO_SAVINGS, with(keyed(&family), json!({"amount": "500000"}))));
+        assert_eq!((balance(&moved, "wallet_pkh").as_str(), balance(&moved, "savings").as_str()), ("0.00", "500000.00"));
+        let cash = approved(agent.send(WITHDRAW, with(keyed(&family), json!({"amount": "200000.00"}))));
+        assert_eq!(balance(&cash, "savings"), "300000.00");
+        assert_eq!(cash["amount"], "200000.00");
+        assert_eq!(cash["reference"].as_str().unwrap().len(), 12);
+        let lines = cash["lines"].as_array().unwrap().iter().map(|line| line.as_str().unwrap()).collect::<Vec<_>>().join("\n");
+        assert!(lines.contains("TARIK TUNAI") && lines.contains("Rp 200.000") && lines.contains("T3204001"), "{lines}");
+
+        let settlement: Value = agent.session.get("/v1/edc/settlement").json().unwrap();
+        assert_eq!((settlement["cash_withdrawals"].as_u64(), settlement["cash_paid_out"].as_str()), (Some(1), Some("200000.00")));
+        assert_eq!(settlement["owed_to_agent"], "200000.00");
+        let settlement_account = database
+            .store()
+            .read(|tx| accounts::find_by_owner_and_kind(tx, OwnerKind::Agent, "1", AccountKind::AgentSettlement))
+            .unwrap()
+            .unwrap();
+        assert_eq!(settlement_account.balance_minor, 20_000_000, "the ledger owes the agent what it paid out");
+
+        let slip = agent.session.get(&format!("/v1/edc/transactions/{}/slip.png", cash["reference"].as_str().unwrap()));
+        assert_eq!(slip.headers()["content-type"], "image/png");
+        assert!(image::load_from_memory(&slip.bytes().unwrap()).is_ok());
+        let history: Value = Session::family(&server, &family).get(&format!("/v1/families/{}/transactions", family.family_id)).json().unwrap();
+        let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|entry| entry["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["cash_withdrawal", "wallet_to_savings", "balance_inquiry"], "the family sees its transactions");
+        assert_ledger_clean(&database.store());
+    }
+
+    fn a_scanned_card_works_and_e_wallet_money_is_never_paid_as_cash(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[1].clone();
+        let qr = Session::family(&server, &family).get(&format!("/v1/cards/{}", family.card_number)).json::<Value>().unwrap()["qr"].clone();
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let scanned = json!({"card": {"qr": qr}, "pin": family.pin});
+        approved(agent.send(BALANCE, scanned.clone()));
+        let problem = assert_problem(agent.send(WITHDRAW, with(scanned, json!({"amount": "1000"}))), 422, "INSUFFICIENT_FUNDS");
+        assert!(problem["detail"].as_str().unwrap().contains("Savings"), "{problem}");
+        assert_eq!(pocket(&database.store(), &family, AccountKind::WalletPkh).balance_minor, 50_000_000);
+    }
+
+    fn blocked_money_is_refused_with_its_reason_and_nothing_changes(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let store = database.store();
+        let wallet = pocket(&store, &family, AccountKind::WalletPkh);
+        let draft = HoldDraft { account: wallet.id, amount: rupiah(500_000), reason: HoldReason::CommitmentSuspension,
+            reference: "cycle 2", placed_by: "rule:conditionality", release_at: None };
+        store.write(|tx| holds::place(tx, &draft)).unwrap();
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let problem = assert_problem(agent.send(TO_SAVINGS, with(keyed(&family), json!({"amount": "100000"}))), 422, "FUNDS_HELD");
+        assert!(problem["detail"].as_str().unwrap().contains("commitment_suspension"), "the reason is given: {problem}");
+        let indonesian = agent.session.authorized(server.client.post(server.url(TO_SAVINGS)))
+            .header("Idempotency-Key", "T3204001-held-id").header("Accept-Language", "id")
+            .json(&with(keyed(&family), json!({"amount": "100000", "stan": "000900"}))).send().unwrap();
+        assert_eq!(assert_problem(indonesian, 422, "FUNDS_HELD")["title"], "Dana sedang diblokir");
+        assert_eq!(pocket(&store, &family, AccountKind::WalletPkh).balance_minor, 50_000_000);
+        assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 0);
+        let history: Value = agent.session.get("/v1/edc/transactions").json().unwrap();
+        assert_eq!(history, json!([]), "a refused transaction leaves no trace but its answer");
+        assert_ledger_clean(&store);
+    }
+
+    fn wrong_pins_lock_the_card_and_lost_cards_are_refused(database) {
+        let server = TestServer::start(&database);
+        let demo = server.demo().clone();
+        let family = demo.families[0].clone();
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let wrong = json!({"card": {"card_number": family.card_number}, "pin": if family.pin == "000000" { "111111" } else { "000000" }});
+        assert_problem(agent.send(BALANCE, wrong.clone()), 422, "WRONG_PIN");
+        assert_problem(agent.send(BALANCE, wrong.clone()), 422, "WRONG_PIN");
+        assert_problem(agent.send(BALANCE, wrong), 423, "PIN_LOCKED");
+        assert_problem(agent.send(BALANCE, keyed(&family)), 423, "PIN_LOCKED");
+
+        let other = demo.families[1].clone();
+        let holder = Session::family(&server, &other);
+        holder.post(&format!("/v1/cards/{}/report-lost", other.card_number), &json!({"reason": "dicuri"}));
+        assert_problem(agent.send(WITHDRAW, with(keyed(&other), json!({"amount": "1000"}))), 422, "CARD_LOST");
+    }
+
+    fn an_e_warong_sells_eligible_goods_within_quota(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let warong = Terminal::of(&server, "ewarong.cileunyi");
+        let lpg = |quantity: u32| with(keyed(&family), json!({"programme": "lpg", "basket": [{"sku": "LPG-3KG", "quantity": quantity}]}));
+        let bought = approved(warong.send(PURCHASE, lpg(3)));
+        assert_eq!(bought["amount"], "40500.00");
+        assert_eq!(balance(&bought, "wallet_lpg"), "0.00");
+        assert_eq!(bought["items"][0]["sku"], "LPG-3KG");
+        fund(&database.store(), pocket(&database.store(), &family, AccountKind::WalletLpg).id, rupiah(100_000));
+        assert_problem(warong.send(PURCHASE, lpg(1)), 422, "QUOTA_EXCEEDED");
+
+        let food = approved(warong.send(PURCHASE, with(keyed(&family), json!({"programme": "bpnt",
+            "basket": [{"sku": "BERAS-1KG", "quantity": 5}, {"sku": "TELUR-1KG", "quantity": 2}]}))));
+        assert_eq!(food["amount"], "107000.00");
+        assert_eq!(balance(&food, "wallet_bpnt"), "3000.00");
+        assert_problem(warong.send(PURCHASE, with(keyed(&family), json!({"programme": "bpnt", "basket": [{"sku": "LPG-3KG", "quantity": 1}]}))), 422, "ITEM_NOT_ELIGIBLE");
+        assert_problem(warong.send(PURCHASE, with(keyed(&family), json!({"programme": "bpnt", "basket": [{"sku": "ROKOK", "quantity": 1}]}))), 422, "UNKNOWN_ITEM");
+        assert_problem(warong.send(PURCHASE, with(keyed(&family), json!({"programme": "bpnt", "basket": [{"sku": "BERAS-1KG", "quantity": 1}]}))), 422, "INSUFFICIENT_FUNDS");
+        assert_problem(warong.send(WITHDRAW, with(keyed(&family), json!({"amount": "1000"}))), 403, "OPERATION_NOT_ALLOWED");
+        let bank_agent = Terminal::of(&server, "agen.cileunyi");
+        assert_problem(bank_agent.send(PURCHASE, lpg(1)), 403, "OPERATION_NOT_ALLOWED");
+        let catalogue: Value = warong.session.get("/v1/catalogue").json().unwrap();
+        assert!(catalogue.as_array().unwrap().iter().any(|item| item["sku"] == "LPG-3KG" && item["monthly_quota"] == 3));
+        let settlement: Value = warong.session.get("/v1/edc/settlement").json().unwrap();
+        assert_eq!((settlement["purchases"].as_u64(), settlement["goods_sold"].as_str()), (Some(2), Some("147500.00")));
+        assert_ledger_clean(&database.store());
+    }
+
+    fn cash_limits_per_withdrawal_per_card_and_per_agent_are_enforced(database) {
+        let server = TestServer::start(&database);
+        let demo = server.demo().clone();
+        let store = database.store();
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        for family in &demo.families {
+            fund(&store, pocket(&store, family, AccountKind::Savings).id, rupiah(10_000_000));
+        }
+        let first = &demo.families[0];
+        let draw = |family: &FamilyCredentials, amount: &str| agent.send(WITHDRAW, with(keyed(family), json!({"amount": amount})));
+        assert_problem(draw(first, "2500000.01"), 422, "WITHDRAWAL_LIMIT_EXCEEDED");
+        approved(draw(first, "2500000"));
+        approved(draw(first, "2500000"));
+        assert_problem(draw(first, "1"), 422, "DAILY_WITHDRAWAL_LIMIT_EXCEEDED");
+        // Three more families take the agent to its Rp 20,000,000 a day.
+        for family in &demo.families[1..] {
+            approved(draw(family, "2500000"));
+            approved(draw(family, "2500000"));
+        }
+        let operator = Session::operator(&server, "admin");
+        let family: Value = operator.post("/v1/families", &json!({"nik": "3204126208920005", "recipient_name": "Yayah",
+            "address": "Kp. Sukamaju", "village": "32.04.12.2001", "category": "regular",
+            "members": [{"name": "Ujang", "component": "child_under_six"}]})).json().unwrap();
+        let issued: Value = operator.post(&format!("/v1/families/{}/cards", family["id"]), &json!({"bank": "bri"})).json().unwrap();
+        let fifth = FamilyCredentials { family_id: family["id"].as_i64().unwrap(), village: "32.04.12.2001".to_owned(),
+            card_number: issued["card"]["card_number"].as_str().unwrap().to_owned(), pin: issued["pin"].as_str().unwrap().to_owned() };
+        fund(&store, pocket(&store, &fifth, AccountKind::Savings).id, rupiah(100_000));
+        assert_problem(draw(&fifth, "50000"), 422, "AGENT_DAILY_LIMIT_EXCEEDED");
+        assert_eq!(pocket(&store, &fifth, AccountKind::Savings).balance_minor, 10_000_000);
+        assert_ledger_clean(&store);
+    }
+
+    fn retries_replay_the_first_answer_and_reused_keys_or_stans_are_refused(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let store = database.store();
+        fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let body = with(keyed(&family), json!({"amount": "100000"}));
+        let first = approved(agent.send_with(WITHDRAW, "000100", "T3204001-000100", body.clone()));
+        let retry = approved(agent.send_with(WITHDRAW, "000100", "T3204001-000100", body.clone()));
+        assert_eq!(first, retry, "the retry gets the first answer");
+        assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 20_000_000, "and one effect");
+        let other_amount = with(keyed(&family), json!({"amount": "50000"}));
+        assert_problem(agent.send_with(WITHDRAW, "000100", "T3204001-000100", other_amount.clone()), 409, "IDEMPOTENCY_KEY_REUSED");
+        assert_problem(agent.send_with(WITHDRAW, "000100", "T3204001-another-key", other_amount), 409, "DUPLICATE_STAN");
+        // A refusal is replayed too, even once the money is there.
+        let too_much = with(keyed(&family), json!({"amount": "250000"}));
+        assert_problem(agent.send_with(WITHDRAW, "000101", "T3204001-000101", too_much.clone()), 422, "INSUFFICIENT_FUNDS");
+        fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
+        assert_problem(agent.send_with(WITHDRAW, "000101", "T3204001-000101", too_much), 422, "INSUFFICIENT_FUNDS");
+        assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 50_000_000);
+        assert_ledger_clean(&store);
+    }
+
+    fn a_reversal_restores_once_and_one_that_comes_first_voids_the_original(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let store = database.store();
+        fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        approved(agent.send_with(WITHDRAW, "000200", "T3204001-000200", with(keyed(&family), json!({"amount": "100000"}))));
+        let reversed: Value = agent.reverse("000200", "T3204001-R000200").json().unwrap();
+        assert_eq!(reversed["outcome"], "reversed");
+        assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 30_000_000);
+        let again: Value = agent.reverse("000200", "T3204001-R000200-again").json().unwrap();
+        assert_eq!(again["outcome"], "already_reversed");
+        let retried: Value = agent.reverse("000200", "T3204001-R000200").json().unwrap();
+        assert_eq!(retried, reversed, "the same reversal retried gets its first answer");
+        assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 30_000_000, "restored exactly once");
+        let settlement: Value = agent.session.get("/v1/edc/settlement").json().unwrap();
+        assert_eq!((settlement["owed_to_agent"].as_str(), settlement["reversed"].as_u64()), (Some("0.00"), Some(1)));
+
+        // The terminal timed out before its request left: the reversal arrives first.
+        let voided: Value = agent.reverse("000201", "T3204001-R000201").json().unwrap();
+        assert_eq!(voided["outcome"], "original_voided");
+        let late = agent.send_with(WITHDRAW, "000201", "T3204001-000201", with(keyed(&family), json!({"amount": "100000"})));
+        assert_problem(late, 409, "ORIGINAL_REVERSED");
+        assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 30_000_000);
+        assert_ledger_clean(&store);
+    }
+
+    fn an_agent_sees_only_its_own_transactions_and_slips(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let mine = Terminal::of(&server, "agen.cileunyi");
+        let receipt = approved(mine.send(BALANCE, keyed(&family)));
+        let other = Terminal::of(&server, "agen.sekayu");
+        let slip_path = format!("/v1/edc/transactions/{}/slip.png", receipt["reference"].as_str().unwrap());
+        assert_problem(other.session.get(&slip_path), 404, "NOT_FOUND");
+        assert_eq!(other.session.get("/v1/edc/transactions").json::<Value>().unwrap(), json!([]));
+        assert_eq!(mine.session.get("/v1/edc/transactions").json::<Value>().unwrap().as_array().unwrap().len(), 1);
+        let operator = Session::operator(&server, "operator.jabar");
+        assert_problem(operator.post(BALANCE, &keyed(&family)), 400, "IDEMPOTENCY_KEY_MISSING");
+        let forbidden = operator.authorized(server.client.post(server.url(BALANCE))).header("Idempotency-Key", "x")
+            .json(&with(keyed(&family), json!({"stan": "000001"}))).send().unwrap();
+        assert_problem(forbidden, 403, "FORBIDDEN");
+    }
+
+    fn many_terminals_on_one_card_never_overdraw_or_touch_held_money(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let store = database.store();
+        let savings = pocket(&store, &family, AccountKind::Savings);
+        fund(&store, savings.id, rupiah(1_000_000));
+        let draft = HoldDraft { account: savings.id, amount: rupiah(300_000), reason: HoldReason::Investigation,
+            reference: "case 7", placed_by: "operator:1", release_at: None };
+        store.write(|tx| holds::place(tx, &draft)).unwrap();
+        let bank_agent = Terminal::of(&server, "agen.cileunyi");
+        let warong = Terminal::of(&server, "ewarong.cileunyi");
+        let outcomes: Vec<(u16, String)> = std::thread::scope(|scope| {
+            let mut handles = Vec::new();
+            for thread in 0..8 {
+                let (bank_agent, warong, family) = (&bank_agent, &warong, &family);
+                handles.push(scope.spawn(move || {
+                    (0..8).map(|_| {
+                        let response = if thread % 4 == 3 {
+                            warong.send(PURCHASE, with(keyed(family), json!({"programme": "bpnt", "basket": [{"sku": "BERAS-1KG", "quantity": 1}]})))
+                        } else {
+                            bank_agent.send(WITHDRAW, with(keyed(family), json!({"amount": "50000"})))
+                        };
+                        let status = response.status().as_u16();
+                        let code = response.json::<Value>().ok().and_then(|body| body["code"].as_str().map(str::to_owned)).unwrap_or_default();
+                        (status, code)
+                    }).collect::<Vec<_>>()
+                }));
+            }
+            handles.into_iter().flat_map(|handle| handle.join().unwrap()).collect()
+        });
+        let refusals: Vec<&String> = outcomes.iter().filter(|(status, _)| *status != 200).map(|(_, code)| code).collect();
+        assert!(refusals.iter().all(|code| ["FUNDS_HELD", "INSUFFICIENT_FUNDS"].contains(&code.as_str())), "{refusals:?}");
+        let after = pocket(&store, &family, AccountKind::Savings);
+        // Rp 1,000,000 with Rp 300,000 held: exactly fourteen Rp 50,000 withdrawals fit.
+        assert_eq!(after.balance_minor, 30_000_000, "every free rupiah drawn, none of the held");
+        assert_eq!(after.held_minor, 30_000_000);
+        let bpnt = pocket(&store, &family, AccountKind::WalletBpnt);
+        assert_eq!(bpnt.balance_minor, 11_000_000 - 1_100_000 * 10, "ten kilos of rice fit in Rp 110,000");
+        assert_ledger_clean(&store);
+        let verified = crate::support::kks(&database, &["verify-ledger"]);
+        assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
+    }
+}
