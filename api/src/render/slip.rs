@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use ab_glyph::FontRef;
 use image::{ImageFormat, Rgba, RgbaImage};
-use imageproc::drawing::draw_text_mut;
+use imageproc::drawing::{draw_text_mut, text_size};
 
 use super::fonts;
 
@@ -27,7 +27,18 @@ pub enum SlipError {
     PngEncode(#[from] image::ImageError),
 }
 
-/// Draws the lines; headings (all capitals) in bold.
+/// A slip line is a label and, after two or more spaces, a value for the right edge.
+fn split_columns(line: &str) -> (&str, Option<&str>) {
+    match line.trim_end().rfind("  ") {
+        Some(gap) => match (line.get(..gap), line.get(gap..)) {
+            (Some(label), Some(value)) => (label.trim_end(), Some(value.trim())),
+            _ => (line, None),
+        },
+        None => (line, None),
+    }
+}
+
+/// Draws the lines, values flush right; headings (all capitals, no value) in bold.
 pub fn render_slip(lines: &[String]) -> Result<Vec<u8>, SlipError> {
     let regular = fonts::regular().map_err(|_| SlipError::Font)?;
     let bold = fonts::bold().map_err(|_| SlipError::Font)?;
@@ -36,9 +47,15 @@ pub fn render_slip(lines: &[String]) -> Result<Vec<u8>, SlipError> {
     let mut slip = RgbaImage::from_pixel(SLIP_WIDTH_PX, height, PAPER);
     let mut y = LINE_HEIGHT_PX as i32;
     for line in lines {
-        let heading = !line.is_empty() && line.chars().all(|character| !character.is_lowercase());
-        let font: &FontRef = if heading && !line.contains("  ") { &bold } else { &regular };
-        draw_text_mut(&mut slip, INK, MARGIN_PX, y, TEXT_SCALE, font, line);
+        let (label, value) = split_columns(line);
+        let heading = value.is_none() && !line.is_empty() && line.chars().all(|character| !character.is_lowercase());
+        let font: &FontRef = if heading { &bold } else { &regular };
+        draw_text_mut(&mut slip, INK, MARGIN_PX, y, TEXT_SCALE, font, label);
+        if let Some(value) = value {
+            let width = i32::try_from(text_size(TEXT_SCALE, &regular, value).0).unwrap_or(0);
+            let x = i32::try_from(SLIP_WIDTH_PX).unwrap_or(0) - MARGIN_PX - width;
+            draw_text_mut(&mut slip, INK, x, y, TEXT_SCALE, &regular, value);
+        }
         y += LINE_HEIGHT_PX as i32;
     }
     let mut png = Vec::new();
@@ -49,6 +66,13 @@ pub fn render_slip(lines: &[String]) -> Result<Vec<u8>, SlipError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_split_into_a_label_and_a_value_at_the_last_wide_gap() {
+        assert_eq!(split_columns("TID          T3204001"), ("TID", Some("T3204001")));
+        assert_eq!(split_columns(" Tabungan    Rp 150.000"), (" Tabungan", Some("Rp 150.000")));
+        assert_eq!(split_columns("TARIK TUNAI"), ("TARIK TUNAI", None));
+    }
 
     #[test]
     fn a_slip_is_a_png_as_tall_as_its_lines() {

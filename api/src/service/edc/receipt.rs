@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 
 use super::EdcReceipt;
 use crate::domain::edc::{format_rupiah, EdcKind};
+use crate::domain::ledger::AccountKind;
 
 /// The width of a slip line, in characters (a 58 mm thermal printer).
 pub const SLIP_WIDTH_CHARS: usize = 32;
@@ -12,10 +13,22 @@ fn minor(amount: Decimal) -> i64 {
     (amount * Decimal::ONE_HUNDRED).trunc().try_into().unwrap_or(i64::MAX)
 }
 
-/// `label` on the left and `value` on the right of one slip line.
+/// `label` on the left and `value` on the right of one slip line (at least two spaces
+/// apart, which is how the PNG slip tells the columns apart).
 fn row(label: &str, value: &str) -> String {
-    let padding = SLIP_WIDTH_CHARS.saturating_sub(label.chars().count() + value.chars().count()).max(1);
+    let padding = SLIP_WIDTH_CHARS.saturating_sub(label.chars().count() + value.chars().count()).max(2);
     format!("{label}{}{value}", " ".repeat(padding))
+}
+
+/// Pocket names short enough for a 32-character slip line.
+fn slip_pocket_name(kind: AccountKind) -> &'static str {
+    match kind {
+        AccountKind::Savings => "Tabungan",
+        AccountKind::WalletPkh => "e-Wallet PKH",
+        AccountKind::WalletBpnt => "e-Wallet BPNT",
+        AccountKind::WalletLpg => "e-Wallet LPG",
+        AccountKind::Treasury | AccountKind::ProgrammeFund | AccountKind::AgentSettlement => "Lainnya",
+    }
 }
 
 fn title(kind: EdcKind) -> &'static str {
@@ -52,7 +65,7 @@ pub fn lines(receipt: &EdcReceipt, agent_name: &str) -> Vec<String> {
     lines.push(String::new());
     lines.push("SALDO".to_owned());
     for pocket in &receipt.balances {
-        lines.push(row(&format!(" {}", pocket.name.id), &format_rupiah(minor(pocket.balance))));
+        lines.push(row(&format!(" {}", slip_pocket_name(pocket.kind)), &format_rupiah(minor(pocket.balance))));
         if pocket.held > Decimal::ZERO {
             lines.push(row("   diblokir", &format_rupiah(minor(pocket.held))));
             lines.push(row("   dapat digunakan", &format_rupiah(minor(pocket.available))));
