@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod cards;
+mod disbursements;
 mod edc;
 mod families;
 mod http_skeleton;

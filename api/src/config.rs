@@ -107,6 +107,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KKS_DEMO_CREDENTIALS", default_value = "demo-credentials.json")]
     pub demo_credentials: PathBuf,
 
+    /// Disbursement lines paid per database transaction (smaller: card transactions wait
+    /// less behind a running disbursement; larger: it runs faster).
+    #[arg(long, env = "KKS_DISBURSEMENT_CHUNK_LINES", default_value_t = crate::service::disbursements::LINES_PER_CHUNK_DEFAULT)]
+    pub disbursement_chunk_lines: i64,
+
     /// Login and PIN attempts allowed per client address per minute (429 beyond).
     #[arg(long, env = "KKS_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 30)]
     pub login_attempts_per_minute: u32,

@@ -136,7 +136,13 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         auth,
         login_limiter: AttemptLimiter::per_minute(args.login_attempts_per_minute),
         card_issuer: Arc::clone(&secrets.issuer_key),
+        disbursement_chunk_lines: args.disbursement_chunk_lines,
     });
+    // A disbursement interrupted by a crash or a restart carries on where it stopped.
+    for batch_id in service::disbursements::unfinished(&state.store).context("finding unfinished disbursements")? {
+        tracing::info!(batch_id, "resuming disbursement");
+        http::disbursements::run_in_background(state.store.clone(), batch_id, args.disbursement_chunk_lines);
+    }
     let factory_state = state.clone();
     let mut server = HttpServer::new(move || http::app(factory_state.clone()));
     if let Some(workers) = args.workers {

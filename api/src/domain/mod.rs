@@ -1,6 +1,7 @@
 //! Pure types and rules, no I/O.
 
 pub mod auth;
+pub mod benefit;
 pub mod card;
 pub mod card_qr;
 pub mod edc;

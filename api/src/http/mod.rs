@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cards;
+pub mod disbursements;
 pub mod edc;
 pub mod families;
 pub mod health;
@@ -32,6 +33,9 @@ use problem::{internal, ApiError, ErrorCode};
 /// basket) is a few kilobytes.
 pub const JSON_BODY_BYTES_MAX: usize = 64 * 1024;
 
+/// The largest CSV upload accepted, in bytes (100,000 verification rows fit).
+pub const CSV_BODY_BYTES_MAX: usize = 8 * 1024 * 1024;
+
 /// What every handler can reach.
 pub struct AppState {
     pub store: Store,
@@ -40,6 +44,8 @@ pub struct AppState {
     pub login_limiter: AttemptLimiter,
     /// Signs the QR printed on every card.
     pub card_issuer: Arc<IssuerSigningKey>,
+    /// Lines paid per transaction when a disbursement runs.
+    pub disbursement_chunk_lines: i64,
 }
 
 /// The whole application, for the server and for tests.
@@ -57,6 +63,7 @@ pub fn app(
     App::new()
         .app_data(state)
         .app_data(json_config())
+        .app_data(web::PayloadConfig::default().limit(CSV_BODY_BYTES_MAX))
         .app_data(web::PathConfig::default().error_handler(|error, _| invalid(error.to_string())))
         .app_data(web::QueryConfig::default().error_handler(|error, _| invalid(error.to_string())))
         // Outermost last: the request id is set first, and every answer, errors included,
@@ -94,6 +101,13 @@ pub fn app(
                 .route("/edc/transactions", web::get().to(edc::transactions))
                 .route("/edc/transactions/{reference}/slip.png", web::get().to(edc::slip))
                 .route("/edc/settlement", web::get().to(edc::settlement))
+                .route("/disbursements", web::post().to(disbursements::prepare))
+                .route("/disbursements/{batch_id}", web::get().to(disbursements::view))
+                .route("/disbursements/{batch_id}/approve", web::post().to(disbursements::approve))
+                .route("/disbursements/{batch_id}/execute", web::post().to(disbursements::execute))
+                .route("/verifications", web::post().to(disbursements::record))
+                .route("/verifications/{cycle}/csv", web::post().to(disbursements::upload))
+                .route("/cycles/{cycle}/close", web::post().to(disbursements::close_cycle))
                 .route("/cards/check-qr", web::post().to(cards::check_qr))
                 .route("/cards/{card_number}", web::get().to(cards::find))
                 .route("/cards/{card_number}/image.png", web::get().to(cards::image))

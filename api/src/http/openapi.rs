@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
-use super::{cards, edc, families, metrics, pins, regions, sessions};
+use super::{cards, disbursements, edc, families, metrics, pins, regions, sessions};
 use crate::domain::card::CardNumber;
 use crate::service::auth::tokens::TokenPair;
 use crate::service::auth::Role;
@@ -58,6 +58,13 @@ use crate::service::auth::Role;
         edc::slip,
         edc::catalogue,
         edc::family_transactions,
+        disbursements::prepare,
+        disbursements::view,
+        disbursements::approve,
+        disbursements::execute,
+        disbursements::record,
+        disbursements::upload,
+        disbursements::close_cycle,
     ),
     components(schemas(
         Problem,
@@ -81,6 +88,7 @@ use crate::service::auth::Role;
         (name = "cards", description = "KKS cards: issue, lifecycle, QR, image, PINs"),
         (name = "families", description = "Beneficiary families (KPM), their profile and balances"),
         (name = "regions", description = "The official region hierarchy"),
+        (name = "disbursements", description = "Stage disbursements (maker–checker) and the conditionality cycle"),
         (name = "edc", description = "The agent's EDC terminal: card transactions, reversal, history, settlement"),
     )
 )]

@@ -4,6 +4,8 @@
 pub mod access;
 pub mod auth;
 pub mod cards;
+pub mod conditionality;
+pub mod disbursements;
 pub mod edc;
 pub mod error;
 pub mod families;

@@ -109,6 +109,15 @@ pub fn find_by_nik(tx: &mut Tx<'_>, nik: &str) -> Result<Option<Family>, StoreEr
     row.map(Family::try_from).transpose()
 }
 
+/// Sets the family's programme status.
+pub fn set_status(tx: &mut Tx<'_>, id: i64, status: FamilyStatus) -> Result<(), StoreError> {
+    let status: &str = status.into();
+    on_backend!(tx, connection => diesel::update(families::table.find(id))
+        .set(families::status.eq(status))
+        .execute(connection)?);
+    Ok(())
+}
+
 /// Revokes every token issued to the family so far.
 pub fn bump_token_version(tx: &mut Tx<'_>, id: i64) -> Result<(), StoreError> {
     on_backend!(tx, connection => diesel::update(families::table.find(id))

@@ -6,6 +6,8 @@ pub mod agents;
 pub mod audit;
 pub mod cards;
 pub mod catalogue;
+pub mod conditionality;
+pub mod disbursements;
 pub mod edc;
 pub mod families;
 pub mod operators;

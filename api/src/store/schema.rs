@@ -202,7 +202,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    benefit_schedules (programme, year, category, period) {
+        programme -> Text,
+        year -> Integer,
+        category -> Text,
+        period -> Integer,
+        amount_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    disbursement_batches (id) {
+        id -> BigInt,
+        programme -> Text,
+        year -> Integer,
+        period -> Integer,
+        region_code -> Nullable<Text>,
+        status -> Text,
+        release_at -> Nullable<Timestamp>,
+        prepared_by -> Text,
+        prepared_at -> Timestamp,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        lines_total -> BigInt,
+        amount_total_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    disbursement_lines (id) {
+        id -> BigInt,
+        batch_id -> BigInt,
+        programme -> Text,
+        year -> Integer,
+        period -> Integer,
+        family_id -> BigInt,
+        amount_minor -> BigInt,
+        status -> Text,
+        failure_reason -> Nullable<Text>,
+        journal_id -> Nullable<BigInt>,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    verification_records (family_id, cycle) {
+        family_id -> BigInt,
+        cycle -> Text,
+        complied -> Bool,
+        member_id -> Nullable<BigInt>,
+        obligation -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cycle_outcomes (cycle, family_id) {
+        cycle -> Text,
+        family_id -> BigInt,
+        outcome -> Text,
+        failed_cycles_in_row -> Integer,
+        decided_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(postings -> journals (journal_id));
+diesel::joinable!(disbursement_lines -> disbursement_batches (batch_id));
 diesel::joinable!(postings -> accounts (account_id));
 diesel::joinable!(holds -> accounts (account_id));
 
@@ -227,4 +295,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     edc_transactions,
     usage_counters,
     catalogue_items,
+    benefit_schedules,
+    disbursement_batches,
+    disbursement_lines,
+    verification_records,
+    cycle_outcomes,
 );

@@ -1,0 +1,164 @@
+//! The programmes' money and its conditions: which e-wallet a programme pays into, the
+//! commitments a PKH family keeps, and what a verification cycle decides.
+
+use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumIter, EnumString, IntoStaticStr};
+
+use super::ledger::AccountKind;
+
+/// A social assistance programme on the KKS card.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    EnumIter,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Programme {
+    /// Program Keluarga Harapan: conditional cash, four stages a year.
+    Pkh,
+    /// Bantuan Pangan Non Tunai: food, monthly.
+    Bpnt,
+    /// LPG subsidy, monthly.
+    Lpg,
+}
+
+impl Programme {
+    pub fn wallet(self) -> AccountKind {
+        match self {
+            Self::Pkh => AccountKind::WalletPkh,
+            Self::Bpnt => AccountKind::WalletBpnt,
+            Self::Lpg => AccountKind::WalletLpg,
+        }
+    }
+
+    /// PKH pays in 4 stages a year; the others monthly.
+    pub fn periods_per_year(self) -> i32 {
+        match self {
+            Self::Pkh => 4,
+            Self::Bpnt | Self::Lpg => 12,
+        }
+    }
+
+    /// Only PKH is conditional: a terminated family keeps its food and LPG assistance.
+    pub fn is_conditional(self) -> bool {
+        self == Self::Pkh
+    }
+}
+
+/// A commitment a PKH family keeps for a member.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    EnumIter,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Obligation {
+    PregnancyCheckups,
+    ImmunisationAndWeighing,
+    /// At least 85% attendance.
+    SchoolAttendance,
+    ElderlyCare,
+    DisabilityCare,
+}
+
+/// How many failed cycles in a row end PKH membership (nine months).
+pub const FAILED_CYCLES_TO_TERMINATE: i32 = 3;
+
+/// What closing a cycle does to a family.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsRefStr,
+    IntoStaticStr,
+    Display,
+    EnumString,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CycleOutcome {
+    /// Failed: PKH money blocked until the family complies.
+    Suspended,
+    /// Complied after a suspension: blocked money released.
+    Released,
+    /// Failed three cycles in a row: PKH money back to the treasury, membership ended.
+    Terminated,
+    /// Nothing to change (complied while active, or no verification recorded).
+    Unchanged,
+}
+
+/// The conditionality rule. `failed_in_row` counts earlier consecutive failed cycles;
+/// `complied` is this cycle's verification (`None`: not verified, nothing changes).
+pub fn decide(failed_in_row: i32, suspended: bool, complied: Option<bool>) -> (CycleOutcome, i32) {
+    match complied {
+        None => (CycleOutcome::Unchanged, failed_in_row),
+        Some(true) if suspended => (CycleOutcome::Released, 0),
+        Some(true) => (CycleOutcome::Unchanged, 0),
+        Some(false) if failed_in_row + 1 >= FAILED_CYCLES_TO_TERMINATE => (CycleOutcome::Terminated, failed_in_row + 1),
+        Some(false) => (CycleOutcome::Suspended, failed_in_row + 1),
+    }
+}
+
+/// A verification cycle is one disbursement period: `YEAR-STAGE`, e.g. `2017-2`.
+pub fn parse_cycle(text: &str) -> Option<(i32, i32)> {
+    let (year, stage) = text.split_once('-')?;
+    let (year, stage): (i32, i32) = (year.parse().ok()?, stage.parse().ok()?);
+    ((2000..=2100).contains(&year) && (1..=Programme::Pkh.periods_per_year()).contains(&stage)).then_some((year, stage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_cycle_suspends_and_the_third_in_a_row_terminates() {
+        assert_eq!(decide(0, false, Some(false)), (CycleOutcome::Suspended, 1));
+        assert_eq!(decide(1, true, Some(false)), (CycleOutcome::Suspended, 2));
+        assert_eq!(decide(2, true, Some(false)), (CycleOutcome::Terminated, 3));
+    }
+
+    #[test]
+    fn complying_releases_a_suspension_and_resets_the_count() {
+        assert_eq!(decide(2, true, Some(true)), (CycleOutcome::Released, 0));
+        assert_eq!(decide(0, false, Some(true)), (CycleOutcome::Unchanged, 0));
+        assert_eq!(decide(1, true, None), (CycleOutcome::Unchanged, 1), "no verification changes nothing");
+    }
+
+    #[test]
+    fn cycles_are_a_year_and_a_pkh_stage() {
+        assert_eq!(parse_cycle("2017-2"), Some((2017, 2)));
+        for bad in ["2017-5", "2017-0", "17-2", "2017", "x-1", "2017-2-1"] {
+            assert_eq!(parse_cycle(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Stage disbursements and the conditionality cycle.
+
+use actix_web::{web, HttpResponse};
+
+use super::auth::Authenticated;
+use super::problem::{ApiError, Problem};
+use super::{blocking, AppState};
+use crate::service::conditionality::{self, CycleSummary, UploadReport, Verification};
+use crate::service::disbursements::{self, BatchRequest, BatchView};
+
+/// An operator prepares a batch: one line per eligible family, amounts from the schedule.
+#[utoipa::path(post, path = "/v1/disbursements", tag = "disbursements", security(("bearer" = [])), request_body = BatchRequest,
+    responses((status = 201, body = BatchView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn prepare(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: web::Json<BatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let request = body.into_inner();
+    let view = blocking(move || disbursements::prepare(&store, &caller.0, &request)).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// A batch and its progress: lines paid, failed (with reasons) and pending.
+#[utoipa::path(get, path = "/v1/disbursements/{batch_id}", tag = "disbursements", security(("bearer" = [])),
+    params(("batch_id" = i64, Path)),
+    responses((status = 200, body = BatchView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn view(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let batch_id = path.into_inner();
+    let view = blocking(move || disbursements::view(&store, &caller.0, batch_id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A supervisor who did not prepare the batch approves it (maker–checker).
+#[utoipa::path(post, path = "/v1/disbursements/{batch_id}/approve", tag = "disbursements", security(("bearer" = [])),
+    params(("batch_id" = i64, Path)),
+    responses((status = 200, body = BatchView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn approve(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let batch_id = path.into_inner();
+    let view = blocking(move || disbursements::approve(&store, &caller.0, batch_id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Starts paying an approved batch in the background; follow it with GET.
+#[utoipa::path(post, path = "/v1/disbursements/{batch_id}/execute", tag = "disbursements", security(("bearer" = [])),
+    params(("batch_id" = i64, Path)),
+    responses((status = 202, body = BatchView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn execute(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let batch_id = path.into_inner();
+    let view = blocking(move || disbursements::start(&store, &caller.0, batch_id)).await?;
+    run_in_background(state.store.clone(), batch_id, state.disbursement_chunk_lines);
+    Ok(HttpResponse::Accepted().json(view))
+}
+
+/// Pays a batch on a thread of its own; a failure is logged and the batch stays
+/// `executing`, to be resumed by the next start.
+pub fn run_in_background(store: crate::store::Store, batch_id: i64, lines_per_chunk: i64) {
+    std::thread::spawn(move || {
+        if let Err(error) = disbursements::run(&store, batch_id, lines_per_chunk) {
+            tracing::error!(batch_id, %error, "disbursement stopped; it resumes on the next start");
+        }
+    });
+}
+
+/// Records one family's commitment verification for a cycle.
+#[utoipa::path(post, path = "/v1/verifications", tag = "disbursements", security(("bearer" = [])), request_body = Verification,
+    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn record(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: web::Json<Verification>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let verification = body.into_inner();
+    blocking(move || conditionality::record(&store, &caller.0, &verification)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Records a CSV of verifications (`family_id,complied,member_id,obligation`, a header
+/// line first): good rows are kept, bad rows reported by line.
+#[utoipa::path(post, path = "/v1/verifications/{cycle}/csv", tag = "disbursements", security(("bearer" = [])),
+    params(("cycle" = String, Path)), request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = UploadReport), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn upload(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    body: String,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let cycle = path.into_inner();
+    let report = blocking(move || conditionality::upload(&store, &caller.0, &cycle, &body)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// A supervisor closes a cycle: suspend, release or terminate each family, once.
+#[utoipa::path(post, path = "/v1/cycles/{cycle}/close", tag = "disbursements", security(("bearer" = [])),
+    params(("cycle" = String, Path)),
+    responses((status = 200, body = CycleSummary), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn close_cycle(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let cycle = path.into_inner();
+    let summary = blocking(move || conditionality::close(&store, &caller.0, &cycle)).await?;
+    Ok(HttpResponse::Ok().json(summary))
+}

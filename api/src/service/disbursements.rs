@@ -1,0 +1,340 @@
+//! Stage disbursements: a batch pays one programme for one period to every eligible
+//! family, exactly once. Prepared by an operator, approved by a different supervisor
+//! (maker–checker), executed in chunks of short transactions — resumable after a crash,
+//! and never holding card transactions up for long.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access;
+use super::auth::Principal;
+use super::ServiceError;
+use crate::domain::auth::{RegionCode, RegionScope};
+use crate::domain::benefit::Programme;
+use crate::domain::family::FamilyStatus;
+use crate::domain::ledger::{AccountKind, HoldReason, JournalKind, OwnerKind};
+use crate::domain::money::{rupiah_from_minor, Amount};
+use crate::ledger::holds::{self, HoldDraft};
+use crate::ledger::{accounts, posting};
+use crate::store::disbursements::{self as store, Batch, BatchInsertForm, LineInsertForm, ScheduleRow};
+use crate::store::{audit, families, now, Store, Tx};
+
+/// Families read per transaction while preparing lines.
+pub const PAYEES_PER_TRANSACTION: i64 = 5_000;
+/// Lines paid per transaction while executing (the default of `--disbursement-chunk-lines`).
+pub const LINES_PER_CHUNK_DEFAULT: i64 = 2_000;
+
+/// What to pay.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    pub programme: Programme,
+    pub year: i32,
+    /// PKH stage (1–4) or month (1–12).
+    pub period: i32,
+    /// Only families in this region (absent: the operator's whole scope).
+    #[schema(value_type = Option<String>)]
+    pub region: Option<RegionCode>,
+    /// Credit now but hold the money until this moment (UTC): a later stage paid early.
+    pub release_at: Option<NaiveDateTime>,
+}
+
+/// A batch and how far it has got.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchView {
+    pub batch: Batch,
+    pub paid_lines: i64,
+    #[schema(value_type = String)]
+    pub paid_amount: rust_decimal::Decimal,
+    pub failed_lines: i64,
+    pub pending_lines: i64,
+    pub failures: Vec<store::FailureReason>,
+}
+
+fn statuses_paid(programme: Programme) -> &'static [&'static str] {
+    // PKH pays active and suspended families (a suspended family's money arrives
+    // blocked); the other programmes also keep paying a family whose PKH ended.
+    if programme.is_conditional() {
+        &["active", "suspended"]
+    } else {
+        &["active", "suspended", "terminated"]
+    }
+}
+
+/// An operator prepares a batch: one line per eligible family in its region, with the
+/// amount from the benefit schedule. Lines are written page by page.
+pub fn prepare(store: &Store, principal: &Principal, request: &BatchRequest) -> Result<BatchView, ServiceError> {
+    let (scope, _) = access::operator(principal)?;
+    let region = match (&request.region, scope) {
+        (Some(region), scope) if scope.covers(region) => Some(region.clone()),
+        (Some(region), _) => return Err(ServiceError::Forbidden(format!("region {region} is outside your region"))),
+        (None, RegionScope::Region(own)) => Some(own.clone()),
+        (None, RegionScope::National) => None,
+    };
+    if !(1..=request.programme.periods_per_year()).contains(&request.period) {
+        return Err(ServiceError::Invalid(format!("period: 1 to {}", request.programme.periods_per_year())));
+    }
+    let programme: &str = request.programme.into();
+    let schedule = store.read(|tx| store::find_schedule(tx, programme, request.year, request.period))?;
+    if schedule.is_empty() {
+        return Err(ServiceError::Invalid(format!(
+            "no {programme} schedule for {} period {}",
+            request.year, request.period
+        )));
+    }
+    let actor = principal.subject();
+    let batch = store.write(|tx| -> Result<Batch, ServiceError> {
+        let form = BatchInsertForm {
+            programme,
+            year: request.year,
+            period: request.period,
+            region_code: region.as_ref().map(RegionCode::as_str),
+            status: "prepared",
+            release_at: request.release_at,
+            prepared_by: &actor,
+            prepared_at: now(),
+        };
+        let batch = store::insert_batch(tx, &form)?;
+        record(tx, &actor, "disbursement.prepared", batch.id, "prepared")?;
+        Ok(batch)
+    })?;
+    let mut after = 0;
+    loop {
+        let written = store.write(|tx| -> Result<Option<i64>, ServiceError> {
+            let payees = store::find_payees(
+                tx,
+                statuses_paid(request.programme),
+                region.as_ref().map(RegionCode::as_str),
+                after,
+                PAYEES_PER_TRANSACTION,
+            )?;
+            let Some(last) = payees.last().map(|payee| payee.family_id) else { return Ok(None) };
+            let lines: Vec<LineInsertForm<'_>> = payees
+                .iter()
+                .filter_map(|payee| {
+                    amount_for(&schedule, &payee.category).map(|amount_minor| LineInsertForm {
+                        batch_id: batch.id,
+                        programme,
+                        year: request.year,
+                        period: request.period,
+                        family_id: payee.family_id,
+                        amount_minor,
+                    })
+                })
+                .collect();
+            store::insert_lines(tx, &lines)?;
+            Ok(Some(last))
+        })?;
+        match written {
+            Some(last) => after = last,
+            None => break,
+        }
+    }
+    store.write(|tx| -> Result<(), ServiceError> {
+        let totals = store::line_totals(tx, batch.id)?;
+        let (lines, amount) =
+            totals.iter().fold((0, 0), |(lines, amount), total| (lines + total.lines, amount + total.amount_minor));
+        store::set_totals(tx, batch.id, lines, amount)?;
+        Ok(())
+    })?;
+    view(store, principal, batch.id)
+}
+
+/// The family's amount: its category's row, or the programme's `all` row.
+fn amount_for(schedule: &[ScheduleRow], category: &str) -> Option<i64> {
+    schedule
+        .iter()
+        .find(|row| row.category == category)
+        .or_else(|| schedule.iter().find(|row| row.category == "all"))
+        .map(|row| row.amount_minor)
+}
+
+/// A supervisor who did not prepare the batch approves it.
+pub fn approve(store: &Store, principal: &Principal, batch_id: i64) -> Result<BatchView, ServiceError> {
+    let (_, role) = access::operator(principal)?;
+    if !role.may_approve() {
+        return Err(ServiceError::Forbidden("a supervisor approves what an operator prepared".to_owned()));
+    }
+    let actor = principal.subject();
+    store.write(|tx| -> Result<(), ServiceError> {
+        let batch = visible_batch(tx, principal, batch_id)?;
+        if batch.prepared_by == actor {
+            return Err(ServiceError::Forbidden("the person who prepared a batch may not approve it".to_owned()));
+        }
+        if !store::change_status(tx, batch_id, "prepared", "approved", Some(&actor))? {
+            return Err(ServiceError::Invalid(format!("batch {batch_id} is {}, not prepared", batch.status)));
+        }
+        record(tx, &actor, "disbursement.approved", batch_id, "approved (maker–checker)")
+    })?;
+    view(store, principal, batch_id)
+}
+
+/// Starts paying an approved batch; the caller runs [`run`] in the background.
+pub fn start(store: &Store, principal: &Principal, batch_id: i64) -> Result<BatchView, ServiceError> {
+    access::operator(principal)?;
+    let actor = principal.subject();
+    store.write(|tx| -> Result<(), ServiceError> {
+        let batch = visible_batch(tx, principal, batch_id)?;
+        if !store::change_status(tx, batch_id, "approved", "executing", None)? {
+            return Err(ServiceError::Invalid(format!("batch {batch_id} is {}, not approved", batch.status)));
+        }
+        record(tx, &actor, "disbursement.started", batch_id, "execution started")
+    })?;
+    view(store, principal, batch_id)
+}
+
+/// Pays the batch's pending lines chunk by chunk until none is left, then completes it.
+/// Safe to run again after a crash, and from several servers: a line is paid in the
+/// same transaction that marks it paid, and only if it is still pending.
+pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), ServiceError> {
+    let batch = store.read(|tx| store::find_batch(tx, batch_id))?.ok_or(ServiceError::NotFound("batch"))?;
+    let programme: Programme =
+        batch.programme.parse().map_err(|_| ServiceError::Internal(format!("batch {batch_id} programme")))?;
+    loop {
+        let paid = store.write(|tx| pay_chunk(tx, &batch, programme, lines_per_chunk.max(1)))?;
+        if paid == 0 {
+            break;
+        }
+    }
+    store.write(|tx| -> Result<(), ServiceError> {
+        if store::change_status(tx, batch_id, "executing", "completed", None)? {
+            record(tx, "system", "disbursement.completed", batch_id, "every line settled")?;
+        }
+        Ok(())
+    })
+}
+
+fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -> Result<usize, ServiceError> {
+    let lines = store::find_pending_lines(tx, batch.id, limit)?;
+    let Some(first) = lines.first() else { return Ok(0) };
+    let total_minor: i64 = lines.iter().map(|line| line.amount_minor).sum();
+    let treasury = accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury)?.id;
+    let fund = accounts::find_or_open(tx, OwnerKind::System, programme.as_ref(), AccountKind::ProgrammeFund)?.id;
+    let chunk_amount =
+        Amount::from_minor(total_minor).map_err(|error| ServiceError::Internal(format!("chunk: {error}")))?;
+    posting::transfer(
+        tx,
+        JournalKind::Disbursement,
+        &format!("batch {} chunk {}", batch.id, first.id),
+        treasury,
+        fund,
+        chunk_amount,
+    )?;
+    let staged = batch.release_at.filter(|release_at| *release_at > now());
+    for line in &lines {
+        let paid = tx.savepoint(|tx| pay_line(tx, batch, programme, fund, line, staged));
+        match paid {
+            Ok(journal) => {
+                store::settle_line(tx, line.id, Some(journal), None)?;
+            }
+            Err(ServiceError::Ledger(crate::ledger::LedgerError::Refused(refusal))) => {
+                // The money stays in the programme fund; the line says why.
+                store::settle_line(tx, line.id, None, Some(&refusal.to_string()))?;
+            }
+            Err(ServiceError::NotFound(what)) => {
+                store::settle_line(tx, line.id, None, Some(&format!("the family has no {what}")))?;
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(lines.len())
+}
+
+fn pay_line(
+    tx: &mut Tx<'_>,
+    batch: &Batch,
+    programme: Programme,
+    fund: crate::ledger::AccountId,
+    line: &store::Line,
+    staged: Option<NaiveDateTime>,
+) -> Result<crate::ledger::JournalId, ServiceError> {
+    let wallet =
+        accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &line.family_id.to_string(), programme.wallet())?
+            .ok_or(ServiceError::NotFound("e-wallet (no card issued)"))?;
+    let amount =
+        Amount::from_minor(line.amount_minor).map_err(|error| ServiceError::Internal(format!("line: {error}")))?;
+    let reference = format!("batch {} line {}", batch.id, line.id);
+    let journal = posting::transfer(tx, JournalKind::Disbursement, &reference, fund, wallet.id, amount)?;
+    if let Some(release_at) = staged {
+        let draft = HoldDraft {
+            account: wallet.id,
+            amount,
+            reason: HoldReason::StageNotOpen,
+            reference: &format!("{} {} period {}", batch.programme, batch.year, batch.period),
+            placed_by: "rule:staged-release",
+            release_at: Some(release_at),
+        };
+        holds::place(tx, &draft)?;
+    } else if programme.is_conditional()
+        && families::find_by_id(tx, line.family_id)?.is_some_and(|family| family.status == FamilyStatus::Suspended)
+    {
+        // PKH money for a suspended family arrives blocked.
+        let draft = HoldDraft {
+            account: wallet.id,
+            amount,
+            reason: HoldReason::CommitmentSuspension,
+            reference: &format!("credited while suspended ({reference})"),
+            placed_by: "rule:conditionality",
+            release_at: None,
+        };
+        holds::place(tx, &draft)?;
+    }
+    Ok(journal.id)
+}
+
+fn visible_batch(tx: &mut Tx<'_>, principal: &Principal, batch_id: i64) -> Result<Batch, ServiceError> {
+    let (scope, _) = access::operator(principal)?;
+    let batch = store::find_batch(tx, batch_id)?.ok_or(ServiceError::NotFound("batch"))?;
+    let visible = match (&batch.region_code, scope) {
+        (_, RegionScope::National) => true,
+        (Some(code), RegionScope::Region(own)) => RegionCode::parse(code).is_ok_and(|code| own.contains(&code)),
+        (None, RegionScope::Region(_)) => false,
+    };
+    if visible {
+        Ok(batch)
+    } else {
+        Err(ServiceError::NotFound("batch"))
+    }
+}
+
+/// The batch with its progress: lines paid, failed (with reasons) and pending.
+pub fn view(store: &Store, principal: &Principal, batch_id: i64) -> Result<BatchView, ServiceError> {
+    store.read(|tx| {
+        let batch = visible_batch(tx, principal, batch_id)?;
+        let totals = store::line_totals(tx, batch_id)?;
+        let of = |status: &str| {
+            totals.iter().find(|total| total.status == status).map_or((0, 0), |total| (total.lines, total.amount_minor))
+        };
+        let ((paid_lines, paid_minor), (failed_lines, _), (pending_lines, _)) =
+            (of("paid"), of("failed"), of("pending"));
+        Ok(BatchView {
+            failures: store::failure_reasons(tx, batch_id)?,
+            batch,
+            paid_lines,
+            paid_amount: rupiah_from_minor(paid_minor),
+            failed_lines,
+            pending_lines,
+        })
+    })
+}
+
+/// Batches left executing by a crash or a restart.
+pub fn unfinished(store: &Store) -> Result<Vec<i64>, ServiceError> {
+    Ok(store.read(store::find_batches_executing)?)
+}
+
+fn record(tx: &mut Tx<'_>, actor: &str, action: &str, batch_id: i64, reason: &str) -> Result<(), ServiceError> {
+    audit::record(
+        tx,
+        &audit::AuditRecord {
+            actor,
+            action,
+            object_kind: "disbursement_batch",
+            object_id: &batch_id.to_string(),
+            reason,
+            details: serde_json::json!({}),
+        },
+    )?;
+    Ok(())
+}

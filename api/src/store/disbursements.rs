@@ -1,0 +1,277 @@
+//! Benefit schedules, disbursement batches and their lines.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{benefit_schedules, disbursement_batches, disbursement_lines, families};
+use super::{now, on_backend, StoreError, Tx};
+use crate::ledger::JournalId;
+
+/// One row of a benefit schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable, Insertable, utoipa::ToSchema)]
+#[diesel(table_name = benefit_schedules)]
+pub struct ScheduleRow {
+    pub programme: String,
+    pub year: i32,
+    /// `all`, or a PKH benefit category.
+    pub category: String,
+    /// PKH stage (1–4) or month (1–12).
+    pub period: i32,
+    pub amount_minor: i64,
+}
+
+pub fn find_schedule(tx: &mut Tx<'_>, programme: &str, year: i32, period: i32) -> Result<Vec<ScheduleRow>, StoreError> {
+    on_backend!(tx, connection => Ok(benefit_schedules::table
+        .filter(benefit_schedules::programme.eq(programme))
+        .filter(benefit_schedules::year.eq(year))
+        .filter(benefit_schedules::period.eq(period))
+        .select(ScheduleRow::as_select())
+        .load(connection)?))
+}
+
+pub fn find_schedules_by_year(tx: &mut Tx<'_>, year: i32) -> Result<Vec<ScheduleRow>, StoreError> {
+    on_backend!(tx, connection => Ok(benefit_schedules::table
+        .filter(benefit_schedules::year.eq(year))
+        .order((benefit_schedules::programme, benefit_schedules::category, benefit_schedules::period))
+        .select(ScheduleRow::as_select())
+        .load(connection)?))
+}
+
+/// Adds schedule rows; `false` if any already exists (schedules are not edited).
+pub fn insert_schedule(tx: &mut Tx<'_>, rows: &[ScheduleRow]) -> Result<bool, StoreError> {
+    let mut inserted = 0;
+    // Row by row: diesel has no multi-row INSERT … ON CONFLICT for SQLite.
+    for row in rows {
+        inserted += on_backend!(tx, connection => diesel::insert_into(benefit_schedules::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(connection)?);
+    }
+    Ok(inserted == rows.len())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable, utoipa::ToSchema)]
+#[diesel(table_name = disbursement_batches)]
+pub struct Batch {
+    pub id: i64,
+    pub programme: String,
+    pub year: i32,
+    pub period: i32,
+    /// The region it pays (absent: national).
+    pub region_code: Option<String>,
+    pub status: String,
+    pub release_at: Option<NaiveDateTime>,
+    pub prepared_by: String,
+    pub prepared_at: NaiveDateTime,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+    pub lines_total: i64,
+    pub amount_total_minor: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = disbursement_batches)]
+pub struct BatchInsertForm<'a> {
+    pub programme: &'a str,
+    pub year: i32,
+    pub period: i32,
+    pub region_code: Option<&'a str>,
+    pub status: &'a str,
+    pub release_at: Option<NaiveDateTime>,
+    pub prepared_by: &'a str,
+    pub prepared_at: NaiveDateTime,
+}
+
+pub fn insert_batch(tx: &mut Tx<'_>, form: &BatchInsertForm<'_>) -> Result<Batch, StoreError> {
+    on_backend!(tx, connection => Ok(diesel::insert_into(disbursement_batches::table)
+        .values(form)
+        .returning(Batch::as_returning())
+        .get_result(connection)?))
+}
+
+pub fn find_batch(tx: &mut Tx<'_>, id: i64) -> Result<Option<Batch>, StoreError> {
+    on_backend!(tx, connection => Ok(disbursement_batches::table
+        .find(id)
+        .select(Batch::as_select())
+        .first(connection)
+        .optional()?))
+}
+
+/// Batches left executing (a crash or a restart): to resume.
+pub fn find_batches_executing(tx: &mut Tx<'_>) -> Result<Vec<i64>, StoreError> {
+    on_backend!(tx, connection => Ok(disbursement_batches::table
+        .filter(disbursement_batches::status.eq("executing"))
+        .select(disbursement_batches::id)
+        .load(connection)?))
+}
+
+pub fn set_totals(tx: &mut Tx<'_>, id: i64, lines: i64, amount_minor: i64) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(disbursement_batches::table.find(id))
+        .set((disbursement_batches::lines_total.eq(lines), disbursement_batches::amount_total_minor.eq(amount_minor)))
+        .execute(connection)?);
+    Ok(())
+}
+
+/// Moves a batch between statuses; `false` if it was not in `from` (someone else moved it).
+pub fn change_status(
+    tx: &mut Tx<'_>,
+    id: i64,
+    from: &str,
+    to: &str,
+    approved_by: Option<&str>,
+) -> Result<bool, StoreError> {
+    let at = now();
+    let changed = on_backend!(tx, connection => {
+        let target = disbursement_batches::table.find(id).filter(disbursement_batches::status.eq(from));
+        match (to, approved_by) {
+            ("approved", Some(approver)) => diesel::update(target)
+                .set((
+                    disbursement_batches::status.eq(to),
+                    disbursement_batches::approved_by.eq(Some(approver)),
+                    disbursement_batches::approved_at.eq(Some(at)),
+                ))
+                .execute(connection)?,
+            ("completed", _) => diesel::update(target)
+                .set((disbursement_batches::status.eq(to), disbursement_batches::completed_at.eq(Some(at))))
+                .execute(connection)?,
+            _ => diesel::update(target).set(disbursement_batches::status.eq(to)).execute(connection)?,
+        }
+    });
+    Ok(changed == 1)
+}
+
+/// A family a batch would pay: its id, benefit category and village.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Payee {
+    pub family_id: i64,
+    pub category: String,
+    pub village_code: String,
+}
+
+/// Families in a status set, in a region (by code prefix), by id, after `after`.
+pub fn find_payees(
+    tx: &mut Tx<'_>,
+    statuses: &[&str],
+    region_prefix: Option<&str>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Payee>, StoreError> {
+    on_backend!(tx, connection => {
+        let mut query = families::table
+            .filter(families::status.eq_any(statuses))
+            .filter(families::id.gt(after))
+            .order(families::id)
+            .limit(limit)
+            .select((families::id, families::category, families::village_code))
+            .into_boxed();
+        if let Some(prefix) = region_prefix {
+            query = query.filter(families::village_code.eq(prefix).or(families::village_code.like(format!("{prefix}.%"))));
+        }
+        Ok(query.load(connection)?)
+    })
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = disbursement_lines)]
+pub struct LineInsertForm<'a> {
+    pub batch_id: i64,
+    pub programme: &'a str,
+    pub year: i32,
+    pub period: i32,
+    pub family_id: i64,
+    pub amount_minor: i64,
+}
+
+/// Inserts lines; a family already paid (or due) for the period by any batch is skipped.
+pub fn insert_lines(tx: &mut Tx<'_>, lines: &[LineInsertForm<'_>]) -> Result<usize, StoreError> {
+    let mut inserted = 0;
+    // Row by row: diesel has no multi-row INSERT … ON CONFLICT for SQLite.
+    for line in lines {
+        inserted += on_backend!(tx, connection => diesel::insert_into(disbursement_lines::table)
+            .values(line)
+            .on_conflict_do_nothing()
+            .execute(connection)?);
+    }
+    Ok(inserted)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = disbursement_lines)]
+pub struct Line {
+    pub id: i64,
+    pub batch_id: i64,
+    pub family_id: i64,
+    pub amount_minor: i64,
+    pub status: String,
+}
+
+/// The next pending lines of a batch, oldest first.
+pub fn find_pending_lines(tx: &mut Tx<'_>, batch_id: i64, limit: i64) -> Result<Vec<Line>, StoreError> {
+    on_backend!(tx, connection => Ok(disbursement_lines::table
+        .filter(disbursement_lines::batch_id.eq(batch_id))
+        .filter(disbursement_lines::status.eq("pending"))
+        .order(disbursement_lines::id)
+        .limit(limit)
+        .select(Line::as_select())
+        .load(connection)?))
+}
+
+/// Marks a pending line paid or failed; `false` if it was not pending (paid elsewhere).
+pub fn settle_line(
+    tx: &mut Tx<'_>,
+    id: i64,
+    journal: Option<JournalId>,
+    failure_reason: Option<&str>,
+) -> Result<bool, StoreError> {
+    let status = if failure_reason.is_some() { "failed" } else { "paid" };
+    let changed = on_backend!(tx, connection => diesel::update(
+            disbursement_lines::table.find(id).filter(disbursement_lines::status.eq("pending")),
+        )
+        .set((
+            disbursement_lines::status.eq(status),
+            disbursement_lines::journal_id.eq(journal.map(|journal| journal.0)),
+            disbursement_lines::failure_reason.eq(failure_reason),
+            disbursement_lines::paid_at.eq(Some(now())),
+        ))
+        .execute(connection)?);
+    Ok(changed == 1)
+}
+
+/// Lines and amounts of a batch by status, summed by the database.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct StatusTotal {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub lines: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub amount_minor: i64,
+}
+
+pub fn line_totals(tx: &mut Tx<'_>, batch_id: i64) -> Result<Vec<StatusTotal>, StoreError> {
+    // The id is an integer, not request text; SUM(BIGINT) is cast back for PostgreSQL.
+    let sql = format!(
+        "SELECT status, COUNT(*) AS lines, CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS amount_minor
+         FROM disbursement_lines WHERE batch_id = {batch_id} GROUP BY status ORDER BY status"
+    );
+    on_backend!(tx, connection => Ok(diesel::sql_query(&sql).load(connection)?))
+}
+
+/// Why lines failed, with how many each (the first few reasons).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName, Serialize, utoipa::ToSchema)]
+pub struct FailureReason {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub reason: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub lines: i64,
+}
+
+pub fn failure_reasons(tx: &mut Tx<'_>, batch_id: i64) -> Result<Vec<FailureReason>, StoreError> {
+    let sql = format!(
+        "SELECT COALESCE(failure_reason, '') AS reason, COUNT(*) AS lines FROM disbursement_lines
+         WHERE batch_id = {batch_id} AND status = 'failed' GROUP BY failure_reason ORDER BY lines DESC LIMIT 20"
+    );
+    on_backend!(tx, connection => Ok(diesel::sql_query(&sql).load(connection)?))
+}

@@ -1,0 +1,207 @@
+//! Stage disbursements and the conditionality cycle over HTTP, on both backends,
+//! following the programme's rules (DESIGN.md section 2).
+
+use std::time::{Duration, Instant};
+
+use kks_api::domain::ledger::{AccountKind, OwnerKind};
+use serde_json::{json, Value};
+
+use crate::support::api::{assert_problem, keyed, with, FamilyCredentials, Session, Terminal};
+use crate::support::ledger::assert_ledger_clean;
+use crate::support::{on_both_backends, TestServer};
+
+/// Registers a regular family with a school child in Cileunyi and issues its card.
+pub fn register_family(operator: &Session, nik: &str) -> (FamilyCredentials, i64) {
+    let family: Value = operator
+        .post(
+            "/v1/families",
+            &json!({"nik": nik, "recipient_name": "Ibu Uji", "address": "Kp. Uji",
+            "village": "32.04.12.2001", "category": "regular",
+            "members": [{"name": "Anak Uji", "component": "school_child", "school_level": "sd"}]}),
+        )
+        .json()
+        .unwrap();
+    let id = family["id"].as_i64().unwrap();
+    let member = family["members"][0]["id"].as_i64().unwrap();
+    let issued: Value = operator.post(&format!("/v1/families/{id}/cards"), &json!({"bank": "bri"})).json().unwrap();
+    let credentials = FamilyCredentials {
+        family_id: id,
+        village: "32.04.12.2001".to_owned(),
+        card_number: issued["card"]["card_number"].as_str().unwrap().to_owned(),
+        pin: issued["pin"].as_str().unwrap().to_owned(),
+    };
+    (credentials, member)
+}
+
+/// Prepares, approves (another person) and executes a batch, and waits for it.
+pub fn disburse(server: &TestServer, body: Value) -> Value {
+    let operator = Session::operator(server, "operator.jabar");
+    let supervisor = Session::operator(server, "supervisor.jabar");
+    let prepared = operator.post("/v1/disbursements", &body);
+    assert_eq!(prepared.status(), 201, "{}", prepared.text().unwrap_or_default());
+    let id = prepared.json::<Value>().unwrap()["batch"]["id"].as_i64().unwrap();
+    assert_eq!(supervisor.post(&format!("/v1/disbursements/{id}/approve"), &json!({})).status(), 200);
+    assert_eq!(operator.post(&format!("/v1/disbursements/{id}/execute"), &json!({})).status(), 202);
+    wait_completed(&operator, id)
+}
+
+pub fn wait_completed(operator: &Session, id: i64) -> Value {
+    let started = Instant::now();
+    loop {
+        let view: Value = operator.get(&format!("/v1/disbursements/{id}")).json().unwrap();
+        if view["batch"]["status"] == "completed" {
+            return view;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "batch {id} did not complete: {view}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn pkh(server: &TestServer, family: &FamilyCredentials) -> Value {
+    let pockets: Value =
+        Session::family(server, family).get(&format!("/v1/families/{}/balances", family.family_id)).json().unwrap();
+    pockets.as_array().unwrap().iter().find(|pocket| pocket["kind"] == "wallet_pkh").cloned().unwrap_or(Value::Null)
+}
+
+fn verify(operator: &Session, family_id: i64, cycle: &str, failed_member: Option<i64>) {
+    let body = match failed_member {
+        None => json!({"family_id": family_id, "cycle": cycle, "complied": true}),
+        Some(member) => {
+            json!({"family_id": family_id, "cycle": cycle, "complied": false, "member_id": member, "obligation": "school_attendance"})
+        }
+    };
+    assert_eq!(operator.post("/v1/verifications", &body).status(), 204);
+}
+
+fn close(supervisor: &Session, cycle: &str) -> Value {
+    let response = supervisor.post(&format!("/v1/cycles/{cycle}/close"), &json!({}));
+    assert_eq!(response.status(), 200);
+    response.json().unwrap()
+}
+
+on_both_backends! {
+    fn the_seeds_story_stage_payment_suspension_release_and_termination(database) {
+        let server = TestServer::start(&database);
+        let operator = Session::operator(&server, "operator.jabar");
+        let supervisor = Session::operator(&server, "supervisor.jabar");
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let (ani, ani_child) = register_family(&operator, "3204126208920005");
+        let (budi, budi_child) = register_family(&operator, "3204126208920013");
+
+        // Stage 1: a regular family receives Rp 500,000 and withdraws it.
+        let stage1 = disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 1}));
+        assert_eq!(stage1["failed_lines"], 0);
+        assert_eq!(pkh(&server, &ani)["balance"], "500000.00");
+        let moved = agent.send("/v1/edc/wallet-to-savings", with(keyed(&ani), json!({"amount": "500000"})));
+        assert_eq!(moved.status(), 200);
+        assert_eq!(agent.send("/v1/edc/cash-withdrawals", with(keyed(&ani), json!({"amount": "500000"}))).status(), 200);
+
+        // Cycle 2: both fail. Stage 2 is credited but blocked; a withdrawal of it is refused.
+        verify(&operator, ani.family_id, "2017-2", Some(ani_child));
+        verify(&operator, budi.family_id, "2017-2", Some(budi_child));
+        let closed = close(&supervisor, "2017-2");
+        assert_eq!(closed["suspended"], 2);
+        disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 2}));
+        let blocked = pkh(&server, &ani);
+        assert_eq!((blocked["balance"].as_str(), blocked["available"].as_str()), (Some("500000.00"), Some("0.00")));
+        assert_eq!(blocked["holds"][0]["reason"], "commitment_suspension");
+        assert_problem(agent.send("/v1/edc/wallet-to-savings", with(keyed(&ani), json!({"amount": "500000"}))), 422, "FUNDS_HELD");
+        let profile: Value = Session::family(&server, &ani).get(&format!("/v1/families/{}", ani.family_id)).json().unwrap();
+        assert_eq!(profile["status"], "suspended");
+
+        // Cycle 3: Ani complies and draws both stages; Budi fails again.
+        verify(&operator, ani.family_id, "2017-3", None);
+        verify(&operator, budi.family_id, "2017-3", Some(budi_child));
+        let closed = close(&supervisor, "2017-3");
+        assert_eq!((closed["released"].as_u64(), closed["suspended"].as_u64()), (Some(1), Some(1)));
+        disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 3}));
+        assert_eq!(pkh(&server, &ani)["available"], "1000000.00");
+        assert_eq!(agent.send("/v1/edc/wallet-to-savings", with(keyed(&ani), json!({"amount": "1000000"}))).status(), 200);
+        assert_eq!(agent.send("/v1/edc/cash-withdrawals", with(keyed(&ani), json!({"amount": "1000000"}))).status(), 200);
+
+        // Cycle 4: Budi's third failure in a row ends his PKH membership; his blocked
+        // stages 2 and 3 go back to the treasury.
+        verify(&operator, budi.family_id, "2017-4", Some(budi_child));
+        let closed = close(&supervisor, "2017-4");
+        assert_eq!(closed["terminated"], 1);
+        let store = database.store();
+        let wallet = store
+            .read(|tx| kks_api::ledger::accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &budi.family_id.to_string(), AccountKind::WalletPkh))
+            .unwrap()
+            .unwrap();
+        assert_eq!((wallet.balance_minor, wallet.status.to_string().as_str()), (0, "closed"));
+        let profile: Value = Session::family(&server, &budi).get(&format!("/v1/families/{}", budi.family_id)).json().unwrap();
+        assert_eq!(profile["status"], "terminated");
+        // A terminated family gets no PKH line; its food assistance continues.
+        let stage4 = disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 4}));
+        assert_eq!(stage4["failed_lines"], 0);
+        let bpnt = disburse(&server, json!({"programme": "bpnt", "year": 2017, "period": 3}));
+        assert!(bpnt["paid_lines"].as_i64().unwrap() >= 5, "{bpnt}");
+        assert_eq!(pkh(&server, &ani)["balance"], "390000.00", "stage 4 is Rp 390,000 for a regular family");
+
+        let again = close(&supervisor, "2017-4");
+        assert_eq!((again["terminated"].as_u64(), again["suspended"].as_u64()), (Some(0), Some(0)), "closing twice changes nothing");
+        assert_ledger_clean(&store);
+        let verified = crate::support::kks(&database, &["verify-ledger"]);
+        assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
+    }
+
+    fn maker_and_checker_are_different_people(database) {
+        let server = TestServer::start(&database);
+        let operator = Session::operator(&server, "operator.jabar");
+        let supervisor = Session::operator(&server, "supervisor.jabar");
+        let batch: Value = supervisor.post("/v1/disbursements", &json!({"programme": "bpnt", "year": 2017, "period": 1})).json().unwrap();
+        let id = batch["batch"]["id"].as_i64().unwrap();
+        assert_eq!(batch["batch"]["lines_total"], 3, "the three demo families of Jawa Barat");
+        assert_problem(supervisor.post(&format!("/v1/disbursements/{id}/approve"), &json!({})), 403, "FORBIDDEN");
+        assert_problem(operator.post(&format!("/v1/disbursements/{id}/approve"), &json!({})), 403, "FORBIDDEN");
+        assert_problem(operator.post(&format!("/v1/disbursements/{id}/execute"), &json!({})), 400, "INVALID_REQUEST");
+        let jateng = Session::operator(&server, "operator.jateng");
+        assert_problem(jateng.get(&format!("/v1/disbursements/{id}")), 404, "NOT_FOUND");
+        assert_problem(operator.post("/v1/disbursements", &json!({"programme": "pkh", "year": 2030, "period": 1})), 400, "INVALID_REQUEST");
+        assert_problem(operator.post("/v1/disbursements", &json!({"programme": "pkh", "year": 2017, "period": 5})), 400, "INVALID_REQUEST");
+    }
+
+    fn a_stage_paid_early_is_held_until_it_opens(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let opens = (chrono::Utc::now() + chrono::Duration::seconds(3)).naive_utc();
+        disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 2, "release_at": opens}));
+        let pocket = pkh(&server, &family);
+        assert_eq!((pocket["balance"].as_str(), pocket["held"].as_str()), (Some("1000000.00"), Some("500000.00")));
+        assert_eq!(pocket["holds"][0]["reason"], "stage_not_open");
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        assert_problem(agent.send("/v1/edc/wallet-to-savings", with(keyed(&family), json!({"amount": "1000000"}))), 422, "FUNDS_HELD");
+        std::thread::sleep(Duration::from_secs(4));
+        let moved = agent.send("/v1/edc/wallet-to-savings", with(keyed(&family), json!({"amount": "1000000"})));
+        assert_eq!(moved.status(), 200, "the hold ended by itself when its stage opened");
+        assert_ledger_clean(&database.store());
+    }
+
+    fn a_verification_csv_keeps_good_rows_and_reports_bad_ones(database) {
+        let server = TestServer::start(&database);
+        let demo = server.demo().clone();
+        let operator = Session::operator(&server, "operator.jabar");
+        let first = demo.families[0].family_id;
+        let profile: Value = operator.get(&format!("/v1/families/{first}")).json().unwrap();
+        let member = profile["members"][0]["id"].as_i64().unwrap();
+        let semarang = demo.families_in("33")[0].family_id;
+        let csv = format!(
+            "family_id,complied,member_id,obligation\n{first},no,{member},school_attendance\n{},yes,,\nabc,yes,,\n{},no,,\n{semarang},yes,,\n{first},maybe,,\n",
+            demo.families[1].family_id, demo.families[2].family_id
+        );
+        let response = operator
+            .authorized(server.client.post(server.url("/v1/verifications/2017-2/csv")))
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let report: Value = response.json().unwrap();
+        assert_eq!(report["accepted"], 2);
+        let lines: Vec<i64> = report["rejected"].as_array().unwrap().iter().map(|row| row["line"].as_i64().unwrap()).collect();
+        assert_eq!(lines, [4, 5, 6, 7], "{report}");
+        let closed = close(&Session::operator(&server, "supervisor.jabar"), "2017-2");
+        assert_eq!((closed["suspended"].as_u64(), closed["unchanged"].as_u64()), (Some(1), Some(2)));
+    }
+}
