@@ -205,3 +205,100 @@ on_both_backends! {
         assert_eq!((closed["suspended"].as_u64(), closed["unchanged"].as_u64()), (Some(1), Some(2)));
     }
 }
+
+/// Registers `count` families with PKH wallets straight in the database (fast set-up for
+/// large batches).
+fn add_families(store: &kks_api::store::Store, count: usize) {
+    use kks_api::domain::auth::RegionCode;
+    use kks_api::domain::family::BenefitCategory;
+    use kks_api::store::families::{self, FamilyInsertForm};
+    let village = RegionCode::parse("32.04.12.2001").unwrap();
+    store
+        .write(|tx| -> Result<(), kks_api::ledger::LedgerError> {
+            for index in 0..count {
+                let nik = format!("3204126208{:06}", 900_000 + index);
+                let family = families::insert(
+                    tx,
+                    &FamilyInsertForm::new(&nik, "Keluarga Uji", "Kp. Uji", &village, BenefitCategory::Regular),
+                )?;
+                kks_api::ledger::accounts::open(tx, OwnerKind::Family, &family.id.to_string(), AccountKind::WalletPkh)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+mod crash {
+    use super::*;
+
+    on_both_backends! {
+        fn a_disbursement_killed_mid_way_and_restarted_pays_every_line_exactly_once(database) {
+            const FAMILIES: usize = 3_000;
+            let store = database.store();
+            let server = TestServer::start_with(&database, &["--disbursement-chunk-lines", "10"]);
+            add_families(&store, FAMILIES);
+            let operator = Session::operator(&server, "operator.jabar");
+            let supervisor = Session::operator(&server, "supervisor.jabar");
+            let batch: Value = operator.post("/v1/disbursements", &json!({"programme": "pkh", "year": 2017, "period": 2})).json().unwrap();
+            let id = batch["batch"]["id"].as_i64().unwrap();
+            let lines = batch["batch"]["lines_total"].as_i64().unwrap();
+            assert_eq!(lines, FAMILIES as i64 + 3, "the new families and the three demo families of Jawa Barat");
+            supervisor.post(&format!("/v1/disbursements/{id}/approve"), &json!({}));
+            operator.post(&format!("/v1/disbursements/{id}/execute"), &json!({}));
+            let started = Instant::now();
+            loop {
+                let view: Value = operator.get(&format!("/v1/disbursements/{id}")).json().unwrap();
+                if view["paid_lines"].as_i64().unwrap() >= 100 {
+                    break;
+                }
+                assert!(started.elapsed() < Duration::from_secs(60), "no progress: {view}");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let credentials = server.credentials.clone();
+            drop(server); // SIGKILL: no clean stop.
+            let (paid_at_kill, pending_at_kill) = {
+                let view = store.read(|tx| kks_api::store::disbursements::line_totals(tx, id)).unwrap();
+                let of = |status: &str| view.iter().find(|total| total.status == status).map_or(0, |total| total.lines);
+                (of("paid"), of("pending"))
+            };
+            assert!(pending_at_kill > 0, "the kill came mid-way ({paid_at_kill} paid)");
+
+            let mut restarted = TestServer::start_with(&database, &["--disbursement-chunk-lines", "200"]);
+            restarted.credentials = credentials;
+            let view = wait_completed(&Session::operator(&restarted, "operator.jabar"), id);
+            assert_eq!((view["paid_lines"].as_i64(), view["failed_lines"].as_i64()), (Some(lines), Some(0)));
+            // Every family's wallet got stage 2 exactly once: Rp 500,000, no more, no less.
+            use diesel::prelude::*;
+            use kks_api::store::schema::{accounts, postings};
+            let wrong: i64 = store
+                .read(|tx| -> Result<i64, kks_api::store::StoreError> {
+                    let query = accounts::table
+                        .filter(accounts::kind.eq("wallet_pkh"))
+                        .filter(accounts::owner_kind.eq("family"))
+                        .filter(accounts::balance_minor.ne(50_000_000).and(accounts::balance_minor.ne(100_000_000)))
+                        .count();
+                    Ok(match tx {
+                        kks_api::store::Tx::Sqlite(connection) => query.get_result(*connection)?,
+                        kks_api::store::Tx::Postgres(connection) => query.get_result(*connection)?,
+                    })
+                })
+                .unwrap();
+            assert_eq!(wrong, 0, "no wallet paid twice or skipped (demo families also hold their demo stage)");
+            let credited: i64 = store
+                .read(|tx| -> Result<i64, kks_api::store::StoreError> {
+                    let query = postings::table
+                        .inner_join(accounts::table)
+                        .filter(accounts::kind.eq("wallet_pkh"))
+                        .filter(postings::amount_minor.eq(50_000_000))
+                        .count();
+                    Ok(match tx {
+                        kks_api::store::Tx::Sqlite(connection) => query.get_result(*connection)?,
+                        kks_api::store::Tx::Postgres(connection) => query.get_result(*connection)?,
+                    })
+                })
+                .unwrap();
+            assert_eq!(credited, lines + 4, "one credit per line, plus the demo seed's four");
+            assert_ledger_clean(&store);
+        }
+    }
+}
