@@ -1,0 +1,488 @@
+//! Scenario files: a readable TOML script of steps, each with the outcome it must have.
+//!
+//! ```toml
+//! name = "PKH to savings, then cash"
+//!
+//! [[step]]
+//! name = "Siti moves her PKH money to savings"
+//! do = "wallet_to_savings"      # the step kind
+//! agent = "agen.cileunyi"       # whose terminal
+//! family = 1                    # the first family of the credentials file
+//! amount = "500000"
+//! expect = "approved"
+//! balances = { wallet_pkh = "0", savings = "500000" }
+//! ```
+//!
+//! A file is read whole and checked before anything is sent: unknown fields, a field
+//! that does not apply to the step's kind, a missing one, or a reference to a step that
+//! does not exist all stop it with the step's name. Step kinds are one enum, so the
+//! conditionality steps of the staged programme (disburse, suspend, release, terminate)
+//! become new kinds when the server has their endpoints.
+
+mod run;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context as _};
+use kks_api::domain::edc::PurchaseProgramme;
+use kks_api::service::edc::reversal::ReversalOutcome;
+use kks_api::service::edc::BasketLine;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+pub use run::run;
+
+use crate::terminal::Operation;
+
+/// The most steps a scenario may have.
+const STEPS_MAX: usize = 500;
+
+/// The largest scenario file read.
+const SCENARIO_BYTES_MAX: u64 = 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(rename = "step", default)]
+    steps: Vec<RawStep>,
+}
+
+/// What a step does. New kinds go here (and in [`Action`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// EDC: every pocket's balance.
+    BalanceInquiry,
+    /// EDC: cash from savings (`amount`).
+    CashWithdrawal,
+    /// EDC: PKH e-wallet to savings (`amount`).
+    WalletToSavings,
+    /// EDC at an e-Warong: `programme` and `basket`.
+    Purchase,
+    /// EDC: cancel the transaction of step `of` by its STAN (the step may come later:
+    /// a reversal that arrives before its original). Each reversal step is a new message
+    /// with its own Idempotency-Key.
+    Reversal,
+    /// EDC: send the request of step `of` again, same STAN and Idempotency-Key; it must
+    /// get the first answer.
+    Retry,
+    /// An agent asks the server whether a card is current (lost, replaced, expired).
+    CheckQr,
+    /// An operator (or, without `operator`, the family) reports the card lost.
+    ReportLost,
+    /// An operator unlocks the card's PIN (and sets `new_pin` if given).
+    ResetPin,
+}
+
+impl StepKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::BalanceInquiry => "balance_inquiry",
+            Self::CashWithdrawal => "cash_withdrawal",
+            Self::WalletToSavings => "wallet_to_savings",
+            Self::Purchase => "purchase",
+            Self::Reversal => "reversal",
+            Self::Retry => "retry",
+            Self::CheckQr => "check_qr",
+            Self::ReportLost => "report_lost",
+            Self::ResetPin => "reset_pin",
+        }
+    }
+
+    fn is_card_transaction(self) -> bool {
+        matches!(self, Self::BalanceInquiry | Self::CashWithdrawal | Self::WalletToSavings | Self::Purchase)
+    }
+}
+
+/// How the card reaches the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardSource {
+    /// The 16 digits keyed in.
+    #[default]
+    Keyed,
+    /// The QR text, as the card carries it.
+    Qr,
+    /// The card's front rendered by the server, its QR decoded from the pixels.
+    Image,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Expected {
+    Approved,
+    Refused,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    name: String,
+    #[serde(rename = "do")]
+    kind: StepKind,
+    agent: Option<String>,
+    operator: Option<String>,
+    family: Option<usize>,
+    card: Option<CardSource>,
+    pin: Option<String>,
+    amount: Option<Decimal>,
+    programme: Option<PurchaseProgramme>,
+    basket: Option<Vec<BasketLine>>,
+    of: Option<String>,
+    stan_of: Option<String>,
+    key_of: Option<String>,
+    reason: Option<String>,
+    new_pin: Option<String>,
+    expect: Option<Expected>,
+    code: Option<String>,
+    outcome: Option<ReversalOutcome>,
+    balances: Option<BTreeMap<String, Decimal>>,
+    available: Option<BTreeMap<String, Decimal>>,
+}
+
+/// The PIN a step types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinChoice {
+    /// The card's PIN from the credentials file.
+    Correct,
+    /// A PIN that is certainly not the card's.
+    Wrong,
+    /// These six digits.
+    Typed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct CardStep {
+    pub agent: String,
+    pub family: usize,
+    pub card: CardSource,
+    pub pin: PinChoice,
+    pub operation: Operation,
+    /// Another step whose STAN this one reuses (a faulty terminal), with its own key.
+    pub stan_of: Option<usize>,
+    /// Another step whose STAN and Idempotency-Key this one reuses, with its own body.
+    pub key_of: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Card(CardStep),
+    Reversal { agent: String, of: usize },
+    Retry { of: usize },
+    CheckQr { agent: String, family: usize, card: CardSource },
+    ReportLost { operator: Option<String>, family: usize, reason: String },
+    ResetPin { operator: String, family: usize, reason: String, new_pin: Option<String> },
+}
+
+/// What a step must give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// `None`: approved; otherwise refused with this code.
+    pub refused_with: Option<String>,
+    pub outcome: Option<ReversalOutcome>,
+    /// Pocket kind (`savings`, `wallet_pkh`…) and its balance after the step.
+    pub balances: Vec<(String, Decimal)>,
+    /// Pocket kind and what is available (balance less holds) after the step.
+    pub available: Vec<(String, Decimal)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: String,
+    pub kind: StepKind,
+    pub action: Action,
+    pub expect: Expectation,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).with_context(|| format!("opening the scenario {}", path.display()))?;
+        let mut text = String::new();
+        file.take(SCENARIO_BYTES_MAX)
+            .read_to_string(&mut text)
+            .with_context(|| format!("reading the scenario {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in the scenario {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let file: ScenarioFile = toml::from_str(text).map_err(|error| anyhow!("{error}"))?;
+        if file.steps.is_empty() {
+            bail!("a scenario needs at least one [[step]]");
+        }
+        if file.steps.len() > STEPS_MAX {
+            bail!("a scenario has at most {STEPS_MAX} steps");
+        }
+        let mut index_of: HashMap<&str, usize> = HashMap::new();
+        for (index, step) in file.steps.iter().enumerate() {
+            if index_of.insert(step.name.as_str(), index).is_some() {
+                bail!("two steps are named \"{}\": step names must be unique", step.name);
+            }
+        }
+        let steps = file
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(index, raw)| {
+                build_step(raw, index, &file.steps, &index_of)
+                    .with_context(|| format!("step {} \"{}\" ({})", index + 1, raw.name, raw.kind.name()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Self { name: file.name, description: file.description, steps })
+    }
+}
+
+/// The fields a kind uses; any other field given is an error.
+fn allowed_fields(kind: StepKind) -> &'static [&'static str] {
+    match kind {
+        StepKind::BalanceInquiry => &["agent", "family", "card", "pin", "stan_of", "key_of", "balances", "available"],
+        StepKind::CashWithdrawal | StepKind::WalletToSavings => {
+            &["agent", "family", "card", "pin", "amount", "stan_of", "key_of", "balances", "available"]
+        }
+        StepKind::Purchase => {
+            &["agent", "family", "card", "pin", "programme", "basket", "stan_of", "key_of", "balances", "available"]
+        }
+        StepKind::Reversal => &["agent", "of", "outcome"],
+        StepKind::Retry => &["of", "balances", "available"],
+        StepKind::CheckQr => &["agent", "family", "card"],
+        StepKind::ReportLost => &["operator", "family", "reason"],
+        StepKind::ResetPin => &["operator", "family", "reason", "new_pin"],
+    }
+}
+
+fn given_fields(raw: &RawStep) -> Vec<&'static str> {
+    let fields: [(&'static str, bool); 17] = [
+        ("agent", raw.agent.is_some()),
+        ("operator", raw.operator.is_some()),
+        ("family", raw.family.is_some()),
+        ("card", raw.card.is_some()),
+        ("pin", raw.pin.is_some()),
+        ("amount", raw.amount.is_some()),
+        ("programme", raw.programme.is_some()),
+        ("basket", raw.basket.is_some()),
+        ("of", raw.of.is_some()),
+        ("stan_of", raw.stan_of.is_some()),
+        ("key_of", raw.key_of.is_some()),
+        ("reason", raw.reason.is_some()),
+        ("new_pin", raw.new_pin.is_some()),
+        ("outcome", raw.outcome.is_some()),
+        ("balances", raw.balances.is_some()),
+        ("available", raw.available.is_some()),
+        ("code", raw.code.is_some()),
+    ];
+    fields.iter().filter(|(_, given)| *given).map(|(name, _)| *name).collect()
+}
+
+fn build_step(raw: &RawStep, index: usize, all: &[RawStep], index_of: &HashMap<&str, usize>) -> anyhow::Result<Step> {
+    let allowed = allowed_fields(raw.kind);
+    for field in given_fields(raw) {
+        if field != "code" && !allowed.contains(&field) {
+            bail!("`{field}` does not apply to a {} step", raw.kind.name());
+        }
+    }
+    let expect = expectation(raw)?;
+    let required = |value: &Option<String>, field: &str| {
+        value.clone().ok_or_else(|| anyhow!("`{field}` is required for a {} step", raw.kind.name()))
+    };
+    let family = || raw.family.ok_or_else(|| anyhow!("`family` is required for a {} step", raw.kind.name()));
+    // A reference to another step: earlier only, unless `forward` (a reversal may name a
+    // later original), and always a card transaction.
+    let reference = |name: &Option<String>, field: &str, forward: bool| -> anyhow::Result<Option<usize>> {
+        let Some(name) = name else { return Ok(None) };
+        let target = *index_of.get(name.as_str()).ok_or_else(|| anyhow!("`{field}`: no step is named \"{name}\""))?;
+        if target == index || (!forward && target > index) {
+            bail!("`{field}`: \"{name}\" must be an earlier step");
+        }
+        let target_kind = all.get(target).map(|step| step.kind);
+        if !target_kind.is_some_and(StepKind::is_card_transaction) {
+            bail!("`{field}`: \"{name}\" is not a card transaction");
+        }
+        Ok(Some(target))
+    };
+    let agent_of = |target: usize| all.get(target).and_then(|step| step.agent.clone());
+    let action = match raw.kind {
+        StepKind::BalanceInquiry | StepKind::CashWithdrawal | StepKind::WalletToSavings | StepKind::Purchase => {
+            let operation = match raw.kind {
+                StepKind::CashWithdrawal => Operation::CashWithdrawal { amount: amount(raw)? },
+                StepKind::WalletToSavings => Operation::WalletToSavings { amount: amount(raw)? },
+                StepKind::Purchase => Operation::Purchase {
+                    programme: raw.programme.ok_or_else(|| anyhow!("`programme` is required: bpnt or lpg"))?,
+                    basket: raw.basket.clone().ok_or_else(|| anyhow!("`basket` is required"))?,
+                },
+                _ => Operation::BalanceInquiry,
+            };
+            let agent = required(&raw.agent, "agent")?;
+            let stan_of = reference(&raw.stan_of, "stan_of", false)?;
+            let key_of = reference(&raw.key_of, "key_of", false)?;
+            for target in stan_of.iter().chain(key_of.iter()) {
+                if agent_of(*target).as_deref() != Some(agent.as_str()) {
+                    bail!("a STAN belongs to one terminal: the step it reuses must have agent = \"{agent}\"");
+                }
+            }
+            if stan_of.is_some() && key_of.is_some() {
+                bail!("give `stan_of` or `key_of`, not both (`key_of` reuses the STAN too)");
+            }
+            Action::Card(CardStep {
+                agent,
+                family: family()?,
+                card: raw.card.unwrap_or_default(),
+                pin: pin_choice(raw.pin.as_deref())?,
+                operation,
+                stan_of,
+                key_of,
+            })
+        }
+        StepKind::Reversal => {
+            let of = reference(&raw.of, "of", true)?.ok_or_else(|| anyhow!("`of` is required: the step to reverse"))?;
+            let agent = match (&raw.agent, agent_of(of)) {
+                (Some(agent), Some(original)) if *agent != original => {
+                    bail!("a reversal is sent by the original's terminal ({original})")
+                }
+                (_, Some(original)) => original,
+                (_, None) => bail!("the step to reverse has no agent"),
+            };
+            Action::Reversal { agent, of }
+        }
+        StepKind::Retry => {
+            Action::Retry { of: reference(&raw.of, "of", false)?.ok_or_else(|| anyhow!("`of` is required"))? }
+        }
+        StepKind::CheckQr => {
+            let card = raw.card.unwrap_or(CardSource::Qr);
+            if card == CardSource::Keyed {
+                bail!("check_qr reads a QR: card = \"qr\" or \"image\"");
+            }
+            Action::CheckQr { agent: required(&raw.agent, "agent")?, family: family()?, card }
+        }
+        StepKind::ReportLost => Action::ReportLost {
+            operator: raw.operator.clone(),
+            family: family()?,
+            reason: raw.reason.clone().unwrap_or_else(|| "kartu hilang (skenario)".to_owned()),
+        },
+        StepKind::ResetPin => {
+            if let Some(pin) = &raw.new_pin {
+                check_pin_text(pin)?;
+            }
+            Action::ResetPin {
+                operator: required(&raw.operator, "operator")?,
+                family: family()?,
+                reason: raw.reason.clone().unwrap_or_else(|| "PIN dibuka di kantor (skenario)".to_owned()),
+                new_pin: raw.new_pin.clone(),
+            }
+        }
+    };
+    Ok(Step { name: raw.name.clone(), kind: raw.kind, action, expect })
+}
+
+fn amount(raw: &RawStep) -> anyhow::Result<Decimal> {
+    let amount = raw.amount.ok_or_else(|| anyhow!("`amount` is required (rupiah, as a string: \"150000\")"))?;
+    if amount <= Decimal::ZERO {
+        bail!("`amount` must be more than zero");
+    }
+    Ok(amount)
+}
+
+fn pin_choice(text: Option<&str>) -> anyhow::Result<PinChoice> {
+    match text {
+        None | Some("correct") => Ok(PinChoice::Correct),
+        Some("wrong") => Ok(PinChoice::Wrong),
+        Some(pin) => {
+            check_pin_text(pin)?;
+            Ok(PinChoice::Typed(pin.to_owned()))
+        }
+    }
+}
+
+fn check_pin_text(pin: &str) -> anyhow::Result<()> {
+    if pin.len() == 6 && pin.bytes().all(|byte| byte.is_ascii_digit()) {
+        Ok(())
+    } else {
+        bail!("a PIN is \"correct\", \"wrong\" or six digits")
+    }
+}
+
+fn expectation(raw: &RawStep) -> anyhow::Result<Expectation> {
+    let refused_with = match (raw.expect.unwrap_or(Expected::Approved), &raw.code) {
+        (Expected::Approved, None) => None,
+        (Expected::Approved, Some(code)) => bail!("`code = \"{code}\"` goes with expect = \"refused\""),
+        (Expected::Refused, Some(code)) => Some(code.clone()),
+        (Expected::Refused, None) => bail!("expect = \"refused\" needs the `code` it is refused with"),
+    };
+    if refused_with.is_some() && (raw.balances.is_some() || raw.available.is_some() || raw.outcome.is_some()) {
+        bail!("a refused step has no balances or outcome to check: add a balance_inquiry step after it");
+    }
+    let pockets = |table: &Option<BTreeMap<String, Decimal>>| -> anyhow::Result<Vec<(String, Decimal)>> {
+        let entries: Vec<(String, Decimal)> = table.clone().unwrap_or_default().into_iter().collect();
+        for (kind, _) in &entries {
+            if !matches!(kind.as_str(), "savings" | "wallet_pkh" | "wallet_bpnt" | "wallet_lpg") {
+                bail!("no pocket \"{kind}\": savings, wallet_pkh, wallet_bpnt or wallet_lpg");
+            }
+        }
+        Ok(entries)
+    };
+    Ok(Expectation {
+        refused_with,
+        outcome: raw.outcome,
+        balances: pockets(&raw.balances)?,
+        available: pockets(&raw.available)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+        name = "example"
+        [[step]]
+        name = "inquiry"
+        do = "balance_inquiry"
+        agent = "agen.cileunyi"
+        family = 1
+        balances = { savings = "0" }
+        [[step]]
+        name = "cancel the late one"
+        do = "reversal"
+        of = "late"
+        outcome = "original_voided"
+        [[step]]
+        name = "late"
+        do = "cash_withdrawal"
+        agent = "agen.cileunyi"
+        family = 1
+        amount = "10000"
+        expect = "refused"
+        code = "ORIGINAL_REVERSED"
+    "#;
+
+    #[test]
+    fn a_scenario_reads_into_typed_steps() {
+        let scenario = Scenario::parse(GOOD).unwrap();
+        assert_eq!(scenario.steps.len(), 3);
+        assert!(matches!(scenario.steps[1].action, Action::Reversal { of: 2, .. }));
+        assert_eq!(scenario.steps[2].expect.refused_with.as_deref(), Some("ORIGINAL_REVERSED"));
+    }
+
+    #[test]
+    fn mistakes_are_named_with_their_step() {
+        let unknown_field = GOOD.replace("balances = {", "balance = {");
+        assert!(format!("{:#}", Scenario::parse(&unknown_field).unwrap_err()).contains("balance"));
+        let misplaced = GOOD.replace("outcome = \"original_voided\"", "amount = \"5\"");
+        let error = format!("{:#}", Scenario::parse(&misplaced).unwrap_err());
+        assert!(error.contains("step 2") && error.contains("`amount` does not apply"), "{error}");
+        let no_code = GOOD.replace("code = \"ORIGINAL_REVERSED\"", "");
+        assert!(format!("{:#}", Scenario::parse(&no_code).unwrap_err()).contains("needs the `code`"));
+        let future_kind = GOOD.replace("do = \"balance_inquiry\"", "do = \"suspend\"");
+        assert!(format!("{:#}", Scenario::parse(&future_kind).unwrap_err()).contains("suspend"));
+    }
+}
