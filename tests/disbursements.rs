@@ -139,6 +139,16 @@ on_both_backends! {
         assert!(bpnt["paid_lines"].as_i64().unwrap() >= 5, "{bpnt}");
         assert_eq!(pkh(&server, &ani)["balance"], "390000.00", "stage 4 is Rp 390,000 for a regular family");
 
+        // Reconciliation adds up, per province and bank and in total, with the ledger.
+        // The national view, to compare with every wallet in the ledger.
+        let reconciliation: Value = Session::operator(&server, "admin").get("/v1/reconciliation/pkh").json().unwrap();
+        assert!(reconciliation["rows"].as_array().unwrap().iter().all(|row| row["balanced"] == true), "{reconciliation}");
+        let total = &reconciliation["total"];
+        assert_eq!(total["returned_to_treasury"], "1500000.00", "Budi never drew stage 1: stages 1, 2 and 3 go back");
+        let wallets_in_region: i64 = crate::support::ledger::sum_balances(&store, "wallet_pkh");
+        assert_eq!(total["remaining"], kks_api::domain::money::rupiah_from_minor(wallets_in_region).to_string());
+        assert_problem(Session::agent(&server, "agen.cileunyi").get("/v1/reconciliation/pkh"), 403, "FORBIDDEN");
+
         let again = close(&supervisor, "2017-4");
         assert_eq!((again["terminated"].as_u64(), again["suspended"].as_u64()), (Some(0), Some(0)), "closing twice changes nothing");
         assert_ledger_clean(&store);
@@ -160,6 +170,24 @@ on_both_backends! {
         assert_problem(jateng.get(&format!("/v1/disbursements/{id}")), 404, "NOT_FOUND");
         assert_problem(operator.post("/v1/disbursements", &json!({"programme": "pkh", "year": 2030, "period": 1})), 400, "INVALID_REQUEST");
         assert_problem(operator.post("/v1/disbursements", &json!({"programme": "pkh", "year": 2017, "period": 5})), 400, "INVALID_REQUEST");
+    }
+
+    fn a_new_years_schedule_is_data_that_an_admin_adds(database) {
+        let server = TestServer::start(&database);
+        let admin = Session::operator(&server, "admin");
+        let rows = json!([
+            {"programme": "bpnt", "year": 2018, "category": "all", "period": 1, "amount_minor": 11000000},
+            {"programme": "bpnt", "year": 2018, "category": "all", "period": 2, "amount_minor": 11000000}
+        ]);
+        assert_problem(Session::operator(&server, "operator.jabar").post("/v1/benefit-schedules", &rows), 403, "FORBIDDEN");
+        assert_eq!(admin.post("/v1/benefit-schedules", &rows).status(), 204);
+        assert_problem(admin.post("/v1/benefit-schedules", &rows), 400, "INVALID_REQUEST");
+        let bad = json!([{"programme": "bpnt", "year": 2018, "category": "elderly", "period": 13, "amount_minor": 1}]);
+        assert_problem(admin.post("/v1/benefit-schedules", &bad), 400, "INVALID_REQUEST");
+        let listed: Value = admin.get("/v1/benefit-schedules?year=2018").json().unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 2);
+        let paid = disburse(&server, json!({"programme": "bpnt", "year": 2018, "period": 2}));
+        assert_eq!(paid["paid_amount"], "330000.00", "three Jawa Barat families at Rp 110,000");
     }
 
     fn a_stage_paid_early_is_held_until_it_opens(database) {

@@ -51,3 +51,22 @@ pub fn refusal(error: LedgerError) -> kks_api::ledger::Refusal {
         LedgerError::Store(store) => panic!("expected a refusal, got a store error: {store}"),
     }
 }
+
+/// The sum of every family account's balance of one kind, straight from the table.
+pub fn sum_balances(store: &Store, kind: &str) -> i64 {
+    use diesel::prelude::*;
+    use kks_api::store::schema::accounts;
+    let balances: Vec<i64> = store
+        .read(|tx| -> Result<Vec<i64>, kks_api::store::StoreError> {
+            let query = accounts::table
+                .filter(accounts::owner_kind.eq("family"))
+                .filter(accounts::kind.eq(kind))
+                .select(accounts::balance_minor);
+            Ok(match tx {
+                kks_api::store::Tx::Sqlite(connection) => query.load(*connection)?,
+                kks_api::store::Tx::Postgres(connection) => query.load(*connection)?,
+            })
+        })
+        .expect("reading balances");
+    balances.iter().sum()
+}

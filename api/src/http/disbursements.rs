@@ -5,8 +5,11 @@ use actix_web::{web, HttpResponse};
 use super::auth::Authenticated;
 use super::problem::{ApiError, Problem};
 use super::{blocking, AppState};
+use crate::domain::benefit::Programme;
 use crate::service::conditionality::{self, CycleSummary, UploadReport, Verification};
 use crate::service::disbursements::{self, BatchRequest, BatchView};
+use crate::service::reconciliation::{self, Reconciliation};
+use crate::store::disbursements::ScheduleRow;
 
 /// An operator prepares a batch: one line per eligible family, amounts from the schedule.
 #[utoipa::path(post, path = "/v1/disbursements", tag = "disbursements", security(("bearer" = [])), request_body = BatchRequest,
@@ -122,4 +125,53 @@ pub async fn close_cycle(
     let cycle = path.into_inner();
     let summary = blocking(move || conditionality::close(&store, &caller.0, &cycle)).await?;
     Ok(HttpResponse::Ok().json(summary))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct YearQuery {
+    pub year: i32,
+}
+
+/// The benefit schedules of a year: amount per programme, category and period.
+#[utoipa::path(get, path = "/v1/benefit-schedules", tag = "disbursements", security(("bearer" = [])), params(YearQuery),
+    responses((status = 200, body = [ScheduleRow]), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn schedules(
+    state: web::Data<AppState>,
+    _caller: Authenticated,
+    query: web::Query<YearQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let year = query.year;
+    let rows = blocking(move || disbursements::schedules(&store, year)).await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// An admin adds a new year's schedule (amounts in sen, `amount_minor`).
+#[utoipa::path(post, path = "/v1/benefit-schedules", tag = "disbursements", security(("bearer" = [])), request_body = [ScheduleRow],
+    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn add_schedule(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: web::Json<Vec<ScheduleRow>>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let rows = body.into_inner();
+    blocking(move || disbursements::add_schedule(&store, &caller.0, &rows)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Reconciliation with the paying banks for a programme, per province and bank.
+#[utoipa::path(get, path = "/v1/reconciliation/{programme}", tag = "disbursements", security(("bearer" = [])),
+    params(("programme" = Programme, Path)),
+    responses((status = 200, body = Reconciliation), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn reconciliation(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<Programme>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let programme = path.into_inner();
+    let report = blocking(move || reconciliation::reconcile(&store, &caller.0, programme)).await?;
+    Ok(HttpResponse::Ok().json(report))
 }

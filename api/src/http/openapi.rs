@@ -65,6 +65,9 @@ use crate::service::auth::Role;
         disbursements::record,
         disbursements::upload,
         disbursements::close_cycle,
+        disbursements::schedules,
+        disbursements::add_schedule,
+        disbursements::reconciliation,
     ),
     components(schemas(
         Problem,

@@ -338,3 +338,49 @@ fn record(tx: &mut Tx<'_>, actor: &str, action: &str, batch_id: i64, reason: &st
     )?;
     Ok(())
 }
+
+/// A benefit schedule's rows for a year.
+pub fn schedules(store: &Store, year: i32) -> Result<Vec<ScheduleRow>, ServiceError> {
+    Ok(store.read(|tx| store::find_schedules_by_year(tx, year))?)
+}
+
+/// An admin adds a year's schedule for a programme (rows are never edited once paid from).
+pub fn add_schedule(store: &Store, principal: &Principal, rows: &[ScheduleRow]) -> Result<(), ServiceError> {
+    let (_, role) = access::operator(principal)?;
+    if role != crate::domain::auth::OperatorRole::Admin {
+        return Err(ServiceError::Forbidden("only an admin adds a benefit schedule".to_owned()));
+    }
+    if rows.is_empty() || rows.len() > SCHEDULE_ROWS_MAX {
+        return Err(ServiceError::Invalid(format!("1 to {SCHEDULE_ROWS_MAX} rows")));
+    }
+    for row in rows {
+        let programme: Programme =
+            row.programme.parse().map_err(|_| ServiceError::Invalid(format!("programme {:?}", row.programme)))?;
+        let category_ok = row.category == "all"
+            || (programme.is_conditional() && row.category.parse::<crate::domain::family::BenefitCategory>().is_ok());
+        if !category_ok || !(1..=programme.periods_per_year()).contains(&row.period) || row.amount_minor <= 0 {
+            return Err(ServiceError::Invalid(format!("row {row:?}: check category, period and amount")));
+        }
+    }
+    let actor = principal.subject();
+    store.write(|tx| -> Result<(), ServiceError> {
+        if !store::insert_schedule(tx, rows)? {
+            return Err(ServiceError::Invalid("a row for that programme, year, category and period exists".to_owned()));
+        }
+        audit::record(
+            tx,
+            &audit::AuditRecord {
+                actor: &actor,
+                action: "schedule.added",
+                object_kind: "benefit_schedule",
+                object_id: &rows.first().map(|row| format!("{} {}", row.programme, row.year)).unwrap_or_default(),
+                reason: "new schedule",
+                details: serde_json::json!({ "rows": rows.len() }),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// The most rows one schedule upload adds (four categories × twelve periods × three).
+pub const SCHEDULE_ROWS_MAX: usize = 200;

@@ -9,8 +9,11 @@ use super::{now, on_backend, StoreError, Tx};
 use crate::ledger::JournalId;
 
 /// One row of a benefit schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable, Insertable, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, Queryable, Selectable, Insertable, utoipa::ToSchema,
+)]
 #[diesel(table_name = benefit_schedules)]
+#[serde(deny_unknown_fields)]
 pub struct ScheduleRow {
     pub programme: String,
     pub year: i32,

@@ -11,6 +11,7 @@ pub mod disbursements;
 pub mod edc;
 pub mod families;
 pub mod operators;
+pub mod reconciliation;
 pub mod regions;
 pub mod schema;
 pub mod usage;
