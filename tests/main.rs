@@ -5,6 +5,7 @@
 mod support;
 
 mod auth;
+mod card_sim;
 mod cards;
 mod disbursements;
 mod edc;

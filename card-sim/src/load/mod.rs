@@ -150,8 +150,10 @@ pub struct CatalogueItem {
 /// What every worker shares.
 pub struct Shared {
     pub terminals: Vec<(Option<AgentKind>, Terminal)>,
-    /// One operator session per family, to unlock a PIN locked by wrong tries.
-    pub unlockers: Vec<Option<Session>>,
+    /// Operators who unlock a PIN locked by wrong tries, one login each.
+    pub operators: Vec<Session>,
+    /// For each family, the operator (index in `operators`) of its region.
+    pub unlockers: Vec<Option<usize>>,
     pub credentials: Credentials,
     pub catalogue: Vec<CatalogueItem>,
     pub mix: Vec<(LoadKind, u32)>,
@@ -200,12 +202,22 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<bool> {
             bail!("--mix has {} but no agent in the credentials may do it", kind.name());
         }
     }
+    let mut operators: Vec<Session> = Vec::new();
     let mut unlockers = Vec::new();
     for family in &credentials.families {
-        unlockers.push(match credentials.operator_for(&family.village) {
-            Some(operator) => Some(Session::open(&server, operator.login())?),
-            None => None,
-        });
+        let Some(operator) = credentials.operator_for(&family.village) else {
+            unlockers.push(None);
+            continue;
+        };
+        let known = operators.iter().position(|session| *session.login() == operator.login());
+        let index = match known {
+            Some(index) => index,
+            None => {
+                operators.push(Session::open(&server, operator.login())?);
+                operators.len() - 1
+            }
+        };
+        unlockers.push(Some(index));
     }
     let catalogue: Vec<CatalogueItem> = terminals
         .first()
@@ -226,6 +238,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<bool> {
     let stan_range = STAN_SPACE / concurrency;
     let shared = Shared {
         terminals,
+        operators,
         unlockers,
         credentials,
         catalogue,
