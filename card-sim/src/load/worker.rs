@@ -208,7 +208,8 @@ fn same_answer(first: &Outcome, again: &Outcome) -> bool {
 
 /// An operator of the card's region unlocks a PIN that wrong tries locked.
 fn unlock(shared: &Shared, family_index: usize, card_number: &str, stats: &mut Stats) {
-    let Some(operator) = shared.unlockers.get(family_index).copied().flatten().and_then(|index| shared.operators.get(index))
+    let Some(operator) =
+        shared.unlockers.get(family_index).copied().flatten().and_then(|index| shared.operators.get(index))
     else {
         return;
     };

@@ -15,10 +15,10 @@
 //!
 //! A file is read whole and checked before anything is sent: unknown fields, a field
 //! that does not apply to the step's kind, a missing one, or a reference to a step that
-//! does not exist all stop it with the step's name. Step kinds are one enum, so the
-//! conditionality steps of the staged programme (disburse, suspend, release, terminate)
-//! become new kinds when the server has their endpoints.
+//! does not exist all stop it with the step's name. Step kinds are one enum: a new kind of
+//! step is a new variant there and in [`Action`].
 
+mod programme;
 mod run;
 
 use std::collections::{BTreeMap, HashMap};
@@ -76,6 +76,15 @@ pub enum StepKind {
     ReportLost,
     /// An operator unlocks the card's PIN (and sets `new_pin` if given).
     ResetPin,
+    /// Pays a stage or month of a programme: `operator` prepares and executes the batch,
+    /// `supervisor` (another person) approves it; waits until it is paid.
+    Disburse,
+    /// An operator records whether the family met its commitments in a `cycle`; a failure
+    /// names the `member` (counting from 1 in the family's list) and the `obligation`.
+    Verify,
+    /// A `supervisor` closes a `cycle`: families that failed are suspended (their PKH money
+    /// held), families that complied again are released.
+    CloseCycle,
 }
 
 impl StepKind {
@@ -90,6 +99,9 @@ impl StepKind {
             Self::CheckQr => "check_qr",
             Self::ReportLost => "report_lost",
             Self::ResetPin => "reset_pin",
+            Self::Disburse => "disburse",
+            Self::Verify => "verify",
+            Self::CloseCycle => "close_cycle",
         }
     }
 
@@ -130,13 +142,21 @@ struct RawStep {
     card: Option<CardSource>,
     pin: Option<String>,
     amount: Option<Decimal>,
-    programme: Option<PurchaseProgramme>,
+    /// `bpnt` or `lpg` for a purchase; `pkh`, `bpnt` or `lpg` for a disbursement.
+    programme: Option<String>,
     basket: Option<Vec<BasketLine>>,
     of: Option<String>,
     stan_of: Option<String>,
     key_of: Option<String>,
     reason: Option<String>,
     new_pin: Option<String>,
+    supervisor: Option<String>,
+    year: Option<i32>,
+    period: Option<i32>,
+    cycle: Option<String>,
+    complied: Option<bool>,
+    member: Option<usize>,
+    obligation: Option<String>,
     expect: Option<Expected>,
     code: Option<String>,
     outcome: Option<ReversalOutcome>,
@@ -176,6 +196,9 @@ pub enum Action {
     CheckQr { agent: String, family: usize, card: CardSource },
     ReportLost { operator: Option<String>, family: usize, reason: String },
     ResetPin { operator: String, family: usize, reason: String, new_pin: Option<String> },
+    Disburse { operator: String, supervisor: String, programme: String, year: i32, period: i32 },
+    Verify { operator: String, family: usize, cycle: String, failure: Option<(usize, String)> },
+    CloseCycle { supervisor: String, cycle: String },
 }
 
 /// What a step must give.
@@ -258,11 +281,14 @@ fn allowed_fields(kind: StepKind) -> &'static [&'static str] {
         StepKind::CheckQr => &["agent", "family", "card"],
         StepKind::ReportLost => &["operator", "family", "reason"],
         StepKind::ResetPin => &["operator", "family", "reason", "new_pin"],
+        StepKind::Disburse => &["operator", "supervisor", "programme", "year", "period"],
+        StepKind::Verify => &["operator", "family", "cycle", "complied", "member", "obligation"],
+        StepKind::CloseCycle => &["supervisor", "cycle"],
     }
 }
 
 fn given_fields(raw: &RawStep) -> Vec<&'static str> {
-    let fields: [(&'static str, bool); 17] = [
+    let fields: [(&'static str, bool); 24] = [
         ("agent", raw.agent.is_some()),
         ("operator", raw.operator.is_some()),
         ("family", raw.family.is_some()),
@@ -276,6 +302,13 @@ fn given_fields(raw: &RawStep) -> Vec<&'static str> {
         ("key_of", raw.key_of.is_some()),
         ("reason", raw.reason.is_some()),
         ("new_pin", raw.new_pin.is_some()),
+        ("supervisor", raw.supervisor.is_some()),
+        ("year", raw.year.is_some()),
+        ("period", raw.period.is_some()),
+        ("cycle", raw.cycle.is_some()),
+        ("complied", raw.complied.is_some()),
+        ("member", raw.member.is_some()),
+        ("obligation", raw.obligation.is_some()),
         ("outcome", raw.outcome.is_some()),
         ("balances", raw.balances.is_some()),
         ("available", raw.available.is_some()),
@@ -317,7 +350,11 @@ fn build_step(raw: &RawStep, index: usize, all: &[RawStep], index_of: &HashMap<&
                 StepKind::CashWithdrawal => Operation::CashWithdrawal { amount: amount(raw)? },
                 StepKind::WalletToSavings => Operation::WalletToSavings { amount: amount(raw)? },
                 StepKind::Purchase => Operation::Purchase {
-                    programme: raw.programme.ok_or_else(|| anyhow!("`programme` is required: bpnt or lpg"))?,
+                    programme: match raw.programme.as_deref() {
+                        Some("bpnt") => PurchaseProgramme::Bpnt,
+                        Some("lpg") => PurchaseProgramme::Lpg,
+                        _ => bail!("`programme` is required: bpnt or lpg"),
+                    },
                     basket: raw.basket.clone().ok_or_else(|| anyhow!("`basket` is required"))?,
                 },
                 _ => Operation::BalanceInquiry,
@@ -380,6 +417,35 @@ fn build_step(raw: &RawStep, index: usize, all: &[RawStep], index_of: &HashMap<&
                 new_pin: raw.new_pin.clone(),
             }
         }
+        StepKind::Disburse => Action::Disburse {
+            operator: required(&raw.operator, "operator")?,
+            supervisor: required(&raw.supervisor, "supervisor")?,
+            programme: match raw.programme.as_deref() {
+                Some(programme @ ("pkh" | "bpnt" | "lpg")) => programme.to_owned(),
+                _ => bail!("`programme` is required: pkh, bpnt or lpg"),
+            },
+            year: raw.year.ok_or_else(|| anyhow!("`year` is required"))?,
+            period: raw.period.ok_or_else(|| anyhow!("`period` is required: the PKH stage (1-4) or the month"))?,
+        },
+        StepKind::Verify => {
+            let complied = raw.complied.ok_or_else(|| anyhow!("`complied` is required: true or false"))?;
+            let failure = match (complied, raw.member, &raw.obligation) {
+                (true, None, None) => None,
+                (true, _, _) => bail!("a family that complied has no `member` or `obligation`"),
+                (false, Some(member), Some(obligation)) if member >= 1 => Some((member, obligation.clone())),
+                (false, _, _) => bail!("a failure names the `member` (from 1) and the `obligation`"),
+            };
+            Action::Verify {
+                operator: required(&raw.operator, "operator")?,
+                family: family()?,
+                cycle: required(&raw.cycle, "cycle")?,
+                failure,
+            }
+        }
+        StepKind::CloseCycle => Action::CloseCycle {
+            supervisor: required(&raw.supervisor, "supervisor")?,
+            cycle: required(&raw.cycle, "cycle")?,
+        },
     };
     Ok(Step { name: raw.name.clone(), kind: raw.kind, action, expect })
 }

@@ -10,6 +10,7 @@ use kks_api::service::edc::EdcReceipt;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+use super::programme;
 use super::{Action, CardSource, CardStep, Expectation, PinChoice, Scenario, Step};
 use crate::api::{Answer, Server, Session, TransportError};
 use crate::card::decode_qr_bytes;
@@ -160,6 +161,23 @@ impl Runner<'_> {
                 }
                 Ok(result)
             }
+            Action::Disburse { operator, supervisor, programme, year, period } => {
+                let body = json!({ "programme": programme, "year": year, "period": period });
+                self.operator(operator)?;
+                self.operator(supervisor)?;
+                let answer = programme::disburse(self.logged_in(operator)?, self.logged_in(supervisor)?, &body);
+                Ok(check_answer(&step.expect, answer, |view| Ok(programme::describe_batch(view))))
+            }
+            Action::Verify { operator, family, cycle, failure } => {
+                let family_id = self.family(*family)?.family_id;
+                let answer = programme::verify(self.operator(operator)?, family_id, cycle, failure.as_ref());
+                let recorded = if failure.is_some() { "failed" } else { "complied" };
+                Ok(check_answer(&step.expect, answer, |_| Ok(format!("family {family} {recorded} in cycle {cycle}"))))
+            }
+            Action::CloseCycle { supervisor, cycle } => {
+                let answer = programme::close_cycle(self.operator(supervisor)?, cycle);
+                Ok(check_answer(&step.expect, answer, |summary| Ok(programme::describe_closing(summary))))
+            }
         }
     }
 
@@ -264,6 +282,11 @@ impl Runner<'_> {
             self.sessions.insert(key.clone(), session);
         }
         self.sessions.get(&key).ok_or_else(|| anyhow!("no session for {username}"))
+    }
+
+    /// An operator who has logged in already (see [`Runner::operator`]).
+    fn logged_in(&self, username: &str) -> anyhow::Result<&Session> {
+        self.sessions.get(&format!("operator:{username}")).ok_or_else(|| anyhow!("{username} has not logged in"))
     }
 
     fn family_session(&mut self, number: usize) -> anyhow::Result<&Session> {
