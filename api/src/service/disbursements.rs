@@ -22,8 +22,14 @@ use crate::store::{audit, families, now, Store, Tx};
 
 /// Families read per transaction while preparing lines.
 pub const PAYEES_PER_TRANSACTION: i64 = 5_000;
-/// Lines paid per transaction while executing (the default of `--disbursement-chunk-lines`).
-pub const LINES_PER_CHUNK_DEFAULT: i64 = 2_000;
+/// Lines paid per transaction while executing (the default of `--disbursement-chunk-lines`):
+/// small enough that a card transaction waiting for the (SQLite) writer waits tens of
+/// milliseconds, not hundreds.
+pub const LINES_PER_CHUNK_DEFAULT: i64 = 500;
+
+/// A pause between chunks, so that card transactions queued for the writer get it
+/// before the next chunk does (the writer's queue is not first come, first served).
+pub const PAUSE_BETWEEN_CHUNKS: std::time::Duration = std::time::Duration::from_millis(3);
 
 /// What to pay.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -196,6 +202,7 @@ pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), Ser
         if paid == 0 {
             break;
         }
+        std::thread::sleep(PAUSE_BETWEEN_CHUNKS);
     }
     store.write(|tx| -> Result<(), ServiceError> {
         if store::change_status(tx, batch_id, "executing", "completed", None)? {
