@@ -72,10 +72,13 @@ enum Command {
     Edc(EdcArgs),
     /// Run a scripted scenario (TOML) and stop at the first unmet expectation.
     ///
-    /// Each step is a card transaction, a reversal, a retry, a card check or an operator action,
-    /// with what it must give: approved (and balances), or refused with a code. Prints each step;
-    /// exits 1 at the first step whose outcome differs, saying which step and what happened.
-    /// Scenarios assume a freshly seeded server; examples are in card-sim/scenarios/.
+    /// Each step (`[[step]]`, its kind in `do`) says what it must give: approved (with pocket
+    /// balances), or refused with a code. Kinds: balance_inquiry, cash_withdrawal,
+    /// wallet_to_savings, purchase, reversal, retry (same STAN and Idempotency-Key), check_qr,
+    /// report_lost, reset_pin, disburse, verify, close_cycle. The file is checked whole before
+    /// anything is sent. Prints each step; exits 1 at the first step whose outcome differs, saying
+    /// which step and what happened. Scenarios assume a freshly seeded server; the shipped ones
+    /// are in card-sim/scenarios/, the format in card-sim/README.md.
     Scenario(ScenarioArgs),
     /// Many simulated terminals at once, then throughput, latency percentiles, errors and a ledger check.
     ///
