@@ -183,8 +183,9 @@ impl Terminal {
         read_answer(self.session.send(|http| http.post(&url).header("Idempotency-Key", key).json(&body))?)
     }
 
-    /// Sends the reversal until it is answered, `attempts` times at most.
-    pub fn reverse_with_retries(&self, original_stan: &Stan, attempts: u32) -> ReversalReport {
+    /// Sends the reversal (every attempt with the same key) until it is answered,
+    /// `attempts` times at most.
+    pub fn reverse_with_retries(&self, original_stan: &Stan, key: &str, attempts: u32) -> ReversalReport {
         let mut last_error =
             TransportError { timeout: false, message: "no reversal attempt was made (0 attempts)".to_owned() };
         for attempt in 0..attempts {
@@ -193,7 +194,7 @@ impl Terminal {
                 let pause = REVERSAL_PAUSES_MS.get(index).or(REVERSAL_PAUSES_MS.last()).copied().unwrap_or(1_000);
                 std::thread::sleep(Duration::from_millis(pause));
             }
-            match self.reverse(original_stan, &self.reversal_key(original_stan)) {
+            match self.reverse(original_stan, key) {
                 Ok(Answer::Ok(result)) => return ReversalReport::Done(result),
                 Ok(Answer::Refused(problem)) => return ReversalReport::Refused(problem),
                 Err(error) => last_error = error,

@@ -242,7 +242,8 @@ impl EdcSession<'_> {
 
     /// Sends the reversal for a STAN, with retries; keeps it for later when unanswered.
     fn reverse(&mut self, stan: &Stan) -> anyhow::Result<()> {
-        match self.terminal.reverse_with_retries(stan, self.options.reversal_attempts) {
+        let key = self.terminal.reversal_key(stan);
+        match self.terminal.reverse_with_retries(stan, &key, self.options.reversal_attempts) {
             ReversalReport::Done(result) => {
                 self.pending_reversal = None;
                 self.console.say(&describe_reversal(&result))

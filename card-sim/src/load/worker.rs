@@ -156,7 +156,8 @@ fn one_transaction(shared: &Shared, random: &mut StdRng, stats: &mut Stats, stan
     }
     if matches!(outcome, Outcome::Lost(_)) && transaction.operation.moves_money() {
         stats.reversals += 1;
-        if let ReversalReport::Pending(_) = terminal.reverse_with_retries(stan, REVERSAL_ATTEMPTS) {
+        let reversal_key = format!("{}-{}", terminal.reversal_key(stan), shared.run_tag);
+        if let ReversalReport::Pending(_) = terminal.reverse_with_retries(stan, &reversal_key, REVERSAL_ATTEMPTS) {
             stats.reversals_pending += 1;
         }
     }
