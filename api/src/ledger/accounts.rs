@@ -129,6 +129,22 @@ pub fn find_by_owner_and_kind(
     row.map(Account::try_from).transpose()
 }
 
+/// The accounts of one kind of many owners at once (a disbursement chunk's wallets).
+pub fn find_by_owners_and_kind(
+    tx: &mut Tx<'_>,
+    owner_kind: OwnerKind,
+    owner_ids: &[String],
+    kind: AccountKind,
+) -> Result<Vec<Account>, StoreError> {
+    let rows: Vec<AccountRow> = on_backend!(tx, connection => accounts::table
+        .filter(accounts::owner_kind.eq(owner_kind.as_ref()))
+        .filter(accounts::owner_id.eq_any(owner_ids))
+        .filter(accounts::kind.eq(kind.as_ref()))
+        .select(AccountRow::as_select())
+        .load(connection)?);
+    rows.into_iter().map(Account::try_from).collect()
+}
+
 /// Closes an empty account with no holds; it can then neither receive nor pay.
 pub fn close(tx: &mut Tx<'_>, id: AccountId) -> Result<Account, LedgerError> {
     let closed: Option<AccountRow> = on_backend!(tx, connection => diesel::update(

@@ -3,6 +3,8 @@
 //! (maker–checker), executed in chunks of short transactions — resumable after a crash,
 //! and never holding card transactions up for long.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,7 +18,7 @@ use crate::domain::family::FamilyStatus;
 use crate::domain::ledger::{AccountKind, HoldReason, JournalKind, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount};
 use crate::ledger::holds::{self, HoldDraft};
-use crate::ledger::{accounts, posting};
+use crate::ledger::{accounts, posting, AccountId};
 use crate::store::disbursements::{self as store, Batch, BatchInsertForm, LineInsertForm, ScheduleRow};
 use crate::store::{audit, families, now, Store, Tx};
 
@@ -229,8 +231,27 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
         chunk_amount,
     )?;
     let staged = batch.release_at.filter(|release_at| *release_at > now());
+    // The chunk's wallets and suspended families in one query each, not two per line.
+    let owners: Vec<String> = lines.iter().map(|line| line.family_id.to_string()).collect();
+    let wallets: HashMap<String, AccountId> =
+        accounts::find_by_owners_and_kind(tx, OwnerKind::Family, &owners, programme.wallet())?
+            .into_iter()
+            .map(|account| (account.owner_id, account.id))
+            .collect();
+    let suspended: HashSet<i64> = if programme.is_conditional() {
+        let ids: Vec<i64> = lines.iter().map(|line| line.family_id).collect();
+        families::find_ids_with_status(tx, &ids, FamilyStatus::Suspended)?.into_iter().collect()
+    } else {
+        HashSet::new()
+    };
     for line in &lines {
-        let paid = tx.savepoint(|tx| pay_line(tx, batch, programme, fund, line, staged));
+        let wallet = wallets.get(&line.family_id.to_string()).copied();
+        let hold = match staged {
+            Some(release_at) => Some((HoldReason::StageNotOpen, Some(release_at))),
+            None if suspended.contains(&line.family_id) => Some((HoldReason::CommitmentSuspension, None)),
+            None => None,
+        };
+        let paid = tx.savepoint(|tx| pay_line(tx, batch, fund, line, wallet, hold));
         match paid {
             Ok(journal) => {
                 store::settle_line(tx, line.id, Some(journal), None)?;
@@ -248,42 +269,29 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
     Ok(lines.len())
 }
 
+/// Pays one line into the family's wallet, held if `hold` says so (a stage not open
+/// yet, or PKH money for a suspended family, which arrives blocked).
 fn pay_line(
     tx: &mut Tx<'_>,
     batch: &Batch,
-    programme: Programme,
-    fund: crate::ledger::AccountId,
+    fund: AccountId,
     line: &store::Line,
-    staged: Option<NaiveDateTime>,
+    wallet: Option<AccountId>,
+    hold: Option<(HoldReason, Option<NaiveDateTime>)>,
 ) -> Result<crate::ledger::JournalId, ServiceError> {
-    let wallet =
-        accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &line.family_id.to_string(), programme.wallet())?
-            .ok_or(ServiceError::NotFound("e-wallet (no card issued)"))?;
+    let wallet = wallet.ok_or(ServiceError::NotFound("e-wallet (no card issued)"))?;
     let amount =
         Amount::from_minor(line.amount_minor).map_err(|error| ServiceError::Internal(format!("line: {error}")))?;
     let reference = format!("batch {} line {}", batch.id, line.id);
-    let journal = posting::transfer(tx, JournalKind::Disbursement, &reference, fund, wallet.id, amount)?;
-    if let Some(release_at) = staged {
+    let journal = posting::transfer(tx, JournalKind::Disbursement, &reference, fund, wallet, amount)?;
+    if let Some((reason, release_at)) = hold {
         let draft = HoldDraft {
-            account: wallet.id,
+            account: wallet,
             amount,
-            reason: HoldReason::StageNotOpen,
-            reference: &format!("{} {} period {}", batch.programme, batch.year, batch.period),
-            placed_by: "rule:staged-release",
-            release_at: Some(release_at),
-        };
-        holds::place(tx, &draft)?;
-    } else if programme.is_conditional()
-        && families::find_by_id(tx, line.family_id)?.is_some_and(|family| family.status == FamilyStatus::Suspended)
-    {
-        // PKH money for a suspended family arrives blocked.
-        let draft = HoldDraft {
-            account: wallet.id,
-            amount,
-            reason: HoldReason::CommitmentSuspension,
-            reference: &format!("credited while suspended ({reference})"),
-            placed_by: "rule:conditionality",
-            release_at: None,
+            reason,
+            reference: &format!("{} {} period {} ({reference})", batch.programme, batch.year, batch.period),
+            placed_by: if reason == HoldReason::StageNotOpen { "rule:staged-release" } else { "rule:conditionality" },
+            release_at,
         };
         holds::place(tx, &draft)?;
     }
