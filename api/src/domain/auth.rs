@@ -5,33 +5,17 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
-/// An operator's role: who prepares, who approves, who administers.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum OperatorRole {
-    /// Registers families, issues cards, records verification, prepares batches.
-    Operator,
-    /// Approves what an operator prepared (maker–checker), resets locked PINs.
-    Supervisor,
-    /// Manages users; can do what a supervisor does.
-    Admin,
+text_enum! {
+    /// An operator's role: who prepares, who approves, who administers.
+    pub enum OperatorRole {
+        /// Registers families, issues cards, records verification, prepares batches.
+        Operator,
+        /// Approves what an operator prepared (maker–checker), resets locked PINs.
+        Supervisor,
+        /// Manages users; can do what a supervisor does.
+        Admin,
+    }
 }
 
 impl OperatorRole {
@@ -41,27 +25,12 @@ impl OperatorRole {
     }
 }
 
-/// What kind of agent: a bank agent (cash in, cash out) or an e-Warong (sells goods).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum AgentKind {
-    BankAgent,
-    EWarong,
+text_enum! {
+    /// What kind of agent: a bank agent (cash in, cash out) or an e-Warong (sells goods).
+    pub enum AgentKind {
+        BankAgent,
+        EWarong,
+    }
 }
 
 /// Why a region code is not one.
@@ -69,31 +38,14 @@ pub enum AgentKind {
 #[error("a region code is 2 digits, then .2 digits (regency), .2 digits (district) and .4 digits (village), e.g. 32.04.12.2001")]
 pub struct RegionCodeError;
 
-/// The level of a region in the official hierarchy.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum RegionLevel {
-    Province,
-    Regency,
-    District,
-    Village,
+text_enum! {
+    /// The level of a region in the official hierarchy.
+    pub enum RegionLevel {
+        Province,
+        Regency,
+        District,
+        Village,
+    }
 }
 
 /// A Kemendagri region code: `32` (province), `32.04` (regency or city), `32.04.12`

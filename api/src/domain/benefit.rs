@@ -1,37 +1,18 @@
 //! The programmes' money and its conditions: which e-wallet a programme pays into, the
 //! commitments a PKH family keeps, and what a verification cycle decides.
 
-use serde::{Deserialize, Serialize};
-use strum::{AsRefStr, Display, EnumIter, EnumString, IntoStaticStr};
-
 use super::ledger::AccountKind;
 
-/// A social assistance programme on the KKS card.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    EnumIter,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Programme {
-    /// Program Keluarga Harapan: conditional cash, four stages a year.
-    Pkh,
-    /// Bantuan Pangan Non Tunai: food, monthly.
-    Bpnt,
-    /// LPG subsidy, monthly.
-    Lpg,
+text_enum! {
+    /// A social assistance programme on the KKS card.
+    pub enum Programme {
+        /// Program Keluarga Harapan: conditional cash, four stages a year.
+        Pkh,
+        /// Bantuan Pangan Non Tunai: food, monthly.
+        Bpnt,
+        /// LPG subsidy, monthly.
+        Lpg,
+    }
 }
 
 impl Programme {
@@ -57,64 +38,33 @@ impl Programme {
     }
 }
 
-/// A commitment a PKH family keeps for a member.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    EnumIter,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Obligation {
-    PregnancyCheckups,
-    ImmunisationAndWeighing,
-    /// At least 85% attendance.
-    SchoolAttendance,
-    ElderlyCare,
-    DisabilityCare,
+text_enum! {
+    /// A commitment a PKH family keeps for a member.
+    pub enum Obligation {
+        PregnancyCheckups,
+        ImmunisationAndWeighing,
+        /// At least 85% attendance.
+        SchoolAttendance,
+        ElderlyCare,
+        DisabilityCare,
+    }
 }
 
 /// How many failed cycles in a row end PKH membership (nine months).
 pub const FAILED_CYCLES_TO_TERMINATE: i32 = 3;
 
-/// What closing a cycle does to a family.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CycleOutcome {
-    /// Failed: PKH money blocked until the family complies.
-    Suspended,
-    /// Complied after a suspension: blocked money released.
-    Released,
-    /// Failed three cycles in a row: PKH money back to the treasury, membership ended.
-    Terminated,
-    /// Nothing to change (complied while active, or no verification recorded).
-    Unchanged,
+text_enum! {
+    /// What closing a cycle does to a family.
+    pub enum CycleOutcome {
+        /// Failed: PKH money blocked until the family complies.
+        Suspended,
+        /// Complied after a suspension: blocked money released.
+        Released,
+        /// Failed three cycles in a row: PKH money back to the treasury, membership ended.
+        Terminated,
+        /// Nothing to change (complied while active, or no verification recorded).
+        Unchanged,
+    }
 }
 
 /// The conditionality rule. `failed_in_row` counts earlier consecutive failed cycles;

@@ -2,8 +2,7 @@
 //! a bank sets, and the Indonesian receipt.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use serde::{Deserialize, Serialize};
-use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
+use serde::Serialize;
 
 use super::ledger::AccountKind;
 
@@ -30,81 +29,36 @@ impl Stan {
     }
 }
 
-/// What a terminal asked for.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum EdcKind {
-    BalanceInquiry,
-    CashWithdrawal,
-    WalletToSavings,
-    Purchase,
-    Reversal,
+text_enum! {
+    /// What a terminal asked for.
+    pub enum EdcKind {
+        BalanceInquiry,
+        CashWithdrawal,
+        WalletToSavings,
+        Purchase,
+        Reversal,
+    }
 }
 
-/// Where a recorded EDC transaction stands.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum EdcStatus {
-    Approved,
-    /// Undone by a reversal from the terminal.
-    Reversed,
-    /// A reversal came before the original; the original, if it ever arrives, fails.
-    ReversedBeforeArrival,
+text_enum! {
+    /// Where a recorded EDC transaction stands.
+    pub enum EdcStatus {
+        Approved,
+        /// Undone by a reversal from the terminal.
+        Reversed,
+        /// A reversal came before the original; the original, if it ever arrives, fails.
+        ReversedBeforeArrival,
+    }
 }
 
-/// The programme e-wallet a purchase is paid from.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum PurchaseProgramme {
-    /// Food assistance (Bantuan Pangan Non Tunai): rice, eggs…
-    Bpnt,
-    /// 3 kg LPG cylinders.
-    Lpg,
+text_enum! {
+    /// The programme e-wallet a purchase is paid from.
+    pub enum PurchaseProgramme {
+        /// Food assistance (Bantuan Pangan Non Tunai): rice, eggs…
+        Bpnt,
+        /// 3 kg LPG cylinders.
+        Lpg,
+    }
 }
 
 impl PurchaseProgramme {

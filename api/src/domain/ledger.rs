@@ -1,73 +1,38 @@
 //! The vocabulary of the ledger: who owns an account, what kind it is, why money is held
 //! and what a journal records. Stored as text; these enums are the only spellings.
 
-use serde::{Deserialize, Serialize};
-use strum::{AsRefStr, Display, EnumIter, EnumString, IntoStaticStr};
-
 use super::language::Words;
 
-/// Who an account belongs to.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    EnumIter,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum OwnerKind {
-    /// A beneficiary family (KPM).
-    Family,
-    /// A bank agent or e-Warong.
-    Agent,
-    /// The programme itself: treasury and programme funds.
-    System,
+text_enum! {
+    /// Who an account belongs to.
+    pub enum OwnerKind {
+        /// A beneficiary family (KPM).
+        Family,
+        /// A bank agent or e-Warong.
+        Agent,
+        /// The programme itself: treasury and programme funds.
+        System,
+    }
 }
 
-/// What an account holds.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    EnumIter,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum AccountKind {
-    /// The family's savings account (tabungan): the only pocket that pays out cash.
-    Savings,
-    /// PKH conditional cash transfer e-wallet.
-    WalletPkh,
-    /// BPNT food assistance e-wallet (spend only).
-    WalletBpnt,
-    /// LPG subsidy e-wallet (spend only).
-    WalletLpg,
-    /// The state treasury (Kas Negara): the source of all programme money.
-    Treasury,
-    /// A programme's fund at the paying bank, between treasury and families.
-    ProgrammeFund,
-    /// What the bank owes an agent for cash paid out and goods sold.
-    AgentSettlement,
+text_enum! {
+    /// What an account holds.
+    pub enum AccountKind {
+        /// The family's savings account (tabungan): the only pocket that pays out cash.
+        Savings,
+        /// PKH conditional cash transfer e-wallet.
+        WalletPkh,
+        /// BPNT food assistance e-wallet (spend only).
+        WalletBpnt,
+        /// LPG subsidy e-wallet (spend only).
+        WalletLpg,
+        /// The state treasury (Kas Negara): the source of all programme money.
+        Treasury,
+        /// A programme's fund at the paying bank, between treasury and families.
+        ProgrammeFund,
+        /// What the bank owes an agent for cash paid out and goods sold.
+        AgentSettlement,
+    }
 }
 
 impl AccountKind {
@@ -78,34 +43,18 @@ impl AccountKind {
     }
 }
 
-/// Why money is held (blocked): shown to the family, and decides who may release it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    EnumIter,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum HoldReason {
-    /// Credited in advance for a stage that has not opened yet.
-    StageNotOpen,
-    /// A family member did not meet a commitment this cycle (PKH suspension).
-    CommitmentSuspension,
-    /// The card was reported lost or stolen.
-    LostCard,
-    /// An operator is investigating the account.
-    Investigation,
+text_enum! {
+    /// Why money is held (blocked): shown to the family, and decides who may release it.
+    pub enum HoldReason {
+        /// Credited in advance for a stage that has not opened yet.
+        StageNotOpen,
+        /// A family member did not meet a commitment this cycle (PKH suspension).
+        CommitmentSuspension,
+        /// The card was reported lost or stolen.
+        LostCard,
+        /// An operator is investigating the account.
+        Investigation,
+    }
 }
 
 impl HoldReason {
@@ -132,91 +81,43 @@ impl HoldReason {
     }
 }
 
-/// Where a hold is in its life.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    EnumIter,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum HoldStatus {
-    Active,
-    /// The money is available again.
-    Released,
-    /// The held money was moved elsewhere (e.g. back to the treasury).
-    Captured,
+text_enum! {
+    /// Where a hold is in its life.
+    pub enum HoldStatus {
+        Active,
+        /// The money is available again.
+        Released,
+        /// The held money was moved elsewhere (e.g. back to the treasury).
+        Captured,
+    }
 }
 
-/// Whether an account can still move money.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    EnumIter,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum AccountStatus {
-    Open,
-    Closed,
+text_enum! {
+    /// Whether an account can still move money.
+    pub enum AccountStatus {
+        Open,
+        Closed,
+    }
 }
 
-/// The business event a journal records.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    AsRefStr,
-    IntoStaticStr,
-    Display,
-    EnumString,
-    EnumIter,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum JournalKind {
-    /// Treasury to programme fund to family e-wallet.
-    Disbursement,
-    /// Cash paid out by an agent from savings.
-    CashWithdrawal,
-    /// PKH e-wallet to savings (pemindahbukuan).
-    WalletToSavings,
-    /// Goods bought at an e-Warong from a programme e-wallet.
-    Purchase,
-    /// Money returned to the treasury (termination, unclaimed funds).
-    ReturnToTreasury,
-    /// The exact opposite of an earlier journal.
-    Reversal,
-    /// Money moved by an operator or a test, outside the card flows.
-    Adjustment,
+text_enum! {
+    /// The business event a journal records.
+    pub enum JournalKind {
+        /// Treasury to programme fund to family e-wallet.
+        Disbursement,
+        /// Cash paid out by an agent from savings.
+        CashWithdrawal,
+        /// PKH e-wallet to savings (pemindahbukuan).
+        WalletToSavings,
+        /// Goods bought at an e-Warong from a programme e-wallet.
+        Purchase,
+        /// Money returned to the treasury (termination, unclaimed funds).
+        ReturnToTreasury,
+        /// The exact opposite of an earlier journal.
+        Reversal,
+        /// Money moved by an operator or a test, outside the card flows.
+        Adjustment,
+    }
 }
 
 #[cfg(test)]

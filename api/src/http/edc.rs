@@ -113,10 +113,6 @@ impl CardTransaction {
         let stan = Stan::parse(&self.stan).map_err(|error| invalid(format!("stan: {error}")))?;
         Ok(CardRequest { card, pin: parse_pin("pin", &self.pin)?, stan, idempotency_key, operation })
     }
-
-    fn amount(&self) -> Result<Amount, ApiError> {
-        self.amount.ok_or_else(|| invalid("amount is required"))
-    }
 }
 
 async fn run(
@@ -127,6 +123,20 @@ async fn run(
     let (store, auth, issuer) = (state.store.clone(), state.auth.clone(), state.card_issuer.verifying_key());
     let receipt = blocking(move || edc::transact(&store, &auth, &issuer, &caller.0, &request)).await?;
     Ok(HttpResponse::Ok().json(receipt))
+}
+
+/// A transaction that moves an `amount` (required in the body).
+async fn run_with_amount(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    key: IdempotencyKey,
+    body: web::Json<CardTransaction>,
+    operation: impl FnOnce(Amount) -> Operation,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let amount = body.amount.ok_or_else(|| invalid("amount is required"))?;
+    let request = body.into_request(key.0, operation(amount))?;
+    run(state, caller, request).await
 }
 
 /// Balance of every pocket: savings and each programme e-wallet, held and available.
@@ -153,10 +163,7 @@ pub async fn cash_withdrawal(
     key: IdempotencyKey,
     body: web::Json<CardTransaction>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let amount = body.amount()?;
-    let request = body.into_request(key.0, Operation::CashWithdrawal { amount })?;
-    run(state, caller, request).await
+    run_with_amount(state, caller, key, body, |amount| Operation::CashWithdrawal { amount }).await
 }
 
 /// PKH e-wallet to savings (pemindahbukuan), so the family can draw it in cash.
@@ -169,10 +176,7 @@ pub async fn wallet_to_savings(
     key: IdempotencyKey,
     body: web::Json<CardTransaction>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let amount = body.amount()?;
-    let request = body.into_request(key.0, Operation::WalletToSavings { amount })?;
-    run(state, caller, request).await
+    run_with_amount(state, caller, key, body, |amount| Operation::WalletToSavings { amount }).await
 }
 
 /// Purchase at an e-Warong from the BPNT or LPG e-wallet: eligible goods, within quota.
