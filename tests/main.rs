@@ -10,6 +10,7 @@ mod cards;
 mod disbursements;
 mod edc;
 mod families;
+mod hostile_input;
 mod http_skeleton;
 mod idempotency;
 mod ledger_concurrency;

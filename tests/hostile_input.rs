@@ -1,0 +1,76 @@
+//! Hostile input over HTTP: every bad request is a 4xx problem+json, and nothing changes.
+
+use serde_json::{json, Value};
+
+use crate::support::api::{assert_problem, keyed, with, Session, Terminal};
+use crate::support::ledger::assert_ledger_clean;
+use crate::support::{on_both_backends, TestServer};
+
+fn journal_count(database: &crate::support::TestDatabase) -> i64 {
+    kks_api::service::ledger_check::verify_ledger(&database.store()).unwrap().journals
+}
+
+on_both_backends! {
+    fn malformed_oversized_and_mistyped_bodies_are_refused_and_change_nothing(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let before = journal_count(&database);
+        let post_raw = |content_type: &str, body: Vec<u8>| {
+            agent.session.authorized(server.client.post(server.url("/v1/edc/cash-withdrawals")))
+                .header("Idempotency-Key", format!("raw-{}", rand::random::<u32>()))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .unwrap()
+        };
+        let valid = with(keyed(&family), json!({"amount": "1000", "stan": "000001"})).to_string();
+        assert_problem(post_raw("application/json", vec![b'{'; 100 * 1024]), 413, "PAYLOAD_TOO_LARGE");
+        assert_problem(post_raw("text/plain", valid.clone().into_bytes()), 415, "UNSUPPORTED_MEDIA_TYPE");
+        assert_problem(post_raw("application/json", b"{\"card\": ".to_vec()), 400, "INVALID_REQUEST");
+        assert_problem(post_raw("application/json", vec![0xff, 0xfe, 0x7b, 0x7d]), 400, "INVALID_REQUEST");
+        let mut unknown = serde_json::from_str::<Value>(&valid).unwrap();
+        unknown["fee"] = json!("0");
+        assert_problem(post_raw("application/json", unknown.to_string().into_bytes()), 400, "INVALID_REQUEST");
+        for amount in [json!("-1000"), json!("0"), json!("1000.001"), json!("1e6"), json!(1000), json!("99999999999999999999999"), json!("Rp 1.000")] {
+            let body = with(keyed(&family), json!({"amount": amount, "stan": "000002"}));
+            let response = agent.send_with("/v1/edc/cash-withdrawals", "000002", &format!("amount-{amount}"), body);
+            assert_problem(response, 400, "INVALID_REQUEST");
+        }
+        for (stan, pin) in [("12345", family.pin.as_str()), ("000003", "12a456"), ("000003", "1234567")] {
+            let body = json!({"card": {"card_number": family.card_number}, "pin": pin, "stan": stan, "amount": "1000"});
+            let response = agent.session.authorized(server.client.post(server.url("/v1/edc/cash-withdrawals")))
+                .header("Idempotency-Key", format!("bad-{stan}-{pin}")).json(&body).send().unwrap();
+            assert_problem(response, 400, "INVALID_REQUEST");
+        }
+        let response = agent.session.authorized(server.client.post(server.url("/v1/edc/balance-inquiries")))
+            .header("Idempotency-Key", "x".repeat(200)).json(&with(keyed(&family), json!({"stan": "000004"}))).send().unwrap();
+        assert_problem(response, 400, "INVALID_REQUEST");
+        assert_eq!(journal_count(&database), before, "nothing was posted");
+        assert_ledger_clean(&database.store());
+    }
+
+    fn injection_looking_text_is_data_and_paging_is_bounded(database) {
+        let server = TestServer::start(&database);
+        let login = server.post("/v1/auth/operators/login", &json!({"username": "admin' OR '1'='1", "password": "' OR 1=1 --"}));
+        assert_problem(login, 401, "WRONG_CREDENTIALS");
+        let operator = Session::operator(&server, "operator.jabar");
+        let name = "Robert'); DROP TABLE families;--";
+        let family: Value = operator.post("/v1/families", &json!({"nik": "3204126208920005", "recipient_name": name,
+            "address": "<script>alert(1)</script>", "village": "32.04.12.2001", "category": "regular",
+            "members": [{"name": "Anak", "component": "child_under_six"}]})).json().unwrap();
+        assert_eq!(family["recipient_name"], name, "stored as written, nothing executed");
+        let again: Value = operator.get(&format!("/v1/families/{}", family["id"])).json().unwrap();
+        assert_eq!(again["address"], "<script>alert(1)</script>");
+        assert_problem(operator.get("/v1/families/not-a-number"), 400, "INVALID_REQUEST");
+        assert_problem(operator.get("/v1/families/99999999999999999999999"), 400, "INVALID_REQUEST");
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        for query in ["limit=1000000000", "after=-5&limit=-3", "after=9223372036854775807", "date=2017-02-31"] {
+            let response = agent.session.get(&format!("/v1/edc/transactions?{query}"));
+            assert!(response.status() == 200 || response.status() == 400, "{query}: {}", response.status());
+        }
+        assert_problem(agent.session.get("/v1/edc/transactions?date=yesterday"), 400, "INVALID_REQUEST");
+        assert_problem(agent.session.get("/v1/edc/transactions?unknown=1"), 400, "INVALID_REQUEST");
+        assert_ledger_clean(&database.store());
+    }
+}
