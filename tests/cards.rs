@@ -162,6 +162,12 @@ on_both_backends! {
         let profile: Value = holder.get(&format!("/v1/families/{}", family.family_id)).json().unwrap();
         assert_eq!(profile["cards"].as_array().unwrap().len(), 2, "both cards stay in the family's history");
         assert_problem(operator.post(&format!("/v1/cards/{}/replace", family.card_number), &json!({"reason": "again"})), 422, "CARD_REPLACED");
+        let trail: Value = Session::operator(&server, "admin")
+            .get(&format!("/v1/audit-events?object_kind=card&object_id={}", family.card_number))
+            .json()
+            .unwrap();
+        assert_eq!(trail, history, "the national audit trail holds the same events");
+        assert_problem(operator.get("/v1/audit-events"), 403, "FORBIDDEN");
     }
 
     fn another_regions_operator_cannot_see_or_change_a_card(database) {

@@ -1,6 +1,7 @@
 //! actix-web routes. Handlers are thin: extract, authorize, call one service function,
 //! map the result.
 
+pub mod audit;
 pub mod auth;
 pub mod cards;
 pub mod disbursements;
@@ -85,6 +86,7 @@ pub fn app(
                 .route("/auth/refresh", web::post().to(sessions::refresh))
                 .route("/auth/logout", web::post().to(sessions::logout))
                 .route("/me", web::get().to(sessions::me))
+                .route("/audit-events", web::get().to(audit::events))
                 .route("/regions", web::post().to(regions::add))
                 .route("/regions", web::get().to(regions::children))
                 .route("/families", web::post().to(families::register))

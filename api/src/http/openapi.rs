@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
-use super::{cards, disbursements, edc, families, metrics, pins, regions, sessions};
+use super::{audit, cards, disbursements, edc, families, metrics, pins, regions, sessions};
 use crate::domain::card::CardNumber;
 use crate::service::auth::tokens::TokenPair;
 use crate::service::auth::Role;
@@ -68,6 +68,7 @@ use crate::service::auth::Role;
         disbursements::schedules,
         disbursements::add_schedule,
         disbursements::reconciliation,
+        audit::events,
     ),
     components(schemas(
         Problem,

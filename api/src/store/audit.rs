@@ -74,3 +74,35 @@ pub fn find_by_object(tx: &mut Tx<'_>, object_kind: &str, object_id: &str) -> Re
         .select(AuditEvent::as_select())
         .load(connection)?))
 }
+
+/// The most events one page returns.
+pub const AUDIT_PAGE_MAX: i64 = 200;
+
+/// Events matching the filters, oldest first, after the event id `after`.
+pub fn find_page(
+    tx: &mut Tx<'_>,
+    object_kind: Option<&str>,
+    object_id: Option<&str>,
+    actor: Option<&str>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    on_backend!(tx, connection => {
+        let mut query = audit_events::table
+            .filter(audit_events::id.gt(after))
+            .order(audit_events::id)
+            .limit(limit.clamp(1, AUDIT_PAGE_MAX))
+            .select(AuditEvent::as_select())
+            .into_boxed();
+        if let Some(kind) = object_kind {
+            query = query.filter(audit_events::object_kind.eq(kind));
+        }
+        if let Some(id) = object_id {
+            query = query.filter(audit_events::object_id.eq(id));
+        }
+        if let Some(actor) = actor {
+            query = query.filter(audit_events::actor.eq(actor));
+        }
+        Ok(query.load(connection)?)
+    })
+}

@@ -1,0 +1,56 @@
+//! The audit trail, for national operators: who changed what, when and why.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::Authenticated;
+use super::problem::{ApiError, Problem};
+use super::{blocking, AppState};
+use crate::domain::auth::RegionScope;
+use crate::service::auth::Principal;
+use crate::service::ServiceError;
+use crate::store::audit::{self, AuditEvent};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// `card`, `family`, `disbursement_batch`, `benefit_schedule`…
+    pub object_kind: Option<String>,
+    pub object_id: Option<String>,
+    /// `operator:7`, `rule:conditionality`, `system:seed`…
+    pub actor: Option<String>,
+    /// Paging: events after this id.
+    pub after: Option<i64>,
+    /// At most this many (1–200, default 100).
+    pub limit: Option<i64>,
+}
+
+/// Audit events, oldest first, filtered; the trail is append-only.
+#[utoipa::path(get, path = "/v1/audit-events", tag = "operations", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, body = [AuditEvent]), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn events(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if !matches!(caller.0, Principal::Operator { scope: RegionScope::National, .. }) {
+        return Err(ServiceError::Forbidden("the whole audit trail is for national operators".to_owned()).into());
+    }
+    let store = state.store.clone();
+    let AuditQuery { object_kind, object_id, actor, after, limit } = query.into_inner();
+    let events = blocking(move || {
+        store.read(|tx| {
+            audit::find_page(
+                tx,
+                object_kind.as_deref(),
+                object_id.as_deref(),
+                actor.as_deref(),
+                after.unwrap_or(0),
+                limit.unwrap_or(100),
+            )
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(events))
+}
