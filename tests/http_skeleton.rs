@@ -34,6 +34,16 @@ on_both_backends! {
         assert_eq!(String::from_utf8_lossy(&printed.stdout), COMMITTED_OPENAPI);
     }
 
+    fn the_docs_page_is_served_without_outside_assets(database) {
+        let server = TestServer::start(&database);
+        let response = server.get("/docs");
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let page = response.text().unwrap();
+        assert!(page.contains("/openapi.json"));
+        assert!(!page.contains("http://") && !page.contains("https://"), "no asset from another host");
+    }
+
     fn an_unknown_route_answers_problem_json_in_the_clients_language(database) {
         let server = TestServer::start(&database);
         let response = server.get("/no/such/thing");

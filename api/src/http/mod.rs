@@ -77,6 +77,7 @@ pub fn app(
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics))
         .route("/openapi.json", web::get().to(openapi::openapi_json))
+        .route("/docs", web::get().to(openapi::docs))
         .route("/.well-known/kks-card-issuer", web::get().to(cards::issuer_key))
         .service(
             web::scope("/v1")
