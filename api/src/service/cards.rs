@@ -9,7 +9,7 @@ use super::access;
 use super::auth::Principal;
 use crate::domain::auth::{Pin, PinKey};
 use crate::domain::card::{Bank, CardNumber, CARD_SERIAL_MAX};
-use crate::domain::card_qr::{CardQrError, CardQrPayload, IssuerSigningKey, IssuerVerifyingKey};
+use crate::domain::card_qr::{CardQrPayload, IssuerSigningKey, IssuerVerifyingKey};
 use crate::domain::family::CardStatus;
 use crate::domain::ledger::{AccountKind, OwnerKind};
 use crate::ledger::accounts;
@@ -296,21 +296,26 @@ pub fn refusal_for_status(status: CardStatus) -> ServiceError {
     }
 }
 
+/// What a scanned QR says, once its signature verifies and by its own date it has not
+/// expired. The card's current state is for the caller to check.
+pub fn read_qr(issuer: &IssuerVerifyingKey, text: &str) -> Result<CardQrPayload, ServiceError> {
+    let payload = issuer.verify(text)?;
+    if payload.is_expired(chrono::Utc::now().date_naive()) {
+        return Err(ServiceError::CardExpired);
+    }
+    Ok(payload)
+}
+
 /// Checks a scanned card QR: genuine (our signature), current (not replaced), not
 /// expired and not reported lost. Each refusal has its own code.
 pub fn check_qr(store: &Store, issuer: &IssuerVerifyingKey, text: &str) -> Result<CardCheck, ServiceError> {
-    let payload = issuer.verify(text).map_err(|error| match error {
-        CardQrError::Malformed => ServiceError::CardQrMalformed,
-        CardQrError::UnsupportedVersion(version) => ServiceError::CardQrUnsupportedVersion(version),
-        CardQrError::UnknownIssuer => ServiceError::CardForged,
-        CardQrError::BadSignature => ServiceError::CardAltered,
-    })?;
+    let payload = read_qr(issuer, text)?;
     let card =
         store.read(|tx| cards::find_by_number(tx, &payload.card_number))?.ok_or(ServiceError::NotFound("card"))?;
     if payload.sequence < card.sequence || card.status == CardStatus::Replaced {
         return Err(ServiceError::CardReplaced);
     }
-    if payload.is_expired(chrono::Utc::now().date_naive()) || card.status == CardStatus::Expired {
+    if card.status == CardStatus::Expired {
         return Err(ServiceError::CardExpired);
     }
     if card.status != CardStatus::Active {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::card::CardNumberError;
+use crate::domain::card_qr::CardQrError;
 use crate::domain::family::FamilyRuleError;
 use crate::domain::nik::NikError;
 use crate::ledger::idempotency::Replayable;
@@ -92,6 +93,17 @@ pub enum ServiceError {
     Ledger(#[from] LedgerError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<CardQrError> for ServiceError {
+    fn from(error: CardQrError) -> Self {
+        match error {
+            CardQrError::Malformed => Self::CardQrMalformed,
+            CardQrError::UnsupportedVersion(version) => Self::CardQrUnsupportedVersion(version),
+            CardQrError::UnknownIssuer => Self::CardForged,
+            CardQrError::BadSignature => Self::CardAltered,
+        }
+    }
 }
 
 impl From<diesel::result::Error> for ServiceError {

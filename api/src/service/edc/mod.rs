@@ -23,7 +23,7 @@ use super::families::pocket_name;
 use super::ServiceError;
 use crate::domain::auth::{AgentKind, Pin};
 use crate::domain::card::CardNumber;
-use crate::domain::card_qr::{CardQrError, IssuerVerifyingKey};
+use crate::domain::card_qr::IssuerVerifyingKey;
 use crate::domain::edc::{
     business_date, format_rupiah, new_approval_code, new_reference, EdcKind, PurchaseProgramme, Stan,
     AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH, BASKET_LINES_MAX, BASKET_QUANTITY_MAX,
@@ -195,15 +195,7 @@ fn cardholder(
     let (number, scanned_sequence) = match input {
         CardInput::Keyed(number) => (number.clone(), None),
         CardInput::Qr(text) => {
-            let payload = issuer.verify(text).map_err(|error| match error {
-                CardQrError::Malformed => ServiceError::CardQrMalformed,
-                CardQrError::UnsupportedVersion(version) => ServiceError::CardQrUnsupportedVersion(version),
-                CardQrError::UnknownIssuer => ServiceError::CardForged,
-                CardQrError::BadSignature => ServiceError::CardAltered,
-            })?;
-            if payload.is_expired(chrono::Utc::now().date_naive()) {
-                return Err(ServiceError::CardExpired);
-            }
+            let payload = super::cards::read_qr(issuer, text)?;
             (payload.card_number, Some(payload.sequence))
         }
     };
