@@ -69,6 +69,25 @@ on_both_backends! {
         );
     }
 
+    fn production_mode_refuses_to_start_without_secrets_or_with_demo_data(database) {
+        let output = std::process::Command::new(crate::support::KKS_BINARY)
+            .args(["--database", database.url(), "--production", "serve", "--bind", "127.0.0.1:0"])
+            .env_remove("KKS_JWT_SECRET")
+            .env_remove("KKS_PIN_KEY")
+            .env_remove("KKS_ISSUER_KEY")
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        assert!(String::from_utf8_lossy(&output.stderr).contains("production mode needs KKS_JWT_SECRET"));
+        let seeded = kks(&database, &["--production", "seed", "--demo"]);
+        assert!(!seeded.status.success(), "no demo data in production mode");
+        let short = std::process::Command::new(crate::support::KKS_BINARY)
+            .args(["--database", database.url(), "--production", "--jwt-secret", "short", "--pin-key", &"k".repeat(40), "--issuer-key", &"ab".repeat(32), "serve"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&short.stderr).contains("KKS_JWT_SECRET must be at least 32 bytes"));
+    }
+
     fn migrate_is_idempotent(database) {
         for _ in 0..2 {
             let output = kks(&database, &["migrate"]);
