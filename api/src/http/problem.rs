@@ -11,9 +11,8 @@ use utoipa::ToSchema;
 
 use crate::domain::card::CardNumberError;
 use crate::domain::language::Language;
-use crate::ledger::{LedgerError, Refusal};
+use crate::service::error::card_number_code;
 pub use crate::service::error::ErrorCode;
-use crate::service::error::{card_number_code, refusal_code};
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -249,35 +248,18 @@ impl ResponseError for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(_) => Self::new(ErrorCode::ServiceUnavailable, "the database is unavailable"),
-            other => internal(&other),
-        }
+        ServiceError::from(error).into()
     }
 }
 
-impl From<LedgerError> for ApiError {
-    fn from(error: LedgerError) -> Self {
-        match error {
-            LedgerError::Refused(refusal) => refusal.into(),
-            LedgerError::Store(store) => store.into(),
-        }
-    }
-}
-
-impl From<Refusal> for ApiError {
-    fn from(refusal: Refusal) -> Self {
-        Self::new(refusal_code(&refusal), refusal.to_string())
-    }
-}
-
+/// The one mapping from a use case's error to a problem: its code, and a detail that
+/// never carries internal details (those go to the log).
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
-        match error {
-            ServiceError::Ledger(ledger) => ledger.into(),
-            ServiceError::Store(store) => store.into(),
-            ServiceError::Internal(_) => internal(&error),
-            other => Self::new(other.code(), other.to_string()),
+        match error.code() {
+            ErrorCode::InternalError => internal(&error),
+            ErrorCode::ServiceUnavailable => Self::new(ErrorCode::ServiceUnavailable, "the database is unavailable"),
+            code => Self::new(code, error.to_string()),
         }
     }
 }
