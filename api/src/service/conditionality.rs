@@ -17,7 +17,7 @@ use crate::ledger::holds::{self, HoldDraft};
 use crate::ledger::{accounts, posting};
 use crate::store::conditionality::{self as store, OutcomeRow, VerificationRecord};
 use crate::store::disbursements::find_payees;
-use crate::store::families::{self, Family};
+use crate::store::families;
 use crate::store::{audit, now, Store, Tx};
 
 /// Families decided per transaction when a cycle closes.
@@ -173,8 +173,8 @@ pub fn close(store: &Store, principal: &Principal, cycle: &str) -> Result<CycleS
             let payees = find_payees(tx, &["active", "suspended"], region.as_deref(), after, FAMILIES_PER_TRANSACTION)?;
             let Some(last) = payees.last().map(|payee| payee.family_id) else { return Ok(None) };
             for payee in &payees {
-                let family = families::find_by_id(tx, payee.family_id)?.ok_or(ServiceError::NotFound("family"))?;
-                match apply(tx, &family, cycle)? {
+                let suspended = payee.status == FamilyStatus::Suspended.as_ref();
+                match apply(tx, payee.family_id, suspended, cycle)? {
                     Some(CycleOutcome::Suspended) => summary.suspended += 1,
                     Some(CycleOutcome::Released) => summary.released += 1,
                     Some(CycleOutcome::Terminated) => summary.terminated += 1,
@@ -193,14 +193,13 @@ pub fn close(store: &Store, principal: &Principal, cycle: &str) -> Result<CycleS
 }
 
 /// Decides and applies the cycle to one family; `None` if it was already applied.
-fn apply(tx: &mut Tx<'_>, family: &Family, cycle: &str) -> Result<Option<CycleOutcome>, ServiceError> {
-    let failed_in_row = store::find_latest_outcome(tx, family.id)?.map_or(0, |outcome| outcome.failed_cycles_in_row);
-    let record = store::find_record(tx, family.id, cycle)?;
-    let (outcome, failed_now) =
-        decide(failed_in_row, family.status == FamilyStatus::Suspended, record.as_ref().map(|record| record.complied));
+fn apply(tx: &mut Tx<'_>, family_id: i64, suspended: bool, cycle: &str) -> Result<Option<CycleOutcome>, ServiceError> {
+    let failed_in_row = store::find_latest_outcome(tx, family_id)?.map_or(0, |outcome| outcome.failed_cycles_in_row);
+    let record = store::find_record(tx, family_id, cycle)?;
+    let (outcome, failed_now) = decide(failed_in_row, suspended, record.as_ref().map(|record| record.complied));
     let row = OutcomeRow {
         cycle: cycle.to_owned(),
-        family_id: family.id,
+        family_id,
         outcome: outcome.to_string(),
         failed_cycles_in_row: failed_now,
         decided_at: now(),
@@ -208,7 +207,7 @@ fn apply(tx: &mut Tx<'_>, family: &Family, cycle: &str) -> Result<Option<CycleOu
     if !store::claim_outcome(tx, &row)? {
         return Ok(None);
     }
-    let owner = family.id.to_string();
+    let owner = family_id.to_string();
     let wallet = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &owner, Programme::Pkh.wallet())?;
     let reason = match &record {
         Some(record) if !record.complied => format!(
@@ -233,7 +232,7 @@ fn apply(tx: &mut Tx<'_>, family: &Family, cycle: &str) -> Result<Option<CycleOu
                 };
                 holds::place(tx, &draft)?;
             }
-            families::set_status(tx, family.id, FamilyStatus::Suspended)?;
+            families::set_status(tx, family_id, FamilyStatus::Suspended)?;
         }
         CycleOutcome::Released => {
             if let Some(wallet) = wallet {
@@ -243,12 +242,12 @@ fn apply(tx: &mut Tx<'_>, family: &Family, cycle: &str) -> Result<Option<CycleOu
                     }
                 }
             }
-            families::set_status(tx, family.id, FamilyStatus::Active)?;
+            families::set_status(tx, family_id, FamilyStatus::Active)?;
         }
         CycleOutcome::Terminated => {
             if let Some(wallet) = wallet {
                 let treasury = accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury)?.id;
-                let reference = format!("PKH terminated: family {} ({reason})", family.id);
+                let reference = format!("PKH terminated: family {} ({reason})", family_id);
                 for hold in holds::find_active_by_account(tx, wallet.id)? {
                     holds::capture(
                         tx,
@@ -267,7 +266,7 @@ fn apply(tx: &mut Tx<'_>, family: &Family, cycle: &str) -> Result<Option<CycleOu
                 }
                 accounts::close(tx, wallet.id)?;
             }
-            families::set_status(tx, family.id, FamilyStatus::Terminated)?;
+            families::set_status(tx, family_id, FamilyStatus::Terminated)?;
         }
         CycleOutcome::Unchanged => return Ok(Some(outcome)),
     }

@@ -145,12 +145,14 @@ pub fn change_status(
     Ok(changed == 1)
 }
 
-/// A family a batch would pay: its id, benefit category and village.
+/// A family a batch would pay (or a cycle decide): its id, benefit category, village and
+/// status.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Payee {
     pub family_id: i64,
     pub category: String,
     pub village_code: String,
+    pub status: String,
 }
 
 /// Families in a status set, in a region (by code prefix), by id, after `after`.
@@ -167,7 +169,7 @@ pub fn find_payees(
             .filter(families::id.gt(after))
             .order(families::id)
             .limit(limit)
-            .select((families::id, families::category, families::village_code))
+            .select((families::id, families::category, families::village_code, families::status))
             .into_boxed();
         if let Some(prefix) = region_prefix {
             query = query.filter(families::village_code.eq(prefix).or(families::village_code.like(format!("{prefix}.%"))));
