@@ -11,6 +11,13 @@ use crate::domain::ledger::{AccountKind, AccountStatus, OwnerKind};
 use crate::store::schema::accounts;
 use crate::store::{now, on_backend, parse_stored, StoreError, Tx};
 
+/// The stored spellings of the account kinds allowed below zero (the treasury), computed
+/// once: the posting primitive's conditional update names them on every leg.
+pub(crate) static KINDS_THAT_MAY_GO_NEGATIVE: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    use strum::IntoEnumIterator;
+    AccountKind::iter().filter(|kind| kind.may_go_negative()).map(<&str>::from).collect()
+});
+
 /// An account as stored, with its materialised balance and held total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {

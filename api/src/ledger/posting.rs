@@ -7,13 +7,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use strum::IntoEnumIterator;
 
-use super::accounts;
+use super::accounts::{self, KINDS_THAT_MAY_GO_NEGATIVE};
 use super::error::{LedgerError, Refusal};
 use super::holds;
 use super::ids::{AccountId, JournalId};
-use crate::domain::ledger::{AccountKind, AccountStatus, JournalKind};
+use crate::domain::ledger::{AccountStatus, JournalKind};
 use crate::domain::money::Amount;
 use crate::store::schema::{accounts as accounts_table, journals, postings};
 use crate::store::{now, on_backend, Tx};
@@ -226,8 +225,6 @@ fn apply_leg(tx: &mut Tx<'_>, leg: &Leg) -> Result<i64, LedgerError> {
 }
 
 fn conditional_update(tx: &mut Tx<'_>, leg: &Leg) -> Result<Option<i64>, LedgerError> {
-    let may_go_negative: Vec<&str> =
-        AccountKind::iter().filter(|kind| kind.may_go_negative()).map(<&str>::from).collect();
     let delta = leg.amount_minor;
     let balance_after: Option<i64> = on_backend!(tx, connection => diesel::update(
             accounts_table::table
@@ -235,7 +232,7 @@ fn conditional_update(tx: &mut Tx<'_>, leg: &Leg) -> Result<Option<i64>, LedgerE
                 .filter(accounts_table::status.eq(AccountStatus::Open.as_ref()))
                 .filter(
                     accounts_table::kind
-                        .eq_any(&may_go_negative)
+                        .eq_any(KINDS_THAT_MAY_GO_NEGATIVE.iter())
                         .or((accounts_table::balance_minor - accounts_table::held_minor + delta).ge(0)),
                 ),
         )

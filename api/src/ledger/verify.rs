@@ -7,10 +7,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use serde::Serialize;
-use strum::IntoEnumIterator;
 
+use super::accounts::KINDS_THAT_MAY_GO_NEGATIVE;
 use super::ids::{AccountId, JournalId};
-use crate::domain::ledger::AccountKind;
 use crate::store::{on_backend, StoreError, Tx};
 
 /// The most discrepancies of one kind a report lists (the count is always complete).
@@ -108,8 +107,7 @@ pub fn verify(tx: &mut Tx<'_>) -> Result<LedgerReport, StoreError> {
         active_holds_minor: row.computed,
     })?;
 
-    let may_go_negative: Vec<String> =
-        AccountKind::iter().filter(|kind| kind.may_go_negative()).map(|kind| format!("'{}'", kind.as_ref())).collect();
+    let may_go_negative: Vec<String> = KINDS_THAT_MAY_GO_NEGATIVE.iter().map(|kind| format!("'{kind}'")).collect();
     let below_holds = format!(
         "SELECT id, balance_minor AS stored, held_minor AS computed FROM accounts
          WHERE held_minor < 0 OR (kind NOT IN ({}) AND balance_minor < held_minor)",
