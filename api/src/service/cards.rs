@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::access;
+use super::auth::pin::find_usable_card;
 use super::auth::Principal;
 use crate::domain::auth::{Pin, PinKey};
 use crate::domain::card::{Bank, CardNumber, CARD_SERIAL_MAX};
@@ -16,7 +17,7 @@ use crate::ledger::accounts;
 use crate::render::card_image::{render_card_front, CardFace};
 use crate::service::ServiceError;
 use crate::store::cards::{self, Card, CardInsertForm};
-use crate::store::{audit, families, Store, Tx};
+use crate::store::{audit, Store, Tx};
 
 /// The programme name printed on every card.
 pub const PROGRAMME_NAME: &str = "Kartu Keluarga Sejahtera";
@@ -297,8 +298,8 @@ pub fn refusal_for_status(status: CardStatus) -> ServiceError {
 }
 
 /// What a scanned QR says, once its signature verifies and by its own date it has not
-/// expired. The card's current state is for the caller to check.
-pub fn read_qr(issuer: &IssuerVerifyingKey, text: &str) -> Result<CardQrPayload, ServiceError> {
+/// expired.
+fn read_qr(issuer: &IssuerVerifyingKey, text: &str) -> Result<CardQrPayload, ServiceError> {
     let payload = issuer.verify(text)?;
     if payload.is_expired(chrono::Utc::now().date_naive()) {
         return Err(ServiceError::CardExpired);
@@ -306,25 +307,21 @@ pub fn read_qr(issuer: &IssuerVerifyingKey, text: &str) -> Result<CardQrPayload,
     Ok(payload)
 }
 
-/// Checks a scanned card QR: genuine (our signature), current (not replaced), not
-/// expired and not reported lost. Each refusal has its own code.
-pub fn check_qr(store: &Store, issuer: &IssuerVerifyingKey, text: &str) -> Result<CardCheck, ServiceError> {
+/// The card a scanned QR names, if it may transact: genuine (our signature), not expired,
+/// not lost, and not older than the card that replaced it.
+pub fn usable_card_from_qr(tx: &mut Tx<'_>, issuer: &IssuerVerifyingKey, text: &str) -> Result<Card, ServiceError> {
     let payload = read_qr(issuer, text)?;
-    let card =
-        store.read(|tx| cards::find_by_number(tx, &payload.card_number))?.ok_or(ServiceError::NotFound("card"))?;
-    if payload.sequence < card.sequence || card.status == CardStatus::Replaced {
+    let card = find_usable_card(tx, &payload.card_number)??;
+    if payload.sequence < card.sequence {
         return Err(ServiceError::CardReplaced);
     }
-    if card.status == CardStatus::Expired {
-        return Err(ServiceError::CardExpired);
-    }
-    if card.status != CardStatus::Active {
-        return Err(refusal_for_status(card.status));
-    }
-    let family_exists = store.read(|tx| families::find_by_id(tx, card.family_id))?.is_some();
-    if !family_exists {
-        return Err(ServiceError::NotFound("card"));
-    }
+    Ok(card)
+}
+
+/// Checks a scanned card QR: genuine, current, not expired and not reported lost. Each
+/// refusal has its own code.
+pub fn check_qr(store: &Store, issuer: &IssuerVerifyingKey, text: &str) -> Result<CardCheck, ServiceError> {
+    let card = store.read(|tx| usable_card_from_qr(tx, issuer, text))?;
     Ok(CardCheck {
         masked_number: card.card_number.masked(),
         card_number: card.card_number,

@@ -18,7 +18,8 @@ use crate::domain::language::Words;
 use crate::domain::ledger::{AccountKind, HoldReason, OwnerKind};
 use crate::domain::money::rupiah_from_minor;
 use crate::domain::nik::Nik;
-use crate::ledger::{accounts, holds};
+use crate::ledger::accounts::{self, Account};
+use crate::ledger::holds;
 use crate::service::ServiceError;
 use crate::store::families::{self, Family, FamilyInsertForm};
 use crate::store::{audit, cards, regions, Store, Tx};
@@ -204,11 +205,8 @@ pub fn balances(store: &Store, principal: &Principal, family_id: i64) -> Result<
     store.read(|tx| {
         let family = access::visible_family(tx, principal, family_id)?;
         let mut pockets = Vec::with_capacity(FAMILY_POCKETS.len());
-        for kind in FAMILY_POCKETS {
-            let Some(account) = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.id.to_string(), kind)?
-            else {
-                continue;
-            };
+        for account in family_pockets(tx, family.id)? {
+            let kind = account.kind;
             let holds = holds::find_active_by_account(tx, account.id)?
                 .into_iter()
                 .map(|hold| HoldView {
@@ -231,6 +229,16 @@ pub fn balances(store: &Store, principal: &Principal, family_id: i64) -> Result<
         }
         Ok(pockets)
     })
+}
+
+/// The family's pockets (savings, then each programme e-wallet) that are open or were.
+pub fn family_pockets(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<Account>, ServiceError> {
+    let owner = family_id.to_string();
+    let mut pockets = Vec::with_capacity(FAMILY_POCKETS.len());
+    for kind in FAMILY_POCKETS {
+        pockets.extend(accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &owner, kind)?);
+    }
+    Ok(pockets)
 }
 
 /// The names printed on the e-wallet slip.

@@ -18,8 +18,7 @@ use utoipa::ToSchema;
 use super::access;
 use super::auth::pin::{check_pin, find_usable_card};
 use super::auth::{Auth, Principal};
-use super::cards::FAMILY_POCKETS;
-use super::families::pocket_name;
+use super::families::{family_pockets, pocket_name};
 use super::ServiceError;
 use crate::domain::auth::{AgentKind, Pin};
 use crate::domain::card::CardNumber;
@@ -192,17 +191,10 @@ fn cardholder(
     input: &CardInput,
     pin: &Pin,
 ) -> Result<Card, ServiceError> {
-    let (number, scanned_sequence) = match input {
-        CardInput::Keyed(number) => (number.clone(), None),
-        CardInput::Qr(text) => {
-            let payload = super::cards::read_qr(issuer, text)?;
-            (payload.card_number, Some(payload.sequence))
-        }
+    let card = match input {
+        CardInput::Keyed(number) => find_usable_card(tx, number)??,
+        CardInput::Qr(text) => super::cards::usable_card_from_qr(tx, issuer, text)?,
     };
-    let card = find_usable_card(tx, &number)??;
-    if scanned_sequence.is_some_and(|sequence| sequence < card.sequence) {
-        return Err(ServiceError::CardReplaced);
-    }
     check_pin(tx, &auth.pin_key, &card, pin)??;
     Ok(card)
 }
@@ -296,7 +288,7 @@ fn execute(
         }
     };
 
-    let balances = pocket_balances(tx, &family_owner)?;
+    let balances = pocket_balances(tx, card.family_id)?;
     let items: Vec<ReceiptItem> = priced.iter().map(PricedLine::receipt_item).collect();
     let mut receipt = EdcReceipt {
         kind: operation.kind(),
@@ -501,20 +493,17 @@ fn consume_quotas(tx: &mut Tx<'_>, family_id: i64, priced: &[PricedLine], day: N
 }
 
 /// Every pocket of the family, for the receipt.
-fn pocket_balances(tx: &mut Tx<'_>, family: &str) -> Result<Vec<PocketBalance>, ServiceError> {
-    let mut balances = Vec::with_capacity(FAMILY_POCKETS.len());
-    for kind in FAMILY_POCKETS {
-        if let Some(account) = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, family, kind)? {
-            balances.push(PocketBalance {
-                kind,
-                name: pocket_name(kind),
-                balance: rupiah_from_minor(account.balance_minor),
-                held: rupiah_from_minor(account.held_minor),
-                available: rupiah_from_minor(account.available_minor()),
-            });
-        }
-    }
-    Ok(balances)
+fn pocket_balances(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<PocketBalance>, ServiceError> {
+    Ok(family_pockets(tx, family_id)?
+        .into_iter()
+        .map(|account| PocketBalance {
+            kind: account.kind,
+            name: pocket_name(account.kind),
+            balance: rupiah_from_minor(account.balance_minor),
+            held: rupiah_from_minor(account.held_minor),
+            available: rupiah_from_minor(account.available_minor()),
+        })
+        .collect())
 }
 
 /// The catalogue an e-Warong sells from.
