@@ -117,4 +117,42 @@ on_both_backends! {
         assert_eq!(account(&store, agent).balance_minor, 100_000_000);
         assert_ledger_clean(&store);
     }
+
+    // On SQLite concurrent writes share one commit (group commit): a write that fails
+    // after posting must take only its own postings with it.
+    fn a_failed_write_is_undone_alone_among_concurrent_writes(database) {
+        let store = database.store();
+        let (family, agent) = (savings(&store, "family"), savings(&store, "agent"));
+        fund(&store, family, rupiah(1_000_000));
+        let committed = AtomicI64::new(0);
+        std::thread::scope(|scope| {
+            for thread in 0..THREADS {
+                let (store, committed) = (&store, &committed);
+                scope.spawn(move || {
+                    for write in 0..40 {
+                        let fails = (thread + write) % 3 == 0;
+                        let result = store.write(|tx| {
+                            posting::transfer(tx, JournalKind::CashWithdrawal, "group", family, agent, rupiah(1))?;
+                            if fails {
+                                return Err(LedgerError::from(Refusal::Malformed { problem: "fails after posting".to_owned() }));
+                            }
+                            Ok(())
+                        });
+                        match (fails, result) {
+                            (false, Ok(())) => {
+                                committed.fetch_add(1, Ordering::Relaxed);
+                            }
+                            (true, Err(LedgerError::Refused(Refusal::Malformed { .. }))) => {}
+                            (fails, other) => panic!("write that fails: {fails}, got {other:?}"),
+                        }
+                    }
+                });
+            }
+        });
+        let committed = committed.load(Ordering::Relaxed);
+        assert!(committed > 0 && committed < (THREADS * 40) as i64);
+        assert_eq!(account(&store, agent).balance_minor, committed * 100, "exactly the committed writes moved money");
+        assert_eq!(account(&store, family).balance_minor, 100_000_000 - committed * 100);
+        assert_ledger_clean(&store);
+    }
 }

@@ -206,6 +206,10 @@ impl Cli {
 
 impl Cli {
     pub fn store_options(&self) -> Result<StoreOptions, StoreError> {
-        Ok(StoreOptions { url: DatabaseUrl::parse(&self.database)?, postgres_pool_size: self.postgres_pool_size })
+        Ok(StoreOptions {
+            url: DatabaseUrl::parse(&self.database)?,
+            postgres_pool_size: self.postgres_pool_size,
+            sqlite_group_commit: true,
+        })
     }
 }

@@ -64,8 +64,11 @@ impl TestDatabase {
 
     /// A store on this database, like the server's own.
     pub fn store(&self) -> Store {
-        let options =
-            StoreOptions { url: DatabaseUrl::parse(&self.url).expect("test database URL"), postgres_pool_size: 16 };
+        let options = StoreOptions {
+            url: DatabaseUrl::parse(&self.url).expect("test database URL"),
+            postgres_pool_size: 16,
+            sqlite_group_commit: true,
+        };
         Store::open(&options).expect("opening the test database")
     }
 }

@@ -233,11 +233,9 @@ pub fn balances(store: &Store, principal: &Principal, family_id: i64) -> Result<
 
 /// The family's pockets (savings, then each programme e-wallet) that are open or were.
 pub fn family_pockets(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<Account>, ServiceError> {
-    let owner = family_id.to_string();
-    let mut pockets = Vec::with_capacity(FAMILY_POCKETS.len());
-    for kind in FAMILY_POCKETS {
-        pockets.extend(accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &owner, kind)?);
-    }
+    let mut pockets = accounts::find_by_owner(tx, OwnerKind::Family, &family_id.to_string())?;
+    pockets.retain(|account| FAMILY_POCKETS.contains(&account.kind));
+    pockets.sort_by_key(|account| FAMILY_POCKETS.iter().position(|kind| *kind == account.kind));
     Ok(pockets)
 }
 

@@ -10,6 +10,7 @@ pub mod conditionality;
 pub mod disbursements;
 pub mod edc;
 pub mod families;
+mod group_commit;
 pub mod operators;
 pub mod reconciliation;
 pub mod regions;
@@ -205,10 +206,10 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 }
 
 enum Pools {
-    /// SQLite allows one writer at a time; a single pooled writer connection makes
-    /// writers queue in this process instead of spinning on the database lock.
+    /// SQLite allows one writer at a time; a single writer connection makes writers queue
+    /// in this process instead of spinning on the database lock, and commit in groups.
     Sqlite {
-        writer: Pool<ConnectionManager<SqliteConnection>>,
+        writer: group_commit::GroupCommit,
         readers: Pool<ConnectionManager<SqliteConnection>>,
     },
     Postgres(Pool<ConnectionManager<PgConnection>>),
@@ -227,6 +228,9 @@ pub struct StoreOptions {
     pub url: DatabaseUrl,
     /// Connections to PostgreSQL per process (ignored for SQLite).
     pub postgres_pool_size: u32,
+    /// SQLite: concurrent writes share one durable commit (see [`group_commit`]); off,
+    /// every write is a transaction of its own (to measure what grouping gains).
+    pub sqlite_group_commit: bool,
 }
 
 impl Store {
@@ -242,7 +246,10 @@ impl Store {
                 };
                 let manager = || ConnectionManager::<SqliteConnection>::new(url.location());
                 Pools::Sqlite {
-                    writer: builder().max_size(1).build(manager())?,
+                    writer: group_commit::GroupCommit::new(
+                        builder().max_size(1).build(manager())?,
+                        options.sqlite_group_commit,
+                    ),
                     readers: builder().max_size(SQLITE_READERS_MAX).build(manager())?,
                 }
             }
@@ -273,7 +280,7 @@ impl Store {
         let failed = |error: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(error.to_string());
         match self.pools.as_ref() {
             Pools::Sqlite { writer, .. } => {
-                writer.get()?.run_pending_migrations(SQLITE_MIGRATIONS).map_err(failed)?;
+                writer.connection()?.run_pending_migrations(SQLITE_MIGRATIONS).map_err(failed)?;
             }
             Pools::Postgres(pool) => {
                 let mut connection = pool.get()?;
@@ -286,18 +293,17 @@ impl Store {
         Ok(())
     }
 
-    /// Runs one business operation in one read-write transaction: all of it commits, or
-    /// none of it does. On SQLite the transaction takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.
+    /// Runs one business operation atomically: all of it commits, or none of it does, and
+    /// it returns once its writes are durable. On SQLite it runs in a savepoint of a
+    /// transaction shared with concurrent writes (group commit, see [`group_commit`]),
+    /// which takes the write lock at once (`BEGIN IMMEDIATE`), so it never fails
+    /// half-way on a lock upgrade. An operation must not call `write` again.
     pub fn write<T, E>(&self, operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<diesel::result::Error> + From<StoreError>,
     {
         match self.pools.as_ref() {
-            Pools::Sqlite { writer, .. } => {
-                let mut connection = checkout(writer)?;
-                connection.immediate_transaction(|inner| operation(&mut Tx::Sqlite(inner)))
-            }
+            Pools::Sqlite { writer, .. } => writer.write(operation),
             Pools::Postgres(pool) => {
                 let mut connection = checkout(pool)?;
                 connection.build_transaction().read_write().run(|inner| operation(&mut Tx::Postgres(inner)))
@@ -323,6 +329,19 @@ impl Store {
                     .repeatable_read()
                     .run(|inner| operation(&mut Tx::Postgres(inner)))
             }
+        }
+    }
+
+    /// Runs one read outside any transaction: a single statement sees one consistent
+    /// state by itself, and saves `BEGIN` and `COMMIT` (two round trips on PostgreSQL).
+    /// It runs on a read connection; `operation` must only read.
+    pub fn read_one<T, E>(&self, operation: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        match self.pools.as_ref() {
+            Pools::Sqlite { readers, .. } => operation(&mut Tx::Sqlite(&mut *checkout(readers)?)),
+            Pools::Postgres(pool) => operation(&mut Tx::Postgres(&mut *checkout(pool)?)),
         }
     }
 

@@ -31,7 +31,7 @@ impl Auth {
 pub fn authenticate(store: &Store, auth: &Auth, token: &str) -> Result<Principal, ServiceError> {
     let claims = auth.tokens.verify(token, TokenKind::Access)?;
     let principal = Principal::from_claims(&claims)?;
-    let current = store.read(|tx| token_version(tx, &principal))?;
+    let current = store.read_one(|tx| token_version(tx, &principal))?;
     if current != Some(claims.ver) {
         return Err(ServiceError::TokenRevoked);
     }

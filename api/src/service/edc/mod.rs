@@ -221,7 +221,6 @@ fn execute(
     let at = now();
     let day = business_date(at);
     let (reference, approval_code) = (new_reference(), new_approval_code());
-    let family_owner = card.family_id.to_string();
     let mut form = EdcInsertForm::new(terminal, request.stan.as_str(), day, operation.kind(), agent.id);
     form.card_number = Some(card.card_number.as_str());
     form.family_id = Some(card.family_id);
@@ -249,11 +248,23 @@ fn execute(
         });
     };
 
+    // The family's accounts, read once (balance inquiries only print them).
+    let pockets = match operation {
+        Operation::BalanceInquiry => Vec::new(),
+        _ => family_pockets(tx, card.family_id)?,
+    };
+    let family_account = |kind: AccountKind| {
+        pockets
+            .iter()
+            .find(|account| account.kind == kind)
+            .map(|account| account.id)
+            .ok_or_else(|| ServiceError::Internal(format!("family {} has no {kind} account", card.family_id)))
+    };
     let journal = match operation {
         Operation::BalanceInquiry => None,
         Operation::CashWithdrawal { amount } => {
             check_cash_limits(tx, agent.id, card.family_id, *amount, day)?;
-            let savings = family_account(tx, &family_owner, AccountKind::Savings)?;
+            let savings = family_account(AccountKind::Savings)?;
             let settlement = agent_settlement(tx, agent.id)?;
             Some(move_money(
                 tx,
@@ -266,8 +277,8 @@ fn execute(
             )?)
         }
         Operation::WalletToSavings { amount } => {
-            let wallet = family_account(tx, &family_owner, AccountKind::WalletPkh)?;
-            let savings = family_account(tx, &family_owner, AccountKind::Savings)?;
+            let wallet = family_account(AccountKind::WalletPkh)?;
+            let savings = family_account(AccountKind::Savings)?;
             Some(move_money(
                 tx,
                 JournalKind::WalletToSavings,
@@ -282,7 +293,7 @@ fn execute(
             consume_quotas(tx, card.family_id, &priced, day)?;
             let amount =
                 Amount::from_minor(amount_minor).map_err(|error| ServiceError::Invalid(format!("basket: {error}")))?;
-            let wallet = family_account(tx, &family_owner, programme.wallet())?;
+            let wallet = family_account(programme.wallet())?;
             let settlement = agent_settlement(tx, agent.id)?;
             Some(move_money(tx, JournalKind::Purchase, &reference, wallet, settlement, amount, programme.wallet())?)
         }
@@ -319,12 +330,6 @@ fn debited_pocket(operation: &Operation) -> Option<AccountKind> {
         Operation::WalletToSavings { .. } => Some(AccountKind::WalletPkh),
         Operation::Purchase { programme, .. } => Some(programme.wallet()),
     }
-}
-
-fn family_account(tx: &mut Tx<'_>, family: &str, kind: AccountKind) -> Result<AccountId, ServiceError> {
-    accounts::find_by_owner_and_kind(tx, OwnerKind::Family, family, kind)?
-        .map(|account| account.id)
-        .ok_or_else(|| ServiceError::Internal(format!("family {family} has no {kind} account")))
 }
 
 fn agent_settlement(tx: &mut Tx<'_>, agent_id: i64) -> Result<AccountId, ServiceError> {
