@@ -1,0 +1,718 @@
+//! Card withdrawals and a national stage, measured beside the database's own ceiling.
+//!
+//!     scripts/bench        # builds card-sim and the server, then runs this
+//!
+//! For each backend (`KKS_BENCH_BACKENDS`, default `sqlite,postgres`; PostgreSQL at
+//! `KKS_TEST_POSTGRES_URL`), on a fresh database holding the demo, cardholder families with
+//! savings and many bank agents (bulk SQL, not timed):
+//!
+//! 1. **ceiling**: the withdrawal's own transaction (the service call the HTTP handler
+//!    makes: PIN check, STAN, limits, ledger posting, idempotency record) in a tight loop
+//!    from `KKS_BENCH_CONCURRENCY` threads, no HTTP, no JSON, no token. `each`: one
+//!    transaction and one commit per withdrawal; `grouped` (SQLite): concurrent
+//!    withdrawals share commits, as the server does.
+//! 2. **full path**: the real `kks serve` over HTTP, driven by `card-sim load` (closed loop,
+//!    `KKS_BENCH_CONCURRENCY` terminals at once, withdrawals only), then the ledger check.
+//! 3. **stage**: `KKS_BENCH_STAGE_FAMILIES` (default 1,000,000; 0 skips) more families,
+//!    a fresh server, a PKH stage prepared, approved and executed over HTTP while one
+//!    terminal keeps withdrawing (latency before and during), then the ledger check.
+//!
+//! Each phase runs `KKS_BENCH_SECONDS` (default 60). Prints a table and writes the JSON
+//! report to `KKS_BENCH_OUTPUT` (default `target/bench-throughput.json`). Throughput and
+//! latency are also given as ratios to the ceiling measured in the same run, because
+//! these machines are shared and noisy.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use hdrhistogram::Histogram;
+use kks_api::domain::auth::{OperatorRole, Password, Pin, PinKey};
+use kks_api::domain::card::{Bank, CardNumber};
+use kks_api::domain::card_qr::IssuerSigningKey;
+use kks_api::domain::edc::Stan;
+use kks_api::domain::money::Amount;
+use kks_api::service::auth::{passwords, Auth, Principal};
+use kks_api::service::edc::{self, CardInput, CardRequest, Operation};
+use kks_api::service::seed::DemoCredentials;
+use kks_api::store::{DatabaseUrl, Store, StoreOptions, Tx};
+use serde_json::{json, Value};
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Families with a card and savings that the terminals draw from.
+const CARDHOLDERS: usize = 5_000;
+/// Savings of each cardholder: enough for every withdrawal of both phases.
+const CARDHOLDER_SAVINGS_RUPIAH: i64 = 4_900_000;
+/// Bank agents: enough that no agent reaches its daily cash limit (Rp 20 M) in a run.
+const CEILING_AGENTS: usize = 400;
+const HTTP_AGENTS: usize = 600;
+const AGENT_PASSWORD: &str = "benchmark agent password";
+const CARDHOLDER_PIN: &str = "246810";
+const WITHDRAWAL_RUPIAH: i64 = 10_000;
+/// The demo's village, where the bench's families and agents live.
+const VILLAGE: &str = "32.04.12.2001";
+const ROWS_PER_INSERT: usize = 1_000;
+/// Latency is measured before the stage for this long.
+const STAGE_BASELINE: Duration = Duration::from_secs(5);
+
+const JWT_SECRET: &str = "benchmark jwt secret, at least 32 bytes long";
+const PIN_KEY: &str = "benchmark pin verification key, 32+ bytes";
+const ISSUER_KEY_HEX: &str = "0909090909090909090909090909090909090909090909090909090909090909";
+
+struct Settings {
+    seconds: u64,
+    concurrency: usize,
+    stage_families: usize,
+    kks: PathBuf,
+    card_sim: PathBuf,
+}
+
+fn main() -> BenchResult<()> {
+    let number = |name: &str, default: usize| -> usize {
+        std::env::var(name).ok().and_then(|text| text.parse().ok()).unwrap_or(default)
+    };
+    let kks = PathBuf::from(env!("CARGO_BIN_EXE_kks"));
+    let card_sim = kks.with_file_name("card-sim");
+    if !card_sim.exists() {
+        return Err(format!("{} is missing: run scripts/bench (it builds card-sim first)", card_sim.display()).into());
+    }
+    let settings = Settings {
+        seconds: number("KKS_BENCH_SECONDS", 60) as u64,
+        concurrency: number("KKS_BENCH_CONCURRENCY", 64),
+        stage_families: number("KKS_BENCH_STAGE_FAMILIES", 1_000_000),
+        kks,
+        card_sim,
+    };
+    let backends = std::env::var("KKS_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
+    let mut reports = Vec::new();
+    for backend in backends.split(',').map(str::trim) {
+        eprintln!("== {backend}");
+        let database = BenchDatabase::create(backend)?;
+        let report = run(&database, &settings);
+        database.drop_postgres()?;
+        reports.push(report?);
+    }
+    let report = json!({
+        "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
+        "seconds_per_phase": settings.seconds,
+        "concurrency": settings.concurrency,
+        "backends": reports,
+    });
+    print_table(&report);
+    let output = std::env::var("KKS_BENCH_OUTPUT").unwrap_or_else(|_| "target/bench-throughput.json".to_owned());
+    std::fs::write(&output, serde_json::to_string_pretty(&report)?)?;
+    println!("\nJSON report: {output}");
+    Ok(())
+}
+
+fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
+    let pin_key = PinKey::new(PIN_KEY.as_bytes());
+    let folder = tempfile::tempdir()?;
+    let (demo, cardholders) = {
+        let store = database.store(true)?;
+        store.migrate()?;
+        let demo = kks_api::service::seed::seed_demo(&store, &pin_key, chrono::Utc::now().date_naive())?;
+        let cardholders = load_cardholders(&store, &pin_key)?;
+        load_agents(&store)?;
+        (demo, cardholders)
+    };
+
+    let mut ceilings = Vec::new();
+    let modes: &[(&str, bool)] =
+        if database.backend == "sqlite" { &[("each", false), ("grouped", true)] } else { &[("each", false)] };
+    for (round, (mode, grouped)) in modes.iter().enumerate() {
+        eprintln!("  ceiling ({mode}) …");
+        let store = database.store(*grouped)?;
+        let agents = (round * CEILING_AGENTS / modes.len())..((round + 1) * CEILING_AGENTS / modes.len());
+        let mut figures = ceiling(&store, &pin_key, &cardholders, agents, settings)?;
+        figures["mode"] = json!(mode);
+        ceilings.push(figures);
+    }
+    let ceiling_each = ceilings.first().cloned().ok_or("no ceiling")?;
+
+    eprintln!("  full path (HTTP, card-sim load) …");
+    let credentials = folder.path().join("credentials.json");
+    std::fs::write(&credentials, serde_json::to_string(&bench_credentials(&demo, &cardholders))?)?;
+    let server = Server::start(settings, &database.url)?;
+    let load = card_sim_load(settings, &server, &credentials, &database.url)?;
+    let full_path_memory = server.stop()?;
+    let full_path = json!({
+        "mode": "closed_loop",
+        "requests_per_second": load["requests_per_second"],
+        "latency_ms": load["latency_ms"],
+        "requests": load["requests"],
+        "outcomes": load["outcomes"],
+        "unexpected": load["unexpected"],
+        "ledger_clean": load["ledger"]["clean"],
+        "server_peak_memory_mb": full_path_memory,
+        "ratio_to_ceiling": ratios(&load, &ceiling_each),
+    });
+
+    let stage = if settings.stage_families > 0 {
+        eprintln!("  stage: loading {} families …", settings.stage_families);
+        load_stage_families(&database.store(true)?, settings.stage_families)?;
+        stage(settings, database, &demo, &cardholders)?
+    } else {
+        Value::Null
+    };
+    Ok(json!({
+        "backend": database.backend,
+        "ceiling": ceilings,
+        "full_path": full_path,
+        "stage": stage,
+    }))
+}
+
+// --- Phase 1: the ceiling ---------------------------------------------------------------
+
+fn ceiling(
+    store: &Store,
+    pin_key: &PinKey,
+    cardholders: &[String],
+    agents: std::ops::Range<usize>,
+    settings: &Settings,
+) -> BenchResult<Value> {
+    let auth = Auth::new(JWT_SECRET.as_bytes(), pin_key.clone(), Duration::from_secs(900), Duration::from_secs(3600));
+    let issuer = IssuerSigningKey::from_seed(&[9; 32]).verifying_key();
+    let pin = Pin::parse(CARDHOLDER_PIN)?;
+    let amount = Amount::from_minor(WITHDRAWAL_RUPIAH * 100)?;
+    let deadline = Instant::now() + Duration::from_secs(settings.seconds);
+    let started = Instant::now();
+    let threads: Vec<_> = (0..settings.concurrency)
+        .map(|thread| {
+            let (store, auth, issuer, pin) = (store.clone(), auth.clone(), issuer.clone(), pin.clone());
+            // Each thread has its own terminals, so STANs never collide.
+            let terminals: Vec<usize> = agents.clone().skip(thread).step_by(settings.concurrency).collect();
+            let cardholders = cardholders.to_vec();
+            std::thread::spawn(move || -> BenchResult<(Histogram<u64>, u64)> {
+                let mut latency = Histogram::<u64>::new(3)?;
+                let mut refused = 0;
+                let mut sent: usize = 0;
+                while Instant::now() < deadline {
+                    let agent = terminals.get(sent % terminals.len().max(1)).copied().ok_or("no terminal")?;
+                    let stan = sent / terminals.len().max(1) + 1;
+                    let card = cardholders.get((sent * 7919 + thread * 104_729) % cardholders.len()).ok_or("card")?;
+                    let principal = Principal::Agent { id: agent_id(agent), terminal: terminal_id(agent) };
+                    let request = CardRequest {
+                        card: CardInput::Keyed(CardNumber::parse(card)?),
+                        pin: pin.clone(),
+                        stan: Stan::parse(&format!("{stan:06}"))?,
+                        idempotency_key: format!("ceiling-{stan}"),
+                        operation: Operation::CashWithdrawal { amount },
+                    };
+                    let began = Instant::now();
+                    if edc::transact(&store, &auth, &issuer, &principal, &request).is_err() {
+                        refused += 1;
+                    }
+                    latency.record(began.elapsed().as_micros() as u64)?;
+                    sent += 1;
+                }
+                Ok((latency, refused))
+            })
+        })
+        .collect();
+    let mut latency = Histogram::<u64>::new(3)?;
+    let mut refused = 0;
+    for thread in threads {
+        let (histogram, thread_refused) = thread.join().map_err(|_| "a ceiling thread panicked")??;
+        latency.add(histogram)?;
+        refused += thread_refused;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    if refused > 0 {
+        return Err(format!("{refused} ceiling withdrawals were refused").into());
+    }
+    Ok(json!({
+        "requests": latency.len(),
+        "requests_per_second": latency.len() as f64 / elapsed,
+        "latency_ms": latency_ms(&latency),
+    }))
+}
+
+// --- Phase 2: the full path ------------------------------------------------------------
+
+/// The credentials file `card-sim load` reads: the HTTP agents and the cardholders.
+fn bench_credentials(demo: &DemoCredentials, cardholders: &[String]) -> Value {
+    let agents: Vec<Value> = (CEILING_AGENTS..CEILING_AGENTS + HTTP_AGENTS)
+        .map(|agent| {
+            json!({ "username": agent_username(agent), "password": AGENT_PASSWORD,
+                    "terminal_id": terminal_id(agent), "kind": "bank_agent" })
+        })
+        .collect();
+    let families: Vec<Value> = cardholders
+        .iter()
+        .enumerate()
+        .map(|(index, card)| json!({ "family_id": index, "village": VILLAGE, "card_number": card, "pin": CARDHOLDER_PIN }))
+        .collect();
+    json!({ "operators": demo.operators, "agents": agents, "families": families })
+}
+
+fn card_sim_load(settings: &Settings, server: &Server, credentials: &Path, database: &str) -> BenchResult<Value> {
+    let output = Command::new(&settings.card_sim)
+        .args(["--server", &server.url, "load", "--json", "--no-progress", "--mix", "withdraw=1"])
+        .args(["--wrong-pin-share", "0", "--retry-share", "0"])
+        .args(["--concurrency", &settings.concurrency.to_string()])
+        .args(["--duration-secs", &settings.seconds.to_string()])
+        .arg("--credentials")
+        .arg(credentials)
+        .args(["--database", database])
+        .arg("--kks")
+        .arg(&settings.kks)
+        .stderr(Stdio::inherit())
+        .output()?;
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .map_err(|error| format!("card-sim load printed no report ({error}), exit {}", output.status))?;
+    if !output.status.success() {
+        eprintln!("  card-sim load was not clean: unexpected {}", report["unexpected"]);
+    }
+    Ok(report)
+}
+
+/// Full path against the ceiling: throughput and latency ratios.
+fn ratios(full_path: &Value, ceiling: &Value) -> Value {
+    let ratio = |a: &Value, b: &Value| match (a.as_f64(), b.as_f64()) {
+        (Some(a), Some(b)) if b > 0.0 => json!((a / b * 100.0).round() / 100.0),
+        _ => Value::Null,
+    };
+    json!({
+        "throughput": ratio(&full_path["requests_per_second"], &ceiling["requests_per_second"]),
+        "p50": ratio(&full_path["latency_ms"]["p50"], &ceiling["latency_ms"]["p50"]),
+        "p99": ratio(&full_path["latency_ms"]["p99"], &ceiling["latency_ms"]["p99"]),
+    })
+}
+
+// --- Phase 3: a national stage ---------------------------------------------------------
+
+fn stage(
+    settings: &Settings,
+    database: &BenchDatabase,
+    demo: &DemoCredentials,
+    cardholders: &[String],
+) -> BenchResult<Value> {
+    let server = Server::start(settings, &database.url)?;
+    let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(600)).build()?;
+    let login = |role: OperatorRole| -> BenchResult<String> {
+        let operator = demo
+            .operators
+            .iter()
+            .find(|operator| operator.role == role && operator.region.is_none())
+            .ok_or("a national operator of the demo")?;
+        token(http.post(format!("{}/v1/auth/operators/login", server.url)).json(&json!({
+            "username": operator.username, "password": operator.password })))
+    };
+    let (operator, supervisor) = (login(OperatorRole::Operator)?, login(OperatorRole::Supervisor)?);
+    // A terminal of its own, outside card-sim's, so its STANs are its own.
+    let probe_agent = CEILING_AGENTS + HTTP_AGENTS;
+    let agent = token(http.post(format!("{}/v1/auth/agents/login", server.url)).json(&json!({
+        "username": agent_username(probe_agent), "password": AGENT_PASSWORD, "terminal_id": terminal_id(probe_agent) })))?;
+
+    let running = Arc::new(AtomicBool::new(true));
+    let probe = {
+        let (http, url, running, cardholders) =
+            (http.clone(), server.url.clone(), Arc::clone(&running), cardholders.to_vec());
+        std::thread::spawn(move || -> BenchResult<(Histogram<u64>, Histogram<u64>)> {
+            let mut before = Histogram::<u64>::new(3)?;
+            let mut during = Histogram::<u64>::new(3)?;
+            let started = Instant::now();
+            let mut stan = 0;
+            while running.load(Ordering::Relaxed) {
+                stan += 1;
+                let card = cardholders.get(stan % cardholders.len()).ok_or("card")?;
+                let began = Instant::now();
+                let answer = http
+                    .post(format!("{url}/v1/edc/cash-withdrawals"))
+                    .bearer_auth(&agent)
+                    .header("idempotency-key", format!("probe-{stan}"))
+                    .json(&json!({ "card": { "card_number": card }, "pin": CARDHOLDER_PIN,
+                                   "stan": format!("{stan:06}"), "amount": WITHDRAWAL_RUPIAH.to_string() }))
+                    .send()?;
+                if !answer.status().is_success() {
+                    return Err(format!("probe withdrawal refused: {}", answer.text()?).into());
+                }
+                let elapsed = began.elapsed().as_micros() as u64;
+                if started.elapsed() < STAGE_BASELINE {
+                    before.record(elapsed)?
+                } else {
+                    during.record(elapsed)?
+                }
+            }
+            Ok((before, during))
+        })
+    };
+    std::thread::sleep(STAGE_BASELINE);
+
+    let began = Instant::now();
+    let prepared: Value = http
+        .post(format!("{}/v1/disbursements", server.url))
+        .bearer_auth(&operator)
+        .json(&json!({ "programme": "pkh", "year": 2017, "period": 2 }))
+        .send()?
+        .error_for_status()?
+        .json()?;
+    let prepare = began.elapsed();
+    let batch = prepared["batch"]["id"].as_i64().ok_or("a batch id")?;
+    let families = prepared["batch"]["lines_total"].as_i64().ok_or("lines_total")?;
+    http.post(format!("{}/v1/disbursements/{batch}/approve", server.url))
+        .bearer_auth(&supervisor)
+        .send()?
+        .error_for_status()?;
+    let began = Instant::now();
+    http.post(format!("{}/v1/disbursements/{batch}/execute", server.url))
+        .bearer_auth(&operator)
+        .send()?
+        .error_for_status()?;
+    let view = loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let view: Value = http
+            .get(format!("{}/v1/disbursements/{batch}", server.url))
+            .bearer_auth(&operator)
+            .send()?
+            .error_for_status()?
+            .json()?;
+        if view["batch"]["status"] == "completed" || view["pending_lines"] == 0 {
+            break view;
+        }
+    };
+    let execute = began.elapsed();
+    running.store(false, Ordering::Relaxed);
+    let (before, during) = probe.join().map_err(|_| "the probe panicked")??;
+    let memory = server.stop()?;
+    let ledger_clean = verify_ledger(settings, &database.url)?;
+    Ok(json!({
+        "families": families,
+        "paid_lines": view["paid_lines"],
+        "failed_lines": view["failed_lines"],
+        "prepare_seconds": prepare.as_secs_f64(),
+        "execute_seconds": execute.as_secs_f64(),
+        "families_per_second": families as f64 / execute.as_secs_f64(),
+        "card_before_ms": latency_ms(&before),
+        "card_during_ms": latency_ms(&during),
+        "card_p99_during_over_before": latency_ms(&during)["p99"].as_f64().unwrap_or(0.0)
+            / latency_ms(&before)["p99"].as_f64().unwrap_or(1.0).max(0.001),
+        "server_peak_memory_mb": memory,
+        "ledger_clean": ledger_clean,
+    }))
+}
+
+fn token(request: reqwest::blocking::RequestBuilder) -> BenchResult<String> {
+    let answer: Value = request.send()?.error_for_status()?.json()?;
+    Ok(answer["access_token"].as_str().ok_or("an access token")?.to_owned())
+}
+
+fn verify_ledger(settings: &Settings, database: &str) -> BenchResult<bool> {
+    Ok(Command::new(&settings.kks)
+        .args(["--database", database, "verify-ledger"])
+        .stdout(Stdio::null())
+        .status()?
+        .success())
+}
+
+// --- The server -------------------------------------------------------------------------
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(settings: &Settings, database: &str) -> BenchResult<Self> {
+        let mut child = Command::new(&settings.kks)
+            .args(["--database", database, "serve", "--bind", "127.0.0.1:0", "--no-demo"])
+            .args(["--login-attempts-per-minute", "100000"])
+            .env("KKS_JWT_SECRET", JWT_SECRET)
+            .env("KKS_PIN_KEY", PIN_KEY)
+            .env("KKS_ISSUER_KEY", ISSUER_KEY_HEX)
+            .env("KKS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("server stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines.next().ok_or("the server stopped before listening")??;
+            if let Some(url) = line.strip_prefix("listening on ") {
+                break url.trim().to_owned();
+            }
+        };
+        // Keep reading what the server prints, so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(Self { child, url })
+    }
+
+    /// Stops the server; its peak resident memory (VmHWM) in MB.
+    fn stop(mut self) -> BenchResult<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let peak_kb: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or("VmHWM")?;
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok((peak_kb / 1024.0).round())
+    }
+}
+
+// --- Data --------------------------------------------------------------------------------
+
+struct BenchDatabase {
+    backend: String,
+    url: String,
+    /// The SQLite file's folder, removed at the end.
+    _folder: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl BenchDatabase {
+    fn create(backend: &str) -> BenchResult<Self> {
+        let folder = tempfile::tempdir()?;
+        let (url, postgres) = match backend {
+            "sqlite" => (format!("sqlite://{}", folder.path().join("bench.sqlite").display()), None),
+            "postgres" => {
+                let admin = std::env::var("KKS_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+                let name = format!("kks_bench_{}", std::process::id());
+                let mut connection = diesel::PgConnection::establish(&admin)?;
+                connection.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
+                connection.batch_execute(&format!("CREATE DATABASE {name}"))?;
+                let (base, _) = admin.rsplit_once('/').ok_or("admin URL")?;
+                (format!("{base}/{name}"), Some((admin.clone(), name)))
+            }
+            other => return Err(format!("unknown backend {other}").into()),
+        };
+        Ok(Self { backend: backend.to_owned(), url, _folder: folder, postgres })
+    }
+
+    /// A store as the server opens one (`grouped`: SQLite group commit).
+    fn store(&self, grouped: bool) -> BenchResult<Store> {
+        let options = StoreOptions {
+            url: DatabaseUrl::parse(&self.url)?,
+            postgres_pool_size: kks_api::store::POSTGRES_POOL_SIZE_DEFAULT,
+            sqlite_group_commit: grouped,
+        };
+        Ok(Store::open(&options)?)
+    }
+
+    fn drop_postgres(&self) -> BenchResult<()> {
+        if let Some((admin, name)) = &self.postgres {
+            diesel::PgConnection::establish(admin)?
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+        }
+        Ok(())
+    }
+}
+
+fn agent_username(index: usize) -> String {
+    format!("agen.bench.{index}")
+}
+
+fn terminal_id(index: usize) -> String {
+    format!("TB{index:06}")
+}
+
+/// Agents are loaded after the demo's, in order.
+fn agent_id(index: usize) -> i64 {
+    BENCH_AGENT_ID_BASE + index as i64
+}
+
+const BENCH_AGENT_ID_BASE: i64 = 1_000;
+
+fn load_agents(store: &Store) -> BenchResult<()> {
+    let hash = passwords::hash(&Password::parse(AGENT_PASSWORD.to_owned()).ok_or("password")?)?;
+    let indices: Vec<usize> = (0..=CEILING_AGENTS + HTTP_AGENTS).collect();
+    for chunk in indices.chunks(ROWS_PER_INSERT) {
+        let agents: Vec<String> = chunk
+            .iter()
+            .map(|&index| {
+                format!(
+                    "({}, '{}', 'Agen {index}', 'bank_agent', 'bri', '{VILLAGE}', '{hash}', 0, '2026-01-01 00:00:00')",
+                    agent_id(index),
+                    agent_username(index)
+                )
+            })
+            .collect();
+        let terminals: Vec<String> = chunk
+            .iter()
+            .map(|&index| format!("('{}', {}, 'active', '2026-01-01 00:00:00')", terminal_id(index), agent_id(index)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO agents (id, username, display_name, kind, bank, village_code, password_hash, token_version, created_at) VALUES {};
+             INSERT INTO terminals (id, agent_id, status, created_at) VALUES {};",
+            agents.join(","),
+            terminals.join(",")
+        );
+        store.write(|tx| execute(tx, &sql))?;
+    }
+    Ok(())
+}
+
+/// Families with an active card (PIN [`CARDHOLDER_PIN`]) and funded savings; their card numbers.
+fn load_cardholders(store: &Store, pin_key: &PinKey) -> BenchResult<Vec<String>> {
+    let pin = Pin::parse(CARDHOLDER_PIN)?;
+    let cards: Vec<String> = (0..CARDHOLDERS)
+        .map(|index| CardNumber::issue(Bank::Bri, 700_000_000 + index as u64).map(|card| card.as_str().to_owned()))
+        .collect::<Result<_, _>>()?;
+    let first_family = load_families(store, "8", CARDHOLDERS)?;
+    let savings_minor = CARDHOLDER_SAVINGS_RUPIAH * 100;
+    for (chunk_index, chunk) in cards.chunks(ROWS_PER_INSERT).enumerate() {
+        let family = |offset: usize| first_family + (chunk_index * ROWS_PER_INSERT + offset) as i64;
+        let card_rows: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(offset, card)| {
+                format!(
+                    "('{card}', {}, 'bri', 1, 'active', '2031-12-31', '2026-01-01 00:00:00', '{}', 0)",
+                    family(offset),
+                    pin_key.verification_value(card, &pin)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO cards (card_number, family_id, bank, sequence, status, expires_on, issued_at, pin_hash, pin_failed_attempts) VALUES {};
+             INSERT INTO accounts (owner_kind, owner_id, kind, status, balance_minor, held_minor, opened_at)
+               SELECT 'family', CAST(id AS TEXT), 'savings', 'open', {savings_minor}, 0, created_at FROM families
+               WHERE id BETWEEN {} AND {};",
+            card_rows.join(","),
+            family(0),
+            family(chunk.len() - 1),
+        );
+        store.write(|tx| execute(tx, &sql))?;
+    }
+    // One journal funds them all from the treasury, so every balance equals its postings.
+    let total = savings_minor * CARDHOLDERS as i64;
+    store.write(|tx| {
+        execute(
+            tx,
+            &format!(
+                "INSERT INTO accounts (owner_kind, owner_id, kind, status, balance_minor, held_minor, opened_at)
+                   SELECT 'system', 'treasury', 'treasury', 'open', 0, 0, '2026-01-01 00:00:00'
+                   WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE owner_kind = 'system' AND kind = 'treasury');
+                 UPDATE accounts SET balance_minor = balance_minor - {total} WHERE owner_kind = 'system' AND kind = 'treasury';
+                 INSERT INTO journals (kind, reference, memo, posted_at) VALUES ('disbursement', 'bench-savings', 'benchmark opening balances', '2026-01-01 00:00:00');
+                 INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor)
+                   SELECT j.id, a.id, a.balance_minor, a.balance_minor FROM journals j, accounts a
+                   WHERE j.reference = 'bench-savings' AND a.kind = 'savings' AND a.owner_kind = 'family'
+                     AND CAST(a.owner_id AS BIGINT) >= {first_family};
+                 INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor)
+                   SELECT j.id, a.id, -{total}, a.balance_minor FROM journals j, accounts a
+                   WHERE j.reference = 'bench-savings' AND a.owner_kind = 'system' AND a.kind = 'treasury';"
+            ),
+        )
+    })?;
+    Ok(cards)
+}
+
+/// Regular, active families in the demo village, by bulk SQL; the first one's id.
+/// `nik_prefix` keeps each call's NIKs apart.
+fn load_families(store: &Store, nik_prefix: &str, count: usize) -> BenchResult<i64> {
+    let first: i64 = store.read(|tx| -> Result<i64, kks_api::store::StoreError> {
+        use diesel::dsl::max;
+        use diesel::prelude::*;
+        use kks_api::store::schema::families;
+        let last: Option<i64> = match tx {
+            Tx::Sqlite(connection) => families::table.select(max(families::id)).first(*connection)?,
+            Tx::Postgres(connection) => families::table.select(max(families::id)).first(*connection)?,
+        };
+        Ok(last.unwrap_or(0) + 1)
+    })?;
+    for start in (0..count).step_by(ROWS_PER_INSERT) {
+        let rows: Vec<String> = (start..(start + ROWS_PER_INSERT).min(count))
+            .map(|index| {
+                format!("({}, '320412620{nik_prefix}{index:06}', 'Keluarga {index}', 'Kp. Uji', '{VILLAGE}', 'regular', 'active', 0, '2026-01-01 00:00:00')",
+                    first + index as i64)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO families (id, nik, recipient_name, address, village_code, category, status, token_version, created_at) VALUES {};",
+            rows.join(",")
+        );
+        store.write(|tx| execute(tx, &sql))?;
+    }
+    Ok(first)
+}
+
+/// The stage's families, each with a PKH e-wallet.
+fn load_stage_families(store: &Store, count: usize) -> BenchResult<()> {
+    let started = Instant::now();
+    load_families(store, "9", count)?;
+    store.write(|tx| {
+        execute(
+            tx,
+            "INSERT INTO accounts (owner_kind, owner_id, kind, status, balance_minor, held_minor, opened_at)
+             SELECT 'family', CAST(f.id AS TEXT), 'wallet_pkh', 'open', 0, 0, f.created_at FROM families f
+             WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.owner_kind = 'family' AND a.owner_id = CAST(f.id AS TEXT) AND a.kind = 'wallet_pkh')",
+        )
+    })?;
+    eprintln!("  loaded {count} families in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn execute(tx: &mut Tx<'_>, sql: &str) -> Result<(), kks_api::store::StoreError> {
+    match tx {
+        Tx::Sqlite(connection) => connection.batch_execute(sql)?,
+        Tx::Postgres(connection) => connection.batch_execute(sql)?,
+    }
+    Ok(())
+}
+
+// --- Report ------------------------------------------------------------------------------
+
+fn latency_ms(histogram: &Histogram<u64>) -> Value {
+    let ms = |microseconds: u64| (microseconds as f64 / 10.0).round() / 100.0;
+    json!({
+        "p50": ms(histogram.value_at_quantile(0.5)),
+        "p99": ms(histogram.value_at_quantile(0.99)),
+        "p99_9": ms(histogram.value_at_quantile(0.999)),
+        "max": ms(histogram.max()),
+        "count": histogram.len(),
+    })
+}
+
+fn print_table(report: &Value) {
+    let empty = Vec::new();
+    println!(
+        "\n{:<9} {:<22} {:>10} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8}",
+        "backend", "phase", "req/s", "p50 ms", "p99 ms", "p99.9", "max", "× ceiling", "peak MB"
+    );
+    for backend in report["backends"].as_array().unwrap_or(&empty) {
+        let name = backend["backend"].as_str().unwrap_or("?");
+        let row = |phase: &str, figures: &Value, ratio: &Value, memory: &Value| {
+            let number = |value: &Value| value.as_f64().map_or("–".to_owned(), |v| format!("{v:.2}"));
+            println!(
+                "{name:<9} {phase:<22} {:>10.0} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8}",
+                figures["requests_per_second"].as_f64().unwrap_or(0.0),
+                number(&figures["latency_ms"]["p50"]),
+                number(&figures["latency_ms"]["p99"]),
+                number(&figures["latency_ms"]["p99_9"]),
+                number(&figures["latency_ms"]["max"]),
+                number(ratio),
+                memory.as_f64().map_or("–".to_owned(), |mb| format!("{mb:.0}")),
+            );
+        };
+        for ceiling in backend["ceiling"].as_array().unwrap_or(&empty) {
+            row(&format!("ceiling, {}", ceiling["mode"].as_str().unwrap_or("?")), ceiling, &Value::Null, &Value::Null);
+        }
+        let full = &backend["full_path"];
+        row("HTTP withdrawals", full, &full["ratio_to_ceiling"]["throughput"], &full["server_peak_memory_mb"]);
+        let stage = &backend["stage"];
+        if !stage.is_null() {
+            println!(
+                "{name:<9} stage: {} families, prepare {:.1} s, execute {:.1} s ({:.0}/s); card p99 {} → {} ms; peak {} MB; ledger clean {}",
+                stage["families"],
+                stage["prepare_seconds"].as_f64().unwrap_or(0.0),
+                stage["execute_seconds"].as_f64().unwrap_or(0.0),
+                stage["families_per_second"].as_f64().unwrap_or(0.0),
+                stage["card_before_ms"]["p99"],
+                stage["card_during_ms"]["p99"],
+                stage["server_peak_memory_mb"],
+                stage["ledger_clean"],
+            );
+        }
+    }
+}
