@@ -184,6 +184,135 @@ fn insert_journal(
     Ok(posted)
 }
 
+/// The most credits one [`fan_out`] posts (its postings stay within both backends'
+/// limits on bound parameters per statement).
+pub const FAN_OUT_CREDITS_MAX: usize = 2_000;
+
+/// One credit of a [`fan_out`]: a journal of its own from the common account.
+#[derive(Debug, Clone, Copy)]
+pub struct FanOutCredit<'a> {
+    pub account: AccountId,
+    pub amount: Amount,
+    /// Unique within the fan-out (it tells the journals apart).
+    pub reference: &'a str,
+}
+
+#[derive(QueryableByName)]
+struct Credited {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    balance_minor: i64,
+}
+
+/// Posts many journals from one account at once, in a fixed handful of statements
+/// however many there are (a disbursement chunk: the programme fund to each family's
+/// e-wallet). Each credit is its own balanced journal of two legs. A credit to an
+/// account that is not open is left out: its place in the answer is `None`. The debit
+/// is one conditional update for the sum, refused as a whole if the account cannot pay.
+pub fn fan_out(
+    tx: &mut Tx<'_>,
+    kind: JournalKind,
+    from: AccountId,
+    credits: &[FanOutCredit<'_>],
+) -> Result<Vec<Option<JournalId>>, LedgerError> {
+    validate_fan_out(from, credits)?;
+    // Credits first: the accounts still open say which journals there will be.
+    let values: Vec<String> =
+        credits.iter().map(|credit| format!("({}, {})", credit.account.0, credit.amount.minor())).collect();
+    let sql = format!(
+        "WITH credit (id, amount) AS (VALUES {}) \
+         UPDATE accounts SET balance_minor = accounts.balance_minor + credit.amount FROM credit \
+         WHERE accounts.id = credit.id AND accounts.status = '{}' \
+         RETURNING accounts.id, accounts.balance_minor",
+        values.join(", "),
+        AccountStatus::Open.as_ref()
+    );
+    let credited: Vec<Credited> = on_backend!(tx, connection => diesel::sql_query(&sql).load(connection)?);
+    let balance_after: std::collections::HashMap<i64, i64> =
+        credited.into_iter().map(|row| (row.id, row.balance_minor)).collect();
+    let paid: Vec<&FanOutCredit<'_>> =
+        credits.iter().filter(|credit| balance_after.contains_key(&credit.account.0)).collect();
+    let total_minor: i64 = paid.iter().map(|credit| credit.amount.minor()).sum();
+    if paid.is_empty() {
+        return Ok(vec![None; credits.len()]);
+    }
+    let debit = Leg { account: from, amount_minor: -total_minor };
+    let from_after_all = apply_leg(tx, &debit)?;
+
+    let posted_at = now();
+    let journal_rows: Vec<JournalInsertForm<'_>> = paid
+        .iter()
+        .map(|credit| JournalInsertForm {
+            kind: kind.as_ref(),
+            reference: credit.reference,
+            memo: "",
+            reverses_journal_id: None,
+            posted_at,
+        })
+        .collect();
+    let inserted: Vec<(i64, String)> = on_backend!(tx, connection => diesel::insert_into(journals::table)
+        .values(&journal_rows)
+        .returning((journals::id, journals::reference))
+        .get_results(connection)?);
+    let journal_of: std::collections::HashMap<String, i64> =
+        inserted.into_iter().map(|(id, reference)| (reference, id)).collect();
+
+    // The common account's balance after each journal, in the order they were posted.
+    let mut from_balance = from_after_all + total_minor;
+    let mut rows = Vec::with_capacity(paid.len() * 2);
+    for credit in &paid {
+        let journal_id = *journal_of.get(credit.reference).ok_or_else(|| missing_journal(credit.reference))?;
+        from_balance -= credit.amount.minor();
+        rows.push(PostingInsertForm {
+            journal_id,
+            account_id: from.0,
+            amount_minor: -credit.amount.minor(),
+            balance_after_minor: from_balance,
+        });
+        rows.push(PostingInsertForm {
+            journal_id,
+            account_id: credit.account.0,
+            amount_minor: credit.amount.minor(),
+            balance_after_minor: *balance_after
+                .get(&credit.account.0)
+                .ok_or_else(|| missing_journal(credit.reference))?,
+        });
+    }
+    on_backend!(tx, connection => diesel::insert_into(postings::table).values(&rows).execute(connection)?);
+    #[cfg(debug_assertions)]
+    super::verify::assert_accounts_consistent(
+        tx,
+        std::iter::once(from).chain(paid.iter().map(|credit| credit.account)),
+    )?;
+    Ok(credits.iter().map(|credit| journal_of.get(credit.reference).map(|id| JournalId(*id))).collect())
+}
+
+fn missing_journal(reference: &str) -> LedgerError {
+    crate::store::StoreError::Corrupt(format!("fan-out journal {reference:?} was not written")).into()
+}
+
+fn validate_fan_out(from: AccountId, credits: &[FanOutCredit<'_>]) -> Result<(), Refusal> {
+    let invalid = |problem: String| Refusal::Malformed { problem };
+    if credits.is_empty() || credits.len() > FAN_OUT_CREDITS_MAX {
+        return Err(invalid(format!("a fan-out has 1 to {FAN_OUT_CREDITS_MAX} credits")));
+    }
+    let mut accounts = std::collections::HashSet::with_capacity(credits.len());
+    let mut references = std::collections::HashSet::with_capacity(credits.len());
+    for credit in credits {
+        if credit.account == from || !accounts.insert(credit.account) {
+            return Err(invalid("an account appears in one fan-out once".to_owned()));
+        }
+        if !references.insert(credit.reference) || credit.reference.len() > JOURNAL_TEXT_BYTES_MAX {
+            return Err(invalid(format!("fan-out references are unique and at most {JOURNAL_TEXT_BYTES_MAX} bytes")));
+        }
+        if credit.amount.minor() <= 0 {
+            return Err(invalid("a credit moves a positive amount".to_owned()));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a journal that does not balance or is malformed, before anything is written.
 fn validate(draft: &JournalDraft<'_>) -> Result<Vec<Leg>, Refusal> {
     let invalid = |problem: &str| Refusal::Malformed { problem: problem.to_owned() };

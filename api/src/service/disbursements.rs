@@ -15,7 +15,7 @@ use super::ServiceError;
 use crate::domain::auth::{RegionCode, RegionScope};
 use crate::domain::benefit::Programme;
 use crate::domain::family::FamilyStatus;
-use crate::domain::ledger::{AccountKind, HoldReason, JournalKind, OwnerKind};
+use crate::domain::ledger::{AccountKind, AccountStatus, HoldReason, JournalKind, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount};
 use crate::ledger::holds::{self, HoldDraft};
 use crate::ledger::{accounts, posting, AccountId};
@@ -193,15 +193,16 @@ pub fn start(store: &Store, principal: &Principal, batch_id: i64) -> Result<Batc
 }
 
 /// Pays the batch's pending lines chunk by chunk until none is left, then completes it.
-/// Safe to run again after a crash, and from several servers: a line is paid in the
-/// same transaction that marks it paid, and only if it is still pending.
+/// Safe to run again after a crash, and from several servers: a chunk's lines are
+/// claimed and paid in one transaction, and only lines still pending are claimed.
 pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), ServiceError> {
     let batch = store.read(|tx| store::find_batch(tx, batch_id))?.ok_or(ServiceError::NotFound("batch"))?;
     let programme: Programme =
         batch.programme.parse().map_err(|_| ServiceError::Internal(format!("batch {batch_id} programme")))?;
     loop {
-        let paid = store.write(|tx| pay_chunk(tx, &batch, programme, lines_per_chunk.max(1)))?;
-        if paid == 0 {
+        let claimed = store.write(|tx| pay_chunk(tx, &batch, programme, lines_per_chunk.max(1)))?;
+        // Nothing claimed: done, unless another server's chunk was in the way.
+        if claimed == 0 && !store.read(|tx| store::has_pending_lines(tx, batch_id))? {
             break;
         }
         std::thread::sleep(PAUSE_BETWEEN_CHUNKS);
@@ -214,28 +215,18 @@ pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), Ser
     })
 }
 
+/// Claims and pays one chunk of lines in a fixed handful of statements: the chunk's
+/// total from the treasury to the programme fund, then one journal per line from the
+/// fund to the family's e-wallet ([`posting::fan_out`]), held where the line must be.
 fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -> Result<usize, ServiceError> {
-    let lines = store::find_pending_lines(tx, batch.id, limit)?;
+    let lines = store::claim_pending_lines(tx, batch.id, limit)?;
     let Some(first) = lines.first() else { return Ok(0) };
-    let total_minor: i64 = lines.iter().map(|line| line.amount_minor).sum();
-    let treasury = accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury)?.id;
-    let fund = accounts::find_or_open(tx, OwnerKind::System, programme.as_ref(), AccountKind::ProgrammeFund)?.id;
-    let chunk_amount =
-        Amount::from_minor(total_minor).map_err(|error| ServiceError::Internal(format!("chunk: {error}")))?;
-    posting::transfer(
-        tx,
-        JournalKind::Disbursement,
-        &format!("batch {} chunk {}", batch.id, first.id),
-        treasury,
-        fund,
-        chunk_amount,
-    )?;
-    let staged = batch.release_at.filter(|release_at| *release_at > now());
-    // The chunk's wallets and suspended families in one query each, not two per line.
+    // The chunk's open wallets and suspended families in one query each.
     let owners: Vec<String> = lines.iter().map(|line| line.family_id.to_string()).collect();
     let wallets: HashMap<String, AccountId> =
         accounts::find_by_owners_and_kind(tx, OwnerKind::Family, &owners, programme.wallet())?
             .into_iter()
+            .filter(|account| account.status == AccountStatus::Open)
             .map(|account| (account.owner_id, account.id))
             .collect();
     let suspended: HashSet<i64> = if programme.is_conditional() {
@@ -244,58 +235,83 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
     } else {
         HashSet::new()
     };
-    for line in &lines {
-        let wallet = wallets.get(&line.family_id.to_string()).copied();
+    let (payable, unpayable): (Vec<_>, Vec<_>) =
+        lines.iter().partition(|line| wallets.contains_key(&line.family_id.to_string()));
+    let unpayable: Vec<i64> = unpayable.iter().map(|line| line.id).collect();
+    if !unpayable.is_empty() {
+        store::fail_lines(tx, &unpayable, "the family has no open e-wallet for the programme")?;
+    }
+    if payable.is_empty() {
+        return Ok(lines.len());
+    }
+
+    let total_minor: i64 = payable.iter().map(|line| line.amount_minor).sum();
+    let treasury = accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury)?.id;
+    let fund = accounts::find_or_open(tx, OwnerKind::System, programme.as_ref(), AccountKind::ProgrammeFund)?.id;
+    posting::transfer(
+        tx,
+        JournalKind::Disbursement,
+        &format!("batch {} chunk {}", batch.id, first.id),
+        treasury,
+        fund,
+        amount(total_minor)?,
+    )?;
+    let references: Vec<String> = payable.iter().map(|line| format!("batch {} line {}", batch.id, line.id)).collect();
+    let credits = payable
+        .iter()
+        .zip(&references)
+        .map(|(line, reference)| {
+            let account = wallets.get(&line.family_id.to_string()).copied().unwrap_or(fund);
+            Ok(posting::FanOutCredit { account, amount: amount(line.amount_minor)?, reference })
+        })
+        .collect::<Result<Vec<_>, ServiceError>>()?;
+    let journals = posting::fan_out(tx, JournalKind::Disbursement, fund, &credits)?;
+
+    let staged = batch.release_at.filter(|release_at| *release_at > now());
+    let mut paid = Vec::with_capacity(payable.len());
+    let mut closed_meanwhile = Vec::new();
+    for ((line, credit), journal) in payable.iter().zip(&credits).zip(journals) {
+        let Some(journal) = journal else {
+            closed_meanwhile.push(line.id);
+            continue;
+        };
+        paid.push((line.id, journal));
         let hold = match staged {
             Some(release_at) => Some((HoldReason::StageNotOpen, Some(release_at))),
             None if suspended.contains(&line.family_id) => Some((HoldReason::CommitmentSuspension, None)),
             None => None,
         };
-        let paid = tx.savepoint(|tx| pay_line(tx, batch, fund, line, wallet, hold));
-        match paid {
-            Ok(journal) => {
-                store::settle_line(tx, line.id, Some(journal), None)?;
-            }
-            Err(ServiceError::Ledger(crate::ledger::LedgerError::Refused(refusal))) => {
-                // The money stays in the programme fund; the line says why.
-                store::settle_line(tx, line.id, None, Some(&refusal.to_string()))?;
-            }
-            Err(ServiceError::NotFound(what)) => {
-                store::settle_line(tx, line.id, None, Some(&format!("the family has no {what}")))?;
-            }
-            Err(other) => return Err(other),
+        if let Some((reason, release_at)) = hold {
+            holds::place(
+                tx,
+                &HoldDraft {
+                    account: credit.account,
+                    amount: credit.amount,
+                    reason,
+                    reference: &format!(
+                        "{} {} period {} ({})",
+                        batch.programme, batch.year, batch.period, credit.reference
+                    ),
+                    placed_by: if reason == HoldReason::StageNotOpen {
+                        "rule:staged-release"
+                    } else {
+                        "rule:conditionality"
+                    },
+                    release_at,
+                },
+            )?;
         }
+    }
+    store::record_line_journals(tx, &paid)?;
+    if !closed_meanwhile.is_empty() {
+        store::fail_lines(tx, &closed_meanwhile, "the family's e-wallet was closed")?;
+        // Their money went to the fund with the chunk and stays there.
     }
     Ok(lines.len())
 }
 
-/// Pays one line into the family's wallet, held if `hold` says so (a stage not open
-/// yet, or PKH money for a suspended family, which arrives blocked).
-fn pay_line(
-    tx: &mut Tx<'_>,
-    batch: &Batch,
-    fund: AccountId,
-    line: &store::Line,
-    wallet: Option<AccountId>,
-    hold: Option<(HoldReason, Option<NaiveDateTime>)>,
-) -> Result<crate::ledger::JournalId, ServiceError> {
-    let wallet = wallet.ok_or(ServiceError::NotFound("e-wallet (no card issued)"))?;
-    let amount =
-        Amount::from_minor(line.amount_minor).map_err(|error| ServiceError::Internal(format!("line: {error}")))?;
-    let reference = format!("batch {} line {}", batch.id, line.id);
-    let journal = posting::transfer(tx, JournalKind::Disbursement, &reference, fund, wallet, amount)?;
-    if let Some((reason, release_at)) = hold {
-        let draft = HoldDraft {
-            account: wallet,
-            amount,
-            reason,
-            reference: &format!("{} {} period {} ({reference})", batch.programme, batch.year, batch.period),
-            placed_by: if reason == HoldReason::StageNotOpen { "rule:staged-release" } else { "rule:conditionality" },
-            release_at,
-        };
-        holds::place(tx, &draft)?;
-    }
-    Ok(journal.id)
+fn amount(minor: i64) -> Result<Amount, ServiceError> {
+    Amount::from_minor(minor).map_err(|error| ServiceError::Internal(format!("line amount: {error}")))
 }
 
 fn visible_batch(tx: &mut Tx<'_>, principal: &Principal, batch_id: i64) -> Result<Batch, ServiceError> {

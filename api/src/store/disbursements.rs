@@ -212,36 +212,59 @@ pub struct Line {
     pub status: String,
 }
 
-/// The next pending lines of a batch, oldest first.
-pub fn find_pending_lines(tx: &mut Tx<'_>, batch_id: i64, limit: i64) -> Result<Vec<Line>, StoreError> {
-    on_backend!(tx, connection => Ok(disbursement_lines::table
+/// Claims the next pending lines of a batch, oldest first, by marking them paid; the
+/// caller pays them in the same transaction (or marks them failed). A line claimed by
+/// another transaction is skipped once that one commits, so no line is paid twice,
+/// whatever servers run the batch.
+pub fn claim_pending_lines(tx: &mut Tx<'_>, batch_id: i64, limit: i64) -> Result<Vec<Line>, StoreError> {
+    let next: Vec<i64> = on_backend!(tx, connection => disbursement_lines::table
         .filter(disbursement_lines::batch_id.eq(batch_id))
         .filter(disbursement_lines::status.eq("pending"))
         .order(disbursement_lines::id)
         .limit(limit)
-        .select(Line::as_select())
-        .load(connection)?))
+        .select(disbursement_lines::id)
+        .load(connection)?);
+    let mut claimed: Vec<Line> = on_backend!(tx, connection => diesel::update(
+            disbursement_lines::table
+                .filter(disbursement_lines::id.eq_any(&next))
+                .filter(disbursement_lines::status.eq("pending")),
+        )
+        .set((disbursement_lines::status.eq("paid"), disbursement_lines::paid_at.eq(Some(now()))))
+        .returning(Line::as_returning())
+        .get_results(connection)?);
+    claimed.sort_by_key(|line| line.id);
+    Ok(claimed)
 }
 
-/// Marks a pending line paid or failed; `false` if it was not pending (paid elsewhere).
-pub fn settle_line(
-    tx: &mut Tx<'_>,
-    id: i64,
-    journal: Option<JournalId>,
-    failure_reason: Option<&str>,
-) -> Result<bool, StoreError> {
-    let status = if failure_reason.is_some() { "failed" } else { "paid" };
-    let changed = on_backend!(tx, connection => diesel::update(
-            disbursement_lines::table.find(id).filter(disbursement_lines::status.eq("pending")),
-        )
-        .set((
-            disbursement_lines::status.eq(status),
-            disbursement_lines::journal_id.eq(journal.map(|journal| journal.0)),
-            disbursement_lines::failure_reason.eq(failure_reason),
-            disbursement_lines::paid_at.eq(Some(now())),
-        ))
+/// Records the journal that paid each claimed line, in one statement.
+pub fn record_line_journals(tx: &mut Tx<'_>, paid: &[(i64, JournalId)]) -> Result<(), StoreError> {
+    if paid.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = paid.iter().map(|(line, journal)| format!("({line}, {})", journal.0)).collect();
+    let sql = format!(
+        "WITH paid (id, journal_id) AS (VALUES {}) \
+         UPDATE disbursement_lines SET journal_id = paid.journal_id FROM paid WHERE disbursement_lines.id = paid.id",
+        values.join(", ")
+    );
+    on_backend!(tx, connection => diesel::sql_query(&sql).execute(connection)?);
+    Ok(())
+}
+
+/// Marks claimed lines failed, with the reason; their money stays in the programme fund.
+pub fn fail_lines(tx: &mut Tx<'_>, ids: &[i64], reason: &str) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(disbursement_lines::table.filter(disbursement_lines::id.eq_any(ids)))
+        .set((disbursement_lines::status.eq("failed"), disbursement_lines::failure_reason.eq(Some(reason))))
         .execute(connection)?);
-    Ok(changed == 1)
+    Ok(())
+}
+
+/// Whether a batch still has lines to pay.
+pub fn has_pending_lines(tx: &mut Tx<'_>, batch_id: i64) -> Result<bool, StoreError> {
+    let pending = disbursement_lines::table
+        .filter(disbursement_lines::batch_id.eq(batch_id))
+        .filter(disbursement_lines::status.eq("pending"));
+    on_backend!(tx, connection => Ok(diesel::select(diesel::dsl::exists(pending)).get_result(connection)?))
 }
 
 /// Lines and amounts of a batch by status, summed by the database.
