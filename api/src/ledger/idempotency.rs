@@ -2,13 +2,14 @@
 //! answer, written in the same transaction as the operation itself. A retry returns the
 //! first answer (approval or refusal); the same key with another request is refused.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::{LedgerError, Refusal};
+use crate::store::cached_sql::{bind, cached_sql};
 use crate::store::schema::idempotency_records;
 use crate::store::{now, on_backend, Store, StoreError, Tx};
 
@@ -54,16 +55,6 @@ enum StoredAnswer {
     Refused { refusal: serde_json::Value },
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = idempotency_records)]
-struct IdempotencyRecordInsertForm<'a> {
-    scope: &'a str,
-    idempotency_key: &'a str,
-    request_fingerprint: &'a str,
-    response: &'a str,
-    created_at: NaiveDateTime,
-}
-
 /// Runs a request once for this key, in one transaction of its own.
 ///
 /// The key is claimed first (`INSERT … ON CONFLICT DO NOTHING`): a concurrent request
@@ -103,17 +94,17 @@ where
         })
         .into()));
     }
-    let claim = IdempotencyRecordInsertForm {
-        scope: request.scope,
-        idempotency_key: request.key,
-        request_fingerprint: request.fingerprint,
-        response: "",
-        created_at: now(),
-    };
-    let claimed = on_backend!(tx, connection => diesel::insert_into(idempotency_records::table)
-        .values(&claim)
-        .on_conflict_do_nothing()
-        .execute(connection)?);
+    let claim = cached_sql(
+        "INSERT INTO idempotency_records (scope, idempotency_key, request_fingerprint, response, created_at) \
+         VALUES (?, ?, ?, '', ?) ON CONFLICT DO NOTHING",
+        (
+            bind::<Text, _>(request.scope),
+            bind::<Text, _>(request.key),
+            bind::<Text, _>(request.fingerprint),
+            bind::<Timestamp, _>(now()),
+        ),
+    );
+    let claimed = on_backend!(tx, connection => claim.execute(connection)?);
     if claimed == 0 {
         return replay(tx, request);
     }
@@ -130,11 +121,11 @@ where
         },
     };
     let stored = to_json(&answer).map_err(LedgerError::from)?.to_string();
-    on_backend!(tx, connection => diesel::update(
-            idempotency_records::table.find((request.scope, request.key)),
-        )
-        .set(idempotency_records::response.eq(&stored))
-        .execute(connection)?);
+    let record = cached_sql(
+        "UPDATE idempotency_records SET response = ? WHERE scope = ? AND idempotency_key = ?",
+        (bind::<Text, _>(&stored), bind::<Text, _>(request.scope), bind::<Text, _>(request.key)),
+    );
+    on_backend!(tx, connection => record.execute(connection)?);
     Ok(result)
 }
 

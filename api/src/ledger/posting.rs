@@ -4,8 +4,11 @@
 //! update that refuses to take an account below its available balance, so two debits
 //! racing for the same money cannot both succeed, whatever the interleaving.
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::accounts::{self, KINDS_THAT_MAY_GO_NEGATIVE};
@@ -14,7 +17,8 @@ use super::holds;
 use super::ids::{AccountId, JournalId};
 use crate::domain::ledger::{AccountStatus, JournalKind};
 use crate::domain::money::Amount;
-use crate::store::schema::{accounts as accounts_table, journals, postings};
+use crate::store::cached_sql::{bind, cached_sql};
+use crate::store::schema::{journals, postings};
 use crate::store::{now, on_backend, Tx};
 
 /// The most legs one journal may have (a disbursement uses four).
@@ -71,6 +75,12 @@ impl PostedJournal {
     pub fn balance_after(&self, account: AccountId) -> Option<i64> {
         self.postings.iter().find(|posting| posting.account == account).map(|posting| posting.balance_after_minor)
     }
+}
+
+#[derive(QueryableByName)]
+struct InsertedId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
 }
 
 #[derive(Insertable)]
@@ -156,27 +166,29 @@ fn insert_journal(
     }
 
     let posted_at = now();
-    let journal = JournalInsertForm {
-        kind: draft.kind.as_ref(),
-        reference: draft.reference,
-        memo: draft.memo,
-        reverses_journal_id: reverses.map(|id| id.0),
-        posted_at,
-    };
-    let journal_id: i64 = on_backend!(tx, connection => diesel::insert_into(journals::table)
-        .values(&journal)
-        .returning(journals::id)
-        .get_result(connection)?);
-    let rows: Vec<PostingInsertForm> = applied
-        .iter()
-        .map(|posting| PostingInsertForm {
-            journal_id,
-            account_id: posting.account.0,
-            amount_minor: posting.amount_minor,
-            balance_after_minor: posting.balance_after_minor,
-        })
-        .collect();
-    on_backend!(tx, connection => diesel::insert_into(postings::table).values(&rows).execute(connection)?);
+    let insert_journal = cached_sql(
+        "INSERT INTO journals (kind, reference, memo, reverses_journal_id, posted_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        (
+            bind::<Text, _>(draft.kind.as_ref()),
+            bind::<Text, _>(draft.reference),
+            bind::<Text, _>(draft.memo),
+            bind::<Nullable<BigInt>, _>(reverses.map(|id| id.0)),
+            bind::<Timestamp, _>(posted_at),
+        ),
+    );
+    let journal_id = on_backend!(tx, connection => insert_journal.get_result::<InsertedId>(connection)?).id;
+    for posting in &applied {
+        let insert_posting = cached_sql(
+            "INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor) VALUES (?, ?, ?, ?)",
+            (
+                bind::<BigInt, _>(journal_id),
+                bind::<BigInt, _>(posting.account.0),
+                bind::<BigInt, _>(posting.amount_minor),
+                bind::<BigInt, _>(posting.balance_after_minor),
+            ),
+        );
+        on_backend!(tx, connection => insert_posting.execute(connection)?);
+    }
 
     let posted = PostedJournal { id: JournalId(journal_id), kind: draft.kind, posted_at, postings: applied };
     #[cfg(debug_assertions)]
@@ -353,23 +365,33 @@ fn apply_leg(tx: &mut Tx<'_>, leg: &Leg) -> Result<i64, LedgerError> {
     Err(why_refused(tx, leg)?.into())
 }
 
+/// The conditional update of one leg: applied only if the account is open and, unless its
+/// kind may go below zero, keeps it at or above its holds.
+static CONDITIONAL_UPDATE_SQL: LazyLock<String> = LazyLock::new(|| {
+    let kinds: Vec<String> = KINDS_THAT_MAY_GO_NEGATIVE.iter().map(|kind| format!("'{kind}'")).collect();
+    format!(
+        "UPDATE accounts SET balance_minor = balance_minor + ? \
+         WHERE id = ? AND status = '{}' AND (kind IN ({}) OR balance_minor - held_minor + ? >= 0) \
+         RETURNING balance_minor",
+        AccountStatus::Open.as_ref(),
+        kinds.join(", ")
+    )
+});
+
+#[derive(QueryableByName)]
+struct BalanceAfter {
+    #[diesel(sql_type = BigInt)]
+    balance_minor: i64,
+}
+
 fn conditional_update(tx: &mut Tx<'_>, leg: &Leg) -> Result<Option<i64>, LedgerError> {
-    let delta = leg.amount_minor;
-    let balance_after: Option<i64> = on_backend!(tx, connection => diesel::update(
-            accounts_table::table
-                .find(leg.account.0)
-                .filter(accounts_table::status.eq(AccountStatus::Open.as_ref()))
-                .filter(
-                    accounts_table::kind
-                        .eq_any(KINDS_THAT_MAY_GO_NEGATIVE.iter())
-                        .or((accounts_table::balance_minor - accounts_table::held_minor + delta).ge(0)),
-                ),
-        )
-        .set(accounts_table::balance_minor.eq(accounts_table::balance_minor + delta))
-        .returning(accounts_table::balance_minor)
-        .get_result(connection)
-        .optional()?);
-    Ok(balance_after)
+    let sql: &'static str = &CONDITIONAL_UPDATE_SQL;
+    let update = cached_sql(
+        sql,
+        (bind::<BigInt, _>(leg.amount_minor), bind::<BigInt, _>(leg.account.0), bind::<BigInt, _>(leg.amount_minor)),
+    );
+    let row: Option<BalanceAfter> = on_backend!(tx, connection => update.get_result(connection).optional()?);
+    Ok(row.map(|row| row.balance_minor))
 }
 
 fn why_refused(tx: &mut Tx<'_>, leg: &Leg) -> Result<Refusal, LedgerError> {

@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::cached_sql::{bind, cached_sql};
 use super::schema::edc_transactions;
 use super::{now, on_backend, parse_stored, StoreError, Tx};
 use crate::domain::edc::{EdcKind, EdcStatus};
@@ -159,9 +160,15 @@ pub fn find_by_reference(tx: &mut Tx<'_>, reference: &str) -> Result<Option<EdcT
 
 /// Completes a claimed row: its journal and details (basket, receipt).
 pub fn complete(tx: &mut Tx<'_>, id: i64, journal: Option<JournalId>, details: &str) -> Result<(), StoreError> {
-    on_backend!(tx, connection => diesel::update(edc_transactions::table.find(id))
-        .set((edc_transactions::journal_id.eq(journal.map(|journal| journal.0)), edc_transactions::details.eq(details)))
-        .execute(connection)?);
+    let complete = cached_sql(
+        "UPDATE edc_transactions SET journal_id = ?, details = ? WHERE id = ?",
+        (
+            bind::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, _>(journal.map(|journal| journal.0)),
+            bind::<diesel::sql_types::Text, _>(details),
+            bind::<diesel::sql_types::BigInt, _>(id),
+        ),
+    );
+    on_backend!(tx, connection => complete.execute(connection)?);
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod audit;
+pub mod cached_sql;
 pub mod cards;
 pub mod catalogue;
 pub mod conditionality;
@@ -35,6 +36,10 @@ pub const CONNECTION_WAIT_MAX: Duration = Duration::from_secs(10);
 /// How long SQLite waits on another process's lock (e.g. `kks verify-ledger` beside a
 /// running server) before giving up.
 pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Pages each SQLite connection keeps in memory (KiB): the hot part of the ledger, so that
+/// a transaction rarely reads from disk. Savepoints journal in memory too (`temp_store`).
+pub const SQLITE_CACHE_KIB: u32 = 32 * 1024;
 
 /// Readers of the embedded database; writers are one connection (SQLite has one writer).
 pub const SQLITE_READERS_MAX: u32 = 8;
@@ -199,7 +204,9 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
                 "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
                  PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = FULL;
-                 PRAGMA foreign_keys = ON;"
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA temp_store = MEMORY;
+                 PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
             ))
             .map_err(diesel::r2d2::Error::QueryError)
     }

@@ -2,8 +2,10 @@
 
 use diesel::prelude::*;
 
+use super::cached_sql::{bind, cached_sql};
 use super::schema::usage_counters;
 use super::{on_backend, StoreError, Tx};
+use diesel::sql_types::{BigInt, Text};
 
 /// Adds `amount` to the scope's counter for the period if the total stays within
 /// `limit`; `false` (and nothing changed) otherwise. The raise is one conditional
@@ -13,19 +15,15 @@ pub fn consume(tx: &mut Tx<'_>, scope: &str, period: &str, amount: i64, limit: i
     if amount > limit {
         return Ok(false);
     }
-    let changed = on_backend!(tx, connection => {
-        diesel::insert_into(usage_counters::table)
-            .values((usage_counters::scope.eq(scope), usage_counters::period.eq(period), usage_counters::used.eq(0)))
-            .on_conflict_do_nothing()
-            .execute(connection)?;
-        diesel::update(
-            usage_counters::table
-                .find((scope, period))
-                .filter((usage_counters::used + amount).le(limit)),
-        )
-        .set(usage_counters::used.eq(usage_counters::used + amount))
-        .execute(connection)?
-    });
+    // One statement: a new counter starts at `amount`; an existing one is raised only
+    // if it stays within the limit (otherwise no row changes).
+    let raise = cached_sql(
+        "INSERT INTO usage_counters (scope, period, used) VALUES (?, ?, ?) \
+         ON CONFLICT (scope, period) DO UPDATE SET used = usage_counters.used + excluded.used \
+         WHERE usage_counters.used + excluded.used <= ?",
+        (bind::<Text, _>(scope), bind::<Text, _>(period), bind::<BigInt, _>(amount), bind::<BigInt, _>(limit)),
+    );
+    let changed = on_backend!(tx, connection => raise.execute(connection)?);
     Ok(changed == 1)
 }
 
