@@ -52,6 +52,8 @@ const CARDHOLDER_SAVINGS_RUPIAH: i64 = 4_900_000;
 /// Bank agents: enough that no agent reaches its daily cash limit (Rp 20 M) in a run.
 const CEILING_AGENTS: usize = 400;
 const HTTP_AGENTS: usize = 600;
+/// Terminals withdrawing while a stage is paid.
+const PROBE_AGENTS: usize = 20;
 const AGENT_PASSWORD: &str = "benchmark agent password";
 const CARDHOLDER_PIN: &str = "246810";
 const WITHDRAWAL_RUPIAH: i64 = 10_000;
@@ -323,10 +325,14 @@ fn stage(
             "username": operator.username, "password": operator.password })))
     };
     let (operator, supervisor) = (login(OperatorRole::Operator)?, login(OperatorRole::Supervisor)?);
-    // A terminal of its own, outside card-sim's, so its STANs are its own.
-    let probe_agent = CEILING_AGENTS + HTTP_AGENTS;
-    let agent = token(http.post(format!("{}/v1/auth/agents/login", server.url)).json(&json!({
-        "username": agent_username(probe_agent), "password": AGENT_PASSWORD, "terminal_id": terminal_id(probe_agent) })))?;
+    // Terminals of their own, outside card-sim's, so their STANs are their own; several,
+    // so that none reaches its daily cash limit.
+    let probes: Vec<String> = (CEILING_AGENTS + HTTP_AGENTS..CEILING_AGENTS + HTTP_AGENTS + PROBE_AGENTS)
+        .map(|probe| {
+            token(http.post(format!("{}/v1/auth/agents/login", server.url)).json(&json!({
+                "username": agent_username(probe), "password": AGENT_PASSWORD, "terminal_id": terminal_id(probe) })))
+        })
+        .collect::<BenchResult<_>>()?;
 
     let running = Arc::new(AtomicBool::new(true));
     let probe = {
@@ -336,14 +342,15 @@ fn stage(
             let mut before = Histogram::<u64>::new(3)?;
             let mut during = Histogram::<u64>::new(3)?;
             let started = Instant::now();
-            let mut stan = 0;
+            let mut sent = 0;
             while running.load(Ordering::Relaxed) {
-                stan += 1;
-                let card = cardholders.get(stan % cardholders.len()).ok_or("card")?;
+                sent += 1;
+                let (agent, stan) = (probes.get(sent % PROBE_AGENTS).ok_or("probe")?, sent / PROBE_AGENTS + 1);
+                let card = cardholders.get(sent % cardholders.len()).ok_or("card")?;
                 let began = Instant::now();
                 let answer = http
                     .post(format!("{url}/v1/edc/cash-withdrawals"))
-                    .bearer_auth(&agent)
+                    .bearer_auth(agent)
                     .header("idempotency-key", format!("probe-{stan}"))
                     .json(&json!({ "card": { "card_number": card }, "pin": CARDHOLDER_PIN,
                                    "stan": format!("{stan:06}"), "amount": WITHDRAWAL_RUPIAH.to_string() }))
@@ -541,7 +548,7 @@ const BENCH_AGENT_ID_BASE: i64 = 1_000;
 
 fn load_agents(store: &Store) -> BenchResult<()> {
     let hash = passwords::hash(&Password::parse(AGENT_PASSWORD.to_owned()).ok_or("password")?)?;
-    let indices: Vec<usize> = (0..=CEILING_AGENTS + HTTP_AGENTS).collect();
+    let indices: Vec<usize> = (0..CEILING_AGENTS + HTTP_AGENTS + PROBE_AGENTS).collect();
     for chunk in indices.chunks(ROWS_PER_INSERT) {
         let agents: Vec<String> = chunk
             .iter()

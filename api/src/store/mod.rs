@@ -193,7 +193,9 @@ impl Tx<'_> {
     }
 }
 
-/// Applied to every SQLite connection: durable WAL, a busy timeout, foreign keys.
+/// Applied to every SQLite connection: durable WAL, a busy timeout, foreign keys. No
+/// connection checkpoints the WAL by itself (the one that happened to commit would stall
+/// every queued writer while it copies pages): [`checkpoint_in_background`] does.
 #[derive(Debug)]
 struct SqlitePragmas;
 
@@ -206,7 +208,8 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
                  PRAGMA synchronous = FULL;
                  PRAGMA foreign_keys = ON;
                  PRAGMA temp_store = MEMORY;
-                 PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
+                 PRAGMA cache_size = -{SQLITE_CACHE_KIB};
+                 PRAGMA wal_autocheckpoint = 0;"
             ))
             .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -271,7 +274,11 @@ impl Store {
                     .build(ConnectionManager::<PgConnection>::new(url.location()))?,
             ),
         };
-        Ok(Self { pools: std::sync::Arc::new(pools), url })
+        let pools = std::sync::Arc::new(pools);
+        if url.backend() == Backend::Sqlite {
+            checkpoint_in_background(std::sync::Arc::downgrade(&pools));
+        }
+        Ok(Self { pools, url })
     }
 
     pub fn backend(&self) -> Backend {
@@ -358,6 +365,28 @@ impl Store {
             on_backend!(tx, connection => connection.batch_execute("SELECT 1")?);
             Ok(())
         })
+    }
+}
+
+/// How often the SQLite WAL is copied back into the database file.
+const SQLITE_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Copies the SQLite WAL into the database file every second on a thread of its own,
+/// without blocking readers or the writer (`PASSIVE`), until the store is dropped.
+fn checkpoint_in_background(pools: std::sync::Weak<Pools>) {
+    let spawned = std::thread::Builder::new().name("sqlite-checkpoint".to_owned()).spawn(move || loop {
+        std::thread::sleep(SQLITE_CHECKPOINT_INTERVAL);
+        let Some(pools) = pools.upgrade() else { return };
+        if let Pools::Sqlite { readers, .. } = pools.as_ref() {
+            let checkpointed = checkout(readers)
+                .and_then(|mut connection| Ok(connection.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?));
+            if let Err(error) = checkpointed {
+                tracing::warn!(%error, "checkpointing the SQLite WAL failed; will try again");
+            }
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "could not start the SQLite checkpoint thread; the WAL will grow");
     }
 }
 
