@@ -53,7 +53,7 @@ const CARDHOLDER_SAVINGS_RUPIAH: i64 = 4_900_000;
 const CEILING_AGENTS: usize = 400;
 const HTTP_AGENTS: usize = 600;
 /// Terminals withdrawing while a stage is paid.
-const PROBE_AGENTS: usize = 20;
+const PROBE_AGENTS: usize = 100;
 const AGENT_PASSWORD: &str = "benchmark agent password";
 const CARDHOLDER_PIN: &str = "246810";
 const WITHDRAWAL_RUPIAH: i64 = 10_000;
@@ -469,16 +469,22 @@ impl Server {
     }
 
     /// Stops the server; its peak resident memory (VmHWM) in MB.
-    fn stop(mut self) -> BenchResult<f64> {
+    fn stop(self) -> BenchResult<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
         let peak_kb: f64 = status
             .lines()
             .find_map(|line| line.strip_prefix("VmHWM:"))
             .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
             .ok_or("VmHWM")?;
-        self.child.kill()?;
-        self.child.wait()?;
         Ok((peak_kb / 1024.0).round())
+    }
+}
+
+/// A run that fails half-way leaves no server behind.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

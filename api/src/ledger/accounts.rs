@@ -157,6 +157,10 @@ pub fn find_by_owners_and_kind(
         .filter(accounts::owner_kind.eq(owner_kind.as_ref()))
         .filter(accounts::owner_id.eq_any(owner_ids))
         .filter(accounts::kind.eq(kind.as_ref()))
+        // A literal keeps diesel from preparing the statement, so PostgreSQL plans it for
+        // these owners each time: its generic plan for `owner_id = ANY($2)` scanned every
+        // account (measured: 350 ms a chunk at 25,000 families, against milliseconds).
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE"))
         .select(AccountRow::as_select())
         .load(connection)?);
     rows.into_iter().map(Account::try_from).collect()
