@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::domain::auth::{Password, Pin, PinKey};
 use crate::domain::card::CardNumber;
 use crate::service::ServiceError;
-use crate::store::{agents, families, operators, Store, StoreError, Tx};
+use crate::store::{agents, audit, families, operators, Store, StoreError, Tx};
 pub use principal::{Principal, Role};
 use tokens::{TokenKind, TokenPair, TokenService};
 
@@ -106,12 +106,30 @@ pub fn refresh(store: &Store, auth: &Auth, refresh_token: &str) -> Result<TokenP
     auth.tokens.issue_pair(&principal, claims.ver)
 }
 
-/// Revokes every token of the caller, on every device.
+/// Revokes every token of the caller, on every device, and says so in the audit trail.
 pub fn logout(store: &Store, principal: &Principal) -> Result<(), ServiceError> {
-    store.write(|tx| match principal {
-        Principal::Operator { id, .. } => operators::bump_token_version(tx, *id),
-        Principal::Agent { id, .. } => agents::bump_token_version(tx, *id),
-        Principal::Family { id } => families::bump_token_version(tx, *id),
+    store.write(|tx| {
+        let (object_kind, id) = match principal {
+            Principal::Operator { id, .. } => ("operator", *id),
+            Principal::Agent { id, .. } => ("agent", *id),
+            Principal::Family { id } => ("family", *id),
+        };
+        match principal {
+            Principal::Operator { .. } => operators::bump_token_version(tx, id)?,
+            Principal::Agent { .. } => agents::bump_token_version(tx, id)?,
+            Principal::Family { .. } => families::bump_token_version(tx, id)?,
+        }
+        audit::record(
+            tx,
+            &audit::AuditRecord {
+                actor: &principal.subject(),
+                action: "tokens.revoked",
+                object_kind,
+                object_id: &id.to_string(),
+                reason: "logged out: every earlier token of this user is revoked",
+                details: serde_json::json!({}),
+            },
+        )
     })?;
     Ok(())
 }
