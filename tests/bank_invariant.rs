@@ -29,7 +29,7 @@ use crate::support::ledger::assert_ledger_clean;
 use crate::support::{kks, on_both_backends, TestServer};
 
 const WORKERS: usize = 8;
-const OPERATIONS_PER_WORKER: usize = 80;
+const OPERATIONS_PER_WORKER: usize = 150;
 /// Share of the traffic on the hot card (the first demo family), in percent.
 const HOT_CARD_PERCENT: u32 = 50;
 const SAVINGS_FUNDING_RUPIAH: i64 = 1_500_000;
@@ -105,8 +105,15 @@ impl Worker<'_> {
                     let (programme, basket) = if random.random_ratio(1, 4) {
                         ("lpg", json!([{ "sku": "LPG-3KG", "quantity": 1 }]))
                     } else {
-                        let sku = ["BERAS-1KG", "TELUR-1KG", "KACANG-1KG"][random.random_range(0..3)];
-                        ("bpnt", json!([{ "sku": sku, "quantity": random.random_range(1..=2) }]))
+                        // One or two goods, in either order.
+                        let mut skus = vec!["BERAS-1KG", "TELUR-1KG", "KACANG-1KG"];
+                        skus.swap(0, random.random_range(0..3));
+                        skus.truncate(random.random_range(1..=2));
+                        let lines: Vec<Value> = skus
+                            .iter()
+                            .map(|sku| json!({ "sku": sku, "quantity": random.random_range(1..=2) }))
+                            .collect();
+                        ("bpnt", Value::Array(lines))
                     };
                     ("/v1/edc/purchases", json!({ "card": card, "programme": programme, "basket": basket }))
                 }
@@ -257,8 +264,9 @@ fn hold_chaos(store: &kks_api::store::Store, families: &[FamilyCredentials], don
         let kind = if random.random_bool(0.5) { AccountKind::Savings } else { AccountKind::WalletPkh };
         let result = store.write(|tx| -> Result<(), LedgerError> {
             if placed.len() < 6 && random.random_bool(0.6) {
-                let account = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.family_id.to_string(), kind)?
-                    .expect("the family's pocket");
+                let account =
+                    accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.family_id.to_string(), kind)?
+                        .expect("the family's pocket");
                 let amount_minor = account.available_minor() / 3;
                 if amount_minor > 0 {
                     let draft = HoldDraft {
@@ -344,12 +352,16 @@ on_both_backends! {
                     })
                 })
                 .collect();
-            for worker in workers {
-                worker.join().expect("a worker failed");
-            }
+            // Every thread is joined before any failure is reported, so that one failing
+            // worker stops the others instead of leaving them waiting.
+            let finished: Vec<_> = workers.into_iter().map(|worker| worker.join()).collect();
             done.store(true, Ordering::Relaxed);
-            checker.join().expect("an invariant check failed while the traffic ran");
-            chaos.join().expect("the hold thread failed")
+            let (checked, chaos) = (checker.join(), chaos.join());
+            for worker in finished {
+                worker.expect("a worker failed");
+            }
+            checked.expect("an invariant check failed while the traffic ran");
+            chaos.expect("the hold thread failed")
         });
 
         let books = books.into_inner().unwrap();

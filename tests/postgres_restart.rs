@@ -94,7 +94,8 @@ mod postgres {
 
         fn start(&self) {
             let log = self.folder.path().join("log").display().to_string();
-            let options = format!("-h 127.0.0.1 -p {} -k {} -c max_connections=50", self.port, self.folder.path().display());
+            let options =
+                format!("-h 127.0.0.1 -p {} -k {} -c max_connections=50", self.port, self.folder.path().display());
             run(&mut self.pg_ctl(&["-l", &log, "-w", "-o", &options, "start"]), "pg_ctl start");
         }
 
@@ -106,6 +107,14 @@ mod postgres {
     impl Drop for Cluster {
         fn drop(&mut self) {
             let _ = self.pg_ctl(&["-m", "immediate", "stop"]).output();
+        }
+    }
+
+    struct StopOnDrop<'a>(&'a AtomicBool);
+
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
         }
     }
 
@@ -160,6 +169,8 @@ mod postgres {
         for (round, mode) in ["fast", "immediate"].into_iter().enumerate() {
             let stop = AtomicBool::new(false);
             std::thread::scope(|scope| {
+                // Stops the background terminal however this round ends, a failed check too.
+                let _stop = StopOnDrop(&stop);
                 // A terminal that keeps working through the outage.
                 scope.spawn(|| {
                     while !stop.load(Ordering::Relaxed) {
@@ -199,7 +210,6 @@ mod postgres {
                 });
                 assert!(recovered, "the API did not find PostgreSQL again after a {mode} restart");
                 assert_eq!(probe.session.get("/v1/me").status(), 200);
-                stop.store(true, Ordering::Relaxed);
             });
         }
 

@@ -23,6 +23,7 @@ Needs: schemathesis (tests/contract/requirements.txt). Exits 1 on any failure; p
 
 import argparse
 import json
+import os
 import queue
 import re
 import shutil
@@ -80,6 +81,7 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=self.stderr,
             text=True,
+            env={**os.environ, "KKS_LOG": "warn,tracing_actix_web=error"},
         )
         threading.Thread(target=self._read_stdout, daemon=True).start()
 
@@ -221,9 +223,27 @@ def run_schemathesis(schemathesis, base, role, token, args, report_dir):
         return False, f"schemathesis did not finish within {ROLE_RUN_TIMEOUT_SECONDS} s", ""
     elapsed = time.monotonic() - started
     output = completed.stdout + completed.stderr
-    summary = [line.strip() for line in output.splitlines()
-               if re.search(r"\b(passed|failed|errors?|skipped)\b", line) and ("in " in line or "=" in line)]
+    (Path(report_dir) / f"{role}.log").write_text(output)
+    summary = [line.strip(" =") for line in output.splitlines()
+               if re.search(r"\b(passed|failed|errors?|skipped)\b", line) and " in " in line]
     return completed.returncode == 0, f"{elapsed:.0f} s; " + (summary[-1] if summary else "no summary"), output
+
+
+def failures_digest(output, limit=60):
+    """Each failed check once per operation: `POST /v1/x: ST204 Wrong response…`."""
+    found, operation = [], None
+    for line in output.splitlines():
+        header = re.match(r"^_+ ([A-Z]+ \S+) _+$", line)
+        if header:
+            operation = header.group(1)
+            continue
+        check = re.match(r"^- (.+)$", line)
+        if check and operation:
+            entry = f"{operation}: {check.group(1).strip()}"
+            if entry not in found:
+                found.append(entry)
+    lines = found[:limit] + ([f"... and {len(found) - limit} more"] if len(found) > limit else [])
+    return "\n".join(f"     {line}" for line in lines)
 
 
 def main():
@@ -276,7 +296,8 @@ def main():
                 print(f"ok   schemathesis as {role}: {summary}")
             else:
                 failed += 1
-                print(f"FAIL schemathesis as {role}: {summary}\n{output[-12000:]}")
+                digest = failures_digest(output) or output[-4000:]
+                print(f"FAIL schemathesis as {role}: {summary}\n{digest}")
 
         verified = subprocess.run([str(binary), "--database", server.database_url, "verify-ledger"],
                                   capture_output=True, text=True)

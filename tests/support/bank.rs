@@ -42,7 +42,9 @@ pub fn accounts_below_holds(store: &Store) -> Vec<(i64, i64, i64)> {
         .read(|tx| -> Result<Vec<(i64, i64, i64)>, StoreError> {
             let query = accounts_table::table
                 .filter(accounts_table::kind.ne("treasury"))
-                .filter(accounts_table::balance_minor.lt(accounts_table::held_minor).or(accounts_table::held_minor.lt(0)))
+                .filter(
+                    accounts_table::balance_minor.lt(accounts_table::held_minor).or(accounts_table::held_minor.lt(0)),
+                )
                 .select((accounts_table::id, accounts_table::balance_minor, accounts_table::held_minor));
             Ok(match tx {
                 Tx::Sqlite(connection) => query.load(*connection)?,
