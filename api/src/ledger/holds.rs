@@ -200,13 +200,7 @@ pub fn capture(
 }
 
 /// Appends a hold's change to the audit trail, in the transaction that makes it.
-fn record(
-    tx: &mut Tx<'_>,
-    hold: &Hold,
-    action: &str,
-    actor: &str,
-    more: serde_json::Value,
-) -> Result<(), LedgerError> {
+fn record(tx: &mut Tx<'_>, hold: &Hold, action: &str, actor: &str, more: serde_json::Value) -> Result<(), LedgerError> {
     let mut details = serde_json::json!({
         "account": hold.account,
         "amount_minor": hold.amount_minor,
