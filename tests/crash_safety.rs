@@ -21,7 +21,7 @@ use crate::support::bank::{answer, assert_books_match_ledger, balances, edc_rows
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{kks, on_both_backends, TestServer};
 
-const KILL_ROUNDS: usize = 3;
+const KILL_ROUNDS: usize = 5;
 const WORKERS: usize = 6;
 /// A bound on one worker's requests in one round (the kill normally comes far sooner).
 const REQUESTS_PER_ROUND_MAX: usize = 2_000;

@@ -28,6 +28,9 @@ mod postgres {
     /// restarted database before it gives up.
     const RECOVERY_POLLS_MAX: usize = 240;
 
+    /// Terminals sending payments through the outages, each one request at a time.
+    const BACKGROUND_TERMINALS: usize = 3;
+
     /// A PostgreSQL cluster of this test's own, on its own port and socket folder.
     struct Cluster {
         folder: tempfile::TempDir,
@@ -159,6 +162,7 @@ mod postgres {
         let family = server.demo().families[0].clone();
         fund_family(&store, family.family_id, AccountKind::WalletPkh, 5_000_000);
         let opening = balances(&store);
+        // One session shared by the background terminals: its STAN counter is atomic.
         let terminal = Terminal::of(&server, "agen.cileunyi");
         // A second session on the same terminal, probing while the first keeps working.
         let probe = Terminal::of(&server, "agen.cileunyi");
@@ -171,31 +175,38 @@ mod postgres {
             std::thread::scope(|scope| {
                 // Stops the background terminal however this round ends, a failed check too.
                 let _stop = StopOnDrop(&stop);
-                // A terminal that keeps working through the outage.
-                scope.spawn(|| {
-                    while !stop.load(Ordering::Relaxed) {
-                        let stan = terminal.stan();
-                        let key = format!("{}-{stan}", terminal.terminal_id);
-                        match wallet_to_savings(&terminal, &card, &stan, &key) {
-                            (503, None) => {
-                                seen.lock().unwrap().unavailable.push((stan, key));
-                                std::thread::sleep(Duration::from_millis(100));
+                // Terminals that keep working through the outage: three requests at a time.
+                for _ in 0..BACKGROUND_TERMINALS {
+                    scope.spawn(|| {
+                        while !stop.load(Ordering::Relaxed) {
+                            let stan = terminal.stan();
+                            let key = format!("{}-{stan}", terminal.terminal_id);
+                            match wallet_to_savings(&terminal, &card, &stan, &key) {
+                                (503, None) => {
+                                    seen.lock().unwrap().unavailable.push((stan, key));
+                                    std::thread::sleep(Duration::from_millis(100));
+                                }
+                                (_, Some(outcome)) => record(&seen, &terminal, family.family_id, &stan, outcome),
+                                (status, None) => panic!("unexpected status {status}"),
                             }
-                            (_, Some(outcome)) => record(&seen, &terminal, family.family_id, &stan, outcome),
-                            (status, None) => panic!("unexpected status {status}"),
                         }
-                    }
-                });
+                    });
+                }
                 std::thread::sleep(Duration::from_millis(500));
                 cluster.stop(mode);
 
-                // While the database is down: readiness, an authenticated read, a payment.
-                assert_problem(server.get("/readyz"), 503, "SERVICE_UNAVAILABLE");
-                assert_problem(probe.session.get("/v1/me"), 503, "SERVICE_UNAVAILABLE");
-                // The probe's STANs are apart from the background terminal's (from 000001).
+                // While the database is down, at once: readiness, an authenticated read, a
+                // payment. The probe's STANs are apart from the background terminals'.
                 let stan = format!("90000{round}");
                 let key = format!("{}-{stan}", probe.terminal_id);
-                let (status, outcome) = wallet_to_savings(&probe, &card, &stan, &key);
+                let (ready, me, (status, outcome)) = std::thread::scope(|probes| {
+                    let ready = probes.spawn(|| server.get("/readyz"));
+                    let me = probes.spawn(|| probe.session.get("/v1/me"));
+                    let payment = probes.spawn(|| wallet_to_savings(&probe, &card, &stan, &key));
+                    (ready.join().unwrap(), me.join().unwrap(), payment.join().unwrap())
+                });
+                assert_problem(ready, 503, "SERVICE_UNAVAILABLE");
+                assert_problem(me, 503, "SERVICE_UNAVAILABLE");
                 assert_eq!((status, outcome), (503, None), "a payment while the database is down");
                 seen.lock().unwrap().unavailable.push((stan, key));
                 probes_503 += 3;
@@ -231,7 +242,7 @@ mod postgres {
         assert!(verified.status.success(), "kks verify-ledger: {}", String::from_utf8_lossy(&verified.stdout));
         println!(
             "PostgreSQL restart test: 2 outages (fast and immediate shutdown); {probes_503} probes answered 503 \
-             problem+json while down; the background terminal got {} answers 503, all resolved on retry with the \
+             problem+json while down; the background terminals got {} answers 503, all resolved on retry with the \
              same key; {} approved, {} refused; {journals} journals, every acknowledged one present once; \
              verify-ledger clean",
             unavailable.len() - 2,
