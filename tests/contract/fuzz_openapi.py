@@ -224,9 +224,10 @@ def run_schemathesis(schemathesis, base, role, token, args, report_dir):
     elapsed = time.monotonic() - started
     output = completed.stdout + completed.stderr
     (Path(report_dir) / f"{role}.log").write_text(output)
-    summary = [line.strip(" =") for line in output.splitlines()
-               if re.search(r"\b(passed|failed|errors?|skipped)\b", line) and " in " in line]
-    return completed.returncode == 0, f"{elapsed:.0f} s; " + (summary[-1] if summary else "no summary"), output
+    summary = [line.strip(" =") for line in output.splitlines() if re.match(r"^=+ .* in [0-9.]+s =+$", line)]
+    generated = [line.strip() for line in output.splitlines() if re.search(r"^\s*[0-9]+ generated", line)]
+    summary = summary[-1:] + generated[-1:]
+    return completed.returncode == 0, f"{elapsed:.0f} s; " + ("; ".join(summary) or "no summary"), output
 
 
 def failures_digest(output, limit=60):
