@@ -50,6 +50,23 @@ on_both_backends! {
         assert_ledger_clean(&database.store());
     }
 
+    fn a_verification_csv_without_its_header_is_refused_whole(database) {
+        let server = TestServer::start(&database);
+        let operator = Session::operator(&server, "operator.jabar");
+        let family = server.demo().families[0].family_id;
+        for body in [format!("{family},yes,,\n"), "{\"family_id\": 1}".to_owned(), String::new()] {
+            let response = operator
+                .authorized(server.client.post(server.url("/v1/verifications/2017-2/csv")))
+                .header("content-type", "text/csv")
+                .body(body)
+                .send()
+                .unwrap();
+            assert_problem(response, 400, "INVALID_REQUEST");
+        }
+        let closed: Value = Session::operator(&server, "supervisor.jabar").post("/v1/cycles/2017-2/close", &json!({})).json().unwrap();
+        assert_eq!(closed["suspended"], 0, "nothing was recorded: {closed}");
+    }
+
     fn injection_looking_text_is_data_and_paging_is_bounded(database) {
         let server = TestServer::start(&database);
         let login = server.post("/v1/auth/operators/login", &json!({"username": "admin' OR '1'='1", "password": "' OR 1=1 --"}));
