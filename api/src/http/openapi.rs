@@ -118,7 +118,7 @@ impl Modify for BearerSecurity {
 struct UtcTimestamps;
 
 /// A UTC timestamp as the API writes and reads it.
-pub const UTC_TIMESTAMP_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?$";
+const UTC_TIMESTAMP_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?$";
 
 impl Modify for UtcTimestamps {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
