@@ -246,7 +246,9 @@ def run_schemathesis(schemathesis, base, role, token, args, report_dir, config):
                     "--exclude-path", "/v1/auth/logout"]
     started = time.monotonic()
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=ROLE_RUN_TIMEOUT_SECONDS)
+        # Run in the temporary folder: schemathesis keeps its caches in the working directory.
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=ROLE_RUN_TIMEOUT_SECONDS,
+                                   cwd=report_dir)
     except subprocess.TimeoutExpired:
         return False, f"schemathesis did not finish within {ROLE_RUN_TIMEOUT_SECONDS} s", ""
     elapsed = time.monotonic() - started
