@@ -50,6 +50,41 @@ on_both_backends! {
         assert_ledger_clean(&database.store());
     }
 
+    fn a_verification_csv_without_its_header_is_refused_whole(database) {
+        let server = TestServer::start(&database);
+        let operator = Session::operator(&server, "operator.jabar");
+        let family = server.demo().families[0].family_id;
+        for body in [format!("{family},yes,,\n"), "{\"family_id\": 1}".to_owned(), String::new()] {
+            let response = operator
+                .authorized(server.client.post(server.url("/v1/verifications/2017-2/csv")))
+                .header("content-type", "text/csv")
+                .body(body)
+                .send()
+                .unwrap();
+            assert_problem(response, 400, "INVALID_REQUEST");
+        }
+        let closed: Value = Session::operator(&server, "supervisor.jabar").post("/v1/cycles/2017-2/close", &json!({})).json().unwrap();
+        assert_eq!(closed["suspended"], 0, "nothing was recorded: {closed}");
+    }
+
+    fn unknown_methods_are_405_with_allow_and_a_forged_token_is_401_before_the_body_is_read(database) {
+        let server = TestServer::start(&database);
+        for (method, path, allow) in [("DELETE", "/v1/regions", "GET, POST"), ("TRACE", "/v1/me", "GET"), ("PUT", "/healthz", "GET"), ("PATCH", "/v1/cards/check-qr", "POST")] {
+            let response = server.client.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server.url(path)).send().unwrap();
+            let allowed = response.headers().get("allow").and_then(|value| value.to_str().ok()).map(str::to_owned);
+            assert_eq!(allowed.as_deref(), Some(allow), "{method} {path}");
+            assert_problem(response, 405, "METHOD_NOT_ALLOWED");
+        }
+        assert_problem(server.get("/v1/no-such-thing"), 404, "NOT_FOUND");
+        // A bad body, a bad query and a missing Idempotency-Key are not looked at for a forged token.
+        let forged = server.client.post(server.url("/v1/disbursements")).bearer_auth("not.a.token").json(&json!({})).send().unwrap();
+        assert_problem(forged, 401, "UNAUTHENTICATED");
+        let forged = server.client.get(server.url("/v1/benefit-schedules")).bearer_auth("not.a.token").send().unwrap();
+        assert_problem(forged, 401, "UNAUTHENTICATED");
+        let forged = server.client.post(server.url("/v1/edc/cash-withdrawals")).bearer_auth("not.a.token").json(&json!({})).send().unwrap();
+        assert_problem(forged, 401, "UNAUTHENTICATED");
+    }
+
     fn injection_looking_text_is_data_and_paging_is_bounded(database) {
         let server = TestServer::start(&database);
         let login = server.post("/v1/auth/operators/login", &json!({"username": "admin' OR '1'='1", "password": "' OR 1=1 --"}));

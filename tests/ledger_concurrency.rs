@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use kks_api::domain::ledger::{HoldReason, JournalKind};
+use kks_api::domain::ledger::{AccountKind, HoldReason, JournalKind, OwnerKind};
 use kks_api::ledger::holds::{self, HoldDraft};
 use kks_api::ledger::{posting, AccountId, LedgerError, Refusal};
 use kks_api::store::Store;
@@ -88,6 +88,44 @@ on_both_backends! {
         assert_ledger_clean(&store);
         let verified = kks(&database, &["verify-ledger"]);
         assert!(verified.status.success(), "kks verify-ledger: {}", String::from_utf8_lossy(&verified.stdout));
+    }
+
+    fn an_account_opened_by_racing_first_uses_is_opened_once(database) {
+        const OWNERS: usize = 20;
+        let store = database.store();
+        let round = std::sync::Barrier::new(THREADS);
+        // Each thread opens the same twenty agents' settlement accounts, all threads
+        // starting each agent together.
+        // A failure is kept, not raised, so that no thread leaves the others at the barrier.
+        let opened: Vec<Vec<Result<AccountId, String>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..OWNERS)
+                            .map(|owner| {
+                                round.wait();
+                                store
+                                    .write(|tx| {
+                                        kks_api::ledger::accounts::find_or_open(
+                                            tx,
+                                            OwnerKind::Agent,
+                                            &owner.to_string(),
+                                            AccountKind::AgentSettlement,
+                                        )
+                                    })
+                                    .map(|account| account.id)
+                                    .map_err(|error| error.to_string())
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+        });
+        let failed: Vec<&String> = opened.iter().flatten().filter_map(|result| result.as_ref().err()).collect();
+        assert!(failed.is_empty(), "racers failed to open an account: {failed:?}");
+        assert!(opened.windows(2).all(|pair| pair[0] == pair[1]), "one account per agent for all: {opened:?}");
+        assert_ledger_clean(&store);
     }
 
     fn racing_withdrawals_never_spend_the_same_money_twice(database) {

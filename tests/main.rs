@@ -4,9 +4,12 @@
 
 mod support;
 
+mod audit_trail;
 mod auth;
+mod bank_invariant;
 mod card_sim;
 mod cards;
+mod crash_safety;
 mod disbursements;
 mod edc;
 mod families;
@@ -16,4 +19,5 @@ mod idempotency;
 mod ledger_concurrency;
 mod ledger_posting;
 mod migrations;
+mod postgres_restart;
 mod verify_ledger;

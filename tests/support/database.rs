@@ -54,12 +54,20 @@ impl TestDatabase {
         database
     }
 
+    /// A database that someone else created and will remove (e.g. a throwaway
+    /// PostgreSQL cluster of the test's own); migrated, never dropped here.
+    pub fn existing(url: &str) -> Self {
+        let database = Self { url: url.to_owned(), _folder: None, postgres_name: None };
+        database.store().migrate().expect("migrating the database");
+        database
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }
 
     pub fn is_postgres(&self) -> bool {
-        self.postgres_name.is_some()
+        self.url.starts_with("postgres")
     }
 
     /// A store on this database, like the server's own.

@@ -2,6 +2,7 @@
 //! the real `kks` binary, and a running server on a free port.
 
 pub mod api;
+pub mod bank;
 pub mod database;
 pub mod ledger;
 pub mod server;

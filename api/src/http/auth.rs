@@ -25,13 +25,22 @@ impl FromRequest for Authenticated {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = request.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(request);
+        // The token is checked at once, so that a missing or forged one is answered 401
+        // before the body, the query or other headers are looked at (extractors that fail
+        // at once would otherwise answer first); only the revocation check waits.
+        let verified = request
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| internal(&"the application state is missing"))
+            .and_then(|state| {
+                let token = bearer_token(request)?;
+                let (principal, version) = service::auth::verify_access_token(&state.auth, &token)?;
+                Ok((state, principal, version))
+            });
         Box::pin(async move {
-            let state = state.ok_or_else(|| internal(&"the application state is missing"))?;
-            let token = token?;
-            let (store, auth) = (state.store.clone(), state.auth.clone());
-            let principal = blocking(move || service::auth::authenticate(&store, &auth, &token)).await?;
+            let (state, principal, version) = verified?;
+            let store = state.store.clone();
+            let principal = blocking(move || service::auth::check_not_revoked(&store, principal, version)).await?;
             Ok(Self(principal))
         })
     }

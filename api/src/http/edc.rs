@@ -141,7 +141,8 @@ async fn run_with_amount(
 
 /// Balance of every pocket: savings and each programme e-wallet, held and available.
 #[utoipa::path(post, path = "/v1/edc/balance-inquiries", tag = "edc", security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header)), request_body = CardTransaction,
+    params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
+        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CardTransaction,
     responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn balance_inquiry(
     state: web::Data<AppState>,
@@ -155,7 +156,8 @@ pub async fn balance_inquiry(
 
 /// Cash withdrawal (tarik tunai) from savings; the agent pays out and is owed the amount.
 #[utoipa::path(post, path = "/v1/edc/cash-withdrawals", tag = "edc", security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header)), request_body = CardTransaction,
+    params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
+        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CardTransaction,
     responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn cash_withdrawal(
     state: web::Data<AppState>,
@@ -168,7 +170,8 @@ pub async fn cash_withdrawal(
 
 /// PKH e-wallet to savings (pemindahbukuan), so the family can draw it in cash.
 #[utoipa::path(post, path = "/v1/edc/wallet-to-savings", tag = "edc", security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header)), request_body = CardTransaction,
+    params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
+        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CardTransaction,
     responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn wallet_to_savings(
     state: web::Data<AppState>,
@@ -181,7 +184,8 @@ pub async fn wallet_to_savings(
 
 /// Purchase at an e-Warong from the BPNT or LPG e-wallet: eligible goods, within quota.
 #[utoipa::path(post, path = "/v1/edc/purchases", tag = "edc", security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header)), request_body = CardTransaction,
+    params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
+        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CardTransaction,
     responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn purchase(
     state: web::Data<AppState>,
@@ -199,7 +203,8 @@ pub async fn purchase(
 /// Cancels today's transaction with this STAN: restored exactly once; if the original
 /// has not arrived, it will be refused when it does; repeating it changes nothing.
 #[utoipa::path(post, path = "/v1/edc/reversals", tag = "edc", security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header)), request_body = ReversalRequest,
+    params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
+        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = ReversalRequest,
     responses((status = 200, body = ReversalResult), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn reversal(
     state: web::Data<AppState>,

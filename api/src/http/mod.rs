@@ -8,6 +8,7 @@ pub mod disbursements;
 pub mod edc;
 pub mod families;
 pub mod health;
+pub mod method_not_allowed;
 pub mod metrics;
 pub mod openapi;
 pub mod pins;
@@ -121,8 +122,10 @@ pub fn app(
                 .route("/cards/{card_number}/report-lost", web::post().to(cards::report_lost))
                 .route("/cards/{card_number}/replace", web::post().to(cards::replace))
                 .route("/cards/{card_number}/pin", web::put().to(pins::change_pin))
-                .route("/cards/{card_number}/pin-reset", web::post().to(pins::reset_pin)),
+                .route("/cards/{card_number}/pin-reset", web::post().to(pins::reset_pin))
+                .configure(method_not_allowed::register(Some("/v1"))),
         )
+        .configure(method_not_allowed::register(None))
 }
 
 fn json_config() -> web::JsonConfig {

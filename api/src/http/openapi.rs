@@ -85,7 +85,7 @@ use crate::service::auth::Role;
         pins::PinChange,
         pins::PinReset,
     )),
-    modifiers(&BearerSecurity),
+    modifiers(&BearerSecurity, &UtcTimestamps),
     tags(
         (name = "operations", description = "Health, readiness, metrics and this document"),
         (name = "auth", description = "Logging in and out: operators, agents on a terminal, families with card and PIN"),
@@ -108,6 +108,43 @@ impl Modify for BearerSecurity {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+    }
+}
+
+/// The API writes its timestamps in UTC without an offset (`2017-03-01T08:00:00.123456`,
+/// chrono's `NaiveDateTime`) and reads them so. JSON Schema's `date-time` is RFC 3339,
+/// which requires an offset, so it described neither: schemathesis found the answers
+/// "not a date-time". Each such field is documented as a string of this pattern instead.
+struct UtcTimestamps;
+
+/// A UTC timestamp as the API writes and reads it.
+const UTC_TIMESTAMP_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?$";
+
+impl Modify for UtcTimestamps {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Ok(mut document) = serde_json::to_value(&*openapi) else { return };
+        describe_timestamps(&mut document);
+        if let Ok(described) = serde_json::from_value(document) {
+            *openapi = described;
+        }
+    }
+}
+
+fn describe_timestamps(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(schema) => {
+            if schema.get("format").and_then(Value::as_str) == Some("date-time") {
+                schema.remove("format");
+                schema.insert("pattern".to_owned(), Value::from(UTC_TIMESTAMP_PATTERN));
+                schema
+                    .entry("description")
+                    .or_insert_with(|| Value::from("UTC date and time, ISO 8601 without an offset"));
+            }
+            schema.values_mut().for_each(describe_timestamps);
+        }
+        Value::Array(items) => items.iter_mut().for_each(describe_timestamps),
+        _ => {}
     }
 }
 

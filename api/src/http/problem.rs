@@ -298,8 +298,14 @@ pub async fn localize(
             ApiError::new(code, status.canonical_reason().unwrap_or("error").to_lowercase())
         }
     };
+    // A 405 keeps its Allow header through the re-rendering.
+    let allow = response.headers().get(header::ALLOW).cloned();
     let (request, _) = response.into_parts();
-    Ok(ServiceResponse::new(request, error.render(language)))
+    let mut rendered = error.render(language);
+    if let Some(allow) = allow {
+        rendered.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(ServiceResponse::new(request, rendered))
 }
 
 #[cfg(test)]

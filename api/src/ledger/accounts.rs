@@ -100,10 +100,20 @@ pub fn find_or_open(
     owner_id: &str,
     kind: AccountKind,
 ) -> Result<Account, LedgerError> {
-    match find_by_owner_and_kind(tx, owner_kind, owner_id, kind)? {
-        Some(account) => Ok(account),
-        None => open(tx, owner_kind, owner_id, kind),
+    if let Some(account) = find_by_owner_and_kind(tx, owner_kind, owner_id, kind)? {
+        return Ok(account);
     }
+    // Two transactions may open it at once (an agent's first two card transactions, on
+    // PostgreSQL; the bank test found the loser failing with a duplicate key): the insert
+    // that loses waits for the winner and does nothing, and both read the winner's row.
+    let form = AccountInsertForm { owner_kind: owner_kind.as_ref(), owner_id, kind: kind.as_ref(), opened_at: now() };
+    on_backend!(tx, connection => diesel::insert_into(accounts::table)
+        .values(&form)
+        .on_conflict_do_nothing()
+        .execute(connection)?);
+    find_by_owner_and_kind(tx, owner_kind, owner_id, kind)?.ok_or_else(|| {
+        StoreError::Corrupt(format!("the {kind} account of {owner_id} was opened but is not found")).into()
+    })
 }
 
 pub fn find_by_id(tx: &mut Tx<'_>, id: AccountId) -> Result<Option<Account>, StoreError> {

@@ -12,7 +12,7 @@ use super::posting::{self, PostedJournal};
 use crate::domain::ledger::{AccountStatus, HoldReason, HoldStatus, JournalKind};
 use crate::domain::money::Amount;
 use crate::store::schema::{accounts, holds};
-use crate::store::{now, on_backend, parse_stored, StoreError, Tx};
+use crate::store::{audit, now, on_backend, parse_stored, StoreError, Tx};
 
 /// How many due holds one release pass ends, so that a pass is a bounded transaction.
 pub const RELEASE_BATCH_MAX: i64 = 1_000;
@@ -141,11 +141,21 @@ pub fn place(tx: &mut Tx<'_>, draft: &HoldDraft<'_>) -> Result<Hold, LedgerError
         .values(&form)
         .returning(HoldRow::as_returning())
         .get_result(connection)?);
-    Ok(Hold::try_from(row)?)
+    let placed = Hold::try_from(row)?;
+    record(tx, &placed, "hold.placed", draft.placed_by, serde_json::json!({ "release_at": draft.release_at }))?;
+    Ok(placed)
 }
 
 /// Makes held money available again.
 pub fn release(tx: &mut Tx<'_>, hold: HoldId, released_by: &str) -> Result<Hold, LedgerError> {
+    let released = end(tx, hold, released_by)?;
+    record(tx, &released, "hold.released", released_by, serde_json::json!({}))?;
+    Ok(released)
+}
+
+/// Ends an active hold (status released) and frees its money, without an audit event:
+/// the caller records what the ending was.
+fn end(tx: &mut Tx<'_>, hold: HoldId, released_by: &str) -> Result<Hold, LedgerError> {
     let ended: Option<HoldRow> = on_backend!(tx, connection => diesel::update(
             holds::table.find(hold.0).filter(holds::status.eq(HoldStatus::Active.as_ref())),
         )
@@ -176,7 +186,7 @@ pub fn capture(
 ) -> Result<(Hold, PostedJournal), LedgerError> {
     // Released first, so that its money counts as available to the journal; all of it
     // happens in the caller's transaction, so nobody else sees the money unheld.
-    let released = release(tx, hold, captured_by)?;
+    let released = end(tx, hold, captured_by)?;
     let amount = Amount::from_minor(released.amount_minor)
         .map_err(|error| StoreError::Corrupt(format!("hold {hold} amount: {error}")))?;
     let journal = posting::transfer(tx, kind, reference, released.account, destination, amount)?;
@@ -184,7 +194,33 @@ pub fn capture(
         .set((holds::status.eq(HoldStatus::Captured.as_ref()), holds::capture_journal_id.eq(Some(journal.id.0))))
         .returning(HoldRow::as_returning())
         .get_result(connection)?);
-    Ok((Hold::try_from(row)?, journal))
+    let captured = Hold::try_from(row)?;
+    record(tx, &captured, "hold.captured", captured_by, serde_json::json!({ "journal": journal.id }))?;
+    Ok((captured, journal))
+}
+
+/// Appends a hold's change to the audit trail, in the transaction that makes it.
+fn record(tx: &mut Tx<'_>, hold: &Hold, action: &str, actor: &str, more: serde_json::Value) -> Result<(), LedgerError> {
+    let mut details = serde_json::json!({
+        "account": hold.account,
+        "amount_minor": hold.amount_minor,
+        "reason": hold.reason,
+    });
+    if let (Some(details), Some(more)) = (details.as_object_mut(), more.as_object()) {
+        details.extend(more.clone());
+    }
+    audit::record(
+        tx,
+        &audit::AuditRecord {
+            actor,
+            action,
+            object_kind: "hold",
+            object_id: &hold.id.to_string(),
+            reason: &format!("{}: {}", hold.reason.as_ref(), hold.reference),
+            details,
+        },
+    )?;
+    Ok(())
 }
 
 fn unhold(tx: &mut Tx<'_>, account: AccountId, amount_minor: i64) -> Result<(), LedgerError> {

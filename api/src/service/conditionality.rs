@@ -106,6 +106,9 @@ fn record_in(tx: &mut Tx<'_>, principal: &Principal, verification: &Verification
     Ok(())
 }
 
+/// The header line of a verification CSV.
+const CSV_HEADER: [&str; 4] = ["family_id", "complied", "member_id", "obligation"];
+
 /// Records a CSV of verifications for one cycle: `family_id,complied,member_id,obligation`
 /// with a header line; `complied` is `yes`/`no`. Each row is checked on its own.
 pub fn upload(store: &Store, principal: &Principal, cycle: &str, csv: &str) -> Result<UploadReport, ServiceError> {
@@ -115,6 +118,17 @@ pub fn upload(store: &Store, principal: &Principal, cycle: &str, csv: &str) -> R
     let rows: Vec<&str> = csv.lines().collect();
     if rows.len() > CSV_ROWS_MAX + 1 {
         return Err(ServiceError::Invalid(format!("at most {CSV_ROWS_MAX} rows per upload")));
+    }
+    // Anything but this header is another file (schemathesis found any text accepted as
+    // an empty upload): refused whole rather than read as zero rows.
+    let header: Vec<String> = rows
+        .first()
+        .map(|line| {
+            line.trim_start_matches('\u{feff}').split(',').map(|field| field.trim().to_ascii_lowercase()).collect()
+        })
+        .unwrap_or_default();
+    if header != CSV_HEADER {
+        return Err(ServiceError::Invalid(format!("the first line must be the header {}", CSV_HEADER.join(","))));
     }
     store.write(|tx| -> Result<(), ServiceError> {
         for (index, row) in rows.iter().enumerate().skip(1).filter(|(_, row)| !row.trim().is_empty()) {

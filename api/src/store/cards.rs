@@ -154,7 +154,9 @@ pub fn set_replaced_by(tx: &mut Tx<'_>, card_number: &CardNumber, replaced_by: &
 pub enum WrongPinOutcome {
     /// Counted; this many tries remain before the PIN locks.
     Counted { attempts_left: i32 },
-    /// This attempt, or an earlier one, locked the PIN.
+    /// This attempt was the last allowed: it locked the PIN.
+    LockedNow,
+    /// An earlier attempt locked the PIN.
     Locked,
 }
 
@@ -176,7 +178,7 @@ pub fn record_wrong_pin(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<Wro
     on_backend!(tx, connection => diesel::update(cards::table.find(card_number.as_str()))
         .set(cards::pin_locked_at.eq(Some(now())))
         .execute(connection)?);
-    Ok(WrongPinOutcome::Locked)
+    Ok(WrongPinOutcome::LockedNow)
 }
 
 /// After a right PIN: forgets earlier wrong ones. `false` if the PIN was locked meanwhile.

@@ -43,6 +43,22 @@ pub fn check_pin(tx: &mut Tx<'_>, pin_key: &PinKey, card: &Card, pin: &Pin) -> A
     }
     Ok(Err(match cards::record_wrong_pin(tx, &card.card_number)? {
         WrongPinOutcome::Counted { attempts_left } => ServiceError::WrongPin { attempts_left },
+        WrongPinOutcome::LockedNow => {
+            // Recorded in the transaction that counts the attempt, which commits although
+            // the answer is a refusal.
+            audit::record(
+                tx,
+                &audit::AuditRecord {
+                    actor: "rule:pin-attempts",
+                    action: "card.pin_locked",
+                    object_kind: "card",
+                    object_id: card.card_number.as_str(),
+                    reason: "three wrong PINs in a row",
+                    details: serde_json::json!({}),
+                },
+            )?;
+            ServiceError::PinLocked
+        }
         WrongPinOutcome::Locked => ServiceError::PinLocked,
     }))
 }

@@ -482,7 +482,11 @@ fn price_basket(
 
 fn consume_quotas(tx: &mut Tx<'_>, family_id: i64, priced: &[PricedLine], day: NaiveDate) -> Result<(), ServiceError> {
     let period = quota_period(day);
-    for line in priced {
+    // In SKU order, whatever the basket's order: two purchases by one family take the
+    // quota rows' locks in the same order and never deadlock.
+    let mut lines: Vec<&PricedLine> = priced.iter().collect();
+    lines.sort_by(|left, right| left.item.sku.cmp(&right.item.sku));
+    for line in lines {
         let Some(quota) = line.item.monthly_quota else { continue };
         if !usage::consume(
             tx,

@@ -79,10 +79,12 @@ fn reverse_in(
             original_reference,
         });
     }
+    // Limits and quotas before the money, in the order a transaction takes them, so that
+    // a reversal and a withdrawal on the same card never wait for each other's locks.
+    give_back_usage(tx, &original)?;
     if let Some(journal) = original.journal {
         posting::reverse(tx, journal, &format!("reversal of {}", original.reference), "terminal reversal")?;
     }
-    give_back_usage(tx, &original)?;
     Ok(ReversalResult { outcome: ReversalOutcome::Reversed, original_stan: stan, original_reference })
 }
 

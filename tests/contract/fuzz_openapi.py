@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""Contract fuzzing: schemathesis drives a live KKS server from its own OpenAPI document.
+
+Starts `kks serve` on a throwaway SQLite database with the demo data, logs in one user of
+each role (operator, supervisor, admin, agent, family), then:
+
+1. sends every operation that names a security scheme without a token, and with a forged
+   one: each must be refused with 401 application/problem+json;
+2. runs schemathesis against /openapi.json once per role and once without a token, with
+   the checks below: no server error, every status code and content type documented, every
+   body valid against its documented schema, invalid input (by the schema) refused with a
+   4xx, a missing required header (Idempotency-Key) refused, unsupported methods answered
+   405 with an Allow header, and a token that is not checked (ignored auth) caught;
+3. runs `kks verify-ledger` on the database the fuzzers wrote to: it must be clean.
+
+`POST /v1/auth/logout` is fuzzed only without a token: with one, it would revoke the
+role's tokens and the rest of the run would test nothing but 401.
+
+Usage: python tests/contract/fuzz_openapi.py PATH/TO/kks [--max-examples N] [--seed S]
+Needs: schemathesis (tests/contract/requirements.txt). Exits 1 on any failure; prints
+"N passed, N failed" last (one count per role run and per sweep).
+"""
+
+import argparse
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+STARTUP_TIMEOUT_SECONDS = 60
+REQUEST_TIMEOUT_SECONDS = 30
+# One role's schemathesis run may take this long before it counts as hung.
+ROLE_RUN_TIMEOUT_SECONDS = 900
+LISTENING = re.compile(r"listening on (http://\S+)")
+
+CHECKS = ",".join([
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "ignored_auth",
+])
+
+
+class Server:
+    """A `kks serve` process on a fresh SQLite database in a temporary directory."""
+
+    def __init__(self, binary, directory):
+        self.binary = binary
+        self.directory = Path(directory)
+        self.database_url = f"sqlite://{self.directory / 'kks.sqlite'}"
+        self.credentials_path = self.directory / "demo-credentials.json"
+        self.stderr_path = self.directory / "kks.stderr.log"
+        self.stderr = open(self.stderr_path, "wb")
+        self.lines = queue.Queue()
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--database", self.database_url,
+                "serve",
+                "--bind", "127.0.0.1:0",
+                "--demo-credentials", str(self.credentials_path),
+                # Fuzzed logins must reach the code behind the limiter, not only its 429.
+                "--login-attempts-per-minute", "1000000",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            env={**os.environ, "KKS_LOG": "warn,tracing_actix_web=error"},
+        )
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+
+    def _read_stdout(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_listening(self):
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RuntimeError(f"no 'listening on' line within {STARTUP_TIMEOUT_SECONDS} s")
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise RuntimeError(f"kks exited with status {self.process.wait()} before listening")
+            match = LISTENING.search(line)
+            if match:
+                return match.group(1).rstrip("/")
+
+    def stderr_tail(self, lines=30):
+        self.stderr.flush()
+        text = self.stderr_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.stderr.close()
+
+
+def request(method, url, token=None, body=None):
+    """(status, content type, body bytes); 4xx and 5xx are returned, not raised."""
+    headers = {}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
+            return answer.status, answer.headers.get("Content-Type", ""), answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type", ""), error.read()
+
+
+def login(base, path, body):
+    status, _, answer = request("POST", f"{base}{path}", body=body)
+    if status != 200:
+        raise RuntimeError(f"login at {path} failed: {status} {answer[:200]!r}")
+    return json.loads(answer)["access_token"]
+
+
+def tokens_by_role(base, credentials):
+    operators = {o["username"]: o for o in credentials["operators"]}
+    agent = next(a for a in credentials["agents"] if a["username"] == "agen.cileunyi")
+    family = credentials["families"][0]
+
+    def operator(name):
+        return login(base, "/v1/auth/operators/login",
+                     {"username": name, "password": operators[name]["password"]})
+
+    return {
+        "operator": operator("operator.jabar"),
+        "supervisor": operator("supervisor.jabar"),
+        "admin": operator("admin"),
+        "agent": login(base, "/v1/auth/agents/login",
+                       {"username": agent["username"], "password": agent["password"],
+                        "terminal_id": agent["terminal_id"]}),
+        "family": login(base, "/v1/auth/families/login",
+                        {"card_number": family["card_number"], "pin": family["pin"]}),
+    }
+
+
+def path_with_values(path, credentials):
+    """The path with plausible values in its parameters, so that only the token decides."""
+    values = {
+        "card_number": credentials["families"][0]["card_number"],
+        "family_id": str(credentials["families"][0]["family_id"]),
+        "batch_id": "1",
+        "cycle": "2017-2",
+        "reference": "000000000001",
+        "programme": "pkh",
+    }
+    return re.sub(r"\{(\w+)\}", lambda match: values.get(match.group(1), "1"), path)
+
+
+def sweep_without_token(base, document, credentials):
+    """Every secured operation refuses a missing and a forged token with 401 problem+json."""
+    failures = []
+    checked = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if not operation.get("security"):
+                continue
+            url = base + path_with_values(path, credentials)
+            body = {} if "requestBody" in operation else None
+            for token in (None, "not.a.token"):
+                checked += 1
+                status, content_type, answer = request(method.upper(), url, token=token, body=body)
+                if status != 401 or not content_type.startswith("application/problem+json"):
+                    failures.append(f"{method.upper()} {path} with token {token!r}: {status} {content_type} "
+                                    f"{answer[:160]!r}")
+    return checked, failures
+
+
+def write_config(directory, credentials):
+    """A schemathesis config that mixes real identifiers (the demo's cards and families)
+    into the generated path parameters, so that tests reach past 404 into the handlers."""
+    cards = ", ".join(json.dumps(family["card_number"]) for family in credentials["families"])
+    families = ", ".join(str(family["family_id"]) for family in credentials["families"])
+    path = Path(directory) / "schemathesis.toml"
+    path.write_text(f"""
+[dictionaries.cards]
+values = [{cards}]
+
+[dictionaries.families]
+values = [{families}]
+
+[dictionaries.cycles]
+values = ["2017-1", "2017-2"]
+
+[dictionaries.batches]
+values = [1, 2]
+
+[parameters]
+"path.card_number" = {{ dictionary = "cards", probability = 0.5 }}
+"path.family_id" = {{ dictionary = "families", probability = 0.5 }}
+"path.cycle" = {{ dictionary = "cycles", probability = 0.5 }}
+"path.batch_id" = {{ dictionary = "batches", probability = 0.5 }}
+""")
+    return path
+
+
+def run_schemathesis(schemathesis, base, role, token, args, report_dir, config):
+    command = [
+        schemathesis, "--config-file", str(config), "run", f"{base}/openapi.json",
+        "--checks", CHECKS,
+        "--phases", "examples,coverage,fuzzing",
+        "--max-examples", str(args.max_examples),
+        "--seed", str(args.seed),
+        "--workers", "2",
+        "--request-timeout", str(REQUEST_TIMEOUT_SECONDS),
+        "--suppress-health-check", "all",
+        "--report", "junit",
+        "--report-junit-path", str(Path(report_dir) / f"{role}.xml"),
+        "--output-truncate", "true",
+    ]
+    if token is not None:
+        command += ["--header", f"Authorization: Bearer {token}",
+                    "--exclude-path", "/v1/auth/logout"]
+    started = time.monotonic()
+    try:
+        # Run in the temporary folder: schemathesis keeps its caches in the working directory.
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=ROLE_RUN_TIMEOUT_SECONDS,
+                                   cwd=report_dir)
+    except subprocess.TimeoutExpired:
+        return False, f"schemathesis did not finish within {ROLE_RUN_TIMEOUT_SECONDS} s", ""
+    elapsed = time.monotonic() - started
+    output = completed.stdout + completed.stderr
+    (Path(report_dir) / f"{role}.log").write_text(output)
+    summary = [line.strip(" =") for line in output.splitlines() if re.match(r"^=+ .* in [0-9.]+s =+$", line)]
+    generated = [line.strip() for line in output.splitlines() if re.search(r"^\s*[0-9]+ generated", line)]
+    summary = summary[-1:] + generated[-1:]
+    return completed.returncode == 0, f"{elapsed:.0f} s; " + ("; ".join(summary) or "no summary"), output
+
+
+def failures_digest(output, limit=60):
+    """Each failed check once per operation: `POST /v1/x: ST204 Wrong response…`."""
+    found, operation = [], None
+    for line in output.splitlines():
+        header = re.match(r"^_+ ([A-Z]+ \S+) _+$", line)
+        if header:
+            operation = header.group(1)
+            continue
+        check = re.match(r"^- (.+)$", line)
+        if check and operation:
+            entry = f"{operation}: {check.group(1).strip()}"
+            if entry not in found:
+                found.append(entry)
+    lines = found[:limit] + ([f"... and {len(found) - limit} more"] if len(found) > limit else [])
+    return "\n".join(f"     {line}" for line in lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kks", help="path to the kks binary")
+    parser.add_argument("--max-examples", type=int, default=25, help="test cases per operation and phase")
+    parser.add_argument("--seed", type=int, default=20171, help="schemathesis seed (repeatable runs)")
+    parser.add_argument("--roles", default="anonymous,operator,supervisor,admin,agent,family")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, reports)")
+    args = parser.parse_args()
+    binary = Path(args.kks).resolve()
+    if not binary.is_file():
+        print(f"no kks binary at {binary}", file=sys.stderr)
+        return 2
+    # The schemathesis installed beside this Python (the venv's), else the one on PATH.
+    beside = Path(sys.executable).with_name("schemathesis")
+    schemathesis = str(beside) if beside.is_file() else shutil.which("schemathesis")
+
+    passed = failed = 0
+    directory = tempfile.mkdtemp(prefix="kks-contract-")
+    server = Server(str(binary), directory)
+    try:
+        try:
+            base = server.wait_listening()
+            credentials = json.loads(server.credentials_path.read_text())
+            tokens = tokens_by_role(base, credentials)
+            status, _, document = request("GET", f"{base}/openapi.json")
+            document = json.loads(document)
+        except Exception as error:
+            print(f"FAIL set-up: {error}\n--- kks stderr (tail)\n{server.stderr_tail()}")
+            print("0 passed, 1 failed")
+            return 1
+        config = write_config(directory, credentials)
+        operations = sum(len(ops) for ops in document["paths"].values())
+        print(f"kks at {base}; {operations} operations in /openapi.json; "
+              f"max {args.max_examples} examples per operation and phase; seed {args.seed}")
+
+        checked, failures = sweep_without_token(base, document, credentials)
+        if failures:
+            failed += 1
+            print(f"FAIL secured operations without a valid token ({len(failures)} of {checked} requests):")
+            for failure in failures:
+                print(f"     {failure}")
+        else:
+            passed += 1
+            print(f"ok   secured operations without a valid token: {checked} requests, all 401 problem+json")
+
+        for role in args.roles.split(","):
+            token = None if role == "anonymous" else tokens[role]
+            ok, summary, output = run_schemathesis(schemathesis, base, role, token, args, directory, config)
+            if ok:
+                passed += 1
+                print(f"ok   schemathesis as {role}: {summary}")
+            else:
+                failed += 1
+                digest = failures_digest(output) or output[-4000:]
+                print(f"FAIL schemathesis as {role}: {summary}\n{digest}")
+
+        verified = subprocess.run([str(binary), "--database", server.database_url, "verify-ledger"],
+                                  capture_output=True, text=True)
+        if verified.returncode == 0:
+            passed += 1
+            print(f"ok   after fuzzing: {verified.stdout.strip()}")
+        else:
+            failed += 1
+            print(f"FAIL after fuzzing, kks verify-ledger:\n{verified.stdout}{verified.stderr}")
+        if failed:
+            print(f"--- kks stderr (tail)\n{server.stderr_tail()}")
+    finally:
+        server.stop()
+        if args.keep:
+            print(f"kept {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
