@@ -21,7 +21,7 @@ use crate::store::cached_sql::{bind, cached_sql};
 use crate::store::schema::{journals, postings};
 use crate::store::{now, on_backend, Tx};
 
-/// The most legs one journal may have (a disbursement uses four).
+/// The most legs one journal posted by [`post`] may have ([`fan_out`] has its own bound).
 pub const JOURNAL_LEGS_MAX: usize = 16;
 
 /// The longest reference or memo a journal stores, in bytes.
@@ -200,36 +200,36 @@ fn insert_journal(
 /// limits on bound parameters per statement).
 pub const FAN_OUT_CREDITS_MAX: usize = 2_000;
 
-/// One credit of a [`fan_out`]: a journal of its own from the common account.
+/// One credit of a [`fan_out`].
 #[derive(Debug, Clone, Copy)]
-pub struct FanOutCredit<'a> {
+pub struct FanOutCredit {
     pub account: AccountId,
     pub amount: Amount,
-    /// Unique within the fan-out (it tells the journals apart).
-    pub reference: &'a str,
 }
 
 #[derive(QueryableByName)]
 struct Credited {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(sql_type = BigInt)]
     id: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(sql_type = BigInt)]
     balance_minor: i64,
 }
 
-/// Posts many journals from one account at once, in a fixed handful of statements
-/// however many there are (a disbursement chunk: the programme fund to each family's
-/// e-wallet). Each credit is its own balanced journal of two legs. A credit to an
-/// account that is not open is left out: its place in the answer is `None`. The debit
-/// is one conditional update for the sum, refused as a whole if the account cannot pay.
+/// Posts one journal from one account to many (a disbursement chunk: the programme fund
+/// to each family's e-wallet) in a fixed handful of statements however many there are:
+/// one UPDATE credits every account, one conditional UPDATE debits the sum, one INSERT
+/// writes the postings. A credit to an account that is not open is left out; the answer
+/// says, per credit, whether it was paid. The debit is refused as a whole if the account
+/// cannot pay. Nothing is written when no credit can be paid.
 pub fn fan_out(
     tx: &mut Tx<'_>,
     kind: JournalKind,
+    reference: &str,
     from: AccountId,
-    credits: &[FanOutCredit<'_>],
-) -> Result<Vec<Option<JournalId>>, LedgerError> {
-    validate_fan_out(from, credits)?;
-    // Credits first: the accounts still open say which journals there will be.
+    credits: &[FanOutCredit],
+) -> Result<Option<(JournalId, Vec<bool>)>, LedgerError> {
+    validate_fan_out(reference, from, credits)?;
+    // Credits first: the accounts still open say which legs the journal has.
     let values: Vec<String> =
         credits.iter().map(|credit| format!("({}, {})", credit.account.0, credit.amount.minor())).collect();
     let sql = format!(
@@ -243,80 +243,54 @@ pub fn fan_out(
     let credited: Vec<Credited> = on_backend!(tx, connection => diesel::sql_query(&sql).load(connection)?);
     let balance_after: std::collections::HashMap<i64, i64> =
         credited.into_iter().map(|row| (row.id, row.balance_minor)).collect();
-    let paid: Vec<&FanOutCredit<'_>> =
-        credits.iter().filter(|credit| balance_after.contains_key(&credit.account.0)).collect();
-    let total_minor: i64 = paid.iter().map(|credit| credit.amount.minor()).sum();
-    if paid.is_empty() {
-        return Ok(vec![None; credits.len()]);
+    let paid: Vec<bool> = credits.iter().map(|credit| balance_after.contains_key(&credit.account.0)).collect();
+    let total_minor: i64 =
+        credits.iter().filter(|credit| balance_after.contains_key(&credit.account.0)).map(|c| c.amount.minor()).sum();
+    if total_minor == 0 {
+        return Ok(None);
     }
-    let debit = Leg { account: from, amount_minor: -total_minor };
-    let from_after_all = apply_leg(tx, &debit)?;
+    let from_after = apply_leg(tx, &Leg { account: from, amount_minor: -total_minor })?;
 
-    let posted_at = now();
-    let journal_rows: Vec<JournalInsertForm<'_>> = paid
-        .iter()
-        .map(|credit| JournalInsertForm {
-            kind: kind.as_ref(),
-            reference: credit.reference,
-            memo: "",
-            reverses_journal_id: None,
-            posted_at,
-        })
+    let journal =
+        JournalInsertForm { kind: kind.as_ref(), reference, memo: "", reverses_journal_id: None, posted_at: now() };
+    let journal_id: i64 = on_backend!(tx, connection => diesel::insert_into(journals::table)
+        .values(&journal)
+        .returning(journals::id)
+        .get_result(connection)?);
+    let debit = PostingInsertForm {
+        journal_id,
+        account_id: from.0,
+        amount_minor: -total_minor,
+        balance_after_minor: from_after,
+    };
+    let rows: Vec<PostingInsertForm> = std::iter::once(debit)
+        .chain(credits.iter().filter_map(|credit| {
+            balance_after.get(&credit.account.0).map(|balance| PostingInsertForm {
+                journal_id,
+                account_id: credit.account.0,
+                amount_minor: credit.amount.minor(),
+                balance_after_minor: *balance,
+            })
+        }))
         .collect();
-    let inserted: Vec<(i64, String)> = on_backend!(tx, connection => diesel::insert_into(journals::table)
-        .values(&journal_rows)
-        .returning((journals::id, journals::reference))
-        .get_results(connection)?);
-    let journal_of: std::collections::HashMap<String, i64> =
-        inserted.into_iter().map(|(id, reference)| (reference, id)).collect();
-
-    // The common account's balance after each journal, in the order they were posted.
-    let mut from_balance = from_after_all + total_minor;
-    let mut rows = Vec::with_capacity(paid.len() * 2);
-    for credit in &paid {
-        let journal_id = *journal_of.get(credit.reference).ok_or_else(|| missing_journal(credit.reference))?;
-        from_balance -= credit.amount.minor();
-        rows.push(PostingInsertForm {
-            journal_id,
-            account_id: from.0,
-            amount_minor: -credit.amount.minor(),
-            balance_after_minor: from_balance,
-        });
-        rows.push(PostingInsertForm {
-            journal_id,
-            account_id: credit.account.0,
-            amount_minor: credit.amount.minor(),
-            balance_after_minor: *balance_after
-                .get(&credit.account.0)
-                .ok_or_else(|| missing_journal(credit.reference))?,
-        });
-    }
     on_backend!(tx, connection => diesel::insert_into(postings::table).values(&rows).execute(connection)?);
     #[cfg(debug_assertions)]
-    super::verify::assert_accounts_consistent(
-        tx,
-        std::iter::once(from).chain(paid.iter().map(|credit| credit.account)),
-    )?;
-    Ok(credits.iter().map(|credit| journal_of.get(credit.reference).map(|id| JournalId(*id))).collect())
+    super::verify::assert_accounts_consistent(tx, std::iter::once(from).chain(credits.iter().map(|c| c.account)))?;
+    Ok(Some((JournalId(journal_id), paid)))
 }
 
-fn missing_journal(reference: &str) -> LedgerError {
-    crate::store::StoreError::Corrupt(format!("fan-out journal {reference:?} was not written")).into()
-}
-
-fn validate_fan_out(from: AccountId, credits: &[FanOutCredit<'_>]) -> Result<(), Refusal> {
+fn validate_fan_out(reference: &str, from: AccountId, credits: &[FanOutCredit]) -> Result<(), Refusal> {
     let invalid = |problem: String| Refusal::Malformed { problem };
     if credits.is_empty() || credits.len() > FAN_OUT_CREDITS_MAX {
         return Err(invalid(format!("a fan-out has 1 to {FAN_OUT_CREDITS_MAX} credits")));
     }
+    if reference.len() > JOURNAL_TEXT_BYTES_MAX {
+        return Err(invalid(format!("reference and memo are at most {JOURNAL_TEXT_BYTES_MAX} bytes")));
+    }
     let mut accounts = std::collections::HashSet::with_capacity(credits.len());
-    let mut references = std::collections::HashSet::with_capacity(credits.len());
     for credit in credits {
         if credit.account == from || !accounts.insert(credit.account) {
-            return Err(invalid("an account appears in one fan-out once".to_owned()));
-        }
-        if !references.insert(credit.reference) || credit.reference.len() > JOURNAL_TEXT_BYTES_MAX {
-            return Err(invalid(format!("fan-out references are unique and at most {JOURNAL_TEXT_BYTES_MAX} bytes")));
+            return Err(invalid("an account appears in one journal once".to_owned()));
         }
         if credit.amount.minor() <= 0 {
             return Err(invalid("a credit moves a positive amount".to_owned()));

@@ -216,8 +216,8 @@ pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), Ser
 }
 
 /// Claims and pays one chunk of lines in a fixed handful of statements: the chunk's
-/// total from the treasury to the programme fund, then one journal per line from the
-/// fund to the family's e-wallet ([`posting::fan_out`]), held where the line must be.
+/// total from the treasury to the programme fund, then one journal from the fund to
+/// every family's e-wallet ([`posting::fan_out`]), held where the line must be.
 fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -> Result<usize, ServiceError> {
     let lines = store::claim_pending_lines(tx, batch.id, limit)?;
     let Some(first) = lines.first() else { return Ok(0) };
@@ -256,26 +256,30 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
         fund,
         amount(total_minor)?,
     )?;
-    let references: Vec<String> = payable.iter().map(|line| format!("batch {} line {}", batch.id, line.id)).collect();
     let credits = payable
         .iter()
-        .zip(&references)
-        .map(|(line, reference)| {
+        .map(|line| {
             let account = wallets.get(&line.family_id.to_string()).copied().unwrap_or(fund);
-            Ok(posting::FanOutCredit { account, amount: amount(line.amount_minor)?, reference })
+            Ok(posting::FanOutCredit { account, amount: amount(line.amount_minor)? })
         })
         .collect::<Result<Vec<_>, ServiceError>>()?;
-    let journals = posting::fan_out(tx, JournalKind::Disbursement, fund, &credits)?;
+    let last = payable.last().map_or(first.id, |line| line.id);
+    let reference = format!("batch {} lines {}–{last}", batch.id, first.id);
+    let Some((journal, paid)) = posting::fan_out(tx, JournalKind::Disbursement, &reference, fund, &credits)? else {
+        let ids: Vec<i64> = payable.iter().map(|line| line.id).collect();
+        store::fail_lines(tx, &ids, "the family's e-wallet was closed")?;
+        return Ok(lines.len());
+    };
 
     let staged = batch.release_at.filter(|release_at| *release_at > now());
-    let mut paid = Vec::with_capacity(payable.len());
+    let mut paid_lines = Vec::with_capacity(payable.len());
     let mut closed_meanwhile = Vec::new();
-    for ((line, credit), journal) in payable.iter().zip(&credits).zip(journals) {
-        let Some(journal) = journal else {
+    for ((line, credit), paid) in payable.iter().zip(&credits).zip(paid) {
+        if !paid {
             closed_meanwhile.push(line.id);
             continue;
-        };
-        paid.push((line.id, journal));
+        }
+        paid_lines.push(line.id);
         let hold = match staged {
             Some(release_at) => Some((HoldReason::StageNotOpen, Some(release_at))),
             None if suspended.contains(&line.family_id) => Some((HoldReason::CommitmentSuspension, None)),
@@ -289,8 +293,8 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
                     amount: credit.amount,
                     reason,
                     reference: &format!(
-                        "{} {} period {} ({})",
-                        batch.programme, batch.year, batch.period, credit.reference
+                        "{} {} period {} (batch {} line {})",
+                        batch.programme, batch.year, batch.period, batch.id, line.id
                     ),
                     placed_by: if reason == HoldReason::StageNotOpen {
                         "rule:staged-release"
@@ -302,10 +306,10 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
             )?;
         }
     }
-    store::record_line_journals(tx, &paid)?;
+    store::record_line_journal(tx, &paid_lines, journal)?;
     if !closed_meanwhile.is_empty() {
-        store::fail_lines(tx, &closed_meanwhile, "the family's e-wallet was closed")?;
         // Their money went to the fund with the chunk and stays there.
+        store::fail_lines(tx, &closed_meanwhile, "the family's e-wallet was closed")?;
     }
     Ok(lines.len())
 }

@@ -252,18 +252,11 @@ pub fn claim_pending_lines(tx: &mut Tx<'_>, batch_id: i64, limit: i64) -> Result
     Ok(claimed)
 }
 
-/// Records the journal that paid each claimed line, in one statement.
-pub fn record_line_journals(tx: &mut Tx<'_>, paid: &[(i64, JournalId)]) -> Result<(), StoreError> {
-    if paid.is_empty() {
-        return Ok(());
-    }
-    let values: Vec<String> = paid.iter().map(|(line, journal)| format!("({line}, {})", journal.0)).collect();
-    let sql = format!(
-        "WITH paid (id, journal_id) AS (VALUES {}) \
-         UPDATE disbursement_lines SET journal_id = paid.journal_id FROM paid WHERE disbursement_lines.id = paid.id",
-        values.join(", ")
-    );
-    on_backend!(tx, connection => diesel::sql_query(&sql).execute(connection)?);
+/// Records the journal that paid claimed lines (one journal pays a chunk).
+pub fn record_line_journal(tx: &mut Tx<'_>, ids: &[i64], journal: JournalId) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(disbursement_lines::table.filter(disbursement_lines::id.eq_any(ids)))
+        .set(disbursement_lines::journal_id.eq(Some(journal.0)))
+        .execute(connection)?);
     Ok(())
 }
 
