@@ -678,6 +678,11 @@ fn load_stage_families(store: &Store, count: usize) -> BenchResult<()> {
              WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.owner_kind = 'family' AND a.owner_id = CAST(f.id AS TEXT) AND a.kind = 'wallet_pkh')",
         )
     })?;
+    // As after any bulk import on PostgreSQL: fresh statistics, or the planner still sees
+    // the empty tables (autovacuum would get there within a minute or so).
+    if store.backend() == kks_api::store::Backend::Postgres {
+        store.write(|tx| execute(tx, "ANALYZE"))?;
+    }
     eprintln!("  loaded {count} families in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
