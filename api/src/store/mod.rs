@@ -10,6 +10,7 @@ pub mod conditionality;
 pub mod disbursements;
 pub mod edc;
 pub mod families;
+pub mod monitoring;
 pub mod operators;
 pub mod reconciliation;
 pub mod regions;
