@@ -16,4 +16,5 @@ mod idempotency;
 mod ledger_concurrency;
 mod ledger_posting;
 mod migrations;
+mod monitoring;
 mod verify_ledger;
