@@ -68,7 +68,7 @@ pub struct OverviewQuery {
 /// A region's disbursement and absorption per pocket, families by status, the daily
 /// series, and the same figures for each region one level down (drill-down).
 #[utoipa::path(get, path = "/v1/monitoring/overview", tag = "monitoring", security(("bearer" = [])), params(OverviewQuery),
-    responses((status = 200, body = Overview), (status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "JSON, or CSV with `format=csv` or `Accept: text/csv`", content((Overview = "application/json"), (String = "text/csv"))),
               (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn overview(
     request: HttpRequest,
@@ -101,7 +101,7 @@ pub struct FamiliesQuery {
 
 /// The families of a region, or those matching a search, with their money in short.
 #[utoipa::path(get, path = "/v1/monitoring/families", tag = "monitoring", security(("bearer" = [])), params(FamiliesQuery),
-    responses((status = 200, body = FamilyList), (status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "JSON, or CSV with `format=csv` or `Accept: text/csv`", content((FamilyList = "application/json"), (String = "text/csv"))),
               (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn families(
     request: HttpRequest,
@@ -135,7 +135,7 @@ pub struct FormatQuery {
 /// verifications, cycle outcomes), newest first.
 #[utoipa::path(get, path = "/v1/monitoring/families/{family_id}", tag = "monitoring", security(("bearer" = [])),
     params(("family_id" = i64, Path), FormatQuery),
-    responses((status = 200, body = FamilyPage), (status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "JSON, or CSV with `format=csv` or `Accept: text/csv`", content((FamilyPage = "application/json"), (String = "text/csv"))),
               (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn family(
     request: HttpRequest,
@@ -163,7 +163,7 @@ pub struct RegionQuery {
 /// savings per sub-region and facilitator area, verification, suspensions, releases,
 /// terminations and graduations.
 #[utoipa::path(get, path = "/v1/monitoring/indicators", tag = "monitoring", security(("bearer" = [])), params(RegionQuery),
-    responses((status = 200, body = Indicators), (status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "JSON, or CSV with `format=csv` or `Accept: text/csv`", content((Indicators = "application/json"), (String = "text/csv"))),
               (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn indicators(
     request: HttpRequest,
@@ -194,7 +194,7 @@ pub struct AgentsQuery {
 
 /// Agent activity on a business day: money transactions and cash paid out per agent.
 #[utoipa::path(get, path = "/v1/monitoring/agents", tag = "monitoring", security(("bearer" = [])), params(AgentsQuery),
-    responses((status = 200, body = AgentActivity), (status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "JSON, or CSV with `format=csv` or `Accept: text/csv`", content((AgentActivity = "application/json"), (String = "text/csv"))),
               (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn agents(
     request: HttpRequest,
