@@ -205,14 +205,7 @@ fn run(backend: Backend, families: usize) -> BenchResult<Figures> {
         diesel::PgConnection::establish(&admin)?
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
     }
-    Ok(Figures {
-        backend: label,
-        families,
-        postings,
-        load,
-        queries,
-        trigger_cost,
-    })
+    Ok(Figures { backend: label, families, postings, load, queries, trigger_cost })
 }
 
 fn execute(tx: &mut Tx<'_>, sql: &str) -> Result<(), kks_api::store::StoreError> {
@@ -331,12 +324,14 @@ fn load(store: &Store, backend: Backend, families: usize) -> BenchResult<i64> {
         ("cash_withdrawal", "cash", "f.id % 10 < 5", 20_000_000, "62 + f.id % 28", "savings", "agent"),
         ("purchase", "food", "f.id % 10 < 7", 2_200_000, "62 + f.id % 28", "wallet_bpnt", "agent"),
     ];
-    let account = |role: &str| match role {
+    let account = |role: &str| {
+        match role {
         "treasury" => "(SELECT id FROM accounts WHERE owner_kind = 'system' AND owner_id = 'treasury' AND kind = 'treasury')".to_owned(),
         "agent" => "(SELECT account_id FROM bench_agent_accounts WHERE district = substr(f.village_code, 1, 8))".to_owned(),
         family_pocket => format!(
             "(SELECT id FROM accounts WHERE owner_kind = 'family' AND owner_id = CAST(f.id AS TEXT) AND kind = '{family_pocket}')"
         ),
+    }
     };
     for (kind, tag, which, amount, offset, debited, credited) in events {
         let started = Instant::now();
@@ -476,10 +471,13 @@ fn trigger_cost(store: &Store, backend: Backend) -> BenchResult<TriggerCost> {
     let demo = kks_api::service::seed::seed_demo(store, &pin_key, business_date(now()))?;
     let family = demo.families.first().ok_or("a demo family")?;
     let savings = store
-        .read(|tx| accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.family_id.to_string(), AccountKind::Savings))?
+        .read(|tx| {
+            accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.family_id.to_string(), AccountKind::Savings)
+        })?
         .ok_or("the demo family's savings")?
         .id;
-    let treasury = store.write(|tx| accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury))?.id;
+    let treasury =
+        store.write(|tx| accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury))?.id;
     let million = Amount::from_rupiah(1_000_000)?;
     store.write(|tx| posting::transfer(tx, JournalKind::Adjustment, "bench savings", treasury, savings, million))?;
     let auth = Auth::new(
@@ -491,9 +489,8 @@ fn trigger_cost(store: &Store, backend: Backend) -> BenchResult<TriggerCost> {
     let issuer = IssuerSigningKey::from_seed(&[9; 32]).verifying_key();
     let card = CardNumber::parse(&family.card_number)?;
     let pin = Pin::parse(&family.pin)?;
-    let bank_agent = store
-        .read(|tx| kks_api::store::agents::find_by_username(tx, "agen.cileunyi"))?
-        .ok_or("the demo bank agent")?;
+    let bank_agent =
+        store.read(|tx| kks_api::store::agents::find_by_username(tx, "agen.cileunyi"))?.ok_or("the demo bank agent")?;
     let principal = Principal::Agent { id: bank_agent.id, terminal: "T3204001".to_owned() };
     let mut next_stan = 0_u32;
     let mut withdrawals = |count: u32| -> BenchResult<Histogram<u64>> {
@@ -514,7 +511,9 @@ fn trigger_cost(store: &Store, backend: Backend) -> BenchResult<TriggerCost> {
         Ok(latency)
     };
     let agent_settlement = store
-        .write(|tx| accounts::find_or_open(tx, OwnerKind::Agent, &bank_agent.id.to_string(), AccountKind::AgentSettlement))?
+        .write(|tx| {
+            accounts::find_or_open(tx, OwnerKind::Agent, &bank_agent.id.to_string(), AccountKind::AgentSettlement)
+        })?
         .id;
     let one_rupiah = Amount::from_rupiah(1)?;
     // The CPU cost alone: journals posted by the ledger in one transaction (no commit each).

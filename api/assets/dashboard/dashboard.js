@@ -31,6 +31,18 @@ function rupiah(amount) {
   return (negative ? "-Rp " : "Rp ") + grouped + cents;
 }
 
+// Sums decimal amounts ("1500000.00") exactly, in sen, and gives one back.
+function sumAmounts(amounts) {
+  const sen = amounts.reduce((sum, amount) => {
+    const [whole, fraction = ""] = String(amount).replace("-", "").split(".");
+    const value = BigInt(whole) * 100n + BigInt((fraction + "00").slice(0, 2));
+    return String(amount).startsWith("-") ? sum - value : sum + value;
+  }, 0n);
+  const negative = sen < 0n;
+  const absolute = negative ? -sen : sen;
+  return `${negative ? "-" : ""}${absolute / 100n}.${String(absolute % 100n).padStart(2, "0")}`;
+}
+
 function count(value) {
   return String(value ?? 0).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
 }
@@ -207,7 +219,7 @@ function regionRow(child) {
   const bpnt = pocketOf(figures, "wallet_bpnt");
   const lpg = pocketOf(figures, "wallet_lpg");
   const savings = pocketOf(figures, "savings");
-  const held = figures.pockets.reduce((sum, pocket) => sum + Number(pocket.held), 0);
+  const held = sumAmounts(figures.pockets.map((pocket) => pocket.held));
   const row = element("tr", null, "clickable");
   row.dataset.code = child.region.code;
   row.append(
@@ -219,7 +231,7 @@ function regionRow(child) {
     element("td", `${rupiah(bpnt.absorbed)} · ${percent(bpnt.absorbed_percent)}`),
     element("td", `${rupiah(lpg.absorbed)} · ${percent(lpg.absorbed_percent)}`),
     element("td", rupiah(savings.withdrawn_in_cash.amount)),
-    element("td", rupiah(held.toFixed(2))),
+    element("td", rupiah(held)),
   );
   row.addEventListener("click", () => { location.hash = `region=${child.region.code}`; });
   return row;

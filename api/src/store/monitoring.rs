@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp};
 
 use super::schema::{facilitator_villages, facilitators, families};
 use super::{on_backend, StoreError, Tx};
-use crate::domain::auth::RegionCode;
+use crate::domain::auth::{RegionCode, RegionLevel};
 
 /// `'32','33'` for an SQL `IN (…)`. Region codes are digits and dots by construction
 /// ([`RegionCode::parse`]), so they are safe to inline; no list matches nothing.
@@ -323,11 +323,16 @@ pub fn find_families(
                 families::status,
             ))
             .into_boxed();
-        if let Some(region) = region {
-            select = select.filter(
+        // A village by equality, so its families come from the village index in id order.
+        select = match region {
+            Some(village) if village.level() == RegionLevel::Village => {
+                select.filter(families::village_code.eq(village.as_str()))
+            }
+            Some(region) => select.filter(
                 families::village_code.eq(region.as_str()).or(families::village_code.like(format!("{region}.%"))),
-            );
-        }
+            ),
+            None => select,
+        };
         select = match query {
             FamilyQuery::All => select,
             FamilyQuery::Nik(nik) => select.filter(families::nik.eq(nik.clone())),

@@ -5,9 +5,14 @@
 --
 -- Every regional aggregate has one row per level of the family's village: province
 -- ("32"), regency ("32.04"), district ("32.04.12") and village ("32.04.12.2001"), the
--- prefixes of width 2, 5, 8 and 13 of the village code. A region's figure is then one
+-- prefixes of the village code (monitoring_region_widths). A region's figure is then one
 -- index look-up, and the national one the sum over the provinces. Rows are fine-grained
 -- (per pocket, journal kind and business day) so concurrent writers rarely meet on a row.
+
+-- The widths of a region code's levels: province "32" (2), regency "32.04" (5), district
+-- "32.04.12" (8), village "32.04.12.2001" (13). A village's regions are its prefixes.
+CREATE TABLE monitoring_region_widths (width INTEGER PRIMARY KEY);
+INSERT INTO monitoring_region_widths (width) VALUES (2), (5), (8), (13);
 
 -- Money in and out of families' pockets. `journal_kind` is the kind of the journal, or
 -- for a reversal the kind of the journal it reverses (so a reversed withdrawal nets to
@@ -135,7 +140,7 @@ JOIN accounts a ON a.id = p.account_id AND a.owner_kind = 'family'
 JOIN families f ON f.id = CAST(a.owner_id AS BIGINT)
 JOIN journals j ON j.id = p.journal_id
 LEFT JOIN journals o ON o.id = j.reverses_journal_id
-CROSS JOIN (VALUES (2), (5), (8), (13)) AS levels (width)
+CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2, 3, 4;
 
 INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
@@ -151,7 +156,7 @@ INSERT INTO monitoring_reach (region_code, pocket, journal_kind, families)
 SELECT substr(f.village_code, 1, levels.width), ff.pocket, ff.journal_kind, COUNT(*)
 FROM monitoring_family_flows ff
 JOIN families f ON f.id = ff.family_id
-CROSS JOIN (VALUES (2), (5), (8), (13)) AS levels (width)
+CROSS JOIN monitoring_region_widths levels
 WHERE ff.amount_minor <> 0
 GROUP BY 1, 2, 3;
 
@@ -169,14 +174,14 @@ SELECT substr(f.village_code, 1, levels.width), a.kind, h.reason, CAST(SUM(h.amo
 FROM holds h
 JOIN accounts a ON a.id = h.account_id AND a.owner_kind = 'family'
 JOIN families f ON f.id = CAST(a.owner_id AS BIGINT)
-CROSS JOIN (VALUES (2), (5), (8), (13)) AS levels (width)
+CROSS JOIN monitoring_region_widths levels
 WHERE h.status = 'active'
 GROUP BY 1, 2, 3;
 
 INSERT INTO monitoring_family_statuses (region_code, status, families)
 SELECT substr(f.village_code, 1, levels.width), f.status, COUNT(*)
 FROM families f
-CROSS JOIN (VALUES (2), (5), (8), (13)) AS levels (width)
+CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2;
 
 INSERT INTO monitoring_verifications (region_code, cycle, result, families)
@@ -184,14 +189,14 @@ SELECT substr(f.village_code, 1, levels.width), v.cycle,
        CASE WHEN v.complied THEN 'complied' ELSE COALESCE(v.obligation, 'unspecified') END, COUNT(*)
 FROM verification_records v
 JOIN families f ON f.id = v.family_id
-CROSS JOIN (VALUES (2), (5), (8), (13)) AS levels (width)
+CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2, 3;
 
 INSERT INTO monitoring_cycle_outcomes (region_code, cycle, outcome, families)
 SELECT substr(f.village_code, 1, levels.width), c.cycle, c.outcome, COUNT(*)
 FROM cycle_outcomes c
 JOIN families f ON f.id = c.family_id
-CROSS JOIN (VALUES (2), (5), (8), (13)) AS levels (width)
+CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2, 3;
 
 INSERT INTO monitoring_stage_payments
@@ -200,15 +205,15 @@ SELECT substr(f.village_code, 1, levels.width), l.programme, l.year, l.period, f
        CAST(COALESCE(l.paid_at, LOCALTIMESTAMP) + INTERVAL '7 hours' AS DATE), l.amount_minor, COUNT(*)
 FROM disbursement_lines l
 JOIN families f ON f.id = l.family_id
-CROSS JOIN (VALUES (2), (5), (8), (13)) AS levels (width)
+CROSS JOIN monitoring_region_widths levels
 WHERE l.status IN ('paid', 'failed')
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 
 -- The triggers.
 
 -- The four regions a village lies in, itself included: its prefixes of width 2, 5, 8, 13.
-CREATE FUNCTION monitoring_regions_of(village TEXT) RETURNS SETOF TEXT LANGUAGE sql IMMUTABLE AS $$
-    SELECT substr(village, 1, levels.width) FROM (VALUES (2), (5), (8), (13)) AS levels (width)
+CREATE FUNCTION monitoring_regions_of(village TEXT) RETURNS SETOF TEXT LANGUAGE sql STABLE AS $$
+    SELECT substr(village, 1, levels.width) FROM monitoring_region_widths levels
 $$;
 
 CREATE FUNCTION monitoring_on_posting() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -21,3 +21,4 @@ DROP TABLE monitoring_agent_days;
 DROP TABLE monitoring_reach;
 DROP TABLE monitoring_family_flows;
 DROP TABLE monitoring_flows;
+DROP TABLE monitoring_region_widths;

@@ -5,9 +5,14 @@
 --
 -- Every regional aggregate has one row per level of the family's village: province
 -- ("32"), regency ("32.04"), district ("32.04.12") and village ("32.04.12.2001"), the
--- prefixes of width 2, 5, 8 and 13 of the village code. A region's figure is then one
+-- prefixes of the village code (monitoring_region_widths). A region's figure is then one
 -- index look-up, and the national one the sum over the provinces. Rows are fine-grained
 -- (per pocket, journal kind and business day) so concurrent writers rarely meet on a row.
+
+-- The widths of a region code's levels: province "32" (2), regency "32.04" (5), district
+-- "32.04.12" (8), village "32.04.12.2001" (13). A village's regions are its prefixes.
+CREATE TABLE monitoring_region_widths (width INTEGER PRIMARY KEY);
+INSERT INTO monitoring_region_widths (width) VALUES (2), (5), (8), (13);
 
 -- Money in and out of families' pockets. `journal_kind` is the kind of the journal, or
 -- for a reversal the kind of the journal it reverses (so a reversed withdrawal nets to
@@ -135,7 +140,7 @@ JOIN accounts a ON a.id = p.account_id AND a.owner_kind = 'family'
 JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
 JOIN journals j ON j.id = p.journal_id
 LEFT JOIN journals o ON o.id = j.reverses_journal_id
-CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2, 3, 4;
 
 INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
@@ -151,7 +156,7 @@ INSERT INTO monitoring_reach (region_code, pocket, journal_kind, families)
 SELECT substr(f.village_code, 1, levels.width), ff.pocket, ff.journal_kind, COUNT(*)
 FROM monitoring_family_flows ff
 JOIN families f ON f.id = ff.family_id
-CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+CROSS JOIN monitoring_region_widths levels
 WHERE ff.amount_minor <> 0
 GROUP BY 1, 2, 3;
 
@@ -169,14 +174,14 @@ SELECT substr(f.village_code, 1, levels.width), a.kind, h.reason, SUM(h.amount_m
 FROM holds h
 JOIN accounts a ON a.id = h.account_id AND a.owner_kind = 'family'
 JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
-CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+CROSS JOIN monitoring_region_widths levels
 WHERE h.status = 'active'
 GROUP BY 1, 2, 3;
 
 INSERT INTO monitoring_family_statuses (region_code, status, families)
 SELECT substr(f.village_code, 1, levels.width), f.status, COUNT(*)
 FROM families f
-CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2;
 
 INSERT INTO monitoring_verifications (region_code, cycle, result, families)
@@ -184,14 +189,14 @@ SELECT substr(f.village_code, 1, levels.width), v.cycle,
        CASE WHEN v.complied THEN 'complied' ELSE COALESCE(v.obligation, 'unspecified') END, COUNT(*)
 FROM verification_records v
 JOIN families f ON f.id = v.family_id
-CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2, 3;
 
 INSERT INTO monitoring_cycle_outcomes (region_code, cycle, outcome, families)
 SELECT substr(f.village_code, 1, levels.width), c.cycle, c.outcome, COUNT(*)
 FROM cycle_outcomes c
 JOIN families f ON f.id = c.family_id
-CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2, 3;
 
 INSERT INTO monitoring_stage_payments
@@ -200,23 +205,25 @@ SELECT substr(f.village_code, 1, levels.width), l.programme, l.year, l.period, f
        date(COALESCE(l.paid_at, datetime('now')), '+7 hours'), l.amount_minor, COUNT(*)
 FROM disbursement_lines l
 JOIN families f ON f.id = l.family_id
-CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+CROSS JOIN monitoring_region_widths levels
 WHERE l.status IN ('paid', 'failed')
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 
--- The triggers. Each WHERE below also makes SQLite parse the upsert after a SELECT.
+-- The triggers. Each WHERE below also makes SQLite parse the upsert after a SELECT. The
+-- business day is the date in WIB: the stored UTC date before 17:00, else the next day
+-- (date() is slow enough to matter on every posting).
 
 CREATE TRIGGER monitoring_family_posting AFTER INSERT ON postings
 WHEN (SELECT owner_kind FROM accounts WHERE id = NEW.account_id) = 'family'
 BEGIN
     INSERT INTO monitoring_flows (region_code, pocket, journal_kind, business_day, amount_minor, entries)
-    SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind), date(j.posted_at, '+7 hours'),
+    SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind), CASE WHEN substr(j.posted_at, 12, 2) < '17' THEN substr(j.posted_at, 1, 10) ELSE date(j.posted_at, '+7 hours') END,
            NEW.amount_minor, CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END
     FROM accounts a
     JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
     JOIN journals j ON j.id = NEW.journal_id
     LEFT JOIN journals o ON o.id = j.reverses_journal_id
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE a.id = NEW.account_id
     ON CONFLICT (region_code, pocket, journal_kind, business_day) DO UPDATE
         SET amount_minor = amount_minor + excluded.amount_minor, entries = entries + excluded.entries;
@@ -235,7 +242,7 @@ CREATE TRIGGER monitoring_agent_posting AFTER INSERT ON postings
 WHEN (SELECT owner_kind FROM accounts WHERE id = NEW.account_id) = 'agent'
 BEGIN
     INSERT INTO monitoring_agent_days (business_day, agent_id, journal_kind, amount_minor, entries)
-    SELECT date(j.posted_at, '+7 hours'), CAST(a.owner_id AS INTEGER), COALESCE(o.kind, j.kind),
+    SELECT CASE WHEN substr(j.posted_at, 12, 2) < '17' THEN substr(j.posted_at, 1, 10) ELSE date(j.posted_at, '+7 hours') END, CAST(a.owner_id AS INTEGER), COALESCE(o.kind, j.kind),
            NEW.amount_minor, CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END
     FROM accounts a
     JOIN journals j ON j.id = NEW.journal_id
@@ -252,7 +259,7 @@ BEGIN
     INSERT INTO monitoring_reach (region_code, pocket, journal_kind, families)
     SELECT substr(f.village_code, 1, levels.width), NEW.pocket, NEW.journal_kind, 1
     FROM families f
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
     ON CONFLICT (region_code, pocket, journal_kind) DO UPDATE SET families = families + excluded.families;
 END;
@@ -264,7 +271,7 @@ BEGIN
     SELECT substr(f.village_code, 1, levels.width), NEW.pocket, NEW.journal_kind,
            CASE WHEN NEW.amount_minor = 0 THEN -1 ELSE 1 END
     FROM families f
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
     ON CONFLICT (region_code, pocket, journal_kind) DO UPDATE SET families = families + excluded.families;
 END;
@@ -276,7 +283,7 @@ BEGIN
     SELECT substr(f.village_code, 1, levels.width), a.kind, NEW.reason, NEW.amount_minor, 1
     FROM accounts a
     JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE a.id = NEW.account_id AND a.owner_kind = 'family'
     ON CONFLICT (region_code, pocket, reason) DO UPDATE
         SET amount_minor = amount_minor + excluded.amount_minor, holds = holds + excluded.holds;
@@ -289,7 +296,7 @@ BEGIN
     SELECT substr(f.village_code, 1, levels.width), a.kind, OLD.reason, -OLD.amount_minor, -1
     FROM accounts a
     JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE a.id = OLD.account_id AND a.owner_kind = 'family'
     ON CONFLICT (region_code, pocket, reason) DO UPDATE
         SET amount_minor = amount_minor + excluded.amount_minor, holds = holds + excluded.holds;
@@ -299,7 +306,7 @@ CREATE TRIGGER monitoring_family_registered AFTER INSERT ON families
 BEGIN
     INSERT INTO monitoring_family_statuses (region_code, status, families)
     SELECT substr(NEW.village_code, 1, levels.width), NEW.status, 1
-    FROM (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    FROM monitoring_region_widths levels
     WHERE true
     ON CONFLICT (region_code, status) DO UPDATE SET families = families + excluded.families;
 END;
@@ -309,12 +316,12 @@ WHEN OLD.status <> NEW.status OR OLD.village_code <> NEW.village_code
 BEGIN
     INSERT INTO monitoring_family_statuses (region_code, status, families)
     SELECT substr(OLD.village_code, 1, levels.width), OLD.status, -1
-    FROM (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    FROM monitoring_region_widths levels
     WHERE true
     ON CONFLICT (region_code, status) DO UPDATE SET families = families + excluded.families;
     INSERT INTO monitoring_family_statuses (region_code, status, families)
     SELECT substr(NEW.village_code, 1, levels.width), NEW.status, 1
-    FROM (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    FROM monitoring_region_widths levels
     WHERE true
     ON CONFLICT (region_code, status) DO UPDATE SET families = families + excluded.families;
 END;
@@ -325,7 +332,7 @@ BEGIN
     SELECT substr(f.village_code, 1, levels.width), NEW.cycle,
            CASE WHEN NEW.complied THEN 'complied' ELSE COALESCE(NEW.obligation, 'unspecified') END, 1
     FROM families f
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
     ON CONFLICT (region_code, cycle, result) DO UPDATE SET families = families + excluded.families;
 END;
@@ -336,14 +343,14 @@ BEGIN
     SELECT substr(f.village_code, 1, levels.width), OLD.cycle,
            CASE WHEN OLD.complied THEN 'complied' ELSE COALESCE(OLD.obligation, 'unspecified') END, -1
     FROM families f
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE f.id = OLD.family_id
     ON CONFLICT (region_code, cycle, result) DO UPDATE SET families = families + excluded.families;
     INSERT INTO monitoring_verifications (region_code, cycle, result, families)
     SELECT substr(f.village_code, 1, levels.width), NEW.cycle,
            CASE WHEN NEW.complied THEN 'complied' ELSE COALESCE(NEW.obligation, 'unspecified') END, 1
     FROM families f
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
     ON CONFLICT (region_code, cycle, result) DO UPDATE SET families = families + excluded.families;
 END;
@@ -353,7 +360,7 @@ BEGIN
     INSERT INTO monitoring_cycle_outcomes (region_code, cycle, outcome, families)
     SELECT substr(f.village_code, 1, levels.width), NEW.cycle, NEW.outcome, 1
     FROM families f
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
     ON CONFLICT (region_code, cycle, outcome) DO UPDATE SET families = families + excluded.families;
 END;
@@ -366,7 +373,7 @@ BEGIN
     SELECT substr(f.village_code, 1, levels.width), NEW.programme, NEW.year, NEW.period, f.category, NEW.status,
            date(COALESCE(NEW.paid_at, datetime('now')), '+7 hours'), NEW.amount_minor, 1
     FROM families f
-    CROSS JOIN (SELECT 2 AS width UNION ALL SELECT 5 UNION ALL SELECT 8 UNION ALL SELECT 13) levels
+    CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
     ON CONFLICT (region_code, programme, year, period, category, status, settled_day, line_amount_minor) DO UPDATE
         SET families = families + excluded.families;

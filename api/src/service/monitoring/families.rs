@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::overview::path;
 use super::{area, PocketFigures, RegionRef, Tally};
 use crate::domain::auth::RegionCode;
+use crate::domain::family::{BenefitCategory, FamilyStatus};
 use crate::domain::ledger::{AccountKind, HoldStatus, JournalKind};
 use crate::domain::money::rupiah_from_minor;
 use crate::domain::monitoring::{Flow, TimelineEvent};
@@ -18,7 +19,7 @@ use crate::service::access;
 use crate::service::auth::Principal;
 use crate::service::ServiceError;
 use crate::store::monitoring::{self as store, FamilyQuery, FamilySummary};
-use crate::store::{conditionality, parse_stored, regions, Store, Tx};
+use crate::store::{conditionality, parse_stored, regions, Store, StoreError, Tx};
 
 /// Families listed per page unless asked otherwise.
 pub const FAMILIES_PAGE_DEFAULT: i64 = 50;
@@ -37,8 +38,8 @@ pub struct FamilyLine {
     pub recipient_name: String,
     #[schema(value_type = String)]
     pub village: String,
-    pub category: String,
-    pub status: String,
+    pub category: BenefitCategory,
+    pub status: FamilyStatus,
     /// Credited to all its e-wallets.
     #[schema(value_type = String)]
     pub credited: Decimal,
@@ -108,27 +109,29 @@ pub fn list(
                 flow.entries,
             )?;
         }
-        let families =
-            found.into_iter().map(|family| line(&family, &tallies.remove(&family.id).unwrap_or_default())).collect();
+        let families = found
+            .into_iter()
+            .map(|family| line(&family, &tallies.remove(&family.id).unwrap_or_default()))
+            .collect::<Result<_, _>>()?;
         Ok(FamilyList { region: area.reference(), families, next_after })
     })
 }
 
-fn line(family: &FamilySummary, tally: &Tally) -> FamilyLine {
+fn line(family: &FamilySummary, tally: &Tally) -> Result<FamilyLine, StoreError> {
     let pockets = tally.figures().pockets;
     let total = |amount: fn(&PocketFigures) -> Decimal| pockets.iter().map(amount).sum();
-    FamilyLine {
+    Ok(FamilyLine {
         id: family.id,
         nik: family.nik.clone(),
         recipient_name: family.recipient_name.clone(),
         village: family.village_code.clone(),
-        category: family.category.clone(),
-        status: family.status.clone(),
+        category: parse_stored("families.category", &family.category)?,
+        status: parse_stored("families.status", &family.status)?,
         credited: total(|pocket| pocket.credited.amount),
         absorbed: total(|pocket| pocket.absorbed),
         withdrawn_in_cash: total(|pocket| pocket.withdrawn_in_cash.amount),
         balance: total(|pocket| pocket.balance),
-    }
+    })
 }
 
 /// One event in a family's life in the programme.
@@ -186,7 +189,7 @@ pub fn page(store: &Store, principal: &Principal, family_id: i64) -> Result<Fami
             path.push(RegionRef::from(village));
         }
         Ok(FamilyPage {
-            family: line(&summary, &tally),
+            family: line(&summary, &tally)?,
             path,
             pockets: tally.figures().pockets,
             timeline: timeline(tx, family.id, &holds)?,
