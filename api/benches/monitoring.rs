@@ -517,7 +517,7 @@ fn trigger_cost(store: &Store, backend: Backend) -> BenchResult<TriggerCost> {
         .id;
     let one_rupiah = Amount::from_rupiah(1)?;
     // The CPU cost alone: journals posted by the ledger in one transaction (no commit each).
-    let mut postings_in_one_transaction = || -> BenchResult<Duration> {
+    let postings_in_one_transaction = || -> BenchResult<Duration> {
         let started = Instant::now();
         store.write(|tx| -> Result<(), kks_api::ledger::LedgerError> {
             for _ in 0..LEDGER_JOURNALS {

@@ -256,7 +256,7 @@ fn timeline(tx: &mut Tx<'_>, family_id: i64, holds: &[store::FamilyHold]) -> Res
         let detail = format!("cycle {}: {}", outcome.cycle, outcome.outcome);
         entries.push(plain_entry(outcome.decided_at, TimelineEvent::CycleOutcome, detail));
     }
-    entries.sort_by(|left, right| right.at.cmp(&left.at));
+    entries.sort_by_key(|entry| std::cmp::Reverse(entry.at));
     Ok(entries)
 }
 

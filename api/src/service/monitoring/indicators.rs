@@ -3,6 +3,7 @@
 //! to savings (per sub-region and per facilitator area), commitment verification
 //! results, suspensions, releases, terminations and graduations.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
@@ -201,13 +202,12 @@ fn stages(tx: &mut Tx<'_>, codes: &[RegionCode]) -> Result<Vec<StageIndicator>, 
     let mut amounts: BTreeMap<(String, i32, i32), i64> = BTreeMap::new();
     for row in store::stage_payments(tx, codes)? {
         let programme: Programme = parse_stored("monitoring programme", &row.programme)?;
-        if !schedules.contains_key(&row.year) {
-            schedules.insert(row.year, find_schedules_by_year(tx, row.year)?);
-        }
-        let schedule: Vec<ScheduleRow> = schedules
-            .get(&row.year)
-            .into_iter()
-            .flatten()
+        let schedule = match schedules.entry(row.year) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(missing) => missing.insert(find_schedules_by_year(tx, row.year)?),
+        };
+        let schedule: Vec<ScheduleRow> = schedule
+            .iter()
             .filter(|schedule| schedule.programme == row.programme && schedule.period == row.period)
             .cloned()
             .collect();
