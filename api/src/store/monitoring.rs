@@ -20,7 +20,7 @@ fn in_list(regions: &[RegionCode]) -> String {
     regions.iter().map(|code| format!("'{}'", code.as_str())).collect::<Vec<_>>().join(",")
 }
 
-/// Money on families' pockets in a region, all days together.
+/// Money on families' pockets in a region, all days and shards together.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct FlowTotal {
     #[diesel(sql_type = Text)]
@@ -73,7 +73,8 @@ pub fn daily_flows(tx: &mut Tx<'_>, regions: &[RegionCode], since: NaiveDate) ->
     on_backend!(tx, connection => Ok(diesel::sql_query(&sql).load(connection)?))
 }
 
-/// How many families have a non-zero net flow of a journal kind on a pocket.
+/// How many families have a non-zero net flow of a journal kind on a pocket (its shards
+/// summed).
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct ReachTotal {
     #[diesel(sql_type = Text)]
@@ -88,8 +89,8 @@ pub struct ReachTotal {
 
 pub fn reach(tx: &mut Tx<'_>, regions: &[RegionCode]) -> Result<Vec<ReachTotal>, StoreError> {
     let sql = format!(
-        "SELECT region_code, pocket, journal_kind, families FROM monitoring_reach
-         WHERE region_code IN ({}) ORDER BY region_code, pocket, journal_kind",
+        "SELECT region_code, pocket, journal_kind, CAST(SUM(families) AS BIGINT) AS families FROM monitoring_reach
+         WHERE region_code IN ({}) GROUP BY region_code, pocket, journal_kind ORDER BY region_code, pocket, journal_kind",
         in_list(regions)
     );
     on_backend!(tx, connection => Ok(diesel::sql_query(&sql).load(connection)?))

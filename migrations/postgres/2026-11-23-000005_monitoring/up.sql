@@ -18,14 +18,17 @@ INSERT INTO monitoring_region_widths (width) VALUES (2), (5), (8), (13);
 -- for a reversal the kind of the journal it reverses (so a reversed withdrawal nets to
 -- nothing); `amount_minor` is signed as posted (credits positive); `entries` counts
 -- postings, a reversal counting −1. The business day is the date in WIB (UTC+7).
+-- `shard` is the family id modulo 8: the postings of one province, pocket, kind and day
+-- spread over 8 rows, so concurrent card transactions rarely wait on one row lock.
 CREATE TABLE monitoring_flows (
     region_code TEXT NOT NULL,
     pocket TEXT NOT NULL,
     journal_kind TEXT NOT NULL,
     business_day DATE NOT NULL,
+    shard INTEGER NOT NULL,
     amount_minor BIGINT NOT NULL,
     entries BIGINT NOT NULL,
-    PRIMARY KEY (region_code, pocket, journal_kind, business_day)
+    PRIMARY KEY (region_code, pocket, journal_kind, business_day, shard)
 );
 
 -- The same per family, all days together: the family page, and the source of the
@@ -45,8 +48,9 @@ CREATE TABLE monitoring_reach (
     region_code TEXT NOT NULL,
     pocket TEXT NOT NULL,
     journal_kind TEXT NOT NULL,
+    shard INTEGER NOT NULL,
     families BIGINT NOT NULL,
-    PRIMARY KEY (region_code, pocket, journal_kind)
+    PRIMARY KEY (region_code, pocket, journal_kind, shard)
 );
 
 -- Money through an agent's settlement account per business day (cash paid out, goods
@@ -132,16 +136,16 @@ CREATE TABLE facilitator_villages (
 );
 
 -- Backfill from what the database holds already, before the triggers exist.
-INSERT INTO monitoring_flows (region_code, pocket, journal_kind, business_day, amount_minor, entries)
+INSERT INTO monitoring_flows (region_code, pocket, journal_kind, business_day, shard, amount_minor, entries)
 SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind), CAST(j.posted_at + INTERVAL '7 hours' AS DATE),
-       CAST(SUM(p.amount_minor) AS BIGINT), CAST(SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END) AS BIGINT)
+       f.id % 8, CAST(SUM(p.amount_minor) AS BIGINT), CAST(SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END) AS BIGINT)
 FROM postings p
 JOIN accounts a ON a.id = p.account_id AND a.owner_kind = 'family'
 JOIN families f ON f.id = CAST(a.owner_id AS BIGINT)
 JOIN journals j ON j.id = p.journal_id
 LEFT JOIN journals o ON o.id = j.reverses_journal_id
 CROSS JOIN monitoring_region_widths levels
-GROUP BY 1, 2, 3, 4;
+GROUP BY 1, 2, 3, 4, 5;
 
 INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
 SELECT CAST(a.owner_id AS BIGINT), a.kind, COALESCE(o.kind, j.kind),
@@ -152,13 +156,13 @@ JOIN journals j ON j.id = p.journal_id
 LEFT JOIN journals o ON o.id = j.reverses_journal_id
 GROUP BY 1, 2, 3;
 
-INSERT INTO monitoring_reach (region_code, pocket, journal_kind, families)
-SELECT substr(f.village_code, 1, levels.width), ff.pocket, ff.journal_kind, COUNT(*)
+INSERT INTO monitoring_reach (region_code, pocket, journal_kind, shard, families)
+SELECT substr(f.village_code, 1, levels.width), ff.pocket, ff.journal_kind, f.id % 8, COUNT(*)
 FROM monitoring_family_flows ff
 JOIN families f ON f.id = ff.family_id
 CROSS JOIN monitoring_region_widths levels
 WHERE ff.amount_minor <> 0
-GROUP BY 1, 2, 3;
+GROUP BY 1, 2, 3, 4;
 
 INSERT INTO monitoring_agent_days (business_day, agent_id, journal_kind, amount_minor, entries)
 SELECT CAST(j.posted_at + INTERVAL '7 hours' AS DATE), CAST(a.owner_id AS BIGINT), COALESCE(o.kind, j.kind),
@@ -242,11 +246,11 @@ BEGIN
             SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries;
         RETURN NULL;
     END IF;
-    INSERT INTO monitoring_flows AS t (region_code, pocket, journal_kind, business_day, amount_minor, entries)
-    SELECT r.code, v_pocket, v_flow, v_day, NEW.amount_minor, v_entry
+    INSERT INTO monitoring_flows AS t (region_code, pocket, journal_kind, business_day, shard, amount_minor, entries)
+    SELECT r.code, v_pocket, v_flow, v_day, v_owner_id % 8, NEW.amount_minor, v_entry
     FROM families f CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
     WHERE f.id = v_owner_id
-    ON CONFLICT (region_code, pocket, journal_kind, business_day) DO UPDATE
+    ON CONFLICT (region_code, pocket, journal_kind, business_day, shard) DO UPDATE
         SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries;
     INSERT INTO monitoring_family_flows AS t (family_id, pocket, journal_kind, amount_minor, entries)
     VALUES (v_owner_id, v_pocket, v_flow, NEW.amount_minor, v_entry)
@@ -271,11 +275,11 @@ BEGIN
     IF v_change = 0 THEN
         RETURN NULL;
     END IF;
-    INSERT INTO monitoring_reach AS t (region_code, pocket, journal_kind, families)
-    SELECT r.code, NEW.pocket, NEW.journal_kind, v_change
+    INSERT INTO monitoring_reach AS t (region_code, pocket, journal_kind, shard, families)
+    SELECT r.code, NEW.pocket, NEW.journal_kind, NEW.family_id % 8, v_change
     FROM families f CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
     WHERE f.id = NEW.family_id
-    ON CONFLICT (region_code, pocket, journal_kind) DO UPDATE SET families = t.families + EXCLUDED.families;
+    ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE SET families = t.families + EXCLUDED.families;
     RETURN NULL;
 END;
 $$;

@@ -18,14 +18,17 @@ INSERT INTO monitoring_region_widths (width) VALUES (2), (5), (8), (13);
 -- for a reversal the kind of the journal it reverses (so a reversed withdrawal nets to
 -- nothing); `amount_minor` is signed as posted (credits positive); `entries` counts
 -- postings, a reversal counting −1. The business day is the date in WIB (UTC+7).
+-- `shard` is the family id modulo 8: the postings of one province, pocket, kind and day
+-- spread over 8 rows, so concurrent card transactions rarely wait on one row lock.
 CREATE TABLE monitoring_flows (
     region_code TEXT NOT NULL,
     pocket TEXT NOT NULL,
     journal_kind TEXT NOT NULL,
     business_day DATE NOT NULL,
+    shard INTEGER NOT NULL,
     amount_minor BIGINT NOT NULL,
     entries BIGINT NOT NULL,
-    PRIMARY KEY (region_code, pocket, journal_kind, business_day)
+    PRIMARY KEY (region_code, pocket, journal_kind, business_day, shard)
 );
 
 -- The same per family, all days together: the family page, and the source of the
@@ -45,8 +48,9 @@ CREATE TABLE monitoring_reach (
     region_code TEXT NOT NULL,
     pocket TEXT NOT NULL,
     journal_kind TEXT NOT NULL,
+    shard INTEGER NOT NULL,
     families BIGINT NOT NULL,
-    PRIMARY KEY (region_code, pocket, journal_kind)
+    PRIMARY KEY (region_code, pocket, journal_kind, shard)
 );
 
 -- Money through an agent's settlement account per business day (cash paid out, goods
@@ -132,16 +136,16 @@ CREATE TABLE facilitator_villages (
 );
 
 -- Backfill from what the database holds already, before the triggers exist.
-INSERT INTO monitoring_flows (region_code, pocket, journal_kind, business_day, amount_minor, entries)
+INSERT INTO monitoring_flows (region_code, pocket, journal_kind, business_day, shard, amount_minor, entries)
 SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind), date(j.posted_at, '+7 hours'),
-       SUM(p.amount_minor), SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END)
+       f.id % 8, SUM(p.amount_minor), SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END)
 FROM postings p
 JOIN accounts a ON a.id = p.account_id AND a.owner_kind = 'family'
 JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
 JOIN journals j ON j.id = p.journal_id
 LEFT JOIN journals o ON o.id = j.reverses_journal_id
 CROSS JOIN monitoring_region_widths levels
-GROUP BY 1, 2, 3, 4;
+GROUP BY 1, 2, 3, 4, 5;
 
 INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
 SELECT CAST(a.owner_id AS INTEGER), a.kind, COALESCE(o.kind, j.kind),
@@ -152,13 +156,13 @@ JOIN journals j ON j.id = p.journal_id
 LEFT JOIN journals o ON o.id = j.reverses_journal_id
 GROUP BY 1, 2, 3;
 
-INSERT INTO monitoring_reach (region_code, pocket, journal_kind, families)
-SELECT substr(f.village_code, 1, levels.width), ff.pocket, ff.journal_kind, COUNT(*)
+INSERT INTO monitoring_reach (region_code, pocket, journal_kind, shard, families)
+SELECT substr(f.village_code, 1, levels.width), ff.pocket, ff.journal_kind, f.id % 8, COUNT(*)
 FROM monitoring_family_flows ff
 JOIN families f ON f.id = ff.family_id
 CROSS JOIN monitoring_region_widths levels
 WHERE ff.amount_minor <> 0
-GROUP BY 1, 2, 3;
+GROUP BY 1, 2, 3, 4;
 
 INSERT INTO monitoring_agent_days (business_day, agent_id, journal_kind, amount_minor, entries)
 SELECT date(j.posted_at, '+7 hours'), CAST(a.owner_id AS INTEGER), COALESCE(o.kind, j.kind),
@@ -216,16 +220,17 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 CREATE TRIGGER monitoring_family_posting AFTER INSERT ON postings
 WHEN (SELECT owner_kind FROM accounts WHERE id = NEW.account_id) = 'family'
 BEGIN
-    INSERT INTO monitoring_flows (region_code, pocket, journal_kind, business_day, amount_minor, entries)
-    SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind), CASE WHEN substr(j.posted_at, 12, 2) < '17' THEN substr(j.posted_at, 1, 10) ELSE date(j.posted_at, '+7 hours') END,
-           NEW.amount_minor, CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END
+    INSERT INTO monitoring_flows (region_code, pocket, journal_kind, business_day, shard, amount_minor, entries)
+    SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind),
+           CASE WHEN substr(j.posted_at, 12, 2) < '17' THEN substr(j.posted_at, 1, 10) ELSE date(j.posted_at, '+7 hours') END,
+           f.id % 8, NEW.amount_minor, CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END
     FROM accounts a
     JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
     JOIN journals j ON j.id = NEW.journal_id
     LEFT JOIN journals o ON o.id = j.reverses_journal_id
     CROSS JOIN monitoring_region_widths levels
     WHERE a.id = NEW.account_id
-    ON CONFLICT (region_code, pocket, journal_kind, business_day) DO UPDATE
+    ON CONFLICT (region_code, pocket, journal_kind, business_day, shard) DO UPDATE
         SET amount_minor = amount_minor + excluded.amount_minor, entries = entries + excluded.entries;
     INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
     SELECT CAST(a.owner_id AS INTEGER), a.kind, COALESCE(o.kind, j.kind),
@@ -256,24 +261,24 @@ END;
 CREATE TRIGGER monitoring_reach_first AFTER INSERT ON monitoring_family_flows
 WHEN NEW.amount_minor <> 0
 BEGIN
-    INSERT INTO monitoring_reach (region_code, pocket, journal_kind, families)
-    SELECT substr(f.village_code, 1, levels.width), NEW.pocket, NEW.journal_kind, 1
+    INSERT INTO monitoring_reach (region_code, pocket, journal_kind, shard, families)
+    SELECT substr(f.village_code, 1, levels.width), NEW.pocket, NEW.journal_kind, f.id % 8, 1
     FROM families f
     CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
-    ON CONFLICT (region_code, pocket, journal_kind) DO UPDATE SET families = families + excluded.families;
+    ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE SET families = families + excluded.families;
 END;
 
 CREATE TRIGGER monitoring_reach_change AFTER UPDATE OF amount_minor ON monitoring_family_flows
 WHEN (OLD.amount_minor = 0) <> (NEW.amount_minor = 0)
 BEGIN
-    INSERT INTO monitoring_reach (region_code, pocket, journal_kind, families)
-    SELECT substr(f.village_code, 1, levels.width), NEW.pocket, NEW.journal_kind,
+    INSERT INTO monitoring_reach (region_code, pocket, journal_kind, shard, families)
+    SELECT substr(f.village_code, 1, levels.width), NEW.pocket, NEW.journal_kind, f.id % 8,
            CASE WHEN NEW.amount_minor = 0 THEN -1 ELSE 1 END
     FROM families f
     CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
-    ON CONFLICT (region_code, pocket, journal_kind) DO UPDATE SET families = families + excluded.families;
+    ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE SET families = families + excluded.families;
 END;
 
 CREATE TRIGGER monitoring_hold_placed AFTER INSERT ON holds
