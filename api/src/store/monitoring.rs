@@ -39,7 +39,7 @@ pub fn flow_totals(tx: &mut Tx<'_>, regions: &[RegionCode]) -> Result<Vec<FlowTo
     let sql = format!(
         "SELECT region_code, pocket, journal_kind, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor,
                 CAST(SUM(entries) AS BIGINT) AS entries
-         FROM monitoring_flows WHERE region_code IN ({})
+         FROM monitoring_flow_totals WHERE region_code IN ({})
          GROUP BY region_code, pocket, journal_kind ORDER BY region_code, pocket, journal_kind",
         in_list(regions)
     );

@@ -25,6 +25,7 @@ DROP TABLE monitoring_holds;
 DROP TABLE monitoring_agent_days;
 DROP TABLE monitoring_reach;
 DROP TABLE monitoring_family_flows;
+DROP TABLE monitoring_flow_totals;
 DROP TABLE monitoring_flows;
 DROP FUNCTION monitoring_regions_of(TEXT);
 DROP TABLE monitoring_region_widths;

@@ -31,6 +31,18 @@ CREATE TABLE monitoring_flows (
     PRIMARY KEY (region_code, pocket, journal_kind, business_day, shard)
 );
 
+-- The same, all days together: the headline figures and the drill-down read these, so
+-- their cost does not grow with the history (the daily rows serve the charts).
+CREATE TABLE monitoring_flow_totals (
+    region_code TEXT NOT NULL,
+    pocket TEXT NOT NULL,
+    journal_kind TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    entries BIGINT NOT NULL,
+    PRIMARY KEY (region_code, pocket, journal_kind, shard)
+);
+
 -- The same per family, all days together: the family page, and the source of the
 -- family counts below.
 CREATE TABLE monitoring_family_flows (
@@ -147,6 +159,10 @@ LEFT JOIN journals o ON o.id = j.reverses_journal_id
 CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2, 3, 4, 5;
 
+INSERT INTO monitoring_flow_totals (region_code, pocket, journal_kind, shard, amount_minor, entries)
+SELECT region_code, pocket, journal_kind, shard, CAST(SUM(amount_minor) AS BIGINT), CAST(SUM(entries) AS BIGINT)
+FROM monitoring_flows GROUP BY region_code, pocket, journal_kind, shard;
+
 INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
 SELECT CAST(a.owner_id AS BIGINT), a.kind, COALESCE(o.kind, j.kind),
        CAST(SUM(p.amount_minor) AS BIGINT), CAST(SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END) AS BIGINT)
@@ -251,6 +267,12 @@ BEGIN
     FROM families f CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
     WHERE f.id = v_owner_id
     ON CONFLICT (region_code, pocket, journal_kind, business_day, shard) DO UPDATE
+        SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries;
+    INSERT INTO monitoring_flow_totals AS t (region_code, pocket, journal_kind, shard, amount_minor, entries)
+    SELECT r.code, v_pocket, v_flow, v_owner_id % 8, NEW.amount_minor, v_entry
+    FROM families f CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
+    WHERE f.id = v_owner_id
+    ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE
         SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries;
     INSERT INTO monitoring_family_flows AS t (family_id, pocket, journal_kind, amount_minor, entries)
     VALUES (v_owner_id, v_pocket, v_flow, NEW.amount_minor, v_entry)

@@ -20,5 +20,6 @@ DROP TABLE monitoring_holds;
 DROP TABLE monitoring_agent_days;
 DROP TABLE monitoring_reach;
 DROP TABLE monitoring_family_flows;
+DROP TABLE monitoring_flow_totals;
 DROP TABLE monitoring_flows;
 DROP TABLE monitoring_region_widths;

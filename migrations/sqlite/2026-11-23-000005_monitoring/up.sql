@@ -31,6 +31,18 @@ CREATE TABLE monitoring_flows (
     PRIMARY KEY (region_code, pocket, journal_kind, business_day, shard)
 );
 
+-- The same, all days together: the headline figures and the drill-down read these, so
+-- their cost does not grow with the history (the daily rows serve the charts).
+CREATE TABLE monitoring_flow_totals (
+    region_code TEXT NOT NULL,
+    pocket TEXT NOT NULL,
+    journal_kind TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    entries BIGINT NOT NULL,
+    PRIMARY KEY (region_code, pocket, journal_kind, shard)
+);
+
 -- The same per family, all days together: the family page, and the source of the
 -- family counts below.
 CREATE TABLE monitoring_family_flows (
@@ -147,6 +159,10 @@ LEFT JOIN journals o ON o.id = j.reverses_journal_id
 CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2, 3, 4, 5;
 
+INSERT INTO monitoring_flow_totals (region_code, pocket, journal_kind, shard, amount_minor, entries)
+SELECT region_code, pocket, journal_kind, shard, SUM(amount_minor), SUM(entries)
+FROM monitoring_flows GROUP BY region_code, pocket, journal_kind, shard;
+
 INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
 SELECT CAST(a.owner_id AS INTEGER), a.kind, COALESCE(o.kind, j.kind),
        SUM(p.amount_minor), SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END)
@@ -231,6 +247,17 @@ BEGIN
     CROSS JOIN monitoring_region_widths levels
     WHERE a.id = NEW.account_id
     ON CONFLICT (region_code, pocket, journal_kind, business_day, shard) DO UPDATE
+        SET amount_minor = amount_minor + excluded.amount_minor, entries = entries + excluded.entries;
+    INSERT INTO monitoring_flow_totals (region_code, pocket, journal_kind, shard, amount_minor, entries)
+    SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind), f.id % 8,
+           NEW.amount_minor, CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END
+    FROM accounts a
+    JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
+    JOIN journals j ON j.id = NEW.journal_id
+    LEFT JOIN journals o ON o.id = j.reverses_journal_id
+    CROSS JOIN monitoring_region_widths levels
+    WHERE a.id = NEW.account_id
+    ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE
         SET amount_minor = amount_minor + excluded.amount_minor, entries = entries + excluded.entries;
     INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
     SELECT CAST(a.owner_id AS INTEGER), a.kind, COALESCE(o.kind, j.kind),
