@@ -95,12 +95,16 @@ CREATE TABLE monitoring_family_statuses (
 );
 
 -- Commitment verification per cycle: `result` is 'complied' or the failed obligation.
+-- A CSV upload records up to 100,000 families in one transaction, so its rows are spread
+-- over 64 shards (family id modulo 64): on PostgreSQL a row updated many times in one
+-- transaction gets slower with every update.
 CREATE TABLE monitoring_verifications (
     region_code TEXT NOT NULL,
     cycle TEXT NOT NULL,
     result TEXT NOT NULL,
+    shard INTEGER NOT NULL,
     families BIGINT NOT NULL,
-    PRIMARY KEY (region_code, cycle, result)
+    PRIMARY KEY (region_code, cycle, result, shard)
 );
 
 -- What closing each cycle decided (suspended, released, terminated, unchanged).
@@ -147,13 +151,19 @@ CREATE TABLE facilitator_villages (
     PRIMARY KEY (facilitator_id, village_code)
 );
 
+-- An account owner's id as a number (families and agents), or NULL for any other owner
+-- ("treasury", or a name a test gives).
+CREATE FUNCTION monitoring_owner_number(owner_id TEXT) RETURNS BIGINT LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN owner_id ~ '^[0-9]{1,18}$' THEN CAST(owner_id AS BIGINT) END
+$$;
+
 -- Backfill from what the database holds already, before the triggers exist.
 INSERT INTO monitoring_flows (region_code, pocket, journal_kind, business_day, shard, amount_minor, entries)
 SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind), CAST(j.posted_at + INTERVAL '7 hours' AS DATE),
        f.id % 8, CAST(SUM(p.amount_minor) AS BIGINT), CAST(SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END) AS BIGINT)
 FROM postings p
 JOIN accounts a ON a.id = p.account_id AND a.owner_kind = 'family'
-JOIN families f ON f.id = CAST(a.owner_id AS BIGINT)
+JOIN families f ON f.id = monitoring_owner_number(a.owner_id)
 JOIN journals j ON j.id = p.journal_id
 LEFT JOIN journals o ON o.id = j.reverses_journal_id
 CROSS JOIN monitoring_region_widths levels
@@ -164,7 +174,7 @@ SELECT region_code, pocket, journal_kind, shard, CAST(SUM(amount_minor) AS BIGIN
 FROM monitoring_flows GROUP BY region_code, pocket, journal_kind, shard;
 
 INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
-SELECT CAST(a.owner_id AS BIGINT), a.kind, COALESCE(o.kind, j.kind),
+SELECT monitoring_owner_number(a.owner_id), a.kind, COALESCE(o.kind, j.kind),
        CAST(SUM(p.amount_minor) AS BIGINT), CAST(SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END) AS BIGINT)
 FROM postings p
 JOIN accounts a ON a.id = p.account_id AND a.owner_kind = 'family'
@@ -181,7 +191,7 @@ WHERE ff.amount_minor <> 0
 GROUP BY 1, 2, 3, 4;
 
 INSERT INTO monitoring_agent_days (business_day, agent_id, journal_kind, amount_minor, entries)
-SELECT CAST(j.posted_at + INTERVAL '7 hours' AS DATE), CAST(a.owner_id AS BIGINT), COALESCE(o.kind, j.kind),
+SELECT CAST(j.posted_at + INTERVAL '7 hours' AS DATE), monitoring_owner_number(a.owner_id), COALESCE(o.kind, j.kind),
        CAST(SUM(p.amount_minor) AS BIGINT), CAST(SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END) AS BIGINT)
 FROM postings p
 JOIN accounts a ON a.id = p.account_id AND a.owner_kind = 'agent'
@@ -193,7 +203,7 @@ INSERT INTO monitoring_holds (region_code, pocket, reason, amount_minor, holds)
 SELECT substr(f.village_code, 1, levels.width), a.kind, h.reason, CAST(SUM(h.amount_minor) AS BIGINT), COUNT(*)
 FROM holds h
 JOIN accounts a ON a.id = h.account_id AND a.owner_kind = 'family'
-JOIN families f ON f.id = CAST(a.owner_id AS BIGINT)
+JOIN families f ON f.id = monitoring_owner_number(a.owner_id)
 CROSS JOIN monitoring_region_widths levels
 WHERE h.status = 'active'
 GROUP BY 1, 2, 3;
@@ -204,13 +214,13 @@ FROM families f
 CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2;
 
-INSERT INTO monitoring_verifications (region_code, cycle, result, families)
+INSERT INTO monitoring_verifications (region_code, cycle, result, shard, families)
 SELECT substr(f.village_code, 1, levels.width), v.cycle,
-       CASE WHEN v.complied THEN 'complied' ELSE COALESCE(v.obligation, 'unspecified') END, COUNT(*)
+       CASE WHEN v.complied THEN 'complied' ELSE COALESCE(v.obligation, 'unspecified') END, v.family_id % 64, COUNT(*)
 FROM verification_records v
 JOIN families f ON f.id = v.family_id
 CROSS JOIN monitoring_region_widths levels
-GROUP BY 1, 2, 3;
+GROUP BY 1, 2, 3, 4;
 
 INSERT INTO monitoring_cycle_outcomes (region_code, cycle, outcome, families)
 SELECT substr(f.village_code, 1, levels.width), c.cycle, c.outcome, COUNT(*)
@@ -236,77 +246,84 @@ CREATE FUNCTION monitoring_regions_of(village TEXT) RETURNS SETOF TEXT LANGUAGE 
     SELECT substr(village, 1, levels.width) FROM monitoring_region_widths levels
 $$;
 
-CREATE FUNCTION monitoring_on_posting() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    v_owner_kind TEXT;
-    v_owner_id BIGINT;
-    v_pocket TEXT;
-    v_flow TEXT;
-    v_day DATE;
-    v_entry BIGINT;
+-- Postings are summed per statement (a transition table): a disbursement chunk that posts
+-- thousands of journals in one statement updates each aggregate row once, not once per
+-- posting (PostgreSQL keeps every version of a row updated within one transaction, so
+-- repeated updates of one row in a transaction grow slower and slower).
+CREATE FUNCTION monitoring_on_postings() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT a.owner_kind, CASE WHEN a.owner_kind = 'system' THEN NULL ELSE CAST(a.owner_id AS BIGINT) END, a.kind
-        INTO v_owner_kind, v_owner_id, v_pocket
-        FROM accounts a WHERE a.id = NEW.account_id;
-    IF v_owner_kind NOT IN ('family', 'agent') THEN
-        RETURN NULL;
-    END IF;
-    SELECT COALESCE(o.kind, j.kind), CAST(j.posted_at + INTERVAL '7 hours' AS DATE),
-           CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END
-        INTO v_flow, v_day, v_entry
-        FROM journals j LEFT JOIN journals o ON o.id = j.reverses_journal_id WHERE j.id = NEW.journal_id;
-    IF v_owner_kind = 'agent' THEN
+    WITH moved AS (
+        SELECT a.owner_kind, monitoring_owner_number(a.owner_id) AS owner_id, a.kind AS pocket,
+               COALESCE(o.kind, j.kind) AS journal_kind, CAST(j.posted_at + INTERVAL '7 hours' AS DATE) AS business_day,
+               p.amount_minor, CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END AS entry
+        FROM inserted_postings p
+        JOIN accounts a ON a.id = p.account_id AND a.owner_kind IN ('family', 'agent')
+        JOIN journals j ON j.id = p.journal_id
+        LEFT JOIN journals o ON o.id = j.reverses_journal_id
+    ),
+    family_moves AS (
+        SELECT m.*, f.village_code FROM moved m JOIN families f ON m.owner_kind = 'family' AND f.id = m.owner_id
+    ),
+    daily AS (
+        INSERT INTO monitoring_flows AS t (region_code, pocket, journal_kind, business_day, shard, amount_minor, entries)
+        SELECT substr(m.village_code, 1, levels.width), m.pocket, m.journal_kind, m.business_day, m.owner_id % 8,
+               CAST(SUM(m.amount_minor) AS BIGINT), CAST(SUM(m.entry) AS BIGINT)
+        FROM family_moves m CROSS JOIN monitoring_region_widths levels
+        GROUP BY 1, 2, 3, 4, 5
+        ON CONFLICT (region_code, pocket, journal_kind, business_day, shard) DO UPDATE
+            SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries
+        RETURNING 1
+    ),
+    totals AS (
+        INSERT INTO monitoring_flow_totals AS t (region_code, pocket, journal_kind, shard, amount_minor, entries)
+        SELECT substr(m.village_code, 1, levels.width), m.pocket, m.journal_kind, m.owner_id % 8,
+               CAST(SUM(m.amount_minor) AS BIGINT), CAST(SUM(m.entry) AS BIGINT)
+        FROM family_moves m CROSS JOIN monitoring_region_widths levels
+        GROUP BY 1, 2, 3, 4
+        ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE
+            SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries
+        RETURNING 1
+    ),
+    agent_days AS (
         INSERT INTO monitoring_agent_days AS t (business_day, agent_id, journal_kind, amount_minor, entries)
-        VALUES (v_day, v_owner_id, v_flow, NEW.amount_minor, v_entry)
+        SELECT m.business_day, m.owner_id, m.journal_kind, CAST(SUM(m.amount_minor) AS BIGINT), CAST(SUM(m.entry) AS BIGINT)
+        FROM moved m WHERE m.owner_kind = 'agent'
+        GROUP BY 1, 2, 3
         ON CONFLICT (business_day, agent_id, journal_kind) DO UPDATE
-            SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries;
-        RETURN NULL;
-    END IF;
-    INSERT INTO monitoring_flows AS t (region_code, pocket, journal_kind, business_day, shard, amount_minor, entries)
-    SELECT r.code, v_pocket, v_flow, v_day, v_owner_id % 8, NEW.amount_minor, v_entry
-    FROM families f CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
-    WHERE f.id = v_owner_id
-    ON CONFLICT (region_code, pocket, journal_kind, business_day, shard) DO UPDATE
-        SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries;
-    INSERT INTO monitoring_flow_totals AS t (region_code, pocket, journal_kind, shard, amount_minor, entries)
-    SELECT r.code, v_pocket, v_flow, v_owner_id % 8, NEW.amount_minor, v_entry
-    FROM families f CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
-    WHERE f.id = v_owner_id
-    ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE
-        SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries;
-    INSERT INTO monitoring_family_flows AS t (family_id, pocket, journal_kind, amount_minor, entries)
-    VALUES (v_owner_id, v_pocket, v_flow, NEW.amount_minor, v_entry)
-    ON CONFLICT (family_id, pocket, journal_kind) DO UPDATE
-        SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries;
-    RETURN NULL;
-END;
-$$;
-CREATE TRIGGER monitoring_on_posting AFTER INSERT ON postings
-    FOR EACH ROW EXECUTE FUNCTION monitoring_on_posting();
-
--- A family starts or stops counting for a flow when its net amount leaves or returns to zero.
-CREATE FUNCTION monitoring_on_family_flow() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    v_change BIGINT;
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        v_change := CASE WHEN NEW.amount_minor <> 0 THEN 1 ELSE 0 END;
-    ELSE
-        v_change := (CASE WHEN NEW.amount_minor <> 0 THEN 1 ELSE 0 END) - (CASE WHEN OLD.amount_minor <> 0 THEN 1 ELSE 0 END);
-    END IF;
-    IF v_change = 0 THEN
-        RETURN NULL;
-    END IF;
+            SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries
+        RETURNING 1
+    ),
+    per_family AS (
+        SELECT m.owner_id AS family_id, m.village_code, m.pocket, m.journal_kind,
+               CAST(SUM(m.amount_minor) AS BIGINT) AS amount_minor, CAST(SUM(m.entry) AS BIGINT) AS entries
+        FROM family_moves m GROUP BY 1, 2, 3, 4
+    ),
+    family_flows AS (
+        INSERT INTO monitoring_family_flows AS t (family_id, pocket, journal_kind, amount_minor, entries)
+        SELECT family_id, pocket, journal_kind, amount_minor, entries FROM per_family
+        ON CONFLICT (family_id, pocket, journal_kind) DO UPDATE
+            SET amount_minor = t.amount_minor + EXCLUDED.amount_minor, entries = t.entries + EXCLUDED.entries
+        RETURNING t.family_id, t.pocket, t.journal_kind, t.amount_minor AS after_minor
+    ),
+    -- A family starts or stops counting for a flow when its net amount leaves or returns to zero.
+    reach AS (
+        SELECT pf.village_code, pf.family_id, pf.pocket, pf.journal_kind,
+               (CASE WHEN ff.after_minor <> 0 THEN 1 ELSE 0 END)
+               - (CASE WHEN ff.after_minor - pf.amount_minor <> 0 THEN 1 ELSE 0 END) AS change
+        FROM family_flows ff JOIN per_family pf USING (family_id, pocket, journal_kind)
+    )
     INSERT INTO monitoring_reach AS t (region_code, pocket, journal_kind, shard, families)
-    SELECT r.code, NEW.pocket, NEW.journal_kind, NEW.family_id % 8, v_change
-    FROM families f CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
-    WHERE f.id = NEW.family_id
+    SELECT substr(r.village_code, 1, levels.width), r.pocket, r.journal_kind, r.family_id % 8, CAST(SUM(r.change) AS BIGINT)
+    FROM reach r CROSS JOIN monitoring_region_widths levels
+    WHERE r.change <> 0
+    GROUP BY 1, 2, 3, 4
     ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE SET families = t.families + EXCLUDED.families;
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER monitoring_on_family_flow AFTER INSERT OR UPDATE OF amount_minor ON monitoring_family_flows
-    FOR EACH ROW EXECUTE FUNCTION monitoring_on_family_flow();
+CREATE TRIGGER monitoring_on_postings AFTER INSERT ON postings
+    REFERENCING NEW TABLE AS inserted_postings
+    FOR EACH STATEMENT EXECUTE FUNCTION monitoring_on_postings();
 
 -- Adds (sign 1) or takes away (sign -1) one hold of a family's pocket.
 CREATE FUNCTION monitoring_count_hold(p_account_id BIGINT, p_reason TEXT, p_amount_minor BIGINT, p_sign BIGINT)
@@ -314,7 +331,7 @@ RETURNS void LANGUAGE sql AS $$
     INSERT INTO monitoring_holds AS t (region_code, pocket, reason, amount_minor, holds)
     SELECT r.code, a.kind, p_reason, p_sign * p_amount_minor, p_sign
     FROM accounts a
-    JOIN families f ON a.owner_kind = 'family' AND f.id = CAST(a.owner_id AS BIGINT)
+    JOIN families f ON a.owner_kind = 'family' AND f.id = monitoring_owner_number(a.owner_id)
     CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
     WHERE a.id = p_account_id
     ON CONFLICT (region_code, pocket, reason) DO UPDATE
@@ -334,36 +351,48 @@ $$;
 CREATE TRIGGER monitoring_on_hold AFTER INSERT OR UPDATE OF status ON holds
     FOR EACH ROW EXECUTE FUNCTION monitoring_on_hold();
 
--- Adds (sign 1) or takes away (sign -1) one family of a status in a village.
-CREATE FUNCTION monitoring_count_status(p_village TEXT, p_status TEXT, p_sign BIGINT) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO monitoring_family_statuses AS t (region_code, status, families)
-    SELECT r.code, p_status, p_sign FROM monitoring_regions_of(p_village) AS r (code)
-    ON CONFLICT (region_code, status) DO UPDATE SET families = t.families + EXCLUDED.families
-$$;
-
-CREATE FUNCTION monitoring_on_family() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Families per status, per statement (a bulk registration counts in one update per row):
+-- registered families count once; a change of status or village moves a family.
+CREATE FUNCTION monitoring_on_families() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        IF OLD.status = NEW.status AND OLD.village_code = NEW.village_code THEN
-            RETURN NULL;
-        END IF;
-        PERFORM monitoring_count_status(OLD.village_code, OLD.status, -1);
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO monitoring_family_statuses AS t (region_code, status, families)
+        SELECT substr(n.village_code, 1, levels.width), n.status, COUNT(*)
+        FROM new_families n CROSS JOIN monitoring_region_widths levels
+        GROUP BY 1, 2
+        ON CONFLICT (region_code, status) DO UPDATE SET families = t.families + EXCLUDED.families;
+    ELSE
+        WITH moved AS (
+            SELECT o.village_code, o.status, -1 AS sign FROM old_families o JOIN new_families n ON n.id = o.id
+            WHERE o.status <> n.status OR o.village_code <> n.village_code
+            UNION ALL
+            SELECT n.village_code, n.status, 1 FROM old_families o JOIN new_families n ON n.id = o.id
+            WHERE o.status <> n.status OR o.village_code <> n.village_code
+        )
+        INSERT INTO monitoring_family_statuses AS t (region_code, status, families)
+        SELECT substr(m.village_code, 1, levels.width), m.status, SUM(m.sign)
+        FROM moved m CROSS JOIN monitoring_region_widths levels
+        GROUP BY 1, 2
+        ON CONFLICT (region_code, status) DO UPDATE SET families = t.families + EXCLUDED.families;
     END IF;
-    PERFORM monitoring_count_status(NEW.village_code, NEW.status, 1);
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER monitoring_on_family AFTER INSERT OR UPDATE OF status, village_code ON families
-    FOR EACH ROW EXECUTE FUNCTION monitoring_on_family();
+CREATE TRIGGER monitoring_on_families_registered AFTER INSERT ON families
+    REFERENCING NEW TABLE AS new_families
+    FOR EACH STATEMENT EXECUTE FUNCTION monitoring_on_families();
+CREATE TRIGGER monitoring_on_families_changed AFTER UPDATE ON families
+    REFERENCING OLD TABLE AS old_families NEW TABLE AS new_families
+    FOR EACH STATEMENT EXECUTE FUNCTION monitoring_on_families();
 
 -- Adds (sign 1) or takes away (sign -1) one family's verification result for a cycle.
 CREATE FUNCTION monitoring_count_verification(p_family_id BIGINT, p_cycle TEXT, p_result TEXT, p_sign BIGINT)
 RETURNS void LANGUAGE sql AS $$
-    INSERT INTO monitoring_verifications AS t (region_code, cycle, result, families)
-    SELECT r.code, p_cycle, p_result, p_sign
+    INSERT INTO monitoring_verifications AS t (region_code, cycle, result, shard, families)
+    SELECT r.code, p_cycle, p_result, p_family_id % 64, p_sign
     FROM families f CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
     WHERE f.id = p_family_id
-    ON CONFLICT (region_code, cycle, result) DO UPDATE SET families = t.families + EXCLUDED.families
+    ON CONFLICT (region_code, cycle, result, shard) DO UPDATE SET families = t.families + EXCLUDED.families
 $$;
 
 CREATE FUNCTION monitoring_on_verification() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -393,21 +422,24 @@ $$;
 CREATE TRIGGER monitoring_on_cycle_outcome AFTER INSERT ON cycle_outcomes
     FOR EACH ROW EXECUTE FUNCTION monitoring_on_cycle_outcome();
 
-CREATE FUNCTION monitoring_on_line_settled() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Settled lines per statement, like the postings: a chunk's lines count in one update per row.
+CREATE FUNCTION monitoring_on_lines_settled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF OLD.status <> 'pending' OR NEW.status NOT IN ('paid', 'failed') THEN
-        RETURN NULL;
-    END IF;
     INSERT INTO monitoring_stage_payments AS t
         (region_code, programme, year, period, category, status, settled_day, line_amount_minor, families)
-    SELECT r.code, NEW.programme, NEW.year, NEW.period, f.category, NEW.status,
-           CAST(COALESCE(NEW.paid_at, LOCALTIMESTAMP) + INTERVAL '7 hours' AS DATE), NEW.amount_minor, 1
-    FROM families f CROSS JOIN LATERAL monitoring_regions_of(f.village_code) AS r (code)
-    WHERE f.id = NEW.family_id
+    SELECT substr(f.village_code, 1, levels.width), n.programme, n.year, n.period, f.category, n.status,
+           CAST(COALESCE(n.paid_at, LOCALTIMESTAMP) + INTERVAL '7 hours' AS DATE), n.amount_minor, COUNT(*)
+    FROM new_lines n
+    JOIN old_lines o ON o.id = n.id AND o.status = 'pending'
+    JOIN families f ON f.id = n.family_id
+    CROSS JOIN monitoring_region_widths levels
+    WHERE n.status IN ('paid', 'failed')
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
     ON CONFLICT (region_code, programme, year, period, category, status, settled_day, line_amount_minor) DO UPDATE
         SET families = t.families + EXCLUDED.families;
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER monitoring_on_line_settled AFTER UPDATE OF status ON disbursement_lines
-    FOR EACH ROW EXECUTE FUNCTION monitoring_on_line_settled();
+CREATE TRIGGER monitoring_on_lines_settled AFTER UPDATE ON disbursement_lines
+    REFERENCING OLD TABLE AS old_lines NEW TABLE AS new_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION monitoring_on_lines_settled();

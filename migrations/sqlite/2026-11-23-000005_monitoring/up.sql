@@ -95,12 +95,16 @@ CREATE TABLE monitoring_family_statuses (
 );
 
 -- Commitment verification per cycle: `result` is 'complied' or the failed obligation.
+-- A CSV upload records up to 100,000 families in one transaction, so its rows are spread
+-- over 64 shards (family id modulo 64): on PostgreSQL a row updated many times in one
+-- transaction gets slower with every update.
 CREATE TABLE monitoring_verifications (
     region_code TEXT NOT NULL,
     cycle TEXT NOT NULL,
     result TEXT NOT NULL,
+    shard INTEGER NOT NULL,
     families BIGINT NOT NULL,
-    PRIMARY KEY (region_code, cycle, result)
+    PRIMARY KEY (region_code, cycle, result, shard)
 );
 
 -- What closing each cycle decided (suspended, released, terminated, unchanged).
@@ -204,13 +208,13 @@ FROM families f
 CROSS JOIN monitoring_region_widths levels
 GROUP BY 1, 2;
 
-INSERT INTO monitoring_verifications (region_code, cycle, result, families)
+INSERT INTO monitoring_verifications (region_code, cycle, result, shard, families)
 SELECT substr(f.village_code, 1, levels.width), v.cycle,
-       CASE WHEN v.complied THEN 'complied' ELSE COALESCE(v.obligation, 'unspecified') END, COUNT(*)
+       CASE WHEN v.complied THEN 'complied' ELSE COALESCE(v.obligation, 'unspecified') END, v.family_id % 64, COUNT(*)
 FROM verification_records v
 JOIN families f ON f.id = v.family_id
 CROSS JOIN monitoring_region_widths levels
-GROUP BY 1, 2, 3;
+GROUP BY 1, 2, 3, 4;
 
 INSERT INTO monitoring_cycle_outcomes (region_code, cycle, outcome, families)
 SELECT substr(f.village_code, 1, levels.width), c.cycle, c.outcome, COUNT(*)
@@ -260,9 +264,10 @@ BEGIN
     ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE
         SET amount_minor = amount_minor + excluded.amount_minor, entries = entries + excluded.entries;
     INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
-    SELECT CAST(a.owner_id AS INTEGER), a.kind, COALESCE(o.kind, j.kind),
+    SELECT f.id, a.kind, COALESCE(o.kind, j.kind),
            NEW.amount_minor, CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END
     FROM accounts a
+    JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
     JOIN journals j ON j.id = NEW.journal_id
     LEFT JOIN journals o ON o.id = j.reverses_journal_id
     WHERE a.id = NEW.account_id
@@ -360,31 +365,31 @@ END;
 
 CREATE TRIGGER monitoring_verification_recorded AFTER INSERT ON verification_records
 BEGIN
-    INSERT INTO monitoring_verifications (region_code, cycle, result, families)
+    INSERT INTO monitoring_verifications (region_code, cycle, result, shard, families)
     SELECT substr(f.village_code, 1, levels.width), NEW.cycle,
-           CASE WHEN NEW.complied THEN 'complied' ELSE COALESCE(NEW.obligation, 'unspecified') END, 1
+           CASE WHEN NEW.complied THEN 'complied' ELSE COALESCE(NEW.obligation, 'unspecified') END, NEW.family_id % 64, 1
     FROM families f
     CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
-    ON CONFLICT (region_code, cycle, result) DO UPDATE SET families = families + excluded.families;
+    ON CONFLICT (region_code, cycle, result, shard) DO UPDATE SET families = families + excluded.families;
 END;
 
 CREATE TRIGGER monitoring_verification_corrected AFTER UPDATE ON verification_records
 BEGIN
-    INSERT INTO monitoring_verifications (region_code, cycle, result, families)
+    INSERT INTO monitoring_verifications (region_code, cycle, result, shard, families)
     SELECT substr(f.village_code, 1, levels.width), OLD.cycle,
-           CASE WHEN OLD.complied THEN 'complied' ELSE COALESCE(OLD.obligation, 'unspecified') END, -1
+           CASE WHEN OLD.complied THEN 'complied' ELSE COALESCE(OLD.obligation, 'unspecified') END, OLD.family_id % 64, -1
     FROM families f
     CROSS JOIN monitoring_region_widths levels
     WHERE f.id = OLD.family_id
-    ON CONFLICT (region_code, cycle, result) DO UPDATE SET families = families + excluded.families;
-    INSERT INTO monitoring_verifications (region_code, cycle, result, families)
+    ON CONFLICT (region_code, cycle, result, shard) DO UPDATE SET families = families + excluded.families;
+    INSERT INTO monitoring_verifications (region_code, cycle, result, shard, families)
     SELECT substr(f.village_code, 1, levels.width), NEW.cycle,
-           CASE WHEN NEW.complied THEN 'complied' ELSE COALESCE(NEW.obligation, 'unspecified') END, 1
+           CASE WHEN NEW.complied THEN 'complied' ELSE COALESCE(NEW.obligation, 'unspecified') END, NEW.family_id % 64, 1
     FROM families f
     CROSS JOIN monitoring_region_widths levels
     WHERE f.id = NEW.family_id
-    ON CONFLICT (region_code, cycle, result) DO UPDATE SET families = families + excluded.families;
+    ON CONFLICT (region_code, cycle, result, shard) DO UPDATE SET families = families + excluded.families;
 END;
 
 CREATE TRIGGER monitoring_cycle_decided AFTER INSERT ON cycle_outcomes
