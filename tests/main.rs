@@ -19,5 +19,6 @@ mod idempotency;
 mod ledger_concurrency;
 mod ledger_posting;
 mod migrations;
+mod monitoring;
 mod postgres_restart;
 mod verify_ledger;

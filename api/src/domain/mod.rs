@@ -23,4 +23,5 @@ pub mod family;
 pub mod language;
 pub mod ledger;
 pub mod money;
+pub mod monitoring;
 pub mod nik;

@@ -10,6 +10,7 @@ pub mod families;
 pub mod health;
 pub mod method_not_allowed;
 pub mod metrics;
+pub mod monitoring;
 pub mod openapi;
 pub mod pins;
 pub mod problem;
@@ -79,6 +80,8 @@ pub fn app(
         .route("/metrics", web::get().to(metrics::metrics))
         .route("/openapi.json", web::get().to(openapi::openapi_json))
         .route("/docs", web::get().to(openapi::docs))
+        .route("/dashboard", web::get().to(monitoring::dashboard))
+        .route("/dashboard/{file}", web::get().to(monitoring::dashboard_asset))
         .route("/.well-known/kks-card-issuer", web::get().to(cards::issuer_key))
         .service(
             web::scope("/v1")
@@ -115,6 +118,12 @@ pub fn app(
                 .route("/verifications", web::post().to(disbursements::record))
                 .route("/verifications/{cycle}/csv", web::post().to(disbursements::upload))
                 .route("/cycles/{cycle}/close", web::post().to(disbursements::close_cycle))
+                .route("/monitoring/overview", web::get().to(monitoring::overview))
+                .route("/monitoring/families", web::get().to(monitoring::families))
+                .route("/monitoring/families/{family_id}", web::get().to(monitoring::family))
+                .route("/monitoring/indicators", web::get().to(monitoring::indicators))
+                .route("/monitoring/agents", web::get().to(monitoring::agents))
+                .route("/facilitators", web::post().to(monitoring::add_facilitator))
                 .route("/cards/check-qr", web::post().to(cards::check_qr))
                 .route("/cards/{card_number}", web::get().to(cards::find))
                 .route("/cards/{card_number}/image.png", web::get().to(cards::image))

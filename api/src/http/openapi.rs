@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
-use super::{audit, cards, disbursements, edc, families, metrics, pins, regions, sessions};
+use super::{audit, cards, disbursements, edc, families, metrics, monitoring, pins, regions, sessions};
 use crate::domain::card::CardNumber;
 use crate::service::auth::tokens::TokenPair;
 use crate::service::auth::Role;
@@ -69,6 +69,12 @@ use crate::service::auth::Role;
         disbursements::add_schedule,
         disbursements::reconciliation,
         audit::events,
+        monitoring::overview,
+        monitoring::families,
+        monitoring::family,
+        monitoring::indicators,
+        monitoring::agents,
+        monitoring::add_facilitator,
     ),
     components(schemas(
         Problem,
@@ -94,6 +100,7 @@ use crate::service::auth::Role;
         (name = "regions", description = "The official region hierarchy"),
         (name = "disbursements", description = "Stage disbursements (maker–checker) and the conditionality cycle"),
         (name = "edc", description = "The agent's EDC terminal: card transactions, reversal, history, settlement"),
+        (name = "monitoring", description = "Monitoring for operators: disbursement and absorption from national down to one family, indicators, agent activity (JSON or CSV)"),
     )
 )]
 pub struct ApiDoc;

@@ -150,7 +150,7 @@ pub fn prepare(store: &Store, principal: &Principal, request: &BatchRequest) -> 
 }
 
 /// The family's amount: its category's row, or the programme's `all` row.
-fn amount_for(schedule: &[ScheduleRow], category: &str) -> Option<i64> {
+pub fn amount_for(schedule: &[ScheduleRow], category: &str) -> Option<i64> {
     schedule
         .iter()
         .find(|row| row.category == category)

@@ -11,6 +11,7 @@ pub mod error;
 pub mod families;
 pub mod health;
 pub mod ledger_check;
+pub mod monitoring;
 pub mod reconciliation;
 pub mod regions;
 pub mod seed;

@@ -16,6 +16,7 @@ use crate::service::cards;
 use crate::service::ServiceError;
 use crate::store::agents::{self, AgentInsertForm};
 use crate::store::families::{self, FamilyInsertForm};
+use crate::store::monitoring::{self, FacilitatorInsertForm};
 use crate::store::operators::{self, OperatorInsertForm};
 use crate::store::regions::{self, Region};
 use crate::store::{Store, Tx};
@@ -80,11 +81,13 @@ pub fn seed_demo(store: &Store, pin_key: &PinKey, today: NaiveDate) -> Result<De
             let code = RegionCode::parse(code).map_err(|error| ServiceError::Internal(error.to_string()))?;
             regions::insert_if_missing(tx, &Region::new(&code, name))?;
         }
-        Ok(DemoCredentials {
+        let credentials = DemoCredentials {
             operators: seed_operators(tx)?,
             agents: seed_agents(tx)?,
             families: seed_families(tx, pin_key, today)?,
-        })
+        };
+        seed_facilitators(tx)?;
+        Ok(credentials)
     })
 }
 
@@ -220,6 +223,24 @@ fn seed_families(tx: &mut Tx<'_>, pin_key: &PinKey, today: NaiveDate) -> Result<
         });
     }
     Ok(credentials)
+}
+
+/// Facilitators (pendamping) of the demo villages, for the indicators per facilitator area
+/// (names from the seed's monitoring forms).
+const DEMO_FACILITATORS: [(&str, &str); 2] = [("Stywan", "32.04.12.2001"), ("Noeldy", "33.74.01.1001")];
+
+fn seed_facilitators(tx: &mut Tx<'_>) -> Result<(), ServiceError> {
+    for (name, village) in DEMO_FACILITATORS {
+        let village = region(village)?;
+        let form = FacilitatorInsertForm {
+            name,
+            region_code: village.as_str(),
+            created_by: "system:seed",
+            created_at: crate::store::now(),
+        };
+        monitoring::insert_facilitator(tx, &form, std::slice::from_ref(&village))?;
+    }
+    Ok(())
 }
 
 /// Stage-1 demo money, so the card can be used at once: PKH Rp 500,000, BPNT

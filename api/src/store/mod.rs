@@ -12,6 +12,7 @@ pub mod disbursements;
 pub mod edc;
 pub mod families;
 mod group_commit;
+pub mod monitoring;
 pub mod operators;
 pub mod reconciliation;
 pub mod regions;

@@ -301,3 +301,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     verification_records,
     cycle_outcomes,
 );
+
+// Monitoring (migration 000005). The aggregate tables are read with SQL that rolls them
+// up; only the facilitator tables are written through diesel.
+diesel::table! {
+    facilitators (id) {
+        id -> BigInt,
+        name -> Text,
+        region_code -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    facilitator_villages (facilitator_id, village_code) {
+        facilitator_id -> BigInt,
+        village_code -> Text,
+    }
+}
