@@ -1,7 +1,7 @@
 """Shared by the Python checks under tests/: a `kks serve` process on a throwaway SQLite
 database with the demo data, and plain HTTP with the standard library.
 
-Used by tests/qr/zxing_reads_card.py and tests/browser/dashboard.py.
+Used by tests/qr/zxing_reads_card.py, tests/browser/dashboard.py and tests/contract/fuzz_openapi.py.
 """
 
 import json
@@ -22,8 +22,9 @@ LISTENING = re.compile(r"listening on (http://\S+)")
 class Server:
     """A `kks serve` process on a fresh SQLite database in a temporary directory."""
 
-    def __init__(self, binary, directory):
+    def __init__(self, binary, directory, extra_args=(), env=None):
         self.directory = Path(directory)
+        self.database_url = f"sqlite://{self.directory / 'kks.sqlite'}"
         self.credentials_path = self.directory / "demo-credentials.json"
         self.stderr_path = self.directory / "kks.stderr.log"
         self.stderr = open(self.stderr_path, "wb")
@@ -31,15 +32,17 @@ class Server:
         self.process = subprocess.Popen(
             [
                 binary,
-                "--database", f"sqlite://{self.directory / 'kks.sqlite'}",
+                "--database", self.database_url,
                 "serve",
                 "--bind", "127.0.0.1:0",
                 "--demo-credentials", str(self.credentials_path),
+                *extra_args,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
             text=True,
+            env=env,
         )
         # Keep draining stdout so the server never blocks on a full pipe.
         threading.Thread(target=self._read_stdout, daemon=True).start()

@@ -24,23 +24,19 @@ Needs: schemathesis (tests/contract/requirements.txt). Exits 1 on any failure; p
 import argparse
 import json
 import os
-import queue
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-STARTUP_TIMEOUT_SECONDS = 60
-REQUEST_TIMEOUT_SECONDS = 30
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from kks_server import REQUEST_TIMEOUT_SECONDS, Server, login, request  # noqa: E402  (after the path is set)
+
 # One role's schemathesis run may take this long before it counts as hung.
 ROLE_RUN_TIMEOUT_SECONDS = 900
-LISTENING = re.compile(r"listening on (http://\S+)")
 
 CHECKS = ",".join([
     "not_a_server_error",
@@ -56,94 +52,14 @@ CHECKS = ",".join([
 ])
 
 
-class Server:
-    """A `kks serve` process on a fresh SQLite database in a temporary directory."""
-
-    def __init__(self, binary, directory):
-        self.binary = binary
-        self.directory = Path(directory)
-        self.database_url = f"sqlite://{self.directory / 'kks.sqlite'}"
-        self.credentials_path = self.directory / "demo-credentials.json"
-        self.stderr_path = self.directory / "kks.stderr.log"
-        self.stderr = open(self.stderr_path, "wb")
-        self.lines = queue.Queue()
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--database", self.database_url,
-                "serve",
-                "--bind", "127.0.0.1:0",
-                "--demo-credentials", str(self.credentials_path),
-                # Fuzzed logins must reach the code behind the limiter, not only its 429.
-                "--login-attempts-per-minute", "1000000",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-            text=True,
-            env={**os.environ, "KKS_LOG": "warn,tracing_actix_web=error"},
-        )
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-
-    def _read_stdout(self):
-        for line in self.process.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def wait_listening(self):
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise RuntimeError(f"no 'listening on' line within {STARTUP_TIMEOUT_SECONDS} s")
-            try:
-                line = self.lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise RuntimeError(f"kks exited with status {self.process.wait()} before listening")
-            match = LISTENING.search(line)
-            if match:
-                return match.group(1).rstrip("/")
-
-    def stderr_tail(self, lines=30):
-        self.stderr.flush()
-        text = self.stderr_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.stderr.close()
-
-
-def request(method, url, token=None, body=None):
-    """(status, content type, body bytes); 4xx and 5xx are returned, not raised."""
-    headers = {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
-            return answer.status, answer.headers.get("Content-Type", ""), answer.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Content-Type", ""), error.read()
-
-
-def login(base, path, body):
-    status, _, answer = request("POST", f"{base}{path}", body=body)
-    if status != 200:
-        raise RuntimeError(f"login at {path} failed: {status} {answer[:200]!r}")
-    return json.loads(answer)["access_token"]
+def start_server(binary, directory):
+    return Server(
+        binary,
+        directory,
+        # Fuzzed logins must reach the code behind the limiter, not only its 429.
+        extra_args=("--login-attempts-per-minute", "1000000"),
+        env={**os.environ, "KKS_LOG": "warn,tracing_actix_web=error"},
+    )
 
 
 def tokens_by_role(base, credentials):
@@ -192,7 +108,8 @@ def sweep_without_token(base, document, credentials):
             body = {} if "requestBody" in operation else None
             for token in (None, "not.a.token"):
                 checked += 1
-                status, content_type, answer = request(method.upper(), url, token=token, body=body)
+                answer = request(method.upper(), url, token=token, body=body)
+                status, content_type, answer = answer.status, answer.content_type, answer.body
                 if status != 401 or not content_type.startswith("application/problem+json"):
                     failures.append(f"{method.upper()} {path} with token {token!r}: {status} {content_type} "
                                     f"{answer[:160]!r}")
@@ -295,14 +212,13 @@ def main():
 
     passed = failed = 0
     directory = tempfile.mkdtemp(prefix="kks-contract-")
-    server = Server(str(binary), directory)
+    server = start_server(str(binary), directory)
     try:
         try:
             base = server.wait_listening()
             credentials = json.loads(server.credentials_path.read_text())
             tokens = tokens_by_role(base, credentials)
-            status, _, document = request("GET", f"{base}/openapi.json")
-            document = json.loads(document)
+            document = request("GET", f"{base}/openapi.json").json()
         except Exception as error:
             print(f"FAIL set-up: {error}\n--- kks stderr (tail)\n{server.stderr_tail()}")
             print("0 passed, 1 failed")
