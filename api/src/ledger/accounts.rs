@@ -120,7 +120,7 @@ pub fn find_by_id(tx: &mut Tx<'_>, id: AccountId) -> Result<Option<Account>, Sto
     let row: Option<AccountRow> = on_backend!(tx, connection => accounts::table
         .find(id.0)
         .select(AccountRow::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?);
     row.map(Account::try_from).transpose()
 }
@@ -141,7 +141,7 @@ pub fn find_by_owner_and_kind(
         .filter(accounts::owner_id.eq(owner_id))
         .filter(accounts::kind.eq(kind.as_ref()))
         .select(AccountRow::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?);
     row.map(Account::try_from).transpose()
 }

@@ -98,7 +98,7 @@ pub fn find_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<Agent>, StoreError>
     let row: Option<AgentRow> = on_backend!(tx, connection => agents::table
         .find(id)
         .select(AgentRow::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?);
     row.map(Agent::try_from).transpose()
 }
@@ -107,7 +107,7 @@ pub fn find_by_username(tx: &mut Tx<'_>, username: &str) -> Result<Option<Agent>
     let row: Option<AgentRow> = on_backend!(tx, connection => agents::table
         .filter(agents::username.eq(username))
         .select(AgentRow::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?);
     row.map(Agent::try_from).transpose()
 }
@@ -156,7 +156,7 @@ pub fn find_terminal_by_id(tx: &mut Tx<'_>, terminal_id: &str) -> Result<Option<
     on_backend!(tx, connection => Ok(terminals::table
         .find(terminal_id)
         .select(Terminal::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?))
 }
 

@@ -6,6 +6,10 @@
 //! a `&'static` statement, so diesel can key its statement cache by the text and prepare
 //! it once per connection. Each `?` in the text is a bound value, in order; diesel writes
 //! the placeholder each backend wants (`?`, `$1`…), so the text must hold no other `?`.
+//!
+//! Look-ups by a unique key use `get_result`, not `first`: `first` binds `LIMIT ?`, and
+//! SQLite (this build) re-prepares a statement whose LIMIT value is bound again, on every
+//! execution (measured: ~15% of the writer's time on the withdrawal path).
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};

@@ -109,7 +109,7 @@ pub fn find_by_number(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<Optio
     let row: Option<CardRow> = on_backend!(tx, connection => cards::table
         .find(card_number.as_str())
         .select(CardRow::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?);
     row.map(Card::try_from).transpose()
 }

@@ -95,7 +95,7 @@ pub fn find_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<Family>, StoreError
     let row: Option<FamilyRow> = on_backend!(tx, connection => families::table
         .find(id)
         .select(FamilyRow::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?);
     row.map(Family::try_from).transpose()
 }
@@ -104,7 +104,7 @@ pub fn find_by_nik(tx: &mut Tx<'_>, nik: &str) -> Result<Option<Family>, StoreEr
     let row: Option<FamilyRow> = on_backend!(tx, connection => families::table
         .filter(families::nik.eq(nik))
         .select(FamilyRow::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?);
     row.map(Family::try_from).transpose()
 }

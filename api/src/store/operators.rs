@@ -93,7 +93,7 @@ pub fn find_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<Operator>, StoreErr
     let row: Option<OperatorRow> = on_backend!(tx, connection => operators::table
         .find(id)
         .select(OperatorRow::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?);
     row.map(Operator::try_from).transpose()
 }
@@ -102,7 +102,7 @@ pub fn find_by_username(tx: &mut Tx<'_>, username: &str) -> Result<Option<Operat
     let row: Option<OperatorRow> = on_backend!(tx, connection => operators::table
         .filter(operators::username.eq(username))
         .select(OperatorRow::as_select())
-        .first(connection)
+        .get_result(connection)
         .optional()?);
     row.map(Operator::try_from).transpose()
 }
