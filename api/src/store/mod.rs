@@ -220,7 +220,7 @@ enum Pools {
     /// SQLite allows one writer at a time; a single writer connection makes writers queue
     /// in this process instead of spinning on the database lock, and commit in groups.
     Sqlite {
-        writer: group_commit::GroupCommit,
+        writer: Box<group_commit::GroupCommit>,
         readers: Pool<ConnectionManager<SqliteConnection>>,
     },
     Postgres(Pool<ConnectionManager<PgConnection>>),
@@ -257,10 +257,10 @@ impl Store {
                 };
                 let manager = || ConnectionManager::<SqliteConnection>::new(url.location());
                 Pools::Sqlite {
-                    writer: group_commit::GroupCommit::new(
+                    writer: Box::new(group_commit::GroupCommit::new(
                         builder().max_size(1).build(manager())?,
                         options.sqlite_group_commit,
-                    ),
+                    )),
                     readers: builder().max_size(SQLITE_READERS_MAX).build(manager())?,
                 }
             }
