@@ -235,9 +235,15 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
     } else {
         HashSet::new()
     };
-    let (payable, unpayable): (Vec<_>, Vec<_>) =
-        lines.iter().partition(|line| wallets.contains_key(&line.family_id.to_string()));
-    let unpayable: Vec<i64> = unpayable.iter().map(|line| line.id).collect();
+    // Each payable line with its wallet, looked up once.
+    let mut payable = Vec::with_capacity(lines.len());
+    let mut unpayable = Vec::new();
+    for line in &lines {
+        match wallets.get(&line.family_id.to_string()) {
+            Some(wallet) => payable.push((line, *wallet)),
+            None => unpayable.push(line.id),
+        }
+    }
     if !unpayable.is_empty() {
         store::fail_lines(tx, &unpayable, "the family has no open e-wallet for the programme")?;
     }
@@ -245,7 +251,7 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
         return Ok(lines.len());
     }
 
-    let total_minor: i64 = payable.iter().map(|line| line.amount_minor).sum();
+    let total_minor: i64 = payable.iter().map(|(line, _)| line.amount_minor).sum();
     let treasury = accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury)?.id;
     let fund = accounts::find_or_open(tx, OwnerKind::System, programme.as_ref(), AccountKind::ProgrammeFund)?.id;
     posting::transfer(
@@ -258,15 +264,12 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
     )?;
     let credits = payable
         .iter()
-        .map(|line| {
-            let account = wallets.get(&line.family_id.to_string()).copied().unwrap_or(fund);
-            Ok(posting::FanOutCredit { account, amount: amount(line.amount_minor)? })
-        })
+        .map(|(line, wallet)| Ok(posting::FanOutCredit { account: *wallet, amount: amount(line.amount_minor)? }))
         .collect::<Result<Vec<_>, ServiceError>>()?;
-    let last = payable.last().map_or(first.id, |line| line.id);
+    let last = payable.last().map_or(first.id, |(line, _)| line.id);
     let reference = format!("batch {} lines {}–{last}", batch.id, first.id);
     let Some((journal, paid)) = posting::fan_out(tx, JournalKind::Disbursement, &reference, fund, &credits)? else {
-        let ids: Vec<i64> = payable.iter().map(|line| line.id).collect();
+        let ids: Vec<i64> = payable.iter().map(|(line, _)| line.id).collect();
         store::fail_lines(tx, &ids, "the family's e-wallet was closed")?;
         return Ok(lines.len());
     };
@@ -274,7 +277,7 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
     let staged = batch.release_at.filter(|release_at| *release_at > now());
     let mut paid_lines = Vec::with_capacity(payable.len());
     let mut closed_meanwhile = Vec::new();
-    for ((line, credit), paid) in payable.iter().zip(&credits).zip(paid) {
+    for (((line, _), credit), paid) in payable.iter().zip(&credits).zip(paid) {
         if !paid {
             closed_meanwhile.push(line.id);
             continue;
