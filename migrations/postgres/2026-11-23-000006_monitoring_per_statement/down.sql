@@ -1,0 +1,1 @@
+DROP TABLE monitoring_summed_journals;
