@@ -116,9 +116,12 @@ fn main() -> BenchResult<()> {
         "backends": reports,
     });
     print_table(&report);
-    let output = std::env::var("KKS_BENCH_OUTPUT").unwrap_or_else(|_| "target/bench-throughput.json".to_owned());
+    // Relative to the workspace: cargo runs a bench from its package's folder (api/).
+    let output = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(std::env::var("KKS_BENCH_OUTPUT").unwrap_or_else(|_| "target/bench-throughput.json".to_owned()));
     std::fs::write(&output, serde_json::to_string_pretty(&report)?)?;
-    println!("\nJSON report: {output}");
+    println!("\nJSON report: {}", output.display());
     Ok(())
 }
 
@@ -148,6 +151,17 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
         ceilings.push(figures);
     }
 
+    // PostgreSQL's own yardstick on this machine, beside the ceiling (see `pgbench`).
+    let reference = match &database.postgres {
+        Some((admin, _)) if runs("ceiling") => {
+            eprintln!("  reference (pgbench TPC-B) …");
+            let figures = pgbench(settings, admin)?;
+            eprintln!("    {figures}");
+            figures
+        }
+        _ => Value::Null,
+    };
+
     let full_path = if runs("http") {
         eprintln!("  full path (HTTP, card-sim load) …");
         let credentials = folder.path().join("credentials.json");
@@ -160,6 +174,7 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
             .iter()
             .map(|ceiling| (ceiling["mode"].as_str().unwrap_or("?").to_owned(), ratios(&load, ceiling)))
             .collect();
+        let ratio_to_reference = if reference.is_null() { Value::Null } else { ratios(&load, &reference) };
         json!({
             "mode": "closed_loop",
             "requests_per_second": load["requests_per_second"],
@@ -170,6 +185,7 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
             "ledger_clean": load["ledger"]["clean"],
             "server_peak_memory_mb": memory,
             "ratio_to_ceiling": ratio_to_ceiling,
+            "ratio_to_pgbench": ratio_to_reference,
         })
     } else {
         Value::Null
@@ -185,6 +201,7 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
     Ok(json!({
         "backend": database.backend,
         "ceiling": ceilings,
+        "pgbench": reference,
         "full_path": full_path,
         "stage": stage,
     }))
@@ -252,6 +269,60 @@ fn ceiling(
     Ok(json!({
         "requests": latency.len(),
         "requests_per_second": latency.len() as f64 / elapsed,
+        "latency_ms": latency_ms(&latency),
+    }))
+}
+
+/// The published anchor the goals are set against, measured here: pgbench's TPC-B-like
+/// transaction (three updates, a select and an insert, one commit), prepared, from as
+/// many clients as the ceiling has threads, in a scratch database of scale 10. Latency
+/// comes from pgbench's per-transaction log.
+fn pgbench(settings: &Settings, admin: &str) -> BenchResult<Value> {
+    let name = format!("kks_bench_{}_pgbench", std::process::id());
+    let mut connection = diesel::PgConnection::establish(admin)?;
+    connection.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
+    connection.batch_execute(&format!("CREATE DATABASE {name}"))?;
+    let (base, _) = admin.rsplit_once('/').ok_or("admin URL")?;
+    let url = format!("{base}/{name}");
+    let logs = tempfile::tempdir()?;
+    let prefix = logs.path().join("pgbench_log");
+    let run = |args: &[&str]| -> BenchResult<String> {
+        let output = Command::new("pgbench")
+            .args(args)
+            .arg(&url)
+            .output()
+            .map_err(|error| format!("pgbench (Debian's postgresql-client) could not be started: {error}"))?;
+        if !output.status.success() {
+            return Err(format!("pgbench failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let measured = run(&["-i", "-q", "-s", "10"]).and_then(|_| {
+        let (clients, seconds) = (settings.concurrency.to_string(), settings.seconds.to_string());
+        let prefix = prefix.to_string_lossy();
+        run(&["-c", &clients, "-j", "2", "-T", &seconds, "-M", "prepared", "-l", "--log-prefix", &prefix])
+    });
+    connection.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+    let summary = measured?;
+    let tps: f64 = summary
+        .lines()
+        .find_map(|line| line.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .ok_or_else(|| format!("no tps in pgbench's summary: {summary}"))?;
+    // Each log line: client, transaction, latency in µs, script, epoch seconds, µs.
+    let mut latency = Histogram::<u64>::new(3)?;
+    for log in std::fs::read_dir(logs.path())? {
+        for line in BufReader::new(std::fs::File::open(log?.path())?).lines() {
+            if let Some(micros) = line?.split_whitespace().nth(2).and_then(|field| field.parse().ok()) {
+                latency.record(micros)?;
+            }
+        }
+    }
+    Ok(json!({
+        "mode": "pgbench TPC-B",
+        "requests": latency.len(),
+        "requests_per_second": tps,
         "latency_ms": latency_ms(&latency),
     }))
 }
@@ -735,6 +806,9 @@ fn print_table(report: &Value) {
         };
         for ceiling in backend["ceiling"].as_array().unwrap_or(&empty) {
             row(&format!("ceiling, {}", ceiling["mode"].as_str().unwrap_or("?")), ceiling, &Value::Null, &Value::Null);
+        }
+        if !backend["pgbench"].is_null() {
+            row("pgbench TPC-B", &backend["pgbench"], &Value::Null, &Value::Null);
         }
         let full = &backend["full_path"];
         if !full.is_null() {
