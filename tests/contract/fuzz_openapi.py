@@ -178,9 +178,21 @@ def run_schemathesis(schemathesis, base, role, token, args, report_dir, config):
 
 
 def failures_digest(output, limit=60):
-    """Each failed check once per operation: `POST /v1/x: ST204 Wrong response…`."""
-    found, operation = [], None
+    """Each failed check once per operation (`POST /v1/x: ST204 Wrong response…`), then
+    the ERRORS section as schemathesis wrote it (network errors, unsatisfiable schemas…),
+    which has no check lines to pick out."""
+    found, operation, section, errors = [], None, None, []
     for line in output.splitlines():
+        banner = re.match(r"^=+ ([A-Z ]+) =+$", line)
+        if banner:
+            section = banner.group(1).strip()
+            continue
+        if section == "ERRORS":
+            if line.startswith("Need more help?"):
+                section = None
+            else:
+                errors.append(line)
+            continue
         header = re.match(r"^_+ ([A-Z]+ \S+) _+$", line)
         if header:
             operation = header.group(1)
@@ -191,6 +203,8 @@ def failures_digest(output, limit=60):
             if entry not in found:
                 found.append(entry)
     lines = found[:limit] + ([f"... and {len(found) - limit} more"] if len(found) > limit else [])
+    if errors:
+        lines += ["errors:"] + [line for line in errors if line.strip()][:limit]
     return "\n".join(f"     {line}" for line in lines)
 
 
