@@ -108,6 +108,38 @@ on_both_backends! {
         assert_ledger_clean(&store);
     }
 
+    fn a_receipt_shows_every_pocket_as_the_ledger_left_it_a_hold_released_on_the_way_included(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let store = database.store();
+        let wallet = pocket(&store, &family, AccountKind::WalletPkh);
+        // A stage hold whose time has come: the debit finds it due and releases it first.
+        let due = HoldDraft { account: wallet.id, amount: rupiah(200_000), reason: HoldReason::StageNotOpen,
+            reference: "stage 2", placed_by: "rule:stage", release_at: Some(kks_api::store::now() - chrono::Duration::minutes(1)) };
+        store.write(|tx| holds::place(tx, &due)).unwrap();
+        let lpg = pocket(&store, &family, AccountKind::WalletLpg);
+        let investigation = HoldDraft { account: lpg.id, amount: rupiah(10_000), reason: HoldReason::Investigation,
+            reference: "case 7", placed_by: "operator:1", release_at: None };
+        store.write(|tx| holds::place(tx, &investigation)).unwrap();
+
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let moved = approved(agent.send(TO_SAVINGS, with(keyed(&family), json!({"amount": "450000"}))));
+        let printed = moved["balances"].as_array().unwrap();
+        assert_eq!(printed.len(), 4, "savings and three e-wallets: {moved}");
+        for line in printed {
+            let kind: AccountKind = line["kind"].as_str().unwrap().parse().unwrap();
+            let ledger = pocket(&store, &family, kind);
+            let figures = |account: &accounts::Account| {
+                [account.balance_minor, account.held_minor, account.available_minor()].map(|minor| format!("{}.{:02}", minor / 100, minor % 100))
+            };
+            assert_eq!([line["balance"].as_str().unwrap(), line["held"].as_str().unwrap(), line["available"].as_str().unwrap()],
+                figures(&ledger).each_ref().map(String::as_str), "{kind} on the receipt against the ledger");
+        }
+        assert_eq!((balance(&moved, "wallet_pkh").as_str(), balance(&moved, "savings").as_str()), ("50000.00", "450000.00"));
+        assert_eq!(pocket(&store, &family, AccountKind::WalletPkh).held_minor, 0, "the due hold was released");
+        assert_ledger_clean(&store);
+    }
+
     fn wrong_pins_lock_the_card_and_lost_cards_are_refused(database) {
         let server = TestServer::start(&database);
         let demo = server.demo().clone();

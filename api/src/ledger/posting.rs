@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::accounts::{self, KINDS_THAT_MAY_GO_NEGATIVE};
+use super::accounts::{self, Account, KINDS_THAT_MAY_GO_NEGATIVE};
 use super::error::{LedgerError, Refusal};
 use super::holds;
 use super::ids::{AccountId, JournalId};
@@ -55,7 +55,7 @@ pub struct JournalDraft<'a> {
     pub legs: Vec<Leg>,
 }
 
-/// A posted journal with each account's balance after it.
+/// A posted journal with each account's balance and held amount after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostedJournal {
     pub id: JournalId,
@@ -69,12 +69,29 @@ pub struct Posting {
     pub account: AccountId,
     pub amount_minor: i64,
     pub balance_after_minor: i64,
+    /// The account's active holds after the journal (a due hold may have been released
+    /// on the way), so that a receipt needs no second read.
+    pub held_after_minor: i64,
 }
 
 impl PostedJournal {
     /// The balance an account had after this journal, if it took part.
     pub fn balance_after(&self, account: AccountId) -> Option<i64> {
         self.postings.iter().find(|posting| posting.account == account).map(|posting| posting.balance_after_minor)
+    }
+}
+
+impl PostedJournal {
+    /// The account as this journal left it, from the account as it was read before.
+    pub fn account_after(&self, before: &Account) -> Account {
+        match self.postings.iter().find(|posting| posting.account == before.id) {
+            Some(posting) => Account {
+                balance_minor: posting.balance_after_minor,
+                held_minor: posting.held_after_minor,
+                ..before.clone()
+            },
+            None => before.clone(),
+        }
     }
 }
 
@@ -162,8 +179,13 @@ fn insert_journal(
 
     let mut applied = Vec::with_capacity(legs.len());
     for leg in &legs {
-        let balance_after_minor = apply_leg(tx, leg)?;
-        applied.push(Posting { account: leg.account, amount_minor: leg.amount_minor, balance_after_minor });
+        let after = apply_leg(tx, leg)?;
+        applied.push(Posting {
+            account: leg.account,
+            amount_minor: leg.amount_minor,
+            balance_after_minor: after.balance_minor,
+            held_after_minor: after.held_minor,
+        });
     }
 
     let posted_at = now();
@@ -178,17 +200,37 @@ fn insert_journal(
         ),
     );
     let journal_id = on_backend!(tx, connection => insert_journal.get_result::<InsertedId>(connection)?).id;
-    for posting in &applied {
-        let insert_posting = cached_sql(
-            "INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor) VALUES (?, ?, ?, ?)",
+    // Two postings a statement: a transfer, the common journal, is one.
+    for pair in applied.chunks(2) {
+        let values = |posting: &Posting| {
             (
                 bind::<BigInt, _>(journal_id),
                 bind::<BigInt, _>(posting.account.0),
                 bind::<BigInt, _>(posting.amount_minor),
                 bind::<BigInt, _>(posting.balance_after_minor),
-            ),
-        );
-        on_backend!(tx, connection => insert_posting.execute(connection)?);
+            )
+        };
+        match pair {
+            [first, second] => {
+                let (a, b, c, d) = values(first);
+                let (e, f, g, h) = values(second);
+                let insert = cached_sql(
+                    "INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor) \
+                     VALUES (?, ?, ?, ?), (?, ?, ?, ?)",
+                    (a, b, c, d, e, f, g, h),
+                );
+                on_backend!(tx, connection => insert.execute(connection)?);
+            }
+            [only] => {
+                let insert = cached_sql(
+                    "INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor) VALUES (?, ?, ?, ?)",
+                    values(only),
+                );
+                on_backend!(tx, connection => insert.execute(connection)?);
+            }
+            // `chunks(2)` yields one or two.
+            [] | [_, _, _, ..] => {}
+        }
     }
 
     let posted = PostedJournal { id: JournalId(journal_id), kind: draft.kind, posted_at, postings: applied };
@@ -250,7 +292,7 @@ pub fn fan_out(
     if total_minor == 0 {
         return Ok(None);
     }
-    let from_after = apply_leg(tx, &Leg { account: from, amount_minor: -total_minor })?;
+    let from_after = apply_leg(tx, &Leg { account: from, amount_minor: -total_minor })?.balance_minor;
 
     let journal =
         JournalInsertForm { kind: kind.as_ref(), reference, memo: "", reverses_journal_id: None, posted_at: now() };
@@ -328,10 +370,11 @@ fn validate(draft: &JournalDraft<'_>) -> Result<Vec<Leg>, Refusal> {
     Ok(draft.legs.clone())
 }
 
-/// Applies one leg with a conditional update and returns the balance after it.
+/// Applies one leg with a conditional update and returns the account's balance and
+/// held amount after it.
 /// Only if the update is refused does it look further: first for holds whose release
 /// time has passed (released, then one more try), then for the reason to give.
-fn apply_leg(tx: &mut Tx<'_>, leg: &Leg) -> Result<i64, LedgerError> {
+fn apply_leg(tx: &mut Tx<'_>, leg: &Leg) -> Result<AccountAfter, LedgerError> {
     if let Some(balance_after) = conditional_update(tx, leg)? {
         return Ok(balance_after);
     }
@@ -350,26 +393,27 @@ static CONDITIONAL_UPDATE_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE accounts SET balance_minor = balance_minor + ? \
          WHERE id = ? AND status = '{}' AND (kind IN ({}) OR balance_minor - held_minor + ? >= 0) \
-         RETURNING balance_minor",
+         RETURNING balance_minor, held_minor",
         AccountStatus::Open.as_ref(),
         kinds.join(", ")
     )
 });
 
 #[derive(QueryableByName)]
-struct BalanceAfter {
+struct AccountAfter {
     #[diesel(sql_type = BigInt)]
     balance_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    held_minor: i64,
 }
 
-fn conditional_update(tx: &mut Tx<'_>, leg: &Leg) -> Result<Option<i64>, LedgerError> {
+fn conditional_update(tx: &mut Tx<'_>, leg: &Leg) -> Result<Option<AccountAfter>, LedgerError> {
     let sql: &'static str = &CONDITIONAL_UPDATE_SQL;
     let update = cached_sql(
         sql,
         (bind::<BigInt, _>(leg.amount_minor), bind::<BigInt, _>(leg.account.0), bind::<BigInt, _>(leg.amount_minor)),
     );
-    let row: Option<BalanceAfter> = on_backend!(tx, connection => update.get_result(connection).optional()?);
-    Ok(row.map(|row| row.balance_minor))
+    Ok(on_backend!(tx, connection => update.get_result(connection).optional()?))
 }
 
 fn why_refused(tx: &mut Tx<'_>, leg: &Leg) -> Result<Refusal, LedgerError> {

@@ -31,8 +31,10 @@ use crate::domain::edc::{
 use crate::domain::language::Words;
 use crate::domain::ledger::{AccountKind, JournalKind, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount, MINOR_UNITS_PER_RUPIAH};
+use crate::ledger::accounts::{self, Account};
 use crate::ledger::idempotency::{self, IdempotentRequest};
-use crate::ledger::{accounts, posting, AccountId, LedgerError, Refusal};
+use crate::ledger::posting::{self, PostedJournal};
+use crate::ledger::{AccountId, LedgerError, Refusal};
 use crate::store::agents::{self, Agent};
 use crate::store::cards::Card;
 use crate::store::catalogue::{self, CatalogueItem};
@@ -248,11 +250,8 @@ fn execute(
         });
     };
 
-    // The family's accounts, read once (balance inquiries only print them).
-    let pockets = match operation {
-        Operation::BalanceInquiry => Vec::new(),
-        _ => family_pockets(tx, card.family_id)?,
-    };
+    // The family's pockets, read once: the receipt prints them as the journal left them.
+    let pockets = family_pockets(tx, card.family_id)?;
     let family_account = |kind: AccountKind| {
         pockets
             .iter()
@@ -299,7 +298,13 @@ fn execute(
         }
     };
 
-    let balances = pocket_balances(tx, card.family_id)?;
+    let balances = pockets
+        .iter()
+        .map(|pocket| match &journal {
+            Some(journal) => pocket_balance(&journal.account_after(pocket)),
+            None => pocket_balance(pocket),
+        })
+        .collect();
     let items: Vec<ReceiptItem> = priced.iter().map(PricedLine::receipt_item).collect();
     let mut receipt = EdcReceipt {
         kind: operation.kind(),
@@ -318,7 +323,7 @@ fn execute(
     receipt.lines = receipt::lines(&receipt, &agent.display_name);
     let details =
         serde_json::json!({ "basket": priced.iter().map(PricedLine::usage).collect::<Vec<_>>(), "receipt": receipt });
-    edc_store::complete(tx, row.id, journal, &details.to_string())?;
+    edc_store::complete(tx, row.id, journal.map(|journal| journal.id), &details.to_string())?;
     Ok(receipt)
 }
 
@@ -345,10 +350,10 @@ fn move_money(
     to: AccountId,
     amount: Amount,
     pocket: AccountKind,
-) -> Result<crate::ledger::JournalId, ServiceError> {
+) -> Result<PostedJournal, ServiceError> {
     let pocket_words = || pocket_name(pocket).en;
     match posting::transfer(tx, kind, reference, from, to, amount) {
-        Ok(journal) => Ok(journal.id),
+        Ok(journal) => Ok(journal),
         Err(LedgerError::Refused(Refusal::FundsHeld { available_minor, requested_minor, reasons, .. })) => {
             Err(ServiceError::FundsHeld {
                 pocket: pocket_words(),
@@ -501,18 +506,15 @@ fn consume_quotas(tx: &mut Tx<'_>, family_id: i64, priced: &[PricedLine], day: N
     Ok(())
 }
 
-/// Every pocket of the family, for the receipt.
-fn pocket_balances(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<PocketBalance>, ServiceError> {
-    Ok(family_pockets(tx, family_id)?
-        .into_iter()
-        .map(|account| PocketBalance {
-            kind: account.kind,
-            name: pocket_name(account.kind),
-            balance: rupiah_from_minor(account.balance_minor),
-            held: rupiah_from_minor(account.held_minor),
-            available: rupiah_from_minor(account.available_minor()),
-        })
-        .collect())
+/// A pocket as the receipt prints it.
+fn pocket_balance(account: &Account) -> PocketBalance {
+    PocketBalance {
+        kind: account.kind,
+        name: pocket_name(account.kind),
+        balance: rupiah_from_minor(account.balance_minor),
+        held: rupiah_from_minor(account.held_minor),
+        available: rupiah_from_minor(account.available_minor()),
+    }
 }
 
 /// The catalogue an e-Warong sells from.
