@@ -206,6 +206,31 @@ on_both_backends! {
         assert_ledger_clean(&database.store());
     }
 
+    fn a_family_without_an_open_wallet_gets_a_failed_line_and_the_batch_counts_both(database) {
+        let server = TestServer::start(&database);
+        let store = database.store();
+        let closed = server.demo().families[1].clone();
+        // The demo family's PKH wallet emptied and closed: the stage cannot pay it.
+        let wallet = store
+            .read(|tx| kks_api::ledger::accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &closed.family_id.to_string(), AccountKind::WalletPkh))
+            .unwrap()
+            .unwrap();
+        let treasury = crate::support::ledger::treasury(&store);
+        store.write(|tx| kks_api::ledger::posting::transfer(tx, kks_api::domain::ledger::JournalKind::Adjustment,
+            "emptied for the test", wallet.id, treasury, kks_api::domain::money::Amount::from_minor(wallet.balance_minor).unwrap())).unwrap();
+        store.write(|tx| kks_api::ledger::accounts::close(tx, wallet.id)).unwrap();
+
+        let view = disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 2}));
+        let total = view["batch"]["lines_total"].as_i64().unwrap();
+        assert_eq!(view["failed_lines"], 1, "{view}");
+        assert_eq!(view["paid_lines"].as_i64().unwrap(), total - 1, "{view}");
+        assert_eq!(view["pending_lines"], 0);
+        assert_eq!(view["failures"][0]["reason"], "the family has no open e-wallet for the programme");
+        assert_eq!(view["failures"][0]["lines"], 1);
+        // verify-ledger also holds the batch's counts and paid amount against its lines.
+        assert_ledger_clean(&store);
+    }
+
     fn a_verification_csv_keeps_good_rows_and_reports_bad_ones(database) {
         let server = TestServer::start(&database);
         let demo = server.demo().clone();

@@ -44,6 +44,17 @@ on_both_backends! {
         assert_eq!(report["discrepancies"][0]["account"], ani.0);
     }
 
+    fn verify_ledger_reports_a_batch_whose_counts_differ_from_its_lines(database) {
+        tamper(&database, "INSERT INTO disbursement_batches (programme, year, period, status, prepared_by, prepared_at, paid_lines)
+                           VALUES ('pkh', 2017, 1, 'completed', 'operator:1', '2017-01-02 03:04:05', 1)");
+        let output = kks(&database, &["verify-ledger", "--json"]);
+        assert_eq!(output.status.code(), Some(1));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["discrepancies"][0]["problem"], "batch_counts_differ_from_lines", "{report}");
+        assert_eq!(report["discrepancies"][0]["stored"]["paid_lines"], 1);
+        assert_eq!(report["discrepancies"][0]["lines"]["paid_lines"], 0);
+    }
+
     fn verify_ledger_reports_a_held_total_without_its_holds(database) {
         let store = database.store();
         let ani = savings(&store, "ani");

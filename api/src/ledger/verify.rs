@@ -1,6 +1,7 @@
 //! Proof that the ledger is whole: every balance equals the sum of its postings, every
 //! held total equals its active holds, every journal sums to zero, no account but the
-//! treasury is below its holds, and all balances together sum to zero.
+//! treasury is below its holds, all balances together sum to zero, and every disbursement
+//! batch's counts of paid and failed lines equal its lines.
 //!
 //! Each check is one aggregate query, so it runs in the database and scales with it.
 
@@ -23,6 +24,15 @@ pub enum Discrepancy {
     BelowHolds { account: AccountId, balance_minor: i64, held_minor: i64 },
     JournalDoesNotBalance { journal: JournalId, sum_minor: i64, legs: i64 },
     LedgerDoesNotSumToZero { sum_minor: i64 },
+    BatchCountsDifferFromLines { batch: i64, stored: LineCounts, lines: LineCounts },
+}
+
+/// A disbursement batch's paid and failed lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LineCounts {
+    pub paid_lines: i64,
+    pub paid_amount_minor: i64,
+    pub failed_lines: i64,
 }
 
 /// What `kks verify-ledger` found.
@@ -67,6 +77,24 @@ struct JournalFigures {
     sum_minor: i64,
     #[diesel(sql_type = BigInt)]
     legs: i64,
+}
+
+#[derive(QueryableByName)]
+struct BatchFigures {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    paid_lines: i64,
+    #[diesel(sql_type = BigInt)]
+    paid_amount_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    failed_lines: i64,
+    #[diesel(sql_type = BigInt)]
+    lines_paid: i64,
+    #[diesel(sql_type = BigInt)]
+    lines_paid_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    lines_failed: i64,
 }
 
 /// Runs every check. Call it inside [`super::Store::read`] for one consistent view.
@@ -128,6 +156,31 @@ pub fn verify(tx: &mut Tx<'_>) -> Result<LedgerReport, StoreError> {
         journal: JournalId(row.id),
         sum_minor: row.sum_minor,
         legs: row.legs,
+    })?;
+
+    let batch_mismatches = "SELECT b.id AS id, b.paid_lines AS paid_lines, b.paid_amount_minor AS paid_amount_minor,
+               b.failed_lines AS failed_lines, COALESCE(l.paid, 0) AS lines_paid,
+               COALESCE(l.paid_minor, 0) AS lines_paid_minor, COALESCE(l.failed, 0) AS lines_failed
+        FROM disbursement_batches b LEFT JOIN (
+            SELECT batch_id,
+                   CAST(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS BIGINT) AS paid,
+                   CAST(SUM(CASE WHEN status = 'paid' THEN amount_minor ELSE 0 END) AS BIGINT) AS paid_minor,
+                   CAST(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed
+            FROM disbursement_lines GROUP BY batch_id) l ON l.batch_id = b.id
+        WHERE b.paid_lines <> COALESCE(l.paid, 0) OR b.paid_amount_minor <> COALESCE(l.paid_minor, 0)
+           OR b.failed_lines <> COALESCE(l.failed, 0)";
+    collect(tx, &mut report, batch_mismatches, |row: BatchFigures| Discrepancy::BatchCountsDifferFromLines {
+        batch: row.id,
+        stored: LineCounts {
+            paid_lines: row.paid_lines,
+            paid_amount_minor: row.paid_amount_minor,
+            failed_lines: row.failed_lines,
+        },
+        lines: LineCounts {
+            paid_lines: row.lines_paid,
+            paid_amount_minor: row.lines_paid_minor,
+            failed_lines: row.lines_failed,
+        },
     })?;
 
     let total = count(tx, "SELECT CAST(COALESCE(SUM(balance_minor), 0) AS BIGINT) AS count FROM accounts")?;

@@ -340,19 +340,14 @@ fn visible_batch(tx: &mut Tx<'_>, principal: &Principal, batch_id: i64) -> Resul
 pub fn view(store: &Store, principal: &Principal, batch_id: i64) -> Result<BatchView, ServiceError> {
     store.read(|tx| {
         let batch = visible_batch(tx, principal, batch_id)?;
-        let totals = store::line_totals(tx, batch_id)?;
-        let of = |status: &str| {
-            totals.iter().find(|total| total.status == status).map_or((0, 0), |total| (total.lines, total.amount_minor))
-        };
-        let ((paid_lines, paid_minor), (failed_lines, _), (pending_lines, _)) =
-            (of("paid"), of("failed"), of("pending"));
+        let progress = store::find_progress(tx, batch_id)?.ok_or(ServiceError::NotFound("batch"))?;
         Ok(BatchView {
             failures: store::failure_reasons(tx, batch_id)?,
+            pending_lines: batch.lines_total - progress.paid_lines - progress.failed_lines,
             batch,
-            paid_lines,
-            paid_amount: rupiah_from_minor(paid_minor),
-            failed_lines,
-            pending_lines,
+            paid_lines: progress.paid_lines,
+            paid_amount: rupiah_from_minor(progress.paid_amount_minor),
+            failed_lines: progress.failed_lines,
         })
     })
 }

@@ -2,8 +2,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use serde::Serialize;
 
+use super::cached_sql::{bind, cached_sql};
 use super::schema::{benefit_schedules, disbursement_batches, disbursement_lines, families};
 use super::{now, on_backend, StoreError, Tx};
 use crate::ledger::JournalId;
@@ -100,6 +102,39 @@ pub fn find_batch(tx: &mut Tx<'_>, id: i64) -> Result<Option<Batch>, StoreError>
         .select(Batch::as_select())
         .first(connection)
         .optional()?))
+}
+
+/// A batch's settled lines, counted as they settle (pending ones are the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = disbursement_batches)]
+pub struct BatchProgress {
+    pub paid_lines: i64,
+    pub paid_amount_minor: i64,
+    pub failed_lines: i64,
+}
+
+pub fn find_progress(tx: &mut Tx<'_>, id: i64) -> Result<Option<BatchProgress>, StoreError> {
+    on_backend!(tx, connection => Ok(disbursement_batches::table
+        .find(id)
+        .select(BatchProgress::as_select())
+        .get_result(connection)
+        .optional()?))
+}
+
+/// Adds settled lines to a batch's counts, in the transaction that settles them.
+fn count_settled(tx: &mut Tx<'_>, batch_id: i64, change: BatchProgress) -> Result<(), StoreError> {
+    let update = cached_sql(
+        "UPDATE disbursement_batches SET paid_lines = paid_lines + ?, paid_amount_minor = paid_amount_minor + ?, \
+         failed_lines = failed_lines + ? WHERE id = ?",
+        (
+            bind::<BigInt, _>(change.paid_lines),
+            bind::<BigInt, _>(change.paid_amount_minor),
+            bind::<BigInt, _>(change.failed_lines),
+            bind::<BigInt, _>(batch_id),
+        ),
+    );
+    on_backend!(tx, connection => update.execute(connection)?);
+    Ok(())
 }
 
 /// Batches left executing (a crash or a restart): to resume.
@@ -249,6 +284,14 @@ pub fn claim_pending_lines(tx: &mut Tx<'_>, batch_id: i64, limit: i64) -> Result
         .returning(Line::as_returning())
         .get_results(connection)?);
     claimed.sort_by_key(|line| line.id);
+    if !claimed.is_empty() {
+        let paid = BatchProgress {
+            paid_lines: claimed.len() as i64,
+            paid_amount_minor: claimed.iter().map(|line| line.amount_minor).sum(),
+            failed_lines: 0,
+        };
+        count_settled(tx, batch_id, paid)?;
+    }
     Ok(claimed)
 }
 
@@ -262,9 +305,26 @@ pub fn record_line_journal(tx: &mut Tx<'_>, ids: &[i64], journal: JournalId) -> 
 
 /// Marks claimed lines failed, with the reason; their money stays in the programme fund.
 pub fn fail_lines(tx: &mut Tx<'_>, ids: &[i64], reason: &str) -> Result<(), StoreError> {
-    on_backend!(tx, connection => diesel::update(disbursement_lines::table.filter(disbursement_lines::id.eq_any(ids)))
+    let failed: Vec<(i64, i64)> = on_backend!(tx, connection => diesel::update(
+            disbursement_lines::table
+                .filter(disbursement_lines::id.eq_any(ids))
+                .filter(disbursement_lines::status.eq("paid")),
+        )
         .set((disbursement_lines::status.eq("failed"), disbursement_lines::failure_reason.eq(Some(reason))))
-        .execute(connection)?);
+        .returning((disbursement_lines::batch_id, disbursement_lines::amount_minor))
+        .get_results(connection)?);
+    // Claimed lines belong to one batch; the map keeps the counts right whatever ids come.
+    let mut by_batch: std::collections::BTreeMap<i64, BatchProgress> = std::collections::BTreeMap::new();
+    for (batch_id, amount_minor) in failed {
+        let change =
+            by_batch.entry(batch_id).or_insert(BatchProgress { paid_lines: 0, paid_amount_minor: 0, failed_lines: 0 });
+        change.paid_lines -= 1;
+        change.paid_amount_minor -= amount_minor;
+        change.failed_lines += 1;
+    }
+    for (batch_id, change) in by_batch {
+        count_settled(tx, batch_id, change)?;
+    }
     Ok(())
 }
 

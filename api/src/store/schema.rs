@@ -228,6 +228,9 @@ diesel::table! {
         completed_at -> Nullable<Timestamp>,
         lines_total -> BigInt,
         amount_total_minor -> BigInt,
+        paid_lines -> BigInt,
+        paid_amount_minor -> BigInt,
+        failed_lines -> BigInt,
     }
 }
 
