@@ -35,8 +35,9 @@ fn main() -> ExitCode {
 }
 
 /// glibc gives each thread that finds the allocator busy an arena of its own (up to eight
-/// per core) and keeps what was freed in each. During a 1,000,000-family stage the server
-/// peaked at 286–337 MB that way and at 152 MB with two arenas (README, Performance).
+/// per core) and keeps what was freed in each. During a 200,000-family stage the server
+/// peaked at 199–230 MB that way and at 84–103 MB with two arenas, at the same speed
+/// (README, Performance; mimalloc instead was slower here and no smaller).
 /// glibc reads the setting only as a process starts, so the server starts itself again
 /// with it, once; a setting given by the operator is kept.
 fn restart_with_bounded_malloc_arenas() {
