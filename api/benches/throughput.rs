@@ -10,7 +10,9 @@
 //!    makes: PIN check, STAN, limits, ledger posting, idempotency record) in a tight loop
 //!    from `KKS_BENCH_CONCURRENCY` threads, no HTTP, no JSON, no token. `each`: one
 //!    transaction and one commit per withdrawal; `grouped` (SQLite): concurrent
-//!    withdrawals share commits, as the server does.
+//!    withdrawals share commits, as the server does. Beside it, the database's own
+//!    yardstick: pgbench's TPC-B-like transaction, run by pgbench on PostgreSQL and through
+//!    the same store and group commit on SQLite.
 //! 2. **full path**: the real `kks serve` over HTTP, driven by `card-sim load` (closed loop,
 //!    `KKS_BENCH_CONCURRENCY` terminals at once, withdrawals only), then the ledger check.
 //! 3. **stage**: `KKS_BENCH_STAGE_FAMILIES` (default 1,000,000; 0 skips) more families,
@@ -151,15 +153,18 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
         ceilings.push(figures);
     }
 
-    // PostgreSQL's own yardstick on this machine, beside the ceiling (see `pgbench`).
-    let reference = match &database.postgres {
-        Some((admin, _)) if runs("ceiling") => {
-            eprintln!("  reference (pgbench TPC-B) …");
-            let figures = pgbench(settings, admin)?;
-            eprintln!("    {figures}");
-            figures
-        }
-        _ => Value::Null,
+    // The database's own yardstick on this machine, beside the ceiling: pgbench's TPC-B
+    // transaction (see `pgbench`, `sqlite_tpcb`).
+    let reference = if runs("ceiling") {
+        eprintln!("  reference (TPC-B-like) …");
+        let figures = match &database.postgres {
+            Some((admin, _)) => pgbench(settings, admin)?,
+            None => sqlite_tpcb(settings)?,
+        };
+        eprintln!("    {figures}");
+        figures
+    } else {
+        Value::Null
     };
 
     let full_path = if runs("http") {
@@ -185,7 +190,7 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
             "ledger_clean": load["ledger"]["clean"],
             "server_peak_memory_mb": memory,
             "ratio_to_ceiling": ratio_to_ceiling,
-            "ratio_to_pgbench": ratio_to_reference,
+            "ratio_to_reference": ratio_to_reference,
         })
     } else {
         Value::Null
@@ -201,7 +206,7 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
     Ok(json!({
         "backend": database.backend,
         "ceiling": ceilings,
-        "pgbench": reference,
+        "reference": reference,
         "full_path": full_path,
         "stage": stage,
     }))
@@ -220,57 +225,153 @@ fn ceiling(
     let issuer = IssuerSigningKey::from_seed(&[9; 32]).verifying_key();
     let pin = Pin::parse(CARDHOLDER_PIN)?;
     let amount = Amount::from_minor(WITHDRAWAL_RUPIAH * 100)?;
+    // Each thread has its own terminals, so STANs never collide.
+    let terminals: Vec<Vec<usize>> = (0..settings.concurrency)
+        .map(|thread| agents.clone().skip(thread).step_by(settings.concurrency).collect())
+        .collect();
+    let figures = closed_loop(settings, |thread, sent| {
+        let terminals = terminals.get(thread).ok_or("no terminals")?;
+        let agent = terminals.get(sent % terminals.len().max(1)).copied().ok_or("no terminal")?;
+        let stan = sent / terminals.len().max(1) + 1;
+        let card = cardholders.get((sent * 7919 + thread * 104_729) % cardholders.len()).ok_or("card")?;
+        let principal = Principal::Agent { id: agent_id(agent), terminal: terminal_id(agent) };
+        let request = CardRequest {
+            card: CardInput::Keyed(CardNumber::parse(card)?),
+            pin: pin.clone(),
+            stan: Stan::parse(&format!("{stan:06}"))?,
+            idempotency_key: format!("ceiling-{stan}"),
+            operation: Operation::CashWithdrawal { amount },
+        };
+        Ok(edc::transact(store, &auth, &issuer, &principal, &request).is_ok())
+    })?;
+    if figures["refused"] != 0 {
+        return Err(format!("{} ceiling withdrawals were refused", figures["refused"]).into());
+    }
+    Ok(figures)
+}
+
+/// Runs `work(thread, sent)` from `settings.concurrency` threads at once for
+/// `settings.seconds`, each call after the last one's answer (closed loop), and reports
+/// throughput, latency, and how many calls `work` said were refused.
+fn closed_loop(settings: &Settings, work: impl Fn(usize, usize) -> BenchResult<bool> + Sync) -> BenchResult<Value> {
     let deadline = Instant::now() + Duration::from_secs(settings.seconds);
     let started = Instant::now();
-    let threads: Vec<_> = (0..settings.concurrency)
-        .map(|thread| {
-            let (store, auth, pin) = (store.clone(), auth.clone(), pin.clone());
-            // Each thread has its own terminals, so STANs never collide.
-            let terminals: Vec<usize> = agents.clone().skip(thread).step_by(settings.concurrency).collect();
-            let cardholders = cardholders.to_vec();
-            std::thread::spawn(move || -> BenchResult<(Histogram<u64>, u64)> {
-                let mut latency = Histogram::<u64>::new(3)?;
-                let mut refused = 0;
-                let mut sent: usize = 0;
-                while Instant::now() < deadline {
-                    let agent = terminals.get(sent % terminals.len().max(1)).copied().ok_or("no terminal")?;
-                    let stan = sent / terminals.len().max(1) + 1;
-                    let card = cardholders.get((sent * 7919 + thread * 104_729) % cardholders.len()).ok_or("card")?;
-                    let principal = Principal::Agent { id: agent_id(agent), terminal: terminal_id(agent) };
-                    let request = CardRequest {
-                        card: CardInput::Keyed(CardNumber::parse(card)?),
-                        pin: pin.clone(),
-                        stan: Stan::parse(&format!("{stan:06}"))?,
-                        idempotency_key: format!("ceiling-{stan}"),
-                        operation: Operation::CashWithdrawal { amount },
-                    };
-                    let began = Instant::now();
-                    if edc::transact(&store, &auth, &issuer, &principal, &request).is_err() {
-                        refused += 1;
+    let work = &work;
+    let results: Vec<BenchResult<(Histogram<u64>, u64)>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..settings.concurrency)
+            .map(|thread| {
+                scope.spawn(move || -> BenchResult<(Histogram<u64>, u64)> {
+                    let mut latency = Histogram::<u64>::new(3)?;
+                    let mut refused = 0;
+                    let mut sent = 0;
+                    while Instant::now() < deadline {
+                        let began = Instant::now();
+                        if !work(thread, sent)? {
+                            refused += 1;
+                        }
+                        latency.record(began.elapsed().as_micros() as u64)?;
+                        sent += 1;
                     }
-                    latency.record(began.elapsed().as_micros() as u64)?;
-                    sent += 1;
-                }
-                Ok((latency, refused))
+                    Ok((latency, refused))
+                })
             })
-        })
-        .collect();
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap_or_else(|_| Err("a bench thread panicked".into())))
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
     let mut latency = Histogram::<u64>::new(3)?;
     let mut refused = 0;
-    for thread in threads {
-        let (histogram, thread_refused) = thread.join().map_err(|_| "a ceiling thread panicked")??;
+    for result in results {
+        let (histogram, thread_refused) = result?;
         latency.add(histogram)?;
         refused += thread_refused;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    if refused > 0 {
-        return Err(format!("{refused} ceiling withdrawals were refused").into());
     }
     Ok(json!({
         "requests": latency.len(),
         "requests_per_second": latency.len() as f64 / elapsed,
         "latency_ms": latency_ms(&latency),
+        "refused": refused,
     }))
+}
+
+/// SQLite's own yardstick, as pgbench is PostgreSQL's: pgbench's TPC-B-like transaction
+/// (three updates, a select and an insert) on its scale-10 tables (1,000,000 accounts) in
+/// a scratch database, through the same store, group commit and prepared statements as
+/// the server, from as many threads as the ceiling.
+fn sqlite_tpcb(settings: &Settings) -> BenchResult<Value> {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    use kks_api::store::cached_sql::{bind, cached_sql};
+    const ACCOUNTS: i64 = 1_000_000;
+    const TELLERS: i64 = 100;
+    const BRANCHES: i64 = 10;
+
+    let folder = tempfile::tempdir()?;
+    let options = StoreOptions {
+        url: DatabaseUrl::parse(&folder.path().join("tpcb.sqlite").display().to_string())?,
+        postgres_pool_size: kks_api::store::POSTGRES_POOL_SIZE_DEFAULT,
+        sqlite_group_commit: true,
+    };
+    let store = Store::open(&options)?;
+    store.write(|tx| {
+        execute(
+            tx,
+            &format!(
+                "CREATE TABLE pgbench_branches (bid INTEGER PRIMARY KEY, bbalance INTEGER NOT NULL, filler TEXT);
+                 CREATE TABLE pgbench_tellers (tid INTEGER PRIMARY KEY, bid INTEGER NOT NULL, tbalance INTEGER NOT NULL, filler TEXT);
+                 CREATE TABLE pgbench_accounts (aid INTEGER PRIMARY KEY, bid INTEGER NOT NULL, abalance INTEGER NOT NULL, filler TEXT);
+                 CREATE TABLE pgbench_history (tid INTEGER, bid INTEGER, aid INTEGER, delta INTEGER, mtime TIMESTAMP, filler TEXT);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ACCOUNTS})
+                 INSERT INTO pgbench_accounts SELECT i, (i - 1) / 100000 + 1, 0, printf('%84s', '') FROM n;
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {TELLERS})
+                 INSERT INTO pgbench_tellers SELECT i, (i - 1) / 10 + 1, 0, NULL FROM n;
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {BRANCHES})
+                 INSERT INTO pgbench_branches SELECT i, 0, NULL FROM n;"
+            ),
+        )
+    })?;
+    let mut figures = closed_loop(settings, |_, _| {
+        let (aid, tid, bid) =
+            (rand::random_range(1..=ACCOUNTS), rand::random_range(1..=TELLERS), rand::random_range(1..=BRANCHES));
+        let delta = rand::random_range(-5000..=5000_i64);
+        store.write(|tx| -> Result<(), kks_api::store::StoreError> {
+            let Tx::Sqlite(connection) = tx else { return Ok(()) };
+            cached_sql(
+                "UPDATE pgbench_accounts SET abalance = abalance + ? WHERE aid = ?",
+                (bind::<BigInt, _>(delta), bind::<BigInt, _>(aid)),
+            )
+            .execute(*connection)?;
+            #[derive(diesel::QueryableByName)]
+            struct Balance {
+                #[diesel(sql_type = BigInt)]
+                _abalance: i64,
+            }
+            cached_sql("SELECT abalance AS _abalance FROM pgbench_accounts WHERE aid = ?", (bind::<BigInt, _>(aid),))
+                .get_result::<Balance>(*connection)?;
+            cached_sql(
+                "UPDATE pgbench_tellers SET tbalance = tbalance + ? WHERE tid = ?",
+                (bind::<BigInt, _>(delta), bind::<BigInt, _>(tid)),
+            )
+            .execute(*connection)?;
+            cached_sql(
+                "UPDATE pgbench_branches SET bbalance = bbalance + ? WHERE bid = ?",
+                (bind::<BigInt, _>(delta), bind::<BigInt, _>(bid)),
+            )
+            .execute(*connection)?;
+            cached_sql(
+                "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP)",
+                (bind::<BigInt, _>(tid), bind::<BigInt, _>(bid), bind::<BigInt, _>(aid), bind::<BigInt, _>(delta)),
+            )
+            .execute(*connection)?;
+            Ok(())
+        })?;
+        Ok(true)
+    })?;
+    figures["mode"] = json!("TPC-B-like, grouped");
+    Ok(figures)
 }
 
 /// The published anchor the goals are set against, measured here: pgbench's TPC-B-like
@@ -320,7 +421,7 @@ fn pgbench(settings: &Settings, admin: &str) -> BenchResult<Value> {
         }
     }
     Ok(json!({
-        "mode": "pgbench TPC-B",
+        "mode": "pgbench TPC-B-like",
         "requests": latency.len(),
         "requests_per_second": tps,
         "latency_ms": latency_ms(&latency),
@@ -807,8 +908,14 @@ fn print_table(report: &Value) {
         for ceiling in backend["ceiling"].as_array().unwrap_or(&empty) {
             row(&format!("ceiling, {}", ceiling["mode"].as_str().unwrap_or("?")), ceiling, &Value::Null, &Value::Null);
         }
-        if !backend["pgbench"].is_null() {
-            row("pgbench TPC-B", &backend["pgbench"], &Value::Null, &Value::Null);
+        let reference = &backend["reference"];
+        if !reference.is_null() {
+            row(
+                &format!("reference, {}", reference["mode"].as_str().unwrap_or("?")),
+                reference,
+                &Value::Null,
+                &Value::Null,
+            );
         }
         let full = &backend["full_path"];
         if !full.is_null() {
