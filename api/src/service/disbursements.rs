@@ -199,11 +199,17 @@ pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), Ser
     let batch = store.read(|tx| store::find_batch(tx, batch_id))?.ok_or(ServiceError::NotFound("batch"))?;
     let programme: Programme =
         batch.programme.parse().map_err(|_| ServiceError::Internal(format!("batch {batch_id} programme")))?;
+    // Lines are claimed in id order after the last chunk's: PostgreSQL's index of pending
+    // lines keeps the claimed ones until a vacuum, and a scan from the start stepped over
+    // all of them for every chunk.
+    let mut after = 0;
     loop {
-        let claimed = store.write(|tx| pay_chunk(tx, &batch, programme, lines_per_chunk.max(1)))?;
-        // Nothing claimed: done, unless another server's chunk was in the way.
-        if claimed == 0 && !store.read(|tx| store::has_pending_lines(tx, batch_id))? {
-            break;
+        match store.write(|tx| pay_chunk(tx, &batch, programme, after, lines_per_chunk.max(1)))? {
+            Some(last) => after = last,
+            // None left after it: done, unless earlier lines are pending again (another
+            // server's chunk was in the way, or rolled back): then once more from the start.
+            None if store.read(|tx| store::has_pending_lines(tx, batch_id))? => after = 0,
+            None => break,
         }
         std::thread::sleep(PAUSE_BETWEEN_CHUNKS);
     }
@@ -218,9 +224,16 @@ pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), Ser
 /// Claims and pays one chunk of lines in a fixed handful of statements: the chunk's
 /// total from the treasury to the programme fund, then one journal from the fund to
 /// every family's e-wallet ([`posting::fan_out`]), held where the line must be.
-fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -> Result<usize, ServiceError> {
-    let lines = store::claim_pending_lines(tx, batch.id, limit)?;
-    let Some(first) = lines.first() else { return Ok(0) };
+/// Returns the last line it claimed, if any.
+fn pay_chunk(
+    tx: &mut Tx<'_>,
+    batch: &Batch,
+    programme: Programme,
+    after: i64,
+    limit: i64,
+) -> Result<Option<i64>, ServiceError> {
+    let lines = store::claim_pending_lines(tx, batch.id, after, limit)?;
+    let (Some(first), Some(last_claimed)) = (lines.first(), lines.last().map(|line| line.id)) else { return Ok(None) };
     // The chunk's open wallets and suspended families in one query each.
     let owners: Vec<String> = lines.iter().map(|line| line.family_id.to_string()).collect();
     let wallets: HashMap<String, AccountId> =
@@ -248,7 +261,7 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
         store::fail_lines(tx, &unpayable, "the family has no open e-wallet for the programme")?;
     }
     if payable.is_empty() {
-        return Ok(lines.len());
+        return Ok(Some(last_claimed));
     }
 
     let total_minor: i64 = payable.iter().map(|(line, _)| line.amount_minor).sum();
@@ -271,7 +284,7 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
     let Some((journal, paid)) = posting::fan_out(tx, JournalKind::Disbursement, &reference, fund, &credits)? else {
         let ids: Vec<i64> = payable.iter().map(|(line, _)| line.id).collect();
         store::fail_lines(tx, &ids, "the family's e-wallet was closed")?;
-        return Ok(lines.len());
+        return Ok(Some(last_claimed));
     };
 
     let staged = batch.release_at.filter(|release_at| *release_at > now());
@@ -314,7 +327,7 @@ fn pay_chunk(tx: &mut Tx<'_>, batch: &Batch, programme: Programme, limit: i64) -
         // Their money went to the fund with the chunk and stays there.
         store::fail_lines(tx, &closed_meanwhile, "the family's e-wallet was closed")?;
     }
-    Ok(lines.len())
+    Ok(Some(last_claimed))
 }
 
 fn amount(minor: i64) -> Result<Amount, ServiceError> {

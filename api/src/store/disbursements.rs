@@ -263,20 +263,26 @@ pub struct Line {
     pub status: String,
 }
 
-/// Claims the next pending lines of a batch, oldest first, by marking them paid; the
+/// Claims the next pending lines of a batch after line `after`, oldest first, by marking them paid; the
 /// caller pays them in the same transaction (or marks them failed). A line claimed by
 /// another transaction is skipped once that one commits, so no line is paid twice,
 /// whatever servers run the batch.
-pub fn claim_pending_lines(tx: &mut Tx<'_>, batch_id: i64, limit: i64) -> Result<Vec<Line>, StoreError> {
+pub fn claim_pending_lines(tx: &mut Tx<'_>, batch_id: i64, after: i64, limit: i64) -> Result<Vec<Line>, StoreError> {
     let next: Vec<i64> = on_backend!(tx, connection => disbursement_lines::table
         .filter(disbursement_lines::batch_id.eq(batch_id))
         .filter(disbursement_lines::status.eq("pending"))
+        .filter(disbursement_lines::id.gt(after))
         .order(disbursement_lines::id)
         .limit(limit)
         .select(disbursement_lines::id)
         .load(connection)?);
+    let (Some(&first), Some(&last)) = (next.first(), next.last()) else { return Ok(Vec::new()) };
+    // The batch and id range let PostgreSQL read the pending lines' index over this chunk
+    // only: it guesses few rows for `id = ANY(…)` and scanned every pending line instead.
     let mut claimed: Vec<Line> = on_backend!(tx, connection => diesel::update(
             disbursement_lines::table
+                .filter(disbursement_lines::batch_id.eq(batch_id))
+                .filter(disbursement_lines::id.between(first, last))
                 .filter(disbursement_lines::id.eq_any(&next))
                 .filter(disbursement_lines::status.eq("pending")),
         )
