@@ -281,6 +281,55 @@ fn add_families(store: &kks_api::store::Store, count: usize) {
         .unwrap();
 }
 
+/// Prepares and approves PKH stage 2 of 2017 for the Jawa Barat families: the operator,
+/// the batch id and its lines.
+fn approved_stage(server: &TestServer) -> (Session<'_>, i64, i64) {
+    let operator = Session::operator(server, "operator.jabar");
+    let supervisor = Session::operator(server, "supervisor.jabar");
+    let batch: Value =
+        operator.post("/v1/disbursements", &json!({"programme": "pkh", "year": 2017, "period": 2})).json().unwrap();
+    let id = batch["batch"]["id"].as_i64().unwrap();
+    let lines = batch["batch"]["lines_total"].as_i64().unwrap();
+    assert_eq!(supervisor.post(&format!("/v1/disbursements/{id}/approve"), &json!({})).status(), 200);
+    (operator, id, lines)
+}
+
+/// Every family's wallet got stage 2 exactly once (Rp 500,000), one credit per line, and
+/// the ledger balances.
+fn assert_each_line_paid_once(store: &kks_api::store::Store, lines: i64) {
+    use diesel::prelude::*;
+    use kks_api::store::schema::{accounts, postings};
+    let wrong: i64 = store
+        .read(|tx| -> Result<i64, kks_api::store::StoreError> {
+            let query = accounts::table
+                .filter(accounts::kind.eq("wallet_pkh"))
+                .filter(accounts::owner_kind.eq("family"))
+                .filter(accounts::balance_minor.ne(50_000_000).and(accounts::balance_minor.ne(100_000_000)))
+                .count();
+            Ok(match tx {
+                kks_api::store::Tx::Sqlite(connection) => query.get_result(*connection)?,
+                kks_api::store::Tx::Postgres(connection) => query.get_result(*connection)?,
+            })
+        })
+        .unwrap();
+    assert_eq!(wrong, 0, "no wallet paid twice or skipped (demo families also hold their demo stage)");
+    let credited: i64 = store
+        .read(|tx| -> Result<i64, kks_api::store::StoreError> {
+            let query = postings::table
+                .inner_join(accounts::table)
+                .filter(accounts::kind.eq("wallet_pkh"))
+                .filter(postings::amount_minor.eq(50_000_000))
+                .count();
+            Ok(match tx {
+                kks_api::store::Tx::Sqlite(connection) => query.get_result(*connection)?,
+                kks_api::store::Tx::Postgres(connection) => query.get_result(*connection)?,
+            })
+        })
+        .unwrap();
+    assert_eq!(credited, lines + 4, "one credit per line, plus the demo seed's four");
+    assert_ledger_clean(store);
+}
+
 mod crash {
     use super::*;
 
@@ -290,13 +339,8 @@ mod crash {
             let store = database.store();
             let server = TestServer::start_with(&database, &["--disbursement-chunk-lines", "10"]);
             add_families(&store, FAMILIES);
-            let operator = Session::operator(&server, "operator.jabar");
-            let supervisor = Session::operator(&server, "supervisor.jabar");
-            let batch: Value = operator.post("/v1/disbursements", &json!({"programme": "pkh", "year": 2017, "period": 2})).json().unwrap();
-            let id = batch["batch"]["id"].as_i64().unwrap();
-            let lines = batch["batch"]["lines_total"].as_i64().unwrap();
+            let (operator, id, lines) = approved_stage(&server);
             assert_eq!(lines, FAMILIES as i64 + 3, "the new families and the three demo families of Jawa Barat");
-            supervisor.post(&format!("/v1/disbursements/{id}/approve"), &json!({}));
             operator.post(&format!("/v1/disbursements/{id}/execute"), &json!({}));
             let started = Instant::now();
             loop {
@@ -320,38 +364,29 @@ mod crash {
             restarted.credentials = credentials;
             let view = wait_completed(&Session::operator(&restarted, "operator.jabar"), id);
             assert_eq!((view["paid_lines"].as_i64(), view["failed_lines"].as_i64()), (Some(lines), Some(0)));
-            // Every family's wallet got stage 2 exactly once: Rp 500,000, no more, no less.
-            use diesel::prelude::*;
-            use kks_api::store::schema::{accounts, postings};
-            let wrong: i64 = store
-                .read(|tx| -> Result<i64, kks_api::store::StoreError> {
-                    let query = accounts::table
-                        .filter(accounts::kind.eq("wallet_pkh"))
-                        .filter(accounts::owner_kind.eq("family"))
-                        .filter(accounts::balance_minor.ne(50_000_000).and(accounts::balance_minor.ne(100_000_000)))
-                        .count();
-                    Ok(match tx {
-                        kks_api::store::Tx::Sqlite(connection) => query.get_result(*connection)?,
-                        kks_api::store::Tx::Postgres(connection) => query.get_result(*connection)?,
-                    })
+            assert_each_line_paid_once(&store, lines);
+        }
+
+        fn a_batch_run_by_the_server_and_two_more_runners_at_once_pays_every_line_exactly_once(database) {
+            const FAMILIES: usize = 2_000;
+            let store = database.store();
+            let server = TestServer::start_with(&database, &["--disbursement-chunk-lines", "10"]);
+            add_families(&store, FAMILIES);
+            let (operator, id, lines) = approved_stage(&server);
+            assert_eq!(operator.post(&format!("/v1/disbursements/{id}/execute"), &json!({})).status(), 202);
+            // Two more runners on the same batch, as a second and third server would be.
+            let runners: Vec<_> = (0..2)
+                .map(|_| {
+                    let store = store.clone();
+                    std::thread::spawn(move || kks_api::service::disbursements::run(&store, id, 7))
                 })
-                .unwrap();
-            assert_eq!(wrong, 0, "no wallet paid twice or skipped (demo families also hold their demo stage)");
-            let credited: i64 = store
-                .read(|tx| -> Result<i64, kks_api::store::StoreError> {
-                    let query = postings::table
-                        .inner_join(accounts::table)
-                        .filter(accounts::kind.eq("wallet_pkh"))
-                        .filter(postings::amount_minor.eq(50_000_000))
-                        .count();
-                    Ok(match tx {
-                        kks_api::store::Tx::Sqlite(connection) => query.get_result(*connection)?,
-                        kks_api::store::Tx::Postgres(connection) => query.get_result(*connection)?,
-                    })
-                })
-                .unwrap();
-            assert_eq!(credited, lines + 4, "one credit per line, plus the demo seed's four");
-            assert_ledger_clean(&store);
+                .collect();
+            for runner in runners {
+                runner.join().unwrap().unwrap();
+            }
+            let view = wait_completed(&operator, id);
+            assert_eq!((view["paid_lines"].as_i64(), view["failed_lines"].as_i64()), (Some(lines), Some(0)));
+            assert_each_line_paid_once(&store, lines);
         }
     }
 }

@@ -194,13 +194,13 @@ pub fn start(store: &Store, principal: &Principal, batch_id: i64) -> Result<Batc
 
 /// Pays the batch's pending lines chunk by chunk until none is left, then completes it.
 /// Safe to run again after a crash, and from several servers: a chunk's lines are
-/// claimed and paid in one transaction, and only lines still pending are claimed.
+/// locked, paid and marked in one transaction, and only lines still pending are locked.
 pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), ServiceError> {
     let batch = store.read(|tx| store::find_batch(tx, batch_id))?.ok_or(ServiceError::NotFound("batch"))?;
     let programme: Programme =
         batch.programme.parse().map_err(|_| ServiceError::Internal(format!("batch {batch_id} programme")))?;
-    // Lines are claimed in id order after the last chunk's: PostgreSQL's index of pending
-    // lines keeps the claimed ones until a vacuum, and a scan from the start stepped over
+    // Lines are locked in id order after the last chunk's: PostgreSQL's index of pending
+    // lines keeps the settled ones until a vacuum, and a scan from the start stepped over
     // all of them for every chunk.
     let mut after = 0;
     loop {
@@ -221,10 +221,10 @@ pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), Ser
     })
 }
 
-/// Claims and pays one chunk of lines in a fixed handful of statements: the chunk's
+/// Locks and pays one chunk of lines in a fixed handful of statements: the chunk's
 /// total from the treasury to the programme fund, then one journal from the fund to
-/// every family's e-wallet ([`posting::fan_out`]), held where the line must be.
-/// Returns the last line it claimed, if any.
+/// every family's e-wallet ([`posting::fan_out`]), held where the line must be, and
+/// each line marked once, paid or failed. Returns the last line it locked, if any.
 fn pay_chunk(
     tx: &mut Tx<'_>,
     batch: &Batch,
@@ -232,8 +232,8 @@ fn pay_chunk(
     after: i64,
     limit: i64,
 ) -> Result<Option<i64>, ServiceError> {
-    let lines = store::claim_pending_lines(tx, batch.id, after, limit)?;
-    let (Some(first), Some(last_claimed)) = (lines.first(), lines.last().map(|line| line.id)) else { return Ok(None) };
+    let lines = store::lock_pending_lines(tx, batch.id, after, limit)?;
+    let (Some(first), Some(last_locked)) = (lines.first(), lines.last().map(|line| line.id)) else { return Ok(None) };
     // The chunk's open wallets and suspended families in one query each.
     let owners: Vec<String> = lines.iter().map(|line| line.family_id.to_string()).collect();
     let wallets: HashMap<String, AccountId> =
@@ -258,10 +258,10 @@ fn pay_chunk(
         }
     }
     if !unpayable.is_empty() {
-        store::fail_lines(tx, &unpayable, "the family has no open e-wallet for the programme")?;
+        store::mark_failed(tx, batch.id, &unpayable, "the family has no open e-wallet for the programme")?;
     }
     if payable.is_empty() {
-        return Ok(Some(last_claimed));
+        return Ok(Some(last_locked));
     }
 
     let total_minor: i64 = payable.iter().map(|(line, _)| line.amount_minor).sum();
@@ -283,8 +283,8 @@ fn pay_chunk(
     let reference = format!("batch {} lines {}–{last}", batch.id, first.id);
     let Some((journal, paid)) = posting::fan_out(tx, JournalKind::Disbursement, &reference, fund, &credits)? else {
         let ids: Vec<i64> = payable.iter().map(|(line, _)| line.id).collect();
-        store::fail_lines(tx, &ids, "the family's e-wallet was closed")?;
-        return Ok(Some(last_claimed));
+        store::mark_failed(tx, batch.id, &ids, "the family's e-wallet was closed")?;
+        return Ok(Some(last_locked));
     };
 
     let staged = batch.release_at.filter(|release_at| *release_at > now());
@@ -322,12 +322,12 @@ fn pay_chunk(
             )?;
         }
     }
-    store::record_line_journal(tx, &paid_lines, journal)?;
+    store::mark_paid(tx, batch.id, &paid_lines, journal)?;
     if !closed_meanwhile.is_empty() {
         // Their money went to the fund with the chunk and stays there.
-        store::fail_lines(tx, &closed_meanwhile, "the family's e-wallet was closed")?;
+        store::mark_failed(tx, batch.id, &closed_meanwhile, "the family's e-wallet was closed")?;
     }
-    Ok(Some(last_claimed))
+    Ok(Some(last_locked))
 }
 
 fn amount(minor: i64) -> Result<Amount, ServiceError> {

@@ -263,75 +263,78 @@ pub struct Line {
     pub status: String,
 }
 
-/// Claims the next pending lines of a batch after line `after`, oldest first, by marking them paid; the
-/// caller pays them in the same transaction (or marks them failed). A line claimed by
-/// another transaction is skipped once that one commits, so no line is paid twice,
-/// whatever servers run the batch.
-pub fn claim_pending_lines(tx: &mut Tx<'_>, batch_id: i64, after: i64, limit: i64) -> Result<Vec<Line>, StoreError> {
-    let next: Vec<i64> = on_backend!(tx, connection => disbursement_lines::table
+/// The pending lines of a batch after line `after`, oldest first, locked for the caller to
+/// settle in the same transaction with [`mark_paid`] or [`mark_failed`]. PostgreSQL skips
+/// lines another transaction holds (`SKIP LOCKED`) and, under READ COMMITTED, drops a line
+/// that transaction settled; SQLite has one writer. So no line is settled twice, whatever
+/// servers run the batch.
+pub fn lock_pending_lines(tx: &mut Tx<'_>, batch_id: i64, after: i64, limit: i64) -> Result<Vec<Line>, StoreError> {
+    let pending = disbursement_lines::table
         .filter(disbursement_lines::batch_id.eq(batch_id))
         .filter(disbursement_lines::status.eq("pending"))
         .filter(disbursement_lines::id.gt(after))
         .order(disbursement_lines::id)
-        .limit(limit)
-        .select(disbursement_lines::id)
-        .load(connection)?);
-    let (Some(&first), Some(&last)) = (next.first(), next.last()) else { return Ok(Vec::new()) };
-    // The batch and id range let PostgreSQL read the pending lines' index over this chunk
-    // only: it guesses few rows for `id = ANY(…)` and scanned every pending line instead.
-    let mut claimed: Vec<Line> = on_backend!(tx, connection => diesel::update(
-            disbursement_lines::table
-                .filter(disbursement_lines::batch_id.eq(batch_id))
-                .filter(disbursement_lines::id.between(first, last))
-                .filter(disbursement_lines::id.eq_any(&next))
-                .filter(disbursement_lines::status.eq("pending")),
-        )
-        .set((disbursement_lines::status.eq("paid"), disbursement_lines::paid_at.eq(Some(now()))))
-        .returning(Line::as_returning())
+        .limit(limit);
+    // Written per arm: `as_select()` names its backend, and SQLite has no row locks.
+    Ok(match tx {
+        Tx::Sqlite(connection) => pending.select(Line::as_select()).load(*connection)?,
+        Tx::Postgres(connection) => pending.select(Line::as_select()).for_update().skip_locked().load(*connection)?,
+    })
+}
+
+/// A batch's pending lines among `ids`. The batch and id range let PostgreSQL read the
+/// pending lines' index over this chunk only: it guesses few rows for `id = ANY(…)` and
+/// scanned every pending line instead.
+#[diesel::dsl::auto_type]
+fn pending_among<'a>(batch_id: i64, first: i64, last: i64, ids: &'a [i64]) -> _ {
+    disbursement_lines::table
+        .filter(disbursement_lines::batch_id.eq(batch_id))
+        .filter(disbursement_lines::id.between(first, last))
+        .filter(disbursement_lines::id.eq_any(ids))
+        .filter(disbursement_lines::status.eq("pending"))
+}
+
+/// The first and last of ids in ascending order (as [`lock_pending_lines`] returns them).
+fn id_range(ids: &[i64]) -> Option<(i64, i64)> {
+    Some((*ids.iter().min()?, *ids.iter().max()?))
+}
+
+/// Marks locked lines paid by `journal`, one write each, and adds them to the batch's
+/// counts. Fails (and the caller's transaction with the money it posted) if any of them
+/// was no longer pending: a line is never paid twice.
+pub fn mark_paid(tx: &mut Tx<'_>, batch_id: i64, ids: &[i64], journal: JournalId) -> Result<(), StoreError> {
+    let Some((first, last)) = id_range(ids) else { return Ok(()) };
+    let amounts: Vec<i64> = on_backend!(tx, connection => diesel::update(pending_among(batch_id, first, last, ids))
+        .set((
+            disbursement_lines::status.eq("paid"),
+            disbursement_lines::paid_at.eq(Some(now())),
+            disbursement_lines::journal_id.eq(Some(journal.0)),
+        ))
+        .returning(disbursement_lines::amount_minor)
         .get_results(connection)?);
-    claimed.sort_by_key(|line| line.id);
-    if !claimed.is_empty() {
-        let paid = BatchProgress {
-            paid_lines: claimed.len() as i64,
-            paid_amount_minor: claimed.iter().map(|line| line.amount_minor).sum(),
-            failed_lines: 0,
-        };
-        count_settled(tx, batch_id, paid)?;
-    }
-    Ok(claimed)
+    settled(amounts.len(), ids.len(), batch_id)?;
+    let paid =
+        BatchProgress { paid_lines: amounts.len() as i64, paid_amount_minor: amounts.iter().sum(), failed_lines: 0 };
+    count_settled(tx, batch_id, paid)
 }
 
-/// Records the journal that paid claimed lines (one journal pays a chunk).
-pub fn record_line_journal(tx: &mut Tx<'_>, ids: &[i64], journal: JournalId) -> Result<(), StoreError> {
-    on_backend!(tx, connection => diesel::update(disbursement_lines::table.filter(disbursement_lines::id.eq_any(ids)))
-        .set(disbursement_lines::journal_id.eq(Some(journal.0)))
-        .execute(connection)?);
-    Ok(())
-}
-
-/// Marks claimed lines failed, with the reason; their money stays in the programme fund.
-pub fn fail_lines(tx: &mut Tx<'_>, ids: &[i64], reason: &str) -> Result<(), StoreError> {
-    let failed: Vec<(i64, i64)> = on_backend!(tx, connection => diesel::update(
-            disbursement_lines::table
-                .filter(disbursement_lines::id.eq_any(ids))
-                .filter(disbursement_lines::status.eq("paid")),
-        )
+/// Marks locked lines failed, with the reason; their money stays in the programme fund.
+pub fn mark_failed(tx: &mut Tx<'_>, batch_id: i64, ids: &[i64], reason: &str) -> Result<(), StoreError> {
+    let Some((first, last)) = id_range(ids) else { return Ok(()) };
+    let failed = on_backend!(tx, connection => diesel::update(pending_among(batch_id, first, last, ids))
         .set((disbursement_lines::status.eq("failed"), disbursement_lines::failure_reason.eq(Some(reason))))
-        .returning((disbursement_lines::batch_id, disbursement_lines::amount_minor))
-        .get_results(connection)?);
-    // Claimed lines belong to one batch; the map keeps the counts right whatever ids come.
-    let mut by_batch: std::collections::BTreeMap<i64, BatchProgress> = std::collections::BTreeMap::new();
-    for (batch_id, amount_minor) in failed {
-        let change =
-            by_batch.entry(batch_id).or_insert(BatchProgress { paid_lines: 0, paid_amount_minor: 0, failed_lines: 0 });
-        change.paid_lines -= 1;
-        change.paid_amount_minor -= amount_minor;
-        change.failed_lines += 1;
+        .execute(connection)?);
+    settled(failed, ids.len(), batch_id)?;
+    count_settled(tx, batch_id, BatchProgress { paid_lines: 0, paid_amount_minor: 0, failed_lines: failed as i64 })
+}
+
+/// Every locked line was settled, or something else settled one: refuse rather than count it twice.
+fn settled(written: usize, locked: usize, batch_id: i64) -> Result<(), StoreError> {
+    if written == locked {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(format!("batch {batch_id}: {written} of {locked} locked lines were still pending")))
     }
-    for (batch_id, change) in by_batch {
-        count_settled(tx, batch_id, change)?;
-    }
-    Ok(())
 }
 
 /// Whether a batch still has lines to pay.
