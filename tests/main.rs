@@ -21,4 +21,5 @@ mod ledger_posting;
 mod migrations;
 mod monitoring;
 mod postgres_restart;
+mod table_statistics;
 mod verify_ledger;

@@ -285,8 +285,11 @@ impl Store {
             ),
         };
         let pools = std::sync::Arc::new(pools);
-        if url.backend() == Backend::Sqlite {
-            checkpoint_in_background(std::sync::Arc::downgrade(&pools));
+        match url.backend() {
+            Backend::Sqlite => {
+                maintain_in_background(&pools, "sqlite-checkpoint", SQLITE_CHECKPOINT_INTERVAL, checkpoint)
+            }
+            Backend::Postgres => maintain_in_background(&pools, "postgres-analyze", POSTGRES_ANALYZE_INTERVAL, analyze),
         }
         Ok(Self { pools, url })
     }
@@ -297,6 +300,16 @@ impl Store {
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
+    }
+
+    /// PostgreSQL with autovacuum off: analyzes the tables that changed enough since their
+    /// last ANALYZE, as a background thread of the store does every few seconds, and
+    /// names them. Nothing to do elsewhere.
+    pub fn analyze_stale_tables(&self) -> Result<Vec<String>, StoreError> {
+        match self.pools.as_ref() {
+            Pools::Postgres(pool) => analyze_stale_tables(pool),
+            Pools::Sqlite { .. } => Ok(Vec::new()),
+        }
     }
 
     /// Applies the embedded migrations that this database has not seen yet.
@@ -381,23 +394,76 @@ impl Store {
 /// How often the SQLite WAL is copied back into the database file.
 const SQLITE_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Copies the SQLite WAL into the database file every second on a thread of its own,
-/// without blocking readers or the writer (`PASSIVE`), until the store is dropped.
-fn checkpoint_in_background(pools: std::sync::Weak<Pools>) {
-    let spawned = std::thread::Builder::new().name("sqlite-checkpoint".to_owned()).spawn(move || loop {
-        std::thread::sleep(SQLITE_CHECKPOINT_INTERVAL);
+/// How often PostgreSQL's statistics are checked for tables that changed (when autovacuum,
+/// which would do it, is off). A stage changes a million rows in a minute or two.
+const POSTGRES_ANALYZE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Runs `task` every `interval` on a thread of its own, until the store is dropped.
+fn maintain_in_background(pools: &std::sync::Arc<Pools>, name: &str, interval: Duration, task: fn(&Pools)) {
+    let pools = std::sync::Arc::downgrade(pools);
+    let spawned = std::thread::Builder::new().name(name.to_owned()).spawn(move || loop {
+        std::thread::sleep(interval);
         let Some(pools) = pools.upgrade() else { return };
-        if let Pools::Sqlite { readers, .. } = pools.as_ref() {
-            let checkpointed = checkout(readers)
-                .and_then(|mut connection| Ok(connection.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?));
-            if let Err(error) = checkpointed {
-                tracing::warn!(%error, "checkpointing the SQLite WAL failed; will try again");
-            }
-        }
+        task(&pools);
     });
     if let Err(error) = spawned {
-        tracing::error!(%error, "could not start the SQLite checkpoint thread; the WAL will grow");
+        tracing::error!(%error, thread = name, "could not start a database maintenance thread");
     }
+}
+
+/// Copies the SQLite WAL into the database file without blocking readers or the writer
+/// (`PASSIVE`); left alone, the WAL grows.
+fn checkpoint(pools: &Pools) {
+    if let Pools::Sqlite { readers, .. } = pools {
+        let checkpointed = checkout(readers)
+            .and_then(|mut connection| Ok(connection.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?));
+        if let Err(error) = checkpointed {
+            tracing::warn!(%error, "checkpointing the SQLite WAL failed; will try again");
+        }
+    }
+}
+
+fn analyze(pools: &Pools) {
+    if let Pools::Postgres(pool) = pools {
+        match analyze_stale_tables(pool) {
+            Ok(tables) if tables.is_empty() => {}
+            Ok(tables) => tracing::info!(?tables, "autovacuum is off: analyzed the tables that changed"),
+            Err(error) => tracing::warn!(%error, "analyzing changed tables failed; will try again"),
+        }
+    }
+}
+
+/// The tables that changed enough since their last ANALYZE, by autovacuum's own rule and
+/// settings, when autovacuum is off.
+const STALE_TABLES_SQL: &str = "SELECT format('%I.%I', s.schemaname, s.relname) AS name
+    FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+    WHERE current_setting('autovacuum') = 'off'
+      AND s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
+          + current_setting('autovacuum_analyze_scale_factor')::float8 * GREATEST(c.reltuples, 0)
+    ORDER BY 1";
+
+#[derive(diesel::QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Analyzes the tables that autovacuum would have, had it been on, and names them. Fresh
+/// statistics matter beyond the planner's estimates: an ANALYZE is what makes PostgreSQL
+/// plan its cached statements again, the foreign-key checks among them. Measured on a
+/// server with autovacuum off: each posting's check on its journal kept the sequential
+/// scan planned when `journals` had one page, 1.5 ms a posting at 53,000 journals, 0.77 s
+/// of every 500-family chunk of a stage; after one ANALYZE, the chunk's whole INSERT took
+/// under 0.1 s.
+fn analyze_stale_tables(pool: &Pool<ConnectionManager<PgConnection>>) -> Result<Vec<String>, StoreError> {
+    let mut connection = checkout(pool)?;
+    let stale: Vec<TableName> = diesel::RunQueryDsl::load(diesel::sql_query(STALE_TABLES_SQL), &mut *connection)?;
+    let tables: Vec<String> = stale.into_iter().map(|table| table.name).collect();
+    if !tables.is_empty() {
+        // The names are quoted by format('%I'), from the catalogue, not from a request.
+        connection.batch_execute(&format!("ANALYZE {}", tables.join(", ")))?;
+    }
+    Ok(tables)
 }
 
 fn checkout<C>(pool: &Pool<ConnectionManager<C>>) -> Result<PooledConnection<ConnectionManager<C>>, StoreError>
