@@ -294,7 +294,7 @@ fn pending_among<'a>(batch_id: i64, first: i64, last: i64, ids: &'a [i64]) -> _ 
         .filter(disbursement_lines::status.eq("pending"))
 }
 
-/// The first and last of ids in ascending order (as [`lock_pending_lines`] returns them).
+/// The smallest and largest of `ids`: the id range [`pending_among`] reads.
 fn id_range(ids: &[i64]) -> Option<(i64, i64)> {
     Some((*ids.iter().min()?, *ids.iter().max()?))
 }

@@ -306,10 +306,7 @@ impl Store {
     /// last ANALYZE, as a background thread of the store does every few seconds, and
     /// names them. Nothing to do elsewhere.
     pub fn analyze_stale_tables(&self) -> Result<Vec<String>, StoreError> {
-        match self.pools.as_ref() {
-            Pools::Postgres(pool) => analyze_stale_tables(pool),
-            Pools::Sqlite { .. } => Ok(Vec::new()),
-        }
+        analyze_stale_tables(&self.pools)
     }
 
     /// Applies the embedded migrations that this database has not seen yet.
@@ -424,12 +421,10 @@ fn checkpoint(pools: &Pools) {
 }
 
 fn analyze(pools: &Pools) {
-    if let Pools::Postgres(pool) = pools {
-        match analyze_stale_tables(pool) {
-            Ok(tables) if tables.is_empty() => {}
-            Ok(tables) => tracing::info!(?tables, "autovacuum is off: analyzed the tables that changed"),
-            Err(error) => tracing::warn!(%error, "analyzing changed tables failed; will try again"),
-        }
+    match analyze_stale_tables(pools) {
+        Ok(tables) if tables.is_empty() => {}
+        Ok(tables) => tracing::info!(?tables, "autovacuum is off: analyzed the tables that changed"),
+        Err(error) => tracing::warn!(%error, "analyzing changed tables failed; will try again"),
     }
 }
 
@@ -454,7 +449,8 @@ struct TableName {
 /// server with autovacuum off: each posting's check on its journal kept the sequential
 /// scan planned when `journals` had one page, and a 1,000,000-family stage took 345.8 s
 /// instead of 76.2 s (README, "Performance").
-fn analyze_stale_tables(pool: &Pool<ConnectionManager<PgConnection>>) -> Result<Vec<String>, StoreError> {
+fn analyze_stale_tables(pools: &Pools) -> Result<Vec<String>, StoreError> {
+    let Pools::Postgres(pool) = pools else { return Ok(Vec::new()) };
     let mut connection = checkout(pool)?;
     let stale: Vec<TableName> = diesel::RunQueryDsl::load(diesel::sql_query(STALE_TABLES_SQL), &mut *connection)?;
     let tables: Vec<String> = stale.into_iter().map(|table| table.name).collect();
