@@ -20,6 +20,7 @@ mod ledger_concurrency;
 mod ledger_posting;
 mod migrations;
 mod monitoring;
+mod monitoring_shards;
 mod postgres_restart;
 mod table_statistics;
 mod verify_ledger;
