@@ -74,6 +74,32 @@ on_both_backends! {
         assert_ledger_clean(&database.store());
     }
 
+    fn a_logged_out_terminal_can_neither_transact_nor_replay_an_earlier_answer(database) {
+        let server = TestServer::start(&database);
+        let store = database.store();
+        let family = server.demo().families[0].clone();
+        let move_pkh = || with(keyed(&family), json!({"amount": "100000"}));
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let (first_stan, refused_stan) = (agent.stan(), agent.stan());
+        let key = |stan: &str| format!("{}-{stan}", agent.terminal_id);
+        let first = approved(agent.send_with(TO_SAVINGS, &first_stan, &key(&first_stan), move_pkh()));
+        assert_eq!(agent.session.post("/v1/auth/logout", &json!({})).status(), 204);
+
+        // The token is checked in the transaction, before the key: no stored answer is given
+        // again, nothing moves, and the refusal is not kept under its key.
+        assert_problem(agent.send_with(TO_SAVINGS, &first_stan, &key(&first_stan), move_pkh()), 401, "TOKEN_REVOKED");
+        assert_problem(agent.send_with(TO_SAVINGS, &refused_stan, &key(&refused_stan), move_pkh()), 401, "TOKEN_REVOKED");
+        assert_problem(agent.send(BALANCE, keyed(&family)), 401, "TOKEN_REVOKED");
+        assert_eq!(pocket(&store, &family, AccountKind::WalletPkh).balance_minor, 40_000_000, "one transfer, not two");
+
+        let again = Terminal::of(&server, "agen.cileunyi");
+        let replayed = approved(again.send_with(TO_SAVINGS, &first_stan, &key(&first_stan), move_pkh()));
+        assert_eq!(replayed["reference"], first["reference"], "logged in again, the first key has its first answer");
+        approved(again.send_with(TO_SAVINGS, &refused_stan, &key(&refused_stan), move_pkh()));
+        assert_eq!(pocket(&store, &family, AccountKind::WalletPkh).balance_minor, 30_000_000);
+        assert_ledger_clean(&store);
+    }
+
     fn a_scanned_card_works_and_e_wallet_money_is_never_paid_as_cash(database) {
         let server = TestServer::start(&database);
         let family = server.demo().families[1].clone();

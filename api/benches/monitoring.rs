@@ -519,7 +519,7 @@ fn trigger_cost(store: &Store, backend: Backend) -> BenchResult<TriggerCost> {
                 operation: Operation::CashWithdrawal { amount: Amount::from_rupiah(1)? },
             };
             let started = Instant::now();
-            edc::transact(store, &auth, &issuer, &principal, &request)?;
+            edc::transact(store, &auth, &issuer, (&principal, bank_agent.token_version), &request)?;
             latency.record(started.elapsed().as_micros() as u64)?;
         }
         Ok(latency)

@@ -61,6 +61,8 @@ const HTTP_AGENTS: usize = 600;
 /// Terminals withdrawing while a stage is paid.
 const PROBE_AGENTS: usize = 100;
 const AGENT_PASSWORD: &str = "benchmark agent password";
+/// The token version the agents are loaded with: their tokens are current.
+const AGENT_TOKEN_VERSION: i64 = 0;
 const CARDHOLDER_PIN: &str = "246810";
 const WITHDRAWAL_RUPIAH: i64 = 10_000;
 /// The demo's village, where the bench's families and agents live.
@@ -242,7 +244,7 @@ fn ceiling(
             idempotency_key: format!("ceiling-{stan}"),
             operation: Operation::CashWithdrawal { amount },
         };
-        Ok(edc::transact(store, &auth, &issuer, &principal, &request).is_ok())
+        Ok(edc::transact(store, &auth, &issuer, (&principal, AGENT_TOKEN_VERSION), &request).is_ok())
     })?;
     if figures["refused"] != 0 {
         return Err(format!("{} ceiling withdrawals were refused", figures["refused"]).into());
@@ -736,7 +738,7 @@ fn load_agents(store: &Store) -> BenchResult<()> {
             .iter()
             .map(|&index| {
                 format!(
-                    "({}, '{}', 'Agen {index}', 'bank_agent', 'bri', '{VILLAGE}', '{hash}', 0, '2026-01-01 00:00:00')",
+                    "({}, '{}', 'Agen {index}', 'bank_agent', 'bri', '{VILLAGE}', '{hash}', {AGENT_TOKEN_VERSION}, '2026-01-01 00:00:00')",
                     agent_id(index),
                     agent_username(index)
                 )

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Authenticated;
+use super::auth::{Authenticated, VerifiedToken};
 use super::problem::{ApiError, ErrorCode, Problem};
 use super::sessions::parse_pin;
 use super::{blocking, AppState};
@@ -117,18 +117,19 @@ impl CardTransaction {
 
 async fn run(
     state: web::Data<AppState>,
-    caller: Authenticated,
+    caller: VerifiedToken,
     request: CardRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (store, auth, issuer) = (state.store.clone(), state.auth.clone(), state.card_issuer.verifying_key());
-    let receipt = blocking(move || edc::transact(&store, &auth, &issuer, &caller.0, &request)).await?;
+    let receipt =
+        blocking(move || edc::transact(&store, &auth, &issuer, (&caller.principal, caller.version), &request)).await?;
     Ok(HttpResponse::Ok().json(receipt))
 }
 
 /// A transaction that moves an `amount` (required in the body).
 async fn run_with_amount(
     state: web::Data<AppState>,
-    caller: Authenticated,
+    caller: VerifiedToken,
     key: IdempotencyKey,
     body: web::Json<CardTransaction>,
     operation: impl FnOnce(Amount) -> Operation,
@@ -146,7 +147,7 @@ async fn run_with_amount(
     responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn balance_inquiry(
     state: web::Data<AppState>,
-    caller: Authenticated,
+    caller: VerifiedToken,
     key: IdempotencyKey,
     body: web::Json<CardTransaction>,
 ) -> Result<HttpResponse, ApiError> {
@@ -161,7 +162,7 @@ pub async fn balance_inquiry(
     responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn cash_withdrawal(
     state: web::Data<AppState>,
-    caller: Authenticated,
+    caller: VerifiedToken,
     key: IdempotencyKey,
     body: web::Json<CardTransaction>,
 ) -> Result<HttpResponse, ApiError> {
@@ -175,7 +176,7 @@ pub async fn cash_withdrawal(
     responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn wallet_to_savings(
     state: web::Data<AppState>,
-    caller: Authenticated,
+    caller: VerifiedToken,
     key: IdempotencyKey,
     body: web::Json<CardTransaction>,
 ) -> Result<HttpResponse, ApiError> {
@@ -189,7 +190,7 @@ pub async fn wallet_to_savings(
     responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn purchase(
     state: web::Data<AppState>,
-    caller: Authenticated,
+    caller: VerifiedToken,
     key: IdempotencyKey,
     body: web::Json<CardTransaction>,
 ) -> Result<HttpResponse, ApiError> {

@@ -73,9 +73,32 @@ where
     T: Serialize + DeserializeOwned,
     E: Replayable + From<LedgerError> + From<diesel::result::Error> + From<StoreError>,
 {
+    run_once_as(store, request, |_| Ok(()), |tx, ()| checks(tx), operation)
+}
+
+/// [`run_once`] for a caller who must still be allowed when the request arrives:
+/// `caller` runs first in the same transaction, before the key is claimed or an earlier
+/// answer given again, and its refusal leaves nothing behind (not even the key). What it
+/// returns goes to `checks`.
+pub fn run_once_as<T, E, A, C>(
+    store: &Store,
+    request: &IdempotentRequest<'_>,
+    caller: impl FnOnce(&mut Tx<'_>) -> Result<A, E>,
+    checks: impl FnOnce(&mut Tx<'_>, A) -> Result<C, E>,
+    operation: impl FnOnce(&mut Tx<'_>, C) -> Result<T, E>,
+) -> Result<T, E>
+where
+    T: Serialize + DeserializeOwned,
+    E: Replayable + From<LedgerError> + From<diesel::result::Error> + From<StoreError>,
+{
     // The outer result commits or rolls back the transaction; the inner one is the
     // answer, which is committed either way.
-    store.write(|tx| answer_once(tx, request, checks, operation)).and_then(|answer| answer)
+    store
+        .write(|tx| {
+            let allowed = caller(tx)?;
+            answer_once(tx, request, |tx| checks(tx, allowed), operation)
+        })
+        .and_then(|answer| answer)
 }
 
 fn answer_once<T, E, C>(

@@ -44,10 +44,17 @@ pub fn verify_access_token(auth: &Auth, token: &str) -> Result<(Principal, i64),
 /// The principal, if its token version is still the current one (not logged out since).
 pub fn check_not_revoked(store: &Store, principal: Principal, version: i64) -> Result<Principal, ServiceError> {
     let current = store.read_one(|tx| token_version(tx, &principal))?;
-    if current != Some(version) {
+    ensure_current(current, version)?;
+    Ok(principal)
+}
+
+/// Refuses a token whose version is not the subject's current one: the subject logged out
+/// since, or no longer exists (`current` is `None`).
+pub fn ensure_current(current: Option<i64>, presented: i64) -> Result<(), ServiceError> {
+    if current != Some(presented) {
         return Err(ServiceError::TokenRevoked);
     }
-    Ok(principal)
+    Ok(())
 }
 
 /// The subject's current token version; `None` if the subject no longer exists.
@@ -112,9 +119,7 @@ pub fn refresh(store: &Store, auth: &Auth, refresh_token: &str) -> Result<TokenP
     let claims = auth.tokens.verify(refresh_token, TokenKind::Refresh)?;
     let principal = Principal::from_claims(&claims)?;
     let current = store.read(|tx| token_version(tx, &principal))?;
-    if current != Some(claims.ver) {
-        return Err(ServiceError::TokenRevoked);
-    }
+    ensure_current(current, claims.ver)?;
     auth.tokens.issue_pair(&principal, claims.ver)
 }
 

@@ -160,11 +160,15 @@ impl EdcDetails {
 }
 
 /// Runs a card transaction for an agent's terminal, once per idempotency key.
+///
+/// The caller's access token has been verified but not yet checked for revocation: the
+/// agent is read in the transaction anyway, so its token version is compared there,
+/// before the key is claimed or an earlier answer given again.
 pub fn transact(
     store: &Store,
     auth: &Auth,
     issuer: &IssuerVerifyingKey,
-    principal: &Principal,
+    (principal, token_version): (&Principal, i64),
     request: &CardRequest,
 ) -> Result<EdcReceipt, ServiceError> {
     let Principal::Agent { id: agent_id, terminal } = principal else {
@@ -173,16 +177,23 @@ pub fn transact(
     // The PIN is left out: a digest of a 6-digit PIN would give it away.
     let fingerprint = idempotency::fingerprint(&(&request.card, request.stan.as_str(), &request.operation))?;
     let key = IdempotentRequest { scope: terminal, key: &request.idempotency_key, fingerprint: &fingerprint };
-    idempotency::run_once(
+    idempotency::run_once_as(
         store,
         &key,
-        |tx| {
-            let agent = agents::find_by_id(tx, *agent_id)?.ok_or(ServiceError::TerminalNotAllowed)?;
+        |tx| signed_in_agent(tx, *agent_id, token_version),
+        |tx, agent| {
             let card = cardholder(tx, auth, issuer, &request.card, &request.pin)?;
             Ok((agent, card))
         },
         |tx, (agent, card)| execute(tx, &agent, terminal, &card, request),
     )
+}
+
+/// The agent, if the token it presented is still current (it has not logged out since).
+fn signed_in_agent(tx: &mut Tx<'_>, agent_id: i64, token_version: i64) -> Result<Agent, ServiceError> {
+    let agent = agents::find_by_id(tx, agent_id)?;
+    super::auth::ensure_current(agent.as_ref().map(|agent| agent.token_version), token_version)?;
+    agent.ok_or(ServiceError::TokenRevoked)
 }
 
 /// The card behind the input, if it may transact and the PIN is right.
