@@ -95,3 +95,37 @@ on_both_backends! {
         }
     }
 }
+
+mod test_clock {
+    use super::*;
+
+    on_both_backends! {
+        fn the_test_clock_moves_only_forward_and_only_when_asked_for(database) {
+            let plain = TestServer::start(&database);
+            assert_eq!(plain.get("/test-clock").status(), 404, "no test clock without --test-clock");
+            drop(plain);
+
+            let server = TestServer::start_with(&database, &["--test-clock"]);
+            let read = |server: &TestServer| -> chrono::NaiveDateTime {
+                let reading: serde_json::Value = server.get("/test-clock").json().unwrap();
+                reading["now"].as_str().unwrap().parse().unwrap()
+            };
+            let before = read(&server);
+            let midnight_wib = (before + chrono::Duration::days(2)).date().and_hms_opt(17, 0, 0).unwrap();
+            let moved = server.client.put(server.url("/test-clock")).json(&serde_json::json!({"now": midnight_wib})).send().unwrap();
+            assert_eq!(moved.status(), 200);
+            assert!(read(&server) >= midnight_wib);
+            let back = server.client.put(server.url("/test-clock")).json(&serde_json::json!({"now": before})).send().unwrap();
+            crate::support::api::assert_problem(back, 400, "INVALID_REQUEST");
+            assert!(read(&server) >= midnight_wib, "a refused move changes nothing");
+        }
+    }
+}
+
+#[test]
+fn production_mode_refuses_the_test_clock() {
+    let database = crate::support::TestDatabase::sqlite();
+    let output = kks(&database, &["--production", "serve", "--test-clock", "--bind", "127.0.0.1:0"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--test-clock is for tests"), "{output:?}");
+}

@@ -115,6 +115,11 @@ pub struct ServeArgs {
     /// Login and PIN attempts allowed per client address per minute (429 beyond).
     #[arg(long, env = "KKS_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 30)]
     pub login_attempts_per_minute: u32,
+
+    /// For tests only: `PUT /test-clock` moves the ledger's clock forward (stage openings,
+    /// hold releases, the business day). Refused in production mode.
+    #[arg(long)]
+    pub test_clock: bool,
 }
 
 #[derive(Debug, Args)]

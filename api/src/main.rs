@@ -58,6 +58,10 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let options = cli.store_options().context("reading --database")?;
     match &cli.command {
         Command::Serve(args) => {
+            anyhow::ensure!(
+                !(cli.production && args.test_clock),
+                "--test-clock is for tests, never in production mode"
+            );
             let secrets = cli.secrets().context("reading the secrets")?;
             let store = open_migrated(&options)?;
             if !cli.production && !args.no_demo && service::seed::is_fresh(&store)? {
@@ -161,7 +165,11 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         login_limiter: AttemptLimiter::per_minute(args.login_attempts_per_minute),
         card_issuer: Arc::clone(&secrets.issuer_key),
         disbursement_chunk_lines: args.disbursement_chunk_lines,
+        test_clock: args.test_clock,
     });
+    if args.test_clock {
+        tracing::warn!("--test-clock: PUT /test-clock moves the ledger's clock; for tests only");
+    }
     // A disbursement interrupted by a crash or a restart carries on where it stopped.
     for batch_id in service::disbursements::unfinished(&state.store).context("finding unfinished disbursements")? {
         tracing::info!(batch_id, "resuming disbursement");

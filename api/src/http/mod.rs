@@ -16,6 +16,7 @@ pub mod pins;
 pub mod problem;
 pub mod regions;
 pub mod sessions;
+pub mod test_clock;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -49,6 +50,8 @@ pub struct AppState {
     pub card_issuer: Arc<IssuerSigningKey>,
     /// Lines paid per transaction when a disbursement runs.
     pub disbursement_chunk_lines: i64,
+    /// Whether `/test-clock` may move the ledger's clock (`kks serve --test-clock`).
+    pub test_clock: bool,
 }
 
 /// The whole application, for the server and for tests.
@@ -63,6 +66,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let test_clock = state.test_clock;
     App::new()
         .app_data(state)
         .app_data(json_config())
@@ -83,6 +87,13 @@ pub fn app(
         .route("/dashboard", web::get().to(monitoring::dashboard))
         .route("/dashboard/{file}", web::get().to(monitoring::dashboard_asset))
         .route("/.well-known/kks-card-issuer", web::get().to(cards::issuer_key))
+        .configure(|config| {
+            if test_clock {
+                config
+                    .route("/test-clock", web::get().to(test_clock::read))
+                    .route("/test-clock", web::put().to(test_clock::move_forward));
+            }
+        })
         .service(
             web::scope("/v1")
                 .route("/auth/operators/login", web::post().to(sessions::login_operator))

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cached_sql;
 pub mod cards;
 pub mod catalogue;
+pub mod clock;
 pub mod conditionality;
 pub mod disbursements;
 pub mod edc;
@@ -27,6 +28,8 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use clock::now;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
@@ -491,12 +494,6 @@ where
 /// Reads a stored enum spelling; an unknown one means the database was changed by hand.
 pub(crate) fn parse_stored<T: std::str::FromStr>(column: &'static str, text: &str) -> Result<T, StoreError> {
     text.parse().map_err(|_| StoreError::Corrupt(format!("{column} holds unknown value {text:?}")))
-}
-
-/// The ledger's clock: UTC, to the microsecond (what both backends store exactly).
-pub fn now() -> chrono::NaiveDateTime {
-    use chrono::SubsecRound;
-    chrono::Utc::now().naive_utc().trunc_subsecs(6)
 }
 
 #[cfg(test)]
