@@ -175,6 +175,7 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         tracing::info!(batch_id, "resuming disbursement");
         http::disbursements::run_in_background(state.store.clone(), batch_id, args.disbursement_chunk_lines);
     }
+    release_due_holds_in_background(state.store.clone());
     let factory_state = state.clone();
     let mut server = HttpServer::new(move || http::app(factory_state.clone()));
     if let Some(workers) = args.workers {
@@ -187,6 +188,25 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
     }
     tracing::info!(database = %state.store.url(), "kks serving");
     server.run().await.context("running the HTTP server")
+}
+
+/// How often holds whose release time has passed are ended (every view already counts
+/// them free from that moment; ending them keeps the stored held totals and the audit
+/// trail in step, and the number of due holds small).
+const DUE_HOLD_RELEASE_INTERVAL: Duration = Duration::from_secs(5);
+
+fn release_due_holds_in_background(store: Store) {
+    let spawned = std::thread::Builder::new().name("release-due-holds".to_owned()).spawn(move || loop {
+        std::thread::sleep(DUE_HOLD_RELEASE_INTERVAL);
+        match service::holds::release_due(&store) {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "ended holds whose release time had passed"),
+            Err(error) => tracing::warn!(%error, "ending due holds failed; will try again"),
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "could not start the thread that ends due holds");
+    }
 }
 
 fn init_logging(format: LogFormat) {

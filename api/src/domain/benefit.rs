@@ -1,5 +1,5 @@
-//! The programmes' money and its conditions: which e-wallet a programme pays into, the
-//! commitments a PKH family keeps, and what a verification cycle decides.
+//! The programmes' money and its conditions: which e-wallet a programme pays into and
+//! the commitments a PKH family keeps.
 
 use super::ledger::AccountKind;
 
@@ -47,68 +47,5 @@ text_enum! {
         SchoolAttendance,
         ElderlyCare,
         DisabilityCare,
-    }
-}
-
-/// How many failed cycles in a row end PKH membership (nine months).
-pub const FAILED_CYCLES_TO_TERMINATE: i32 = 3;
-
-text_enum! {
-    /// What closing a cycle does to a family.
-    pub enum CycleOutcome {
-        /// Failed: PKH money blocked until the family complies.
-        Suspended,
-        /// Complied after a suspension: blocked money released.
-        Released,
-        /// Failed three cycles in a row: PKH money back to the treasury, membership ended.
-        Terminated,
-        /// Nothing to change (complied while active, or no verification recorded).
-        Unchanged,
-    }
-}
-
-/// The conditionality rule. `failed_in_row` counts earlier consecutive failed cycles;
-/// `complied` is this cycle's verification (`None`: not verified, nothing changes).
-pub fn decide(failed_in_row: i32, suspended: bool, complied: Option<bool>) -> (CycleOutcome, i32) {
-    match complied {
-        None => (CycleOutcome::Unchanged, failed_in_row),
-        Some(true) if suspended => (CycleOutcome::Released, 0),
-        Some(true) => (CycleOutcome::Unchanged, 0),
-        Some(false) if failed_in_row + 1 >= FAILED_CYCLES_TO_TERMINATE => (CycleOutcome::Terminated, failed_in_row + 1),
-        Some(false) => (CycleOutcome::Suspended, failed_in_row + 1),
-    }
-}
-
-/// A verification cycle is one disbursement period: `YEAR-STAGE`, e.g. `2017-2`.
-pub fn parse_cycle(text: &str) -> Option<(i32, i32)> {
-    let (year, stage) = text.split_once('-')?;
-    let (year, stage): (i32, i32) = (year.parse().ok()?, stage.parse().ok()?);
-    ((2000..=2100).contains(&year) && (1..=Programme::Pkh.periods_per_year()).contains(&stage)).then_some((year, stage))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failed_cycle_suspends_and_the_third_in_a_row_terminates() {
-        assert_eq!(decide(0, false, Some(false)), (CycleOutcome::Suspended, 1));
-        assert_eq!(decide(1, true, Some(false)), (CycleOutcome::Suspended, 2));
-        assert_eq!(decide(2, true, Some(false)), (CycleOutcome::Terminated, 3));
-    }
-
-    #[test]
-    fn complying_releases_a_suspension_and_resets_the_count() {
-        assert_eq!(decide(2, true, Some(true)), (CycleOutcome::Released, 0));
-        assert_eq!(decide(0, false, Some(true)), (CycleOutcome::Unchanged, 0));
-        assert_eq!(decide(1, true, None), (CycleOutcome::Unchanged, 1), "no verification changes nothing");
-    }
-
-    #[test]
-    fn cycles_are_a_year_and_a_pkh_stage() {
-        assert_eq!(parse_cycle("2017-2"), Some((2017, 2)));
-        for bad in ["2017-5", "2017-0", "17-2", "2017", "x-1", "2017-2-1"] {
-            assert_eq!(parse_cycle(bad), None, "{bad}");
-        }
     }
 }

@@ -120,6 +120,15 @@ text_enum! {
     }
 }
 
+impl JournalKind {
+    /// Money returned to the treasury leaves a blocked account: a block keeps the family
+    /// from drawing while it is suspended, not the state from taking back what a
+    /// terminated membership leaves.
+    pub fn passes_debit_block(self) -> bool {
+        self == Self::ReturnToTreasury
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

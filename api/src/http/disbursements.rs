@@ -5,7 +5,9 @@ use actix_web::{web, HttpResponse};
 use super::auth::Authenticated;
 use super::problem::{ApiError, Problem};
 use super::{blocking, AppState};
+use crate::domain::auth::RegionCode;
 use crate::domain::benefit::Programme;
+use crate::domain::conditionality::Cycle;
 use crate::service::conditionality::{self, CycleSummary, UploadReport, Verification};
 use crate::service::disbursements::{self, BatchRequest, BatchView};
 use crate::service::reconciliation::{self, Reconciliation};
@@ -98,32 +100,41 @@ pub async fn record(
 /// Records a CSV of verifications (`family_id,complied,member_id,obligation`, a header
 /// line first): good rows are kept, bad rows reported by line.
 #[utoipa::path(post, path = "/v1/verifications/{cycle}/csv", tag = "disbursements", security(("bearer" = [])),
-    params(("cycle" = String, Path)), request_body(content = String, content_type = "text/csv"),
+    params(("cycle" = String, Path, pattern = "^[0-9]{4}-[1-4]$", example = "2017-2")), request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = UploadReport), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<String>,
+    path: web::Path<Cycle>,
     body: String,
 ) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let cycle = path.into_inner();
-    let report = blocking(move || conditionality::upload(&store, &caller.0, &cycle, &body)).await?;
+    let report = blocking(move || conditionality::upload(&store, &caller.0, cycle, &body)).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CloseQuery {
+    /// Close only this region (within the supervisor's own); absent: the whole scope.
+    #[param(value_type = Option<String>)]
+    pub region: Option<RegionCode>,
 }
 
 /// A supervisor closes a cycle: suspend, release or terminate each family, once.
 #[utoipa::path(post, path = "/v1/cycles/{cycle}/close", tag = "disbursements", security(("bearer" = [])),
-    params(("cycle" = String, Path)),
+    params(("cycle" = String, Path, pattern = "^[0-9]{4}-[1-4]$", example = "2017-2"), CloseQuery),
     responses((status = 200, body = CycleSummary), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn close_cycle(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<String>,
+    path: web::Path<Cycle>,
+    query: web::Query<CloseQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
-    let cycle = path.into_inner();
-    let summary = blocking(move || conditionality::close(&store, &caller.0, &cycle)).await?;
+    let (cycle, region) = (path.into_inner(), query.into_inner().region);
+    let summary = blocking(move || conditionality::close(&store, &caller.0, cycle, region)).await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 

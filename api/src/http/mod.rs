@@ -8,6 +8,7 @@ pub mod disbursements;
 pub mod edc;
 pub mod families;
 pub mod health;
+pub mod holds;
 pub mod method_not_allowed;
 pub mod metrics;
 pub mod monitoring;
@@ -109,6 +110,8 @@ pub fn app(
                 .route("/families/{family_id}", web::get().to(families::profile))
                 .route("/families/{family_id}/balances", web::get().to(families::balances))
                 .route("/families/{family_id}/cards", web::post().to(families::issue_card))
+                .route("/families/{family_id}/holds", web::post().to(holds::place))
+                .route("/holds/{hold_id}/release", web::post().to(holds::release))
                 .route("/families/{family_id}/transactions", web::get().to(edc::family_transactions))
                 .route("/catalogue", web::get().to(edc::catalogue))
                 .route("/edc/balance-inquiries", web::post().to(edc::balance_inquiry))

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
-use super::{audit, cards, disbursements, edc, families, metrics, monitoring, pins, regions, sessions};
+use super::{audit, cards, disbursements, edc, families, holds, metrics, monitoring, pins, regions, sessions};
 use crate::domain::card::CardNumber;
 use crate::service::auth::tokens::TokenPair;
 use crate::service::auth::Role;
@@ -41,6 +41,8 @@ use crate::service::auth::Role;
         families::profile,
         families::balances,
         families::issue_card,
+        holds::place,
+        holds::release,
         cards::find,
         cards::image,
         cards::history,

@@ -62,6 +62,7 @@ impl ErrorCode {
             | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
             Self::InsufficientFunds
             | Self::FundsHeld
+            | Self::WalletBlocked
             | Self::WithdrawalLimitExceeded
             | Self::DailyWithdrawalLimitExceeded
             | Self::AgentDailyLimitExceeded
@@ -122,6 +123,10 @@ impl ErrorCode {
             Self::AccountNotEmpty => ("The account still holds money", "Rekening masih memiliki saldo"),
             Self::InsufficientFunds => ("Insufficient balance", "Saldo tidak mencukupi"),
             Self::FundsHeld => ("The money is blocked", "Dana sedang diblokir"),
+            Self::WalletBlocked => (
+                "The e-wallet is blocked until the family meets its commitments",
+                "e-Wallet diblokir sampai keluarga memenuhi komitmen",
+            ),
             Self::OperationNotAllowed => {
                 ("This terminal may not do this", "Transaksi ini tidak dapat dilakukan di terminal ini")
             }

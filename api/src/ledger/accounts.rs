@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::error::{LedgerError, Refusal};
 use super::ids::AccountId;
-use crate::domain::ledger::{AccountKind, AccountStatus, OwnerKind};
+use crate::domain::holds::AccountState;
+use crate::domain::ledger::{AccountKind, AccountStatus, HoldReason, OwnerKind};
 use crate::store::schema::accounts;
 use crate::store::{now, on_backend, parse_stored, StoreError, Tx};
 
@@ -30,12 +31,31 @@ pub struct Account {
     pub held_minor: i64,
     pub opened_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
+    /// While set, nothing but money returned to the treasury leaves the account.
+    pub block: Option<DebitBlock>,
+}
+
+/// A debit block on an account: why, about what, by whom and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DebitBlock {
+    pub reason: HoldReason,
+    /// What it is about, e.g. the cycle, the member and the commitment missed.
+    pub reference: String,
+    pub blocked_by: String,
+    pub blocked_at: NaiveDateTime,
 }
 
 impl Account {
-    /// What may leave the account now: its balance less every active hold.
-    pub fn available_minor(&self) -> i64 {
-        self.balance_minor - self.held_minor
+    /// The account as the movement rule sees it, its held total as stored (holds past
+    /// their release time included until something ends them).
+    pub fn state(&self) -> AccountState {
+        AccountState {
+            kind: self.kind,
+            status: self.status,
+            balance_minor: self.balance_minor,
+            held_minor: self.held_minor,
+            blocked: self.block.is_some(),
+        }
     }
 }
 
@@ -51,6 +71,10 @@ pub(crate) struct AccountRow {
     held_minor: i64,
     opened_at: NaiveDateTime,
     closed_at: Option<NaiveDateTime>,
+    blocked_reason: Option<String>,
+    blocked_reference: Option<String>,
+    blocked_by: Option<String>,
+    blocked_at: Option<NaiveDateTime>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -66,6 +90,18 @@ impl TryFrom<AccountRow> for Account {
             held_minor: row.held_minor,
             opened_at: row.opened_at,
             closed_at: row.closed_at,
+            block: match (row.blocked_reason, row.blocked_at) {
+                (Some(reason), Some(blocked_at)) => Some(DebitBlock {
+                    reason: parse_stored("accounts.blocked_reason", &reason)?,
+                    reference: row.blocked_reference.unwrap_or_default(),
+                    blocked_by: row.blocked_by.unwrap_or_default(),
+                    blocked_at,
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(StoreError::Corrupt(format!("account {}: a block without its reason or time", row.id)))
+                }
+            },
         })
     }
 }
@@ -123,6 +159,58 @@ pub fn find_by_id(tx: &mut Tx<'_>, id: AccountId) -> Result<Option<Account>, Sto
         .get_result(connection)
         .optional()?);
     row.map(Account::try_from).transpose()
+}
+
+/// The account, locked for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite
+/// has one writer), so that what is read is what the transaction's next update sees.
+pub fn lock(tx: &mut Tx<'_>, id: AccountId) -> Result<Account, LedgerError> {
+    // Written per arm: `as_select()` names its backend, and SQLite has no row locks.
+    let row: Option<AccountRow> = match tx {
+        Tx::Sqlite(connection) => {
+            accounts::table.find(id.0).select(AccountRow::as_select()).get_result(*connection).optional()?
+        }
+        Tx::Postgres(connection) => accounts::table
+            .find(id.0)
+            .select(AccountRow::as_select())
+            .for_update()
+            .get_result(*connection)
+            .optional()?,
+    };
+    Ok(row.map(Account::try_from).transpose()?.ok_or(Refusal::AccountNotFound { account: id })?)
+}
+
+/// Blocks debits from an account; an account blocked already keeps the time its block
+/// began and takes the new reference.
+pub fn block(
+    tx: &mut Tx<'_>,
+    id: AccountId,
+    reason: HoldReason,
+    reference: &str,
+    blocked_by: &str,
+) -> Result<(), LedgerError> {
+    let blocked_at = get(tx, id)?.block.map_or_else(now, |block| block.blocked_at);
+    on_backend!(tx, connection => diesel::update(accounts::table.find(id.0))
+        .set((
+            accounts::blocked_reason.eq(Some(reason.as_ref())),
+            accounts::blocked_reference.eq(Some(reference)),
+            accounts::blocked_by.eq(Some(blocked_by)),
+            accounts::blocked_at.eq(Some(blocked_at)),
+        ))
+        .execute(connection)?);
+    Ok(())
+}
+
+/// Lifts an account's debit block, if it has one.
+pub fn unblock(tx: &mut Tx<'_>, id: AccountId) -> Result<(), LedgerError> {
+    on_backend!(tx, connection => diesel::update(accounts::table.find(id.0))
+        .set((
+            accounts::blocked_reason.eq(None::<&str>),
+            accounts::blocked_reference.eq(None::<&str>),
+            accounts::blocked_by.eq(None::<&str>),
+            accounts::blocked_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(connection)?);
+    Ok(())
 }
 
 /// Like [`find_by_id`], for callers to whom a missing account is a refusal.

@@ -24,6 +24,9 @@ pub enum Refusal {
     /// The balance would cover the debit, but part of it is blocked by holds.
     #[error("account {account}: {requested_minor} sen requested, but only {available_minor} sen is not blocked ({reasons:?})")]
     FundsHeld { account: AccountId, available_minor: i64, requested_minor: i64, reasons: Vec<HoldReason> },
+    /// The account is blocked for debits (a suspended family's PKH wallet).
+    #[error("account {account} is blocked ({reason}: {reference})")]
+    DebitBlocked { account: AccountId, reason: HoldReason, reference: String },
     #[error("hold {hold} does not exist")]
     HoldNotFound { hold: HoldId },
     #[error("hold {hold} is already {status}")]

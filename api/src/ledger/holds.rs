@@ -123,7 +123,7 @@ pub fn place(tx: &mut Tx<'_>, draft: &HoldDraft<'_>) -> Result<Hold, LedgerError
         }
         return Err(Refusal::InsufficientFunds {
             account: account.id,
-            available_minor: account.available_minor(),
+            available_minor: account.balance_minor - account.held_minor,
             requested_minor: amount_minor,
         }
         .into());
@@ -230,31 +230,42 @@ fn unhold(tx: &mut Tx<'_>, account: AccountId, amount_minor: i64) -> Result<(), 
     Ok(())
 }
 
-/// Ends holds whose release time has passed (on one account, or on all), at most
-/// `limit` of them; returns how many it ended.
-pub fn release_due(
-    tx: &mut Tx<'_>,
-    account: Option<AccountId>,
-    at: NaiveDateTime,
-    limit: i64,
-) -> Result<usize, LedgerError> {
-    let due: Vec<i64> = on_backend!(tx, connection => {
-        let mut query = holds::table
-            .filter(holds::status.eq(HoldStatus::Active.as_ref()))
-            .filter(holds::release_at.le(at))
-            .select(holds::id)
-            .order(holds::id)
-            .limit(limit)
-            .into_boxed();
-        if let Some(account) = account {
-            query = query.filter(holds::account_id.eq(account.0));
-        }
-        query.load(connection)?
-    });
+/// Ends the holds on an account whose release time has passed at `at`, at most
+/// [`RELEASE_BATCH_MAX`]; returns how many it ended. The caller holds the account's lock
+/// ([`super::accounts::lock`]): accounts are locked before their holds, on every path.
+pub fn release_due_on(tx: &mut Tx<'_>, account: AccountId, at: NaiveDateTime) -> Result<usize, LedgerError> {
+    let due: Vec<i64> = on_backend!(tx, connection => holds::table
+        .filter(holds::account_id.eq(account.0))
+        .filter(holds::status.eq(HoldStatus::Active.as_ref()))
+        .filter(holds::release_at.le(at))
+        .select(holds::id)
+        .order(holds::id)
+        .limit(RELEASE_BATCH_MAX)
+        .load(connection)?);
     for hold in &due {
-        release(tx, HoldId(*hold), "release time reached")?;
+        release(tx, HoldId(*hold), RELEASED_BY_TIME)?;
     }
     Ok(due.len())
+}
+
+/// Who ends a hold whose release time has come.
+const RELEASED_BY_TIME: &str = "release time reached";
+
+/// Accounts with holds past their release time at `at`, at most `limit` (for the
+/// background release; see [`release_due_on`]).
+pub fn find_accounts_with_due_holds(
+    tx: &mut Tx<'_>,
+    at: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<AccountId>, StoreError> {
+    let ids: Vec<i64> = on_backend!(tx, connection => holds::table
+        .filter(holds::status.eq(HoldStatus::Active.as_ref()))
+        .filter(holds::release_at.le(at))
+        .select(holds::account_id)
+        .distinct()
+        .limit(limit)
+        .load(connection)?);
+    Ok(ids.into_iter().map(AccountId).collect())
 }
 
 pub fn find_by_id(tx: &mut Tx<'_>, hold: HoldId) -> Result<Option<Hold>, StoreError> {
@@ -270,6 +281,18 @@ pub fn find_by_id(tx: &mut Tx<'_>, hold: HoldId) -> Result<Option<Hold>, StoreEr
 pub fn find_active_by_account(tx: &mut Tx<'_>, account: AccountId) -> Result<Vec<Hold>, StoreError> {
     let rows: Vec<HoldRow> = on_backend!(tx, connection => holds::table
         .filter(holds::account_id.eq(account.0))
+        .filter(holds::status.eq(HoldStatus::Active.as_ref()))
+        .order(holds::id)
+        .select(HoldRow::as_select())
+        .load(connection)?);
+    rows.into_iter().map(Hold::try_from).collect()
+}
+
+/// The active holds on some accounts (a family's pockets), oldest first, in one query.
+pub fn find_active_by_accounts(tx: &mut Tx<'_>, accounts: &[AccountId]) -> Result<Vec<Hold>, StoreError> {
+    let ids: Vec<i64> = accounts.iter().map(|account| account.0).collect();
+    let rows: Vec<HoldRow> = on_backend!(tx, connection => holds::table
+        .filter(holds::account_id.eq_any(&ids))
         .filter(holds::status.eq(HoldStatus::Active.as_ref()))
         .order(holds::id)
         .select(HoldRow::as_select())

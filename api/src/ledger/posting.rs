@@ -15,12 +15,13 @@ use super::accounts::{self, Account, KINDS_THAT_MAY_GO_NEGATIVE};
 use super::error::{LedgerError, Refusal};
 use super::holds;
 use super::ids::{AccountId, JournalId};
-use crate::domain::ledger::{AccountStatus, JournalKind};
+use crate::domain::holds::{movement_decision, MovementRefusal};
+use crate::domain::ledger::{AccountStatus, HoldReason, JournalKind};
 use crate::domain::money::Amount;
 use crate::store::cached_sql::{bind, cached_sql};
 use crate::store::monitoring;
 use crate::store::schema::{journals, postings};
-use crate::store::{now, on_backend, Tx};
+use crate::store::{now, on_backend, StoreError, Tx};
 
 /// The most legs one journal posted by [`post`] may have ([`fan_out`] has its own bound).
 pub const JOURNAL_LEGS_MAX: usize = 16;
@@ -69,29 +70,12 @@ pub struct Posting {
     pub account: AccountId,
     pub amount_minor: i64,
     pub balance_after_minor: i64,
-    /// The account's active holds after the journal (a due hold may have been released
-    /// on the way), so that a receipt needs no second read.
-    pub held_after_minor: i64,
 }
 
 impl PostedJournal {
     /// The balance an account had after this journal, if it took part.
     pub fn balance_after(&self, account: AccountId) -> Option<i64> {
         self.postings.iter().find(|posting| posting.account == account).map(|posting| posting.balance_after_minor)
-    }
-}
-
-impl PostedJournal {
-    /// The account as this journal left it, from the account as it was read before.
-    pub fn account_after(&self, before: &Account) -> Account {
-        match self.postings.iter().find(|posting| posting.account == before.id) {
-            Some(posting) => Account {
-                balance_minor: posting.balance_after_minor,
-                held_minor: posting.held_after_minor,
-                ..before.clone()
-            },
-            None => before.clone(),
-        }
     }
 }
 
@@ -179,12 +163,11 @@ fn insert_journal(
 
     let mut applied = Vec::with_capacity(legs.len());
     for leg in &legs {
-        let after = apply_leg(tx, leg)?;
+        let after = apply_leg(tx, leg, draft.kind)?;
         applied.push(Posting {
             account: leg.account,
             amount_minor: leg.amount_minor,
             balance_after_minor: after.balance_minor,
-            held_after_minor: after.held_minor,
         });
     }
 
@@ -292,7 +275,7 @@ pub fn fan_out(
     if total_minor == 0 {
         return Ok(None);
     }
-    let from_after = apply_leg(tx, &Leg { account: from, amount_minor: -total_minor })?.balance_minor;
+    let from_after = apply_leg(tx, &Leg { account: from, amount_minor: -total_minor }, kind)?.balance_minor;
 
     let journal =
         JournalInsertForm { kind: kind.as_ref(), reference, memo: "", reverses_journal_id: None, posted_at: now() };
@@ -370,62 +353,99 @@ fn validate(draft: &JournalDraft<'_>) -> Result<Vec<Leg>, Refusal> {
     Ok(draft.legs.clone())
 }
 
-/// Applies one leg with a conditional update and returns the account's balance and
-/// held amount after it.
-/// Only if the update is refused does it look further: first for holds whose release
-/// time has passed (released, then one more try), then for the reason to give.
-fn apply_leg(tx: &mut Tx<'_>, leg: &Leg) -> Result<AccountAfter, LedgerError> {
-    if let Some(balance_after) = conditional_update(tx, leg)? {
+/// Applies one leg of a journal of `kind` with a conditional update and returns the
+/// account's balance after it. Only if the update is refused does it look
+/// further, at the account locked (PostgreSQL `FOR UPDATE`; SQLite has one writer), so
+/// that the answer comes from the state that refuses, never from a later read: holds whose
+/// release time has passed are ended, and the movement rule decides again. A credit
+/// committed since the update may let the leg through after all; then it is posted.
+fn apply_leg(tx: &mut Tx<'_>, leg: &Leg, kind: JournalKind) -> Result<AccountAfter, LedgerError> {
+    if let Some(balance_after) = conditional_update(tx, leg, kind)? {
         return Ok(balance_after);
     }
-    if leg.amount_minor < 0 && holds::release_due(tx, Some(leg.account), now(), holds::RELEASE_BATCH_MAX)? > 0 {
-        if let Some(balance_after) = conditional_update(tx, leg)? {
-            return Ok(balance_after);
-        }
+    let mut account = accounts::lock(tx, leg.account)?;
+    if leg.amount_minor < 0 && holds::release_due_on(tx, leg.account, now())? > 0 {
+        account = accounts::lock(tx, leg.account)?;
     }
-    Err(why_refused(tx, leg)?.into())
+    match movement_decision(&account.state(), leg.amount_minor, kind) {
+        Ok(()) => conditional_update(tx, leg, kind)?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "account {}: a movement the rule allows was refused under its lock",
+                account.id
+            ))
+            .into()
+        }),
+        Err(refusal) => Err(refused(tx, &account, -leg.amount_minor, refusal)?.into()),
+    }
 }
 
-/// The conditional update of one leg: applied only if the account is open and, unless its
-/// kind may go below zero, keeps it at or above its holds.
-static CONDITIONAL_UPDATE_SQL: LazyLock<String> = LazyLock::new(|| {
+/// The conditional update of one leg, the movement rule ([`movement_decision`]) in SQL:
+/// applied only if the account is open and, unless its kind may go below zero, keeps it
+/// at or above its holds and, for a debit by a journal that does not pass a block, is not
+/// blocked. One statement for journals that pass a block, one for the rest.
+fn conditional_update_sql(passes_debit_block: bool) -> String {
     let kinds: Vec<String> = KINDS_THAT_MAY_GO_NEGATIVE.iter().map(|kind| format!("'{kind}'")).collect();
+    let not_blocked = if passes_debit_block { "TRUE" } else { "(? >= 0 OR blocked_reason IS NULL)" };
     format!(
         "UPDATE accounts SET balance_minor = balance_minor + ? \
-         WHERE id = ? AND status = '{}' AND (kind IN ({}) OR balance_minor - held_minor + ? >= 0) \
-         RETURNING balance_minor, held_minor",
+         WHERE id = ? AND status = '{}' AND (kind IN ({}) OR (balance_minor - held_minor + ? >= 0 AND {not_blocked})) \
+         RETURNING balance_minor",
         AccountStatus::Open.as_ref(),
         kinds.join(", ")
     )
-});
+}
+
+static CONDITIONAL_UPDATE_SQL: LazyLock<String> = LazyLock::new(|| conditional_update_sql(false));
+static CONDITIONAL_UPDATE_PASSING_BLOCK_SQL: LazyLock<String> = LazyLock::new(|| conditional_update_sql(true));
 
 #[derive(QueryableByName)]
 struct AccountAfter {
     #[diesel(sql_type = BigInt)]
     balance_minor: i64,
-    #[diesel(sql_type = BigInt)]
-    held_minor: i64,
 }
 
-fn conditional_update(tx: &mut Tx<'_>, leg: &Leg) -> Result<Option<AccountAfter>, LedgerError> {
-    let sql: &'static str = &CONDITIONAL_UPDATE_SQL;
-    let update = cached_sql(
-        sql,
-        (bind::<BigInt, _>(leg.amount_minor), bind::<BigInt, _>(leg.account.0), bind::<BigInt, _>(leg.amount_minor)),
-    );
-    Ok(on_backend!(tx, connection => update.get_result(connection).optional()?))
+fn conditional_update(tx: &mut Tx<'_>, leg: &Leg, kind: JournalKind) -> Result<Option<AccountAfter>, LedgerError> {
+    let (amount, account) = (bind::<BigInt, _>(leg.amount_minor), bind::<BigInt, _>(leg.account.0));
+    Ok(if kind.passes_debit_block() {
+        let sql: &'static str = &CONDITIONAL_UPDATE_PASSING_BLOCK_SQL;
+        let update = cached_sql(sql, (amount, account, bind::<BigInt, _>(leg.amount_minor)));
+        on_backend!(tx, connection => update.get_result(connection).optional()?)
+    } else {
+        let sql: &'static str = &CONDITIONAL_UPDATE_SQL;
+        let update = cached_sql(
+            sql,
+            (amount, account, bind::<BigInt, _>(leg.amount_minor), bind::<BigInt, _>(leg.amount_minor)),
+        );
+        on_backend!(tx, connection => update.get_result(connection).optional()?)
+    })
 }
 
-fn why_refused(tx: &mut Tx<'_>, leg: &Leg) -> Result<Refusal, LedgerError> {
-    let account = accounts::get(tx, leg.account)?;
-    if account.status == AccountStatus::Closed {
-        return Ok(Refusal::AccountClosed { account: account.id });
-    }
-    let requested_minor = -leg.amount_minor;
-    let available_minor = account.available_minor();
-    if account.balance_minor >= requested_minor {
-        let reasons = holds::active_reasons(tx, account.id)?;
-        return Ok(Refusal::FundsHeld { account: account.id, available_minor, requested_minor, reasons });
-    }
-    Ok(Refusal::InsufficientFunds { account: account.id, available_minor, requested_minor })
+/// The ledger's refusal for what the movement rule said of the locked account.
+fn refused(
+    tx: &mut Tx<'_>,
+    account: &Account,
+    requested_minor: i64,
+    refusal: MovementRefusal,
+) -> Result<Refusal, LedgerError> {
+    let available_minor = account.balance_minor - account.held_minor;
+    Ok(match refusal {
+        MovementRefusal::Closed => Refusal::AccountClosed { account: account.id },
+        MovementRefusal::Blocked => {
+            let block = account.block.as_ref();
+            Refusal::DebitBlocked {
+                account: account.id,
+                reason: block.map_or(HoldReason::CommitmentSuspension, |block| block.reason),
+                reference: block.map(|block| block.reference.clone()).unwrap_or_default(),
+            }
+        }
+        MovementRefusal::Insufficient => {
+            Refusal::InsufficientFunds { account: account.id, available_minor, requested_minor }
+        }
+        MovementRefusal::Held => Refusal::FundsHeld {
+            account: account.id,
+            available_minor,
+            requested_minor,
+            reasons: holds::active_reasons(tx, account.id)?,
+        },
+    })
 }

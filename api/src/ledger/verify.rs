@@ -19,12 +19,40 @@ pub const DISCREPANCIES_LISTED_MAX: i64 = 100;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum Discrepancy {
-    BalanceDiffersFromPostings { account: AccountId, stored_minor: i64, postings_minor: i64 },
-    HeldDiffersFromHolds { account: AccountId, stored_minor: i64, active_holds_minor: i64 },
-    BelowHolds { account: AccountId, balance_minor: i64, held_minor: i64 },
-    JournalDoesNotBalance { journal: JournalId, sum_minor: i64, legs: i64 },
-    LedgerDoesNotSumToZero { sum_minor: i64 },
-    BatchCountsDifferFromLines { batch: i64, stored: LineCounts, lines: LineCounts },
+    BalanceDiffersFromPostings {
+        account: AccountId,
+        stored_minor: i64,
+        postings_minor: i64,
+    },
+    HeldDiffersFromHolds {
+        account: AccountId,
+        stored_minor: i64,
+        active_holds_minor: i64,
+    },
+    BelowHolds {
+        account: AccountId,
+        balance_minor: i64,
+        held_minor: i64,
+    },
+    JournalDoesNotBalance {
+        journal: JournalId,
+        sum_minor: i64,
+        legs: i64,
+    },
+    LedgerDoesNotSumToZero {
+        sum_minor: i64,
+    },
+    BatchCountsDifferFromLines {
+        batch: i64,
+        stored: LineCounts,
+        lines: LineCounts,
+    },
+    /// A suspended family's open PKH wallet must be blocked, and only a suspended one's.
+    BlockDiffersFromStatus {
+        family: i64,
+        suspended: bool,
+        blocked: bool,
+    },
 }
 
 /// A disbursement batch's paid and failed lines.
@@ -145,6 +173,17 @@ pub fn verify(tx: &mut Tx<'_>) -> Result<LedgerReport, StoreError> {
         account: AccountId(row.id),
         balance_minor: row.stored,
         held_minor: row.computed,
+    })?;
+
+    let block_mismatches = "SELECT f.id AS id, CASE WHEN f.status = 'suspended' THEN 1 ELSE 0 END AS stored,
+            CASE WHEN a.blocked_reason IS NULL THEN 0 ELSE 1 END AS computed
+         FROM families f JOIN accounts a ON a.owner_kind = 'family' AND a.owner_id = CAST(f.id AS TEXT)
+            AND a.kind = 'wallet_pkh' AND a.status = 'open'
+         WHERE (f.status = 'suspended') <> (a.blocked_reason IS NOT NULL)";
+    collect(tx, &mut report, block_mismatches, |row: AccountFigures| Discrepancy::BlockDiffersFromStatus {
+        family: row.id,
+        suspended: row.stored == 1,
+        blocked: row.computed == 1,
     })?;
 
     let unbalanced_journals = "SELECT j.id AS id, CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS sum_minor,

@@ -1,6 +1,7 @@
 //! The conditionality cycle: operators record whether each family met its commitments;
-//! closing the cycle suspends (blocks PKH money), releases, or after three failed cycles
-//! in a row terminates PKH membership and returns the money to the treasury.
+//! closing the cycle applies the rule of `domain::conditionality` to each family: suspend
+//! (block the PKH wallet), release (unblock it), or after three failed cycles in a row
+//! terminate PKH membership and return the wallet's money to the treasury.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -8,17 +9,18 @@ use utoipa::ToSchema;
 use super::access;
 use super::auth::Principal;
 use super::ServiceError;
-use crate::domain::auth::RegionScope;
-use crate::domain::benefit::{decide, parse_cycle, CycleOutcome, Obligation, Programme};
+use crate::domain::auth::{RegionCode, RegionScope};
+use crate::domain::benefit::{Obligation, Programme};
+use crate::domain::conditionality::{close_cycle, Cycle, CycleOutcome, Standing, WalletPlan};
 use crate::domain::family::FamilyStatus;
-use crate::domain::ledger::{AccountKind, HoldReason, JournalKind, OwnerKind};
+use crate::domain::ledger::{AccountKind, AccountStatus, HoldReason, JournalKind, OwnerKind};
 use crate::domain::money::Amount;
-use crate::ledger::holds::{self, HoldDraft};
-use crate::ledger::{accounts, posting};
+use crate::ledger::accounts::{self, Account};
+use crate::ledger::{holds, posting};
 use crate::store::conditionality::{self as store, OutcomeRow, VerificationRecord};
 use crate::store::disbursements::find_payees;
 use crate::store::families;
-use crate::store::{audit, now, Store, Tx};
+use crate::store::{audit, now, parse_stored, Store, Tx};
 
 /// Families decided per transaction when a cycle closes.
 pub const FAMILIES_PER_TRANSACTION: i64 = 1_000;
@@ -31,7 +33,8 @@ pub const CSV_ROWS_MAX: usize = 100_000;
 pub struct Verification {
     pub family_id: i64,
     /// `YEAR-STAGE`, e.g. `2017-2`.
-    pub cycle: String,
+    #[schema(value_type = String, pattern = "^[0-9]{4}-[1-4]$", example = "2017-2")]
+    pub cycle: Cycle,
     pub complied: bool,
     /// For a failure: the member who missed a commitment.
     pub member_id: Option<i64>,
@@ -54,9 +57,13 @@ pub struct RejectedRow {
 }
 
 /// What closing a cycle did.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CycleSummary {
-    pub cycle: String,
+    #[schema(value_type = String, example = "2017-2")]
+    pub cycle: Cycle,
+    /// The region closed (absent: the supervisor's whole scope, national for a national one).
+    #[schema(value_type = Option<String>)]
+    pub region: Option<RegionCode>,
     pub suspended: u64,
     pub released: u64,
     pub terminated: u64,
@@ -65,16 +72,9 @@ pub struct CycleSummary {
     pub already_closed: u64,
 }
 
-fn check_cycle(cycle: &str) -> Result<(), ServiceError> {
-    parse_cycle(cycle)
-        .map(|_| ())
-        .ok_or_else(|| ServiceError::Invalid(format!("cycle {cycle:?}: YEAR-STAGE, e.g. 2017-2")))
-}
-
 /// Records one verification, validated against the family and its members.
 pub fn record(store: &Store, principal: &Principal, verification: &Verification) -> Result<(), ServiceError> {
     access::operator(principal)?;
-    check_cycle(&verification.cycle)?;
     store.write(|tx| record_in(tx, principal, verification))
 }
 
@@ -88,14 +88,15 @@ fn record_in(tx: &mut Tx<'_>, principal: &Principal, verification: &Verification
             return Err(ServiceError::Invalid(format!("member {member_id} is not in family {}", family.id)));
         }
     }
-    if store::find_latest_outcome(tx, family.id)?.is_some_and(|outcome| outcome.cycle == verification.cycle) {
+    let cycle = verification.cycle.to_string();
+    if store::find_latest_outcome(tx, family.id)?.is_some_and(|outcome| outcome.cycle == cycle) {
         return Err(ServiceError::Invalid(format!("cycle {} is already closed for this family", verification.cycle)));
     }
     store::upsert_record(
         tx,
         &VerificationRecord {
             family_id: family.id,
-            cycle: verification.cycle.clone(),
+            cycle,
             complied: verification.complied,
             member_id: verification.member_id,
             obligation: verification.obligation.map(|obligation| obligation.to_string()),
@@ -111,9 +112,8 @@ const CSV_HEADER: [&str; 4] = ["family_id", "complied", "member_id", "obligation
 
 /// Records a CSV of verifications for one cycle: `family_id,complied,member_id,obligation`
 /// with a header line; `complied` is `yes`/`no`. Each row is checked on its own.
-pub fn upload(store: &Store, principal: &Principal, cycle: &str, csv: &str) -> Result<UploadReport, ServiceError> {
+pub fn upload(store: &Store, principal: &Principal, cycle: Cycle, csv: &str) -> Result<UploadReport, ServiceError> {
     access::operator(principal)?;
-    check_cycle(cycle)?;
     let mut report = UploadReport { accepted: 0, rejected: Vec::new() };
     let rows: Vec<&str> = csv.lines().collect();
     if rows.len() > CSV_ROWS_MAX + 1 {
@@ -148,7 +148,7 @@ pub fn upload(store: &Store, principal: &Principal, cycle: &str, csv: &str) -> R
     Ok(report)
 }
 
-fn parse_row(row: &str, cycle: &str) -> Result<Verification, ServiceError> {
+fn parse_row(row: &str, cycle: Cycle) -> Result<Verification, ServiceError> {
     let fields: Vec<&str> = row.split(',').map(str::trim).collect();
     let [family_id, complied, member_id, obligation] = fields.as_slice() else {
         return Err(ServiceError::Invalid("expected 4 fields: family_id,complied,member_id,obligation".to_owned()));
@@ -165,30 +165,51 @@ fn parse_row(row: &str, cycle: &str) -> Result<Verification, ServiceError> {
     let obligation = (!obligation.is_empty())
         .then(|| obligation.parse().map_err(|_| ServiceError::Invalid(format!("obligation {obligation:?}"))))
         .transpose()?;
-    Ok(Verification { family_id, cycle: cycle.to_owned(), complied, member_id, obligation })
+    Ok(Verification { family_id, cycle, complied, member_id, obligation })
 }
 
-/// A supervisor closes the cycle for the families of its region: each family's outcome
-/// is decided and applied once, page by page.
-pub fn close(store: &Store, principal: &Principal, cycle: &str) -> Result<CycleSummary, ServiceError> {
+/// A supervisor closes the cycle for the families of a region within its scope (its whole
+/// scope when `region` is absent): each family's plan is decided and applied once, page
+/// by page.
+pub fn close(
+    store: &Store,
+    principal: &Principal,
+    cycle: Cycle,
+    region: Option<RegionCode>,
+) -> Result<CycleSummary, ServiceError> {
     let (scope, role) = access::operator(principal)?;
     if !role.may_approve() {
         return Err(ServiceError::Forbidden("a supervisor closes a cycle".to_owned()));
     }
-    check_cycle(cycle)?;
-    let region = match scope {
-        RegionScope::National => None,
-        RegionScope::Region(code) => Some(code.as_str().to_owned()),
+    let closing = match (region, scope) {
+        (Some(region), scope) if scope.covers(&region) => Some(region),
+        (Some(region), _) => return Err(ServiceError::Forbidden(format!("region {region} is outside your region"))),
+        (None, RegionScope::Region(own)) => Some(own.clone()),
+        (None, RegionScope::National) => None,
     };
-    let mut summary = CycleSummary { cycle: cycle.to_owned(), ..CycleSummary::default() };
+    let mut summary = CycleSummary {
+        cycle,
+        region: closing.clone(),
+        suspended: 0,
+        released: 0,
+        terminated: 0,
+        unchanged: 0,
+        already_closed: 0,
+    };
     let mut after = 0;
     loop {
         let page = store.write(|tx| -> Result<Option<i64>, ServiceError> {
-            let payees = find_payees(tx, &["active", "suspended"], region.as_deref(), after, FAMILIES_PER_TRANSACTION)?;
+            let payees = find_payees(
+                tx,
+                &[FamilyStatus::Active.as_ref(), FamilyStatus::Suspended.as_ref()],
+                closing.as_ref().map(RegionCode::as_str),
+                after,
+                FAMILIES_PER_TRANSACTION,
+            )?;
             let Some(last) = payees.last().map(|payee| payee.family_id) else { return Ok(None) };
             for payee in &payees {
-                let suspended = payee.status == FamilyStatus::Suspended.as_ref();
-                match apply(tx, payee.family_id, suspended, cycle)? {
+                let status = parse_stored("families.status", &payee.status)?;
+                match apply(tx, payee.family_id, status, cycle)? {
                     Some(CycleOutcome::Suspended) => summary.suspended += 1,
                     Some(CycleOutcome::Released) => summary.released += 1,
                     Some(CycleOutcome::Terminated) => summary.terminated += 1,
@@ -206,23 +227,30 @@ pub fn close(store: &Store, principal: &Principal, cycle: &str) -> Result<CycleS
     Ok(summary)
 }
 
+/// Who applies the rule's plans, in the audit trail and on holds and blocks.
+const RULE: &str = "rule:conditionality";
+
 /// Decides and applies the cycle to one family; `None` if it was already applied.
-fn apply(tx: &mut Tx<'_>, family_id: i64, suspended: bool, cycle: &str) -> Result<Option<CycleOutcome>, ServiceError> {
-    let failed_in_row = store::find_latest_outcome(tx, family_id)?.map_or(0, |outcome| outcome.failed_cycles_in_row);
-    let record = store::find_record(tx, family_id, cycle)?;
-    let (outcome, failed_now) = decide(failed_in_row, suspended, record.as_ref().map(|record| record.complied));
+fn apply(
+    tx: &mut Tx<'_>,
+    family_id: i64,
+    status: FamilyStatus,
+    cycle: Cycle,
+) -> Result<Option<CycleOutcome>, ServiceError> {
+    let failed_cycles_in_row =
+        store::find_latest_outcome(tx, family_id)?.map_or(0, |outcome| outcome.failed_cycles_in_row);
+    let record = store::find_record(tx, family_id, &cycle.to_string())?;
+    let plan = close_cycle(Standing { status, failed_cycles_in_row }, record.as_ref().map(|record| record.complied));
     let row = OutcomeRow {
-        cycle: cycle.to_owned(),
+        cycle: cycle.to_string(),
         family_id,
-        outcome: outcome.to_string(),
-        failed_cycles_in_row: failed_now,
+        outcome: plan.outcome.to_string(),
+        failed_cycles_in_row: plan.failed_cycles_in_row,
         decided_at: now(),
     };
     if !store::claim_outcome(tx, &row)? {
         return Ok(None);
     }
-    let owner = family_id.to_string();
-    let wallet = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &owner, Programme::Pkh.wallet())?;
     let reason = match &record {
         Some(record) if !record.complied => format!(
             "cycle {cycle}: member {} did not meet {}",
@@ -231,69 +259,50 @@ fn apply(tx: &mut Tx<'_>, family_id: i64, suspended: bool, cycle: &str) -> Resul
         ),
         _ => format!("cycle {cycle}: commitments met"),
     };
-    match outcome {
-        CycleOutcome::Suspended => {
-            if let Some(wallet) = wallet.filter(|wallet| wallet.available_minor() > 0) {
-                let amount = Amount::from_minor(wallet.available_minor())
-                    .map_err(|error| ServiceError::Internal(error.to_string()))?;
-                let draft = HoldDraft {
-                    account: wallet.id,
-                    amount,
-                    reason: HoldReason::CommitmentSuspension,
-                    reference: &reason,
-                    placed_by: "rule:conditionality",
-                    release_at: None,
-                };
-                holds::place(tx, &draft)?;
-            }
-            families::set_status(tx, family_id, FamilyStatus::Suspended)?;
+    let owner = family_id.to_string();
+    let wallet = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &owner, Programme::Pkh.wallet())?
+        .filter(|wallet| wallet.status == AccountStatus::Open);
+    if let Some(wallet) = wallet {
+        match plan.wallet {
+            WalletPlan::Unchanged => {}
+            WalletPlan::Block => accounts::block(tx, wallet.id, HoldReason::CommitmentSuspension, &reason, RULE)?,
+            WalletPlan::Unblock => accounts::unblock(tx, wallet.id)?,
+            WalletPlan::ReturnToTreasuryAndClose => return_to_treasury(tx, &wallet, family_id, &reason)?,
         }
-        CycleOutcome::Released => {
-            if let Some(wallet) = wallet {
-                for hold in holds::find_active_by_account(tx, wallet.id)? {
-                    if hold.reason == HoldReason::CommitmentSuspension {
-                        holds::release(tx, hold.id, "rule:conditionality")?;
-                    }
-                }
-            }
-            families::set_status(tx, family_id, FamilyStatus::Active)?;
-        }
-        CycleOutcome::Terminated => {
-            if let Some(wallet) = wallet {
-                let treasury = accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury)?.id;
-                let reference = format!("PKH terminated: family {} ({reason})", family_id);
-                for hold in holds::find_active_by_account(tx, wallet.id)? {
-                    holds::capture(
-                        tx,
-                        hold.id,
-                        treasury,
-                        JournalKind::ReturnToTreasury,
-                        &reference,
-                        "rule:conditionality",
-                    )?;
-                }
-                let remaining = accounts::get(tx, wallet.id)?.balance_minor;
-                if remaining > 0 {
-                    let amount =
-                        Amount::from_minor(remaining).map_err(|error| ServiceError::Internal(error.to_string()))?;
-                    posting::transfer(tx, JournalKind::ReturnToTreasury, &reference, wallet.id, treasury, amount)?;
-                }
-                accounts::close(tx, wallet.id)?;
-            }
-            families::set_status(tx, family_id, FamilyStatus::Terminated)?;
-        }
-        CycleOutcome::Unchanged => return Ok(Some(outcome)),
     }
-    audit::record(
-        tx,
-        &audit::AuditRecord {
-            actor: "rule:conditionality",
-            action: &format!("family.{outcome}"),
-            object_kind: "family",
-            object_id: &owner,
-            reason: &reason,
-            details: serde_json::json!({ "cycle": cycle, "failed_cycles_in_row": failed_now }),
-        },
-    )?;
-    Ok(Some(outcome))
+    if plan.status != status {
+        families::set_status(tx, family_id, plan.status)?;
+    }
+    if plan.outcome != CycleOutcome::Unchanged {
+        audit::record(
+            tx,
+            &audit::AuditRecord {
+                actor: RULE,
+                action: &format!("family.{}", plan.outcome),
+                object_kind: "family",
+                object_id: &owner,
+                reason: &reason,
+                details: serde_json::json!({ "cycle": cycle, "failed_cycles_in_row": plan.failed_cycles_in_row }),
+            },
+        )?;
+    }
+    Ok(Some(plan.outcome))
+}
+
+/// Everything in a terminated family's PKH wallet goes back to the treasury, held money
+/// (a stage paid early) included, and the wallet closes.
+fn return_to_treasury(tx: &mut Tx<'_>, wallet: &Account, family_id: i64, reason: &str) -> Result<(), ServiceError> {
+    let treasury = accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury)?.id;
+    let reference = format!("PKH terminated: family {family_id} ({reason})");
+    for hold in holds::find_active_by_account(tx, wallet.id)? {
+        holds::capture(tx, hold.id, treasury, JournalKind::ReturnToTreasury, &reference, RULE)?;
+    }
+    let remaining = accounts::get(tx, wallet.id)?.balance_minor;
+    if remaining > 0 {
+        let amount = Amount::from_minor(remaining).map_err(|error| ServiceError::Internal(error.to_string()))?;
+        posting::transfer(tx, JournalKind::ReturnToTreasury, &reference, wallet.id, treasury, amount)?;
+    }
+    accounts::unblock(tx, wallet.id)?;
+    accounts::close(tx, wallet.id)?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! (maker–checker), executed in chunks of short transactions — resumable after a crash,
 //! and never holding card transactions up for long.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -14,13 +14,13 @@ use super::auth::Principal;
 use super::ServiceError;
 use crate::domain::auth::{RegionCode, RegionScope};
 use crate::domain::benefit::Programme;
-use crate::domain::family::FamilyStatus;
-use crate::domain::ledger::{AccountKind, AccountStatus, HoldReason, JournalKind, OwnerKind};
+use crate::domain::holds::line_hold;
+use crate::domain::ledger::{AccountKind, AccountStatus, JournalKind, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount};
 use crate::ledger::holds::{self, HoldDraft};
 use crate::ledger::{accounts, posting, AccountId};
 use crate::store::disbursements::{self as store, Batch, BatchInsertForm, LineInsertForm, ScheduleRow};
-use crate::store::{audit, families, now, Store, Tx};
+use crate::store::{audit, now, Store, Tx};
 
 /// Families read per transaction while preparing lines.
 pub const PAYEES_PER_TRANSACTION: i64 = 5_000;
@@ -234,7 +234,7 @@ fn pay_chunk(
 ) -> Result<Option<i64>, ServiceError> {
     let lines = store::lock_pending_lines(tx, batch.id, after, limit)?;
     let (Some(first), Some(last_locked)) = (lines.first(), lines.last().map(|line| line.id)) else { return Ok(None) };
-    // The chunk's open wallets and suspended families in one query each.
+    // The chunk's open wallets in one query.
     let owners: Vec<String> = lines.iter().map(|line| line.family_id.to_string()).collect();
     let wallets: HashMap<String, AccountId> =
         accounts::find_by_owners_and_kind(tx, OwnerKind::Family, &owners, programme.wallet())?
@@ -242,12 +242,6 @@ fn pay_chunk(
             .filter(|account| account.status == AccountStatus::Open)
             .map(|account| (account.owner_id, account.id))
             .collect();
-    let suspended: HashSet<i64> = if programme.is_conditional() {
-        let ids: Vec<i64> = lines.iter().map(|line| line.family_id).collect();
-        families::find_ids_with_status(tx, &ids, FamilyStatus::Suspended)?.into_iter().collect()
-    } else {
-        HashSet::new()
-    };
     // Each payable line with its wallet, looked up once.
     let mut payable = Vec::with_capacity(lines.len());
     let mut unpayable = Vec::new();
@@ -287,7 +281,7 @@ fn pay_chunk(
         return Ok(Some(last_locked));
     };
 
-    let staged = batch.release_at.filter(|release_at| *release_at > now());
+    let hold = line_hold(batch.release_at, now());
     let mut paid_lines = Vec::with_capacity(payable.len());
     let mut closed_meanwhile = Vec::new();
     for (((line, _), credit), paid) in payable.iter().zip(&credits).zip(paid) {
@@ -296,11 +290,6 @@ fn pay_chunk(
             continue;
         }
         paid_lines.push(line.id);
-        let hold = match staged {
-            Some(release_at) => Some((HoldReason::StageNotOpen, Some(release_at))),
-            None if suspended.contains(&line.family_id) => Some((HoldReason::CommitmentSuspension, None)),
-            None => None,
-        };
         if let Some((reason, release_at)) = hold {
             holds::place(
                 tx,
@@ -312,12 +301,8 @@ fn pay_chunk(
                         "{} {} period {} (batch {} line {})",
                         batch.programme, batch.year, batch.period, batch.id, line.id
                     ),
-                    placed_by: if reason == HoldReason::StageNotOpen {
-                        "rule:staged-release"
-                    } else {
-                        "rule:conditionality"
-                    },
-                    release_at,
+                    placed_by: "rule:staged-release",
+                    release_at: Some(release_at),
                 },
             )?;
         }

@@ -63,6 +63,9 @@ pub enum ServiceError {
     /// Part of the money asked for is blocked by holds (suspension, stage not open…).
     #[error("{requested} requested from {pocket}, but only {available} is free; the rest is blocked ({reasons})")]
     FundsHeld { pocket: String, requested: String, available: String, reasons: String },
+    /// The pocket is blocked for debits: the family is suspended (PKH conditionality).
+    #[error("{pocket} is blocked: nothing may leave it until the family meets its commitments ({reference})")]
+    WalletBlocked { pocket: String, reference: String },
     #[error("{requested} requested from {pocket}, but it holds only {available}")]
     InsufficientFunds { pocket: String, requested: String, available: String },
     #[error("{0}")]
@@ -152,6 +155,7 @@ pub enum ErrorCode {
     AccountNotEmpty,
     InsufficientFunds,
     FundsHeld,
+    WalletBlocked,
     OperationNotAllowed,
     WithdrawalLimitExceeded,
     DailyWithdrawalLimitExceeded,
@@ -197,6 +201,7 @@ impl ServiceError {
             Self::CardAltered => ErrorCode::CardAltered,
             Self::FundsHeld { .. } => ErrorCode::FundsHeld,
             Self::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
+            Self::WalletBlocked { .. } => ErrorCode::WalletBlocked,
             Self::OperationNotAllowed(_) => ErrorCode::OperationNotAllowed,
             Self::WithdrawalLimitExceeded(_) => ErrorCode::WithdrawalLimitExceeded,
             Self::DailyWithdrawalLimitExceeded(_) => ErrorCode::DailyWithdrawalLimitExceeded,
@@ -223,6 +228,7 @@ pub fn refusal_code(refusal: &Refusal) -> ErrorCode {
         Refusal::AccountExists { .. } | Refusal::Malformed { .. } => ErrorCode::InvalidRequest,
         Refusal::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
         Refusal::FundsHeld { .. } => ErrorCode::FundsHeld,
+        Refusal::DebitBlocked { .. } => ErrorCode::WalletBlocked,
         Refusal::HoldNotFound { .. } => ErrorCode::HoldNotFound,
         Refusal::HoldNotActive { .. } => ErrorCode::HoldNotActive,
         Refusal::JournalNotFound { .. } => ErrorCode::JournalNotFound,

@@ -14,15 +14,17 @@ use crate::domain::card::{Bank, CardNumber};
 use crate::domain::family::{
     check_family, BenefitCategory, CardStatus, FamilyStatus, MemberCommitment, MemberComponent, SchoolLevel,
 };
+use crate::domain::holds::{hold_is_in_force, pocket_figures, ActiveHold, PocketFigures};
 use crate::domain::language::Words;
 use crate::domain::ledger::{AccountKind, HoldReason, OwnerKind};
 use crate::domain::money::rupiah_from_minor;
 use crate::domain::nik::Nik;
 use crate::ledger::accounts::{self, Account};
-use crate::ledger::holds;
+use crate::ledger::holds::{self, Hold};
+use crate::ledger::AccountId;
 use crate::service::ServiceError;
 use crate::store::families::{self, Family, FamilyInsertForm};
-use crate::store::{audit, cards, regions, Store, Tx};
+use crate::store::{audit, cards, now, regions, Store, Tx};
 
 /// The longest name or address stored, in characters.
 pub const FAMILY_TEXT_CHARS_MAX: usize = 200;
@@ -83,11 +85,47 @@ pub struct Pocket {
     pub name: Words,
     #[schema(value_type = String, example = "500000.00")]
     pub balance: Decimal,
+    /// Money kept by holds still in force (a hold past its release time no longer is).
     #[schema(value_type = String, example = "0.00")]
     pub held: Decimal,
+    /// Money kept by the pocket's block, beyond what holds keep.
+    #[schema(value_type = String, example = "0.00")]
+    pub blocked: Decimal,
     #[schema(value_type = String, example = "500000.00")]
     pub available: Decimal,
     pub holds: Vec<HoldView>,
+    /// Why nothing may leave the pocket, while it is blocked.
+    pub block: Option<BlockView>,
+}
+
+/// A pocket's debit block (a suspended family's PKH wallet), as the family sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BlockView {
+    pub reason: HoldReason,
+    pub explanation: Words,
+    /// What it is about: the cycle, the member and the commitment missed.
+    pub reference: String,
+    pub since: NaiveDateTime,
+}
+
+/// A family pocket with its active holds, read together in one transaction.
+#[derive(Debug, Clone)]
+pub struct PocketState {
+    pub account: Account,
+    pub holds: Vec<Hold>,
+}
+
+impl PocketState {
+    /// The pocket's figures at `at` for a balance of `balance_minor` (the stored one, or
+    /// the one a journal just left).
+    pub fn figures(&self, balance_minor: i64, at: NaiveDateTime) -> PocketFigures {
+        let holds: Vec<ActiveHold> = self
+            .holds
+            .iter()
+            .map(|hold| ActiveHold { amount_minor: hold.amount_minor, release_at: hold.release_at })
+            .collect();
+        pocket_figures(balance_minor, &holds, self.account.block.is_some(), at)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -204,39 +242,58 @@ fn profile_of(tx: &mut Tx<'_>, family: Family) -> Result<FamilyProfile, ServiceE
 pub fn balances(store: &Store, principal: &Principal, family_id: i64) -> Result<Vec<Pocket>, ServiceError> {
     store.read(|tx| {
         let family = access::visible_family(tx, principal, family_id)?;
-        let mut pockets = Vec::with_capacity(FAMILY_POCKETS.len());
-        for account in family_pockets(tx, family.id)? {
-            let kind = account.kind;
-            let holds = holds::find_active_by_account(tx, account.id)?
-                .into_iter()
-                .map(|hold| HoldView {
-                    amount: rupiah_from_minor(hold.amount_minor),
-                    reason: hold.reason,
-                    explanation: hold.reason.explain(),
-                    reference: hold.reference,
-                    placed_at: hold.placed_at,
-                    release_at: hold.release_at,
-                })
-                .collect();
-            pockets.push(Pocket {
-                kind,
-                name: pocket_name(kind),
-                balance: rupiah_from_minor(account.balance_minor),
-                held: rupiah_from_minor(account.held_minor),
-                available: rupiah_from_minor(account.available_minor()),
-                holds,
-            });
-        }
-        Ok(pockets)
+        let at = now();
+        Ok(family_pockets(tx, family.id)?.into_iter().map(|pocket| pocket_view(pocket, at)).collect())
     })
 }
 
-/// The family's pockets (savings, then each programme e-wallet) that are open or were.
-pub fn family_pockets(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<Account>, ServiceError> {
-    let mut pockets = accounts::find_by_owner(tx, OwnerKind::Family, &family_id.to_string())?;
-    pockets.retain(|account| FAMILY_POCKETS.contains(&account.kind));
-    pockets.sort_by_key(|account| FAMILY_POCKETS.iter().position(|kind| *kind == account.kind));
-    Ok(pockets)
+fn pocket_view(pocket: PocketState, at: NaiveDateTime) -> Pocket {
+    let figures = pocket.figures(pocket.account.balance_minor, at);
+    let kind = pocket.account.kind;
+    Pocket {
+        kind,
+        name: pocket_name(kind),
+        balance: rupiah_from_minor(figures.balance_minor),
+        held: rupiah_from_minor(figures.held_minor),
+        blocked: rupiah_from_minor(figures.blocked_minor),
+        available: rupiah_from_minor(figures.available_minor),
+        holds: pocket
+            .holds
+            .into_iter()
+            .filter(|hold| hold_is_in_force(hold.release_at, at))
+            .map(|hold| HoldView {
+                amount: rupiah_from_minor(hold.amount_minor),
+                reason: hold.reason,
+                explanation: hold.reason.explain(),
+                reference: hold.reference,
+                placed_at: hold.placed_at,
+                release_at: hold.release_at,
+            })
+            .collect(),
+        block: pocket.account.block.map(|block| BlockView {
+            reason: block.reason,
+            explanation: block.reason.explain(),
+            reference: block.reference,
+            since: block.blocked_at,
+        }),
+    }
+}
+
+/// The family's pockets (savings, then each programme e-wallet) that are open or were,
+/// each with its active holds: two queries whatever the number of pockets.
+pub fn family_pockets(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<PocketState>, ServiceError> {
+    let mut accounts = accounts::find_by_owner(tx, OwnerKind::Family, &family_id.to_string())?;
+    accounts.retain(|account| FAMILY_POCKETS.contains(&account.kind));
+    accounts.sort_by_key(|account| FAMILY_POCKETS.iter().position(|kind| *kind == account.kind));
+    let ids: Vec<AccountId> = accounts.iter().map(|account| account.id).collect();
+    let holds = holds::find_active_by_accounts(tx, &ids)?;
+    Ok(accounts
+        .into_iter()
+        .map(|account| {
+            let own = holds.iter().filter(|hold| hold.account == account.id).cloned().collect();
+            PocketState { account, holds: own }
+        })
+        .collect())
 }
 
 /// The names printed on the e-wallet slip.

@@ -10,6 +10,7 @@ pub mod edc;
 pub mod error;
 pub mod families;
 pub mod health;
+pub mod holds;
 pub mod ledger_check;
 pub mod monitoring;
 pub mod reconciliation;

@@ -109,16 +109,6 @@ pub fn find_by_nik(tx: &mut Tx<'_>, nik: &str) -> Result<Option<Family>, StoreEr
     row.map(Family::try_from).transpose()
 }
 
-/// Which of these families are in `status`.
-pub fn find_ids_with_status(tx: &mut Tx<'_>, ids: &[i64], status: FamilyStatus) -> Result<Vec<i64>, StoreError> {
-    let status: &str = status.into();
-    on_backend!(tx, connection => Ok(families::table
-        .filter(families::id.eq_any(ids))
-        .filter(families::status.eq(status))
-        .select(families::id)
-        .load(connection)?))
-}
-
 /// Sets the family's programme status.
 pub fn set_status(tx: &mut Tx<'_>, id: i64, status: FamilyStatus) -> Result<(), StoreError> {
     let status: &str = status.into();

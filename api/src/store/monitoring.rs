@@ -121,6 +121,76 @@ pub fn held(tx: &mut Tx<'_>, regions: &[RegionCode]) -> Result<Vec<HeldTotal>, S
     on_backend!(tx, connection => Ok(diesel::sql_query(&sql).load(connection)?))
 }
 
+/// Figures that depend on the moment, read live by village (each from a partial index):
+/// blocked pockets, and active holds whose release time has passed but that nothing has
+/// ended yet (they no longer keep their money).
+fn in_area(area: Option<&RegionCode>) -> String {
+    // A region code is digits and dots, parsed before it gets here.
+    area.map_or_else(String::new, |code| {
+        format!("AND (f.village_code = '{0}' OR f.village_code LIKE '{0}.%')", code.as_str())
+    })
+}
+
+/// The money on blocked pockets beyond their stored holds, by village.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct BlockedTotal {
+    #[diesel(sql_type = Text)]
+    pub village_code: String,
+    #[diesel(sql_type = Text)]
+    pub pocket: String,
+    #[diesel(sql_type = BigInt)]
+    pub amount_minor: i64,
+}
+
+pub fn blocked(tx: &mut Tx<'_>, area: Option<&RegionCode>) -> Result<Vec<BlockedTotal>, StoreError> {
+    let sql = format!(
+        "SELECT f.village_code, a.kind AS pocket, CAST(SUM(a.balance_minor - a.held_minor) AS BIGINT) AS amount_minor
+         FROM accounts a JOIN families f ON a.owner_id = CAST(f.id AS TEXT)
+         WHERE a.blocked_reason IS NOT NULL AND a.owner_kind = 'family' {}
+         GROUP BY f.village_code, a.kind",
+        in_area(area)
+    );
+    on_backend!(tx, connection => Ok(diesel::sql_query(&sql).load(connection)?))
+}
+
+/// Active holds past their release time at a moment, by village, pocket, reason and
+/// whether the pocket is blocked.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct DueHoldTotal {
+    #[diesel(sql_type = Text)]
+    pub village_code: String,
+    #[diesel(sql_type = Text)]
+    pub pocket: String,
+    #[diesel(sql_type = Text)]
+    pub reason: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub blocked: bool,
+    #[diesel(sql_type = BigInt)]
+    pub amount_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub holds: i64,
+}
+
+pub fn due_holds(
+    tx: &mut Tx<'_>,
+    area: Option<&RegionCode>,
+    at: NaiveDateTime,
+) -> Result<Vec<DueHoldTotal>, StoreError> {
+    let placeholder = match tx.backend() {
+        super::Backend::Sqlite => "?",
+        super::Backend::Postgres => "$1",
+    };
+    let sql = format!(
+        "SELECT f.village_code, a.kind AS pocket, h.reason, a.blocked_reason IS NOT NULL AS blocked,
+                CAST(SUM(h.amount_minor) AS BIGINT) AS amount_minor, COUNT(*) AS holds
+         FROM holds h JOIN accounts a ON a.id = h.account_id JOIN families f ON a.owner_id = CAST(f.id AS TEXT)
+         WHERE h.status = 'active' AND h.release_at <= {placeholder} AND a.owner_kind = 'family' {}
+         GROUP BY f.village_code, a.kind, h.reason, a.blocked_reason IS NOT NULL",
+        in_area(area)
+    );
+    on_backend!(tx, connection => Ok(diesel::sql_query(&sql).bind::<Timestamp, _>(at).load(connection)?))
+}
+
 /// Families per status in each region.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct StatusCount {

@@ -11,6 +11,10 @@ diesel::table! {
         held_minor -> BigInt,
         opened_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        blocked_reason -> Nullable<Text>,
+        blocked_reference -> Nullable<Text>,
+        blocked_by -> Nullable<Text>,
+        blocked_at -> Nullable<Timestamp>,
     }
 }
 

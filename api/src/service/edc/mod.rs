@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use super::access;
 use super::auth::pin::{check_pin, find_usable_card};
 use super::auth::{Auth, Principal};
-use super::families::{family_pockets, pocket_name};
+use super::families::{family_pockets, pocket_name, PocketState};
 use super::ServiceError;
 use crate::domain::auth::{AgentKind, Pin};
 use crate::domain::card::CardNumber;
@@ -31,7 +31,7 @@ use crate::domain::edc::{
 use crate::domain::language::Words;
 use crate::domain::ledger::{AccountKind, JournalKind, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount, MINOR_UNITS_PER_RUPIAH};
-use crate::ledger::accounts::{self, Account};
+use crate::ledger::accounts;
 use crate::ledger::idempotency::{self, IdempotentRequest};
 use crate::ledger::posting::{self, PostedJournal};
 use crate::ledger::{AccountId, LedgerError, Refusal};
@@ -99,8 +99,13 @@ pub struct PocketBalance {
     pub name: Words,
     #[schema(value_type = String)]
     pub balance: Decimal,
+    /// Money kept by holds still in force.
     #[schema(value_type = String)]
     pub held: Decimal,
+    /// Money kept by the pocket's block (a suspended family's PKH wallet).
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub blocked: Decimal,
     #[schema(value_type = String)]
     pub available: Decimal,
 }
@@ -266,8 +271,8 @@ fn execute(
     let family_account = |kind: AccountKind| {
         pockets
             .iter()
-            .find(|account| account.kind == kind)
-            .map(|account| account.id)
+            .find(|pocket| pocket.account.kind == kind)
+            .map(|pocket| pocket.account.id)
             .ok_or_else(|| ServiceError::Internal(format!("family {} has no {kind} account", card.family_id)))
     };
     let journal = match operation {
@@ -311,9 +316,12 @@ fn execute(
 
     let balances = pockets
         .iter()
-        .map(|pocket| match &journal {
-            Some(journal) => pocket_balance(&journal.account_after(pocket)),
-            None => pocket_balance(pocket),
+        .map(|pocket| {
+            let balance_minor = journal
+                .as_ref()
+                .and_then(|journal| journal.balance_after(pocket.account.id))
+                .unwrap_or(pocket.account.balance_minor);
+            pocket_balance(pocket, balance_minor, at)
         })
         .collect();
     let items: Vec<ReceiptItem> = priced.iter().map(PricedLine::receipt_item).collect();
@@ -372,6 +380,9 @@ fn move_money(
                 available: format_rupiah(available_minor),
                 reasons: reasons.iter().map(|reason| reason.as_ref()).collect::<Vec<_>>().join(", "),
             })
+        }
+        Err(LedgerError::Refused(Refusal::DebitBlocked { reference, .. })) => {
+            Err(ServiceError::WalletBlocked { pocket: pocket_words(), reference })
         }
         Err(LedgerError::Refused(Refusal::InsufficientFunds { available_minor, requested_minor, .. })) => {
             Err(ServiceError::InsufficientFunds {
@@ -517,14 +528,16 @@ fn consume_quotas(tx: &mut Tx<'_>, family_id: i64, priced: &[PricedLine], day: N
     Ok(())
 }
 
-/// A pocket as the receipt prints it.
-fn pocket_balance(account: &Account) -> PocketBalance {
+/// A pocket as the receipt prints it, with the balance the journal left it.
+fn pocket_balance(pocket: &PocketState, balance_minor: i64, at: NaiveDateTime) -> PocketBalance {
+    let figures = pocket.figures(balance_minor, at);
     PocketBalance {
-        kind: account.kind,
-        name: pocket_name(account.kind),
-        balance: rupiah_from_minor(account.balance_minor),
-        held: rupiah_from_minor(account.held_minor),
-        available: rupiah_from_minor(account.available_minor()),
+        kind: pocket.account.kind,
+        name: pocket_name(pocket.account.kind),
+        balance: rupiah_from_minor(figures.balance_minor),
+        held: rupiah_from_minor(figures.held_minor),
+        blocked: rupiah_from_minor(figures.blocked_minor),
+        available: rupiah_from_minor(figures.available_minor),
     }
 }
 

@@ -12,14 +12,16 @@ use super::overview::path;
 use super::{area, PocketFigures, RegionRef, Tally};
 use crate::domain::auth::RegionCode;
 use crate::domain::family::{BenefitCategory, FamilyStatus};
-use crate::domain::ledger::{AccountKind, HoldStatus, JournalKind};
+use crate::domain::holds::hold_is_in_force;
+use crate::domain::ledger::{AccountKind, JournalKind};
 use crate::domain::money::rupiah_from_minor;
 use crate::domain::monitoring::{Flow, TimelineEvent};
 use crate::service::access;
 use crate::service::auth::Principal;
+use crate::service::families::family_pockets;
 use crate::service::ServiceError;
 use crate::store::monitoring::{self as store, FamilyQuery, FamilySummary};
-use crate::store::{conditionality, parse_stored, regions, Store, StoreError, Tx};
+use crate::store::{conditionality, now, parse_stored, regions, Store, StoreError, Tx};
 
 /// Families listed per page unless asked otherwise.
 pub const FAMILIES_PAGE_DEFAULT: i64 = 50;
@@ -180,10 +182,15 @@ pub fn page(store: &Store, principal: &Principal, family_id: i64) -> Result<Fami
             tally.add_flow(&flow.pocket, &flow.journal_kind, flow.amount_minor, flow.entries)?;
             tally.add_reach(&flow.pocket, &flow.journal_kind, i64::from(flow.amount_minor != 0))?;
         }
-        let holds = store::family_holds(tx, family.id, TIMELINE_ENTRIES_MAX)?;
-        for hold in holds.iter().filter(|hold| hold.status == HoldStatus::Active.as_ref()) {
-            tally.add_held(&hold.pocket, &hold.reason, hold.amount_minor, 1)?;
+        let at = now();
+        for pocket in family_pockets(tx, family.id)? {
+            let kind = pocket.account.kind.as_ref();
+            for hold in pocket.holds.iter().filter(|hold| hold_is_in_force(hold.release_at, at)) {
+                tally.add_held(kind, hold.reason.as_ref(), hold.amount_minor, 1)?;
+            }
+            tally.add_blocked(kind, pocket.figures(pocket.account.balance_minor, at).blocked_minor)?;
         }
+        let holds = store::family_holds(tx, family.id, TIMELINE_ENTRIES_MAX)?;
         let mut path = path(tx, principal, Some(&family.village))?;
         if let Some(village) = regions::find_by_code(tx, &family.village)? {
             path.push(RegionRef::from(village));

@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 
 use super::{area, children, parse_region, RegionRef, StatusFigures, Tally};
 use crate::domain::auth::{RegionCode, RegionLevel};
-use crate::domain::benefit::{CycleOutcome, Programme};
+use crate::domain::benefit::Programme;
+use crate::domain::conditionality::CycleOutcome;
 use crate::domain::ledger::{AccountKind, JournalKind};
 use crate::domain::money::rupiah_from_minor;
 use crate::domain::monitoring::{on_time, percent, period_due_date, smallest_common_region};

@@ -134,8 +134,12 @@ pub struct PocketFigures {
     pub absorbed_percent: Option<Decimal>,
     #[schema(value_type = String)]
     pub balance: Decimal,
+    /// Money kept by holds still in force (one past its release time no longer is).
     #[schema(value_type = String)]
     pub held: Decimal,
+    /// Money on blocked pockets (suspended families' PKH wallets) beyond their holds.
+    #[schema(value_type = String)]
+    pub blocked: Decimal,
     #[schema(value_type = String)]
     pub available: Decimal,
     pub held_by_reason: Vec<HeldFigure>,
@@ -170,6 +174,7 @@ struct FlowSum {
 struct Tally {
     flows: HashMap<(AccountKind, Flow), FlowSum>,
     held: HashMap<(AccountKind, HoldReason), (i64, i64)>,
+    blocked: HashMap<AccountKind, i64>,
     statuses: HashMap<FamilyStatus, i64>,
 }
 
@@ -205,6 +210,21 @@ impl Tally {
         Ok(())
     }
 
+    fn add_blocked(&mut self, pocket: &str, amount_minor: i64) -> Result<(), StoreError> {
+        *self.blocked.entry(parse_stored("monitoring pocket", pocket)?).or_default() += amount_minor;
+        Ok(())
+    }
+
+    /// A hold past its release time keeps nothing any more: its money is free, or
+    /// blocked if its pocket is.
+    fn add_due_hold(&mut self, due: &crate::store::monitoring::DueHoldTotal) -> Result<(), StoreError> {
+        self.add_held(&due.pocket, &due.reason, -due.amount_minor, -due.holds)?;
+        if due.blocked {
+            self.add_blocked(&due.pocket, due.amount_minor)?;
+        }
+        Ok(())
+    }
+
     fn add_status(&mut self, status: &str, families: i64) -> Result<(), StoreError> {
         *self.statuses.entry(parse_stored("monitoring status", status)?).or_default() += families;
         Ok(())
@@ -221,6 +241,9 @@ impl Tally {
             let entry = self.held.entry(*key).or_default();
             entry.0 += amount;
             entry.1 += holds;
+        }
+        for (pocket, amount) in &other.blocked {
+            *self.blocked.entry(*pocket).or_default() += amount;
         }
         for (status, families) in &other.statuses {
             *self.statuses.entry(*status).or_default() += families;
@@ -262,6 +285,7 @@ impl Tally {
         held_by_reason.sort_by_key(|held| held.reason.as_ref().to_owned());
         let held_minor: i64 =
             HoldReason::iter().filter_map(|reason| self.held.get(&(pocket, reason))).map(|held| held.0).sum();
+        let blocked_minor = self.blocked.get(&pocket).copied().unwrap_or(0);
         PocketFigures {
             pocket,
             programme: Programme::iter().find(|programme| programme.wallet() == pocket),
@@ -276,7 +300,8 @@ impl Tally {
             absorbed_percent: percent(absorbed_minor, credited_minor),
             balance: rupiah_from_minor(balance_minor),
             held: rupiah_from_minor(held_minor),
-            available: rupiah_from_minor(balance_minor - held_minor),
+            blocked: rupiah_from_minor(blocked_minor),
+            available: rupiah_from_minor(balance_minor - held_minor - blocked_minor),
             held_by_reason,
         }
     }

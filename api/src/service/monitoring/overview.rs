@@ -84,7 +84,7 @@ pub fn overview(
         } else {
             below.iter().map(|(code, _)| code.clone()).collect()
         };
-        let tallies = tallies(tx, &read_codes)?;
+        let tallies = tallies(tx, &read_codes, area.code(), as_of)?;
         let mut total = Tally::default();
         for tally in tallies.values() {
             total.merge(tally);
@@ -107,8 +107,14 @@ pub fn overview(
     })
 }
 
-/// Each region's tally of flows, families reached, holds and statuses.
-fn tallies(tx: &mut Tx<'_>, codes: &[RegionCode]) -> Result<BTreeMap<String, Tally>, ServiceError> {
+/// Each region's tally of flows, families reached, holds, blocks and statuses, at `at`.
+/// `codes` are disjoint regions within `area`.
+fn tallies(
+    tx: &mut Tx<'_>,
+    codes: &[RegionCode],
+    area: Option<&RegionCode>,
+    at: NaiveDateTime,
+) -> Result<BTreeMap<String, Tally>, ServiceError> {
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for row in store::flow_totals(tx, codes)? {
         tallies.entry(row.region_code).or_default().add_flow(
@@ -126,6 +132,21 @@ fn tallies(tx: &mut Tx<'_>, codes: &[RegionCode]) -> Result<BTreeMap<String, Tal
     }
     for row in store::family_statuses(tx, codes)? {
         tallies.entry(row.region_code).or_default().add_status(&row.status, row.families)?;
+    }
+    // Read live by village, each village counted in the one region that contains it.
+    let region_of = |village: &str| -> Result<Option<String>, ServiceError> {
+        let village = RegionCode::parse(village).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        Ok(codes.iter().find(|code| code.contains(&village)).map(|code| code.as_str().to_owned()))
+    };
+    for row in store::blocked(tx, area)? {
+        if let Some(code) = region_of(&row.village_code)? {
+            tallies.entry(code).or_default().add_blocked(&row.pocket, row.amount_minor)?;
+        }
+    }
+    for row in store::due_holds(tx, area, at)? {
+        if let Some(code) = region_of(&row.village_code)? {
+            tallies.entry(code).or_default().add_due_hold(&row)?;
+        }
     }
     Ok(tallies)
 }
