@@ -103,9 +103,10 @@ on_both_backends! {
         assert_eq!(closed["suspended"], 2);
         disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 2}));
         let blocked = pkh(&server, &ani);
-        assert_eq!((blocked["balance"].as_str(), blocked["available"].as_str()), (Some("500000.00"), Some("0.00")));
-        assert_eq!(blocked["holds"][0]["reason"], "commitment_suspension");
-        assert_problem(agent.send("/v1/edc/wallet-to-savings", with(keyed(&ani), json!({"amount": "500000"}))), 422, "FUNDS_HELD");
+        assert_eq!((blocked["balance"].as_str(), blocked["blocked"].as_str(), blocked["available"].as_str()), (Some("500000.00"), Some("500000.00"), Some("0.00")));
+        assert_eq!(blocked["block"]["reason"], "commitment_suspension");
+        assert_eq!(blocked["holds"], json!([]), "a suspension is a block on the wallet, not a hold");
+        assert_problem(agent.send("/v1/edc/wallet-to-savings", with(keyed(&ani), json!({"amount": "500000"}))), 422, "WALLET_BLOCKED");
         let profile: Value = Session::family(&server, &ani).get(&format!("/v1/families/{}", ani.family_id)).json().unwrap();
         assert_eq!(profile["status"], "suspended");
 

@@ -116,13 +116,13 @@ on_both_backends! {
         let server = TestServer::start(&database);
         let family = server.demo().families[0].clone();
         let store = database.store();
-        let wallet = pocket(&store, &family, AccountKind::WalletPkh);
-        let draft = HoldDraft { account: wallet.id, amount: rupiah(500_000), reason: HoldReason::CommitmentSuspension,
-            reference: "cycle 2", placed_by: "rule:conditionality", release_at: None };
-        store.write(|tx| holds::place(tx, &draft)).unwrap();
+        let operator = Session::operator(&server, "operator.jabar");
+        let placed = operator.post(&format!("/v1/families/{}/holds", family.family_id),
+            &json!({"pocket": "wallet_pkh", "amount": "500000", "reference": "case 17/2026"}));
+        assert_eq!(placed.status(), 201, "an operator places an investigation hold through the API");
         let agent = Terminal::of(&server, "agen.cileunyi");
         let problem = assert_problem(agent.send(TO_SAVINGS, with(keyed(&family), json!({"amount": "100000"}))), 422, "FUNDS_HELD");
-        assert!(problem["detail"].as_str().unwrap().contains("commitment_suspension"), "the reason is given: {problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("investigation"), "the reason is given: {problem}");
         let indonesian = agent.session.authorized(server.client.post(server.url(TO_SAVINGS)))
             .header("Idempotency-Key", "T3204001-held-id").header("Accept-Language", "id")
             .json(&with(keyed(&family), json!({"amount": "100000", "stan": "000900"}))).send().unwrap();
@@ -156,7 +156,7 @@ on_both_backends! {
             let kind: AccountKind = line["kind"].as_str().unwrap().parse().unwrap();
             let ledger = pocket(&store, &family, kind);
             let figures = |account: &accounts::Account| {
-                [account.balance_minor, account.held_minor, account.available_minor()].map(|minor| format!("{}.{:02}", minor / 100, minor % 100))
+                [account.balance_minor, account.held_minor, account.balance_minor - account.held_minor].map(|minor| format!("{}.{:02}", minor / 100, minor % 100))
             };
             assert_eq!([line["balance"].as_str().unwrap(), line["held"].as_str().unwrap(), line["available"].as_str().unwrap()],
                 figures(&ledger).each_ref().map(String::as_str), "{kind} on the receipt against the ledger");

@@ -116,8 +116,8 @@ pub struct ServeArgs {
     #[arg(long, env = "KKS_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 30)]
     pub login_attempts_per_minute: u32,
 
-    /// For tests only: `PUT /test-clock` moves the ledger's clock forward (stage openings,
-    /// hold releases, the business day). Refused in production mode.
+    /// For tests only: the ledger's clock stands still until `PUT /test-clock` moves it
+    /// forward (stage openings, hold releases, the business day). Refused in production.
     #[arg(long)]
     pub test_clock: bool,
 }

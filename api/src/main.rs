@@ -168,7 +168,8 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         test_clock: args.test_clock,
     });
     if args.test_clock {
-        tracing::warn!("--test-clock: PUT /test-clock moves the ledger's clock; for tests only");
+        kks_api::store::clock::make_manual();
+        tracing::warn!("--test-clock: the ledger's clock stands still until PUT /test-clock moves it; for tests only");
     }
     // A disbursement interrupted by a crash or a restart carries on where it stopped.
     for batch_id in service::disbursements::unfinished(&state.store).context("finding unfinished disbursements")? {

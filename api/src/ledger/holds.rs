@@ -108,25 +108,22 @@ pub fn place(tx: &mut Tx<'_>, draft: &HoldDraft<'_>) -> Result<Hold, LedgerError
         .into());
     }
     let amount_minor = draft.amount.minor();
-    let updated = on_backend!(tx, connection => diesel::update(
-            accounts::table
-                .find(draft.account.0)
-                .filter(accounts::status.eq(AccountStatus::Open.as_ref()))
-                .filter((accounts::balance_minor - accounts::held_minor).ge(amount_minor)),
-        )
-        .set(accounts::held_minor.eq(accounts::held_minor + amount_minor))
-        .execute(connection)?);
-    if updated == 0 {
-        let account = super::accounts::get(tx, draft.account)?;
-        if account.status == AccountStatus::Closed {
-            return Err(Refusal::AccountClosed { account: account.id }.into());
+    // Holds past their release time keep nothing: if they are in the way, they are ended
+    // (the account locked first, as on every path) and the hold is tried once more.
+    if !hold_back(tx, draft.account, amount_minor)? {
+        super::accounts::lock(tx, draft.account)?;
+        if release_due_on(tx, draft.account, now())? == 0 || !hold_back(tx, draft.account, amount_minor)? {
+            let account = super::accounts::get(tx, draft.account)?;
+            if account.status == AccountStatus::Closed {
+                return Err(Refusal::AccountClosed { account: account.id }.into());
+            }
+            return Err(Refusal::InsufficientFunds {
+                account: account.id,
+                available_minor: account.balance_minor - account.held_minor,
+                requested_minor: amount_minor,
+            }
+            .into());
         }
-        return Err(Refusal::InsufficientFunds {
-            account: account.id,
-            available_minor: account.balance_minor - account.held_minor,
-            requested_minor: amount_minor,
-        }
-        .into());
     }
     let form = HoldInsertForm {
         account_id: draft.account.0,
@@ -144,6 +141,20 @@ pub fn place(tx: &mut Tx<'_>, draft: &HoldDraft<'_>) -> Result<Hold, LedgerError
     let placed = Hold::try_from(row)?;
     record(tx, &placed, "hold.placed", draft.placed_by, serde_json::json!({ "release_at": draft.release_at }))?;
     Ok(placed)
+}
+
+/// Raises the account's held total by `amount_minor` if it is open and has that much
+/// free of holds; `false` if not.
+fn hold_back(tx: &mut Tx<'_>, account: AccountId, amount_minor: i64) -> Result<bool, LedgerError> {
+    let updated = on_backend!(tx, connection => diesel::update(
+            accounts::table
+                .find(account.0)
+                .filter(accounts::status.eq(AccountStatus::Open.as_ref()))
+                .filter((accounts::balance_minor - accounts::held_minor).ge(amount_minor)),
+        )
+        .set(accounts::held_minor.eq(accounts::held_minor + amount_minor))
+        .execute(connection)?);
+    Ok(updated == 1)
 }
 
 /// Makes held money available again.

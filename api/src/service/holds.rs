@@ -14,7 +14,7 @@ use crate::domain::language::Words;
 use crate::domain::ledger::{AccountKind, HoldReason, HoldStatus, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount};
 use crate::ledger::holds::{self, Hold, HoldDraft, HOLD_TEXT_BYTES_MAX};
-use crate::ledger::{accounts, AccountId, HoldId};
+use crate::ledger::{accounts, HoldId};
 use crate::store::{now, Store};
 
 /// Accounts whose due holds one background pass ends per transaction.
@@ -152,20 +152,17 @@ pub fn release(
 /// that several servers and card transactions can do it at once. Returns how many.
 pub fn release_due(store: &Store) -> Result<usize, ServiceError> {
     let mut released = 0;
-    loop {
-        let (accounts_done, holds_ended) = store.write(|tx| -> Result<(usize, usize), ServiceError> {
+    // Looked for first in a read, so that an idle server never takes the writer.
+    while !store.read(|tx| holds::find_accounts_with_due_holds(tx, now(), 1))?.is_empty() {
+        released += store.write(|tx| -> Result<usize, ServiceError> {
             let at = now();
-            let due: Vec<AccountId> = holds::find_accounts_with_due_holds(tx, at, DUE_ACCOUNTS_PER_TRANSACTION)?;
             let mut ended = 0;
-            for account in &due {
-                accounts::lock(tx, *account)?;
-                ended += holds::release_due_on(tx, *account, at)?;
+            for account in holds::find_accounts_with_due_holds(tx, at, DUE_ACCOUNTS_PER_TRANSACTION)? {
+                accounts::lock(tx, account)?;
+                ended += holds::release_due_on(tx, account, at)?;
             }
-            Ok((due.len(), ended))
+            Ok(ended)
         })?;
-        released += holds_ended;
-        if accounts_done < usize::try_from(DUE_ACCOUNTS_PER_TRANSACTION).unwrap_or(usize::MAX) {
-            return Ok(released);
-        }
     }
+    Ok(released)
 }

@@ -1,39 +1,53 @@
 //! The ledger's clock: UTC, to the microsecond (what both backends store exactly).
 //!
-//! A server started with `kks serve --test-clock` (never in production) lets a test move
-//! this clock forward, so that stage openings, hold releases and the business day's
-//! midnight (WIB) can be crossed in seconds. Tokens and card expiry keep the real clock.
+//! A server started with `kks serve --test-clock` (never in production) runs on a manual
+//! clock instead: it stands still but for a microsecond at each reading (so no two moments
+//! are equal), and a test moves it forward. Stage openings, hold releases and the business
+//! day's midnight (WIB) are then crossed in an instant, and every answer that depends on
+//! the time can be predicted exactly. Tokens and card expiry keep the real clock.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use chrono::{Duration, NaiveDateTime, SubsecRound};
+use chrono::{DateTime, NaiveDateTime, SubsecRound};
 
-/// A clock that reads the real time plus an offset that only grows.
+/// The real clock, or a manual one.
 struct Clock {
-    /// How far it is ahead of the real clock, in microseconds (zero: the real clock).
-    ahead_microseconds: AtomicI64,
+    manual: AtomicBool,
+    /// The manual clock's last reading, in microseconds since 1970.
+    manual_microseconds: AtomicI64,
 }
 
 impl Clock {
     const fn new() -> Self {
-        Self { ahead_microseconds: AtomicI64::new(0) }
+        Self { manual: AtomicBool::new(false), manual_microseconds: AtomicI64::new(0) }
     }
 
     fn now(&self) -> NaiveDateTime {
-        let ahead = Duration::microseconds(self.ahead_microseconds.load(Ordering::Relaxed));
-        (chrono::Utc::now().naive_utc() + ahead).trunc_subsecs(6)
+        if !self.manual.load(Ordering::Acquire) {
+            return chrono::Utc::now().naive_utc().trunc_subsecs(6);
+        }
+        let microseconds = self.manual_microseconds.fetch_add(1, Ordering::AcqRel) + 1;
+        DateTime::from_timestamp_micros(microseconds).map(|moment| moment.naive_utc()).unwrap_or(NaiveDateTime::MAX)
+    }
+
+    /// From now on the clock moves only when told to, from the real time of this call.
+    fn make_manual(&self) {
+        let real = chrono::Utc::now().timestamp_micros();
+        self.manual_microseconds.fetch_max(real, Ordering::AcqRel);
+        self.manual.store(true, Ordering::Release);
     }
 
     fn move_forward_to(&self, at: NaiveDateTime) -> Result<NaiveDateTime, ClockError> {
+        if !self.manual.load(Ordering::Acquire) {
+            return Err(ClockError::NotManual);
+        }
         let current = self.now();
         if at < current {
             return Err(ClockError::Backwards { now: current, asked: at });
         }
-        // One microsecond more than the difference: the reading is truncated to whole
-        // microseconds and must not fall short of `at`.
-        let ahead = (at - chrono::Utc::now().naive_utc()).num_microseconds().unwrap_or(i64::MAX).saturating_add(1);
-        // Concurrent moves keep the furthest: the clock only goes forward.
-        self.ahead_microseconds.fetch_max(ahead, Ordering::Relaxed);
+        // Concurrent moves keep the furthest: the clock only goes forward. The next reading
+        // is a microsecond after `at`.
+        self.manual_microseconds.fetch_max(at.and_utc().timestamp_micros() - 1, Ordering::AcqRel);
         Ok(self.now())
     }
 }
@@ -49,9 +63,16 @@ pub enum ClockError {
     /// Journals, holds and business days are ordered in time: the clock never goes back.
     #[error("the clock reads {now} and never goes back (asked for {asked})")]
     Backwards { now: NaiveDateTime, asked: NaiveDateTime },
+    #[error("the real clock cannot be moved")]
+    NotManual,
 }
 
-/// Moves the ledger's clock forward to `at`; returns the time it reads afterwards.
+/// Runs the ledger on a manual clock from now on (`kks serve --test-clock`).
+pub fn make_manual() {
+    LEDGER_CLOCK.make_manual();
+}
+
+/// Moves the manual clock forward to `at`; returns the time it reads afterwards.
 pub fn move_forward_to(at: NaiveDateTime) -> Result<NaiveDateTime, ClockError> {
     LEDGER_CLOCK.move_forward_to(at)
 }
@@ -59,14 +80,18 @@ pub fn move_forward_to(at: NaiveDateTime) -> Result<NaiveDateTime, ClockError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     #[test]
-    fn the_clock_moves_forward_and_never_back() {
+    fn a_manual_clock_moves_only_forward_and_never_reads_the_same_moment_twice() {
         let clock = Clock::new();
-        let tomorrow = clock.now() + Duration::days(1);
-        let moved = clock.move_forward_to(tomorrow).unwrap();
-        assert!(moved >= tomorrow && moved - tomorrow < Duration::seconds(5), "{moved} vs {tomorrow}");
+        assert_eq!(clock.move_forward_to(clock.now()), Err(ClockError::NotManual));
+        clock.make_manual();
+        let (first, second) = (clock.now(), clock.now());
+        assert_eq!(second - first, Duration::microseconds(1));
+        let tomorrow = second + Duration::days(1);
+        assert_eq!(clock.move_forward_to(tomorrow), Ok(tomorrow));
         assert!(matches!(clock.move_forward_to(tomorrow - Duration::hours(1)), Err(ClockError::Backwards { .. })));
-        assert!(clock.now() >= tomorrow);
+        assert_eq!(clock.now(), tomorrow + Duration::microseconds(1));
     }
 }
