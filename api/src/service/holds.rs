@@ -142,7 +142,9 @@ pub fn release(
                 hold.reason
             )));
         }
+        // A hold past its release time has ended already, whatever has been written yet.
         accounts::lock(tx, account.id)?;
+        holds::release_due_on(tx, account.id, now())?;
         Ok(HoldRecord::of(family_id, account.kind, holds::release(tx, hold_id, &ended_by)?))
     })
 }
