@@ -317,13 +317,15 @@ fn check_invariants(store: &kks_api::store::Store) {
 on_both_backends! {
     fn many_terminals_on_a_hot_card_never_create_or_lose_money(database) {
         let store = database.store();
-        let server = TestServer::start(&database);
+        // Funded before the server starts: while it runs, it is the only writer.
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            for family in &demo.families {
+                fund_family(store, family.family_id, AccountKind::Savings, SAVINGS_FUNDING_RUPIAH);
+                fund_family(store, family.family_id, AccountKind::WalletPkh, PKH_FUNDING_RUPIAH);
+                fund_family(store, family.family_id, AccountKind::WalletBpnt, BPNT_FUNDING_RUPIAH);
+            }
+        });
         let families = server.demo().families.clone();
-        for family in &families {
-            fund_family(&store, family.family_id, AccountKind::Savings, SAVINGS_FUNDING_RUPIAH);
-            fund_family(&store, family.family_id, AccountKind::WalletPkh, PKH_FUNDING_RUPIAH);
-            fund_family(&store, family.family_id, AccountKind::WalletBpnt, BPNT_FUNDING_RUPIAH);
-        }
         let opening = balances(&store);
         let operators: BTreeMap<String, Session> = ["operator.jabar", "operator.jateng"]
             .into_iter()

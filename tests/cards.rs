@@ -138,14 +138,14 @@ on_both_backends! {
     }
 
     fn a_replacement_keeps_balances_and_history_and_retires_the_old_card(database) {
-        let server = TestServer::start(&database);
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            let savings = store
+                .read(|tx| kks_api::ledger::accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &demo.families[0].family_id.to_string(), kks_api::domain::ledger::AccountKind::Savings))
+                .unwrap()
+                .unwrap();
+            fund(store, savings.id, rupiah(250_000));
+        });
         let family = server.demo().families[0].clone();
-        let store = database.store();
-        let savings = store
-            .read(|tx| kks_api::ledger::accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.family_id.to_string(), kks_api::domain::ledger::AccountKind::Savings))
-            .unwrap()
-            .unwrap();
-        fund(&store, savings.id, rupiah(250_000));
         let operator = Session::operator(&server, "operator.jabar");
         let replaced: Value = operator.post(&format!("/v1/cards/{}/replace", family.card_number), &json!({"reason": "chip damaged"})).json().unwrap();
         let new_number = replaced["card"]["card_number"].as_str().unwrap().to_owned();

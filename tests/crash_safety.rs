@@ -133,13 +133,15 @@ fn terminal_worker(
 on_both_backends! {
     fn terminals_killed_mid_load_lose_nothing_and_apply_nothing_twice(database) {
         let store = database.store();
-        let mut server = TestServer::start(&database);
+        // Funded before the server starts: while it runs, it is the only writer.
+        let mut server = TestServer::start_after(&database, &[], |store, demo| {
+            for family in &demo.families {
+                fund_family(store, family.family_id, AccountKind::Savings, 3_000_000);
+                fund_family(store, family.family_id, AccountKind::WalletPkh, 1_000_000);
+                fund_family(store, family.family_id, AccountKind::WalletBpnt, 1_000_000);
+            }
+        });
         let demo = server.demo().clone();
-        for family in &demo.families {
-            fund_family(&store, family.family_id, AccountKind::Savings, 3_000_000);
-            fund_family(&store, family.family_id, AccountKind::WalletPkh, 1_000_000);
-            fund_family(&store, family.family_id, AccountKind::WalletBpnt, 1_000_000);
-        }
         let opening = balances(&store);
         // Tokens outlive the server: same signing secret, versions in the database.
         let agents: Vec<Agent> = (0..WORKERS)

@@ -1,8 +1,7 @@
 //! Families over HTTP: registration rules, and who may see a family and its balances.
 
-use kks_api::domain::ledger::{AccountKind, HoldReason, OwnerKind};
+use kks_api::domain::ledger::{AccountKind, OwnerKind};
 use kks_api::ledger::accounts;
-use kks_api::ledger::holds::{self, HoldDraft};
 use serde_json::{json, Value};
 
 use crate::support::api::{assert_problem, Session};
@@ -102,23 +101,18 @@ on_both_backends! {
     }
 
     fn balances_show_each_pocket_and_explain_every_block(database) {
-        let server = TestServer::start(&database);
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            let pkh = store
+                .read(|tx| accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &demo.families[0].family_id.to_string(), AccountKind::WalletPkh))
+                .unwrap()
+                .unwrap();
+            fund(store, pkh.id, rupiah(500_000));
+        });
         let family = server.demo().families[0].clone();
-        let store = database.store();
-        let pkh = store
-            .read(|tx| accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.family_id.to_string(), AccountKind::WalletPkh))
-            .unwrap()
-            .unwrap();
-        fund(&store, pkh.id, rupiah(500_000));
-        let draft = HoldDraft {
-            account: pkh.id,
-            amount: rupiah(390_000),
-            reason: HoldReason::CommitmentSuspension,
-            reference: "cycle 2017-2",
-            placed_by: "rule:conditionality",
-            release_at: None,
-        };
-        store.write(|tx| holds::place(tx, &draft)).unwrap();
+        let operator = Session::operator(&server, "operator.jabar");
+        let placed = operator.post(&format!("/v1/families/{}/holds", family.family_id),
+            &json!({"pocket": "wallet_pkh", "amount": "390000", "reference": "case 17/2026"}));
+        assert_eq!(placed.status(), 201, "{}", placed.text().unwrap_or_default());
 
         let pockets: Value = Session::family(&server, &family).get(&format!("/v1/families/{}/balances", family.family_id)).json().unwrap();
         let kinds: Vec<&str> = pockets.as_array().unwrap().iter().map(|pocket| pocket["kind"].as_str().unwrap()).collect();
@@ -127,9 +121,9 @@ on_both_backends! {
         // The demo's stage 1 (Rp 500,000) plus the Rp 500,000 funded above.
         assert_eq!((pkh["balance"].as_str(), pkh["held"].as_str(), pkh["available"].as_str()), (Some("1000000.00"), Some("390000.00"), Some("610000.00")));
         let hold = &pkh["holds"][0];
-        assert_eq!(hold["reason"], "commitment_suspension");
-        assert!(hold["explanation"]["id"].as_str().unwrap().contains("komitmen"));
-        assert!(hold["explanation"]["en"].as_str().unwrap().contains("commitment"));
+        assert_eq!((hold["reason"].as_str(), hold["reference"].as_str()), (Some("investigation"), Some("case 17/2026")));
+        assert!(hold["explanation"]["id"].as_str().unwrap().contains("pemeriksaan"));
+        assert!(hold["explanation"]["en"].as_str().unwrap().contains("operator"));
         assert_eq!(pockets[0]["balance"], "0.00");
     }
 }

@@ -158,9 +158,10 @@ mod postgres {
         let cluster = Cluster::start_new();
         let database = TestDatabase::existing(&cluster.url());
         let store = database.store();
-        let server = TestServer::start_with(&database, &["--postgres-pool-size", "4"]);
+        let server = TestServer::start_after(&database, &["--postgres-pool-size", "4"], |store, demo| {
+            fund_family(store, demo.families[0].family_id, AccountKind::WalletPkh, 5_000_000);
+        });
         let family = server.demo().families[0].clone();
-        fund_family(&store, family.family_id, AccountKind::WalletPkh, 5_000_000);
         let opening = balances(&store);
         // One session shared by the background terminals: its STAN counter is atomic.
         let terminal = Terminal::of(&server, "agen.cileunyi");

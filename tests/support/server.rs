@@ -79,6 +79,33 @@ impl TestServer {
         Self { child, base_url, client, credentials, _folder: folder }
     }
 
+    /// Seeds the demo (`kks seed --demo`), lets `prepare` write to the database while no
+    /// server runs (funding pockets beyond what the API can do), then starts the server
+    /// on it with `flags`: the server is the only writer while it runs.
+    pub fn start_after(
+        database: &TestDatabase,
+        flags: &[&str],
+        prepare: impl FnOnce(&kks_api::store::Store, &Credentials),
+    ) -> Self {
+        let folder = tempfile::tempdir().expect("a folder for the demo credentials");
+        let path = folder.path().join("demo-credentials.json");
+        let seeded = Command::new(KKS_BINARY)
+            .args(["--database", database.url(), "seed", "--demo", "--credentials"])
+            .arg(&path)
+            .env("KKS_JWT_SECRET", TEST_JWT_SECRET)
+            .env("KKS_ISSUER_KEY", TEST_ISSUER_KEY_HEX)
+            .env("KKS_LOG", "warn")
+            .output()
+            .expect("running kks seed");
+        assert!(seeded.status.success(), "kks seed --demo: {}", String::from_utf8_lossy(&seeded.stderr));
+        let credentials: Credentials = serde_json::from_slice(&std::fs::read(&path).expect("the demo credentials"))
+            .expect("readable demo credentials");
+        prepare(&database.store(), &credentials);
+        let mut server = Self::start_with(database, flags);
+        server.credentials = Some(credentials);
+        server
+    }
+
     /// The demo users; panics when the database was not fresh.
     pub fn demo(&self) -> &Credentials {
         self.credentials.as_ref().expect("the server seeded demo data")
