@@ -18,6 +18,7 @@ pub mod auth;
 pub mod benefit;
 pub mod card;
 pub mod card_qr;
+pub mod disbursement;
 pub mod edc;
 pub mod family;
 pub mod language;
