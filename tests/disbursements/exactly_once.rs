@@ -11,7 +11,7 @@ use kks_api::store::{Store, StoreError, Tx};
 use serde_json::{json, Value};
 
 use super::{disburse, pocket, register_family, wait_completed};
-use crate::support::api::{assert_problem, Session};
+use crate::support::api::{assert_problem, OperatorCredentials, Session};
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{on_both_backends, TestServer};
 
@@ -55,6 +55,26 @@ fn demo_wallets(server: &TestServer) -> Vec<[String; 3]> {
 }
 
 const DEMO_WALLETS: [&str; 3] = ["500000.00", "110000.00", "40500.00"];
+
+/// A second operator of Jawa Barat (the demo has one), added to the server's credentials.
+fn second_operator_of_jawa_barat(server: &mut TestServer, store: &Store) -> &'static str {
+    use kks_api::domain::auth::{OperatorRole, Password, RegionCode, RegionScope};
+    const USERNAME: &str = "operator2.jabar";
+    let password = "second-operator-password";
+    let hash = kks_api::service::auth::passwords::hash(&Password::parse_new(password.to_owned()).unwrap()).unwrap();
+    let scope = RegionScope::Region(RegionCode::parse("32").unwrap());
+    let form = kks_api::store::operators::OperatorInsertForm::new(
+        USERNAME,
+        "Operator Dua",
+        OperatorRole::Operator,
+        &scope,
+        &hash,
+    );
+    store.write(|tx| kks_api::store::operators::insert(tx, &form)).unwrap();
+    let operators = &mut server.credentials.as_mut().unwrap().operators;
+    operators.push(OperatorCredentials { username: USERNAME.to_owned(), password: password.to_owned() });
+    USERNAME
+}
 
 on_both_backends! {
     fn the_demo_is_paid_by_batches_so_a_new_stage_one_batch_pays_only_a_family_registered_since(database) {
@@ -118,14 +138,17 @@ on_both_backends! {
     }
 
     fn a_batch_is_cancelled_by_its_maker_or_a_supervisor_until_it_executes_and_its_families_are_paid_once_by_the_next(database) {
-        let server = TestServer::start(&database);
+        let mut server = TestServer::start(&database);
         let store = database.store();
+        let colleague = second_operator_of_jawa_barat(&mut server, &store);
         let operator = Session::operator(&server, "operator.jabar");
         let supervisor = Session::operator(&server, "supervisor.jabar");
         let stage2 = json!({"programme": "pkh", "year": 2017, "period": 2});
 
-        // Its maker cancels a prepared batch; nobody else outside its region sees it.
+        // Its maker cancels a prepared batch: not another operator of the region, and
+        // nobody outside the region sees it.
         let first = prepare(&operator, stage2.clone());
+        assert_problem(cancel(&Session::operator(&server, colleague), first, "not mine"), 403, "FORBIDDEN");
         assert_problem(cancel(&Session::operator(&server, "operator.jateng"), first, "not mine"), 404, "NOT_FOUND");
         assert_problem(cancel(&Session::family(&server, &server.demo().families[0]), first, "mine"), 403, "FORBIDDEN");
         assert_problem(cancel(&operator, first, "   "), 400, "INVALID_REQUEST");
