@@ -10,6 +10,8 @@ use crate::support::api::{assert_problem, keyed, with, FamilyCredentials, Sessio
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{on_both_backends, TestServer};
 
+mod exactly_once;
+
 /// Registers a regular family with a school child in Cileunyi and issues its card.
 pub fn register_family(operator: &Session, nik: &str) -> (FamilyCredentials, i64) {
     let family: Value = operator
@@ -57,10 +59,15 @@ pub fn wait_completed(operator: &Session, id: i64) -> Value {
     }
 }
 
-fn pkh(server: &TestServer, family: &FamilyCredentials) -> Value {
+/// One of a family's pockets (`wallet_pkh`, `savings`…), as the family sees it.
+fn pocket(server: &TestServer, family: &FamilyCredentials, kind: &str) -> Value {
     let pockets: Value =
         Session::family(server, family).get(&format!("/v1/families/{}/balances", family.family_id)).json().unwrap();
-    pockets.as_array().unwrap().iter().find(|pocket| pocket["kind"] == "wallet_pkh").cloned().unwrap_or(Value::Null)
+    pockets.as_array().unwrap().iter().find(|pocket| pocket["kind"] == kind).cloned().unwrap_or(Value::Null)
+}
+
+fn pkh(server: &TestServer, family: &FamilyCredentials) -> Value {
+    pocket(server, family, "wallet_pkh")
 }
 
 fn verify(operator: &Session, family_id: i64, cycle: &str, failed_member: Option<i64>) {
@@ -161,7 +168,7 @@ on_both_backends! {
         let server = TestServer::start(&database);
         let operator = Session::operator(&server, "operator.jabar");
         let supervisor = Session::operator(&server, "supervisor.jabar");
-        let batch: Value = supervisor.post("/v1/disbursements", &json!({"programme": "bpnt", "year": 2017, "period": 1})).json().unwrap();
+        let batch: Value = supervisor.post("/v1/disbursements", &json!({"programme": "bpnt", "year": 2017, "period": 2})).json().unwrap();
         let id = batch["batch"]["id"].as_i64().unwrap();
         assert_eq!(batch["batch"]["lines_total"], 3, "the three demo families of Jawa Barat");
         assert_problem(supervisor.post(&format!("/v1/disbursements/{id}/approve"), &json!({})), 403, "FORBIDDEN");

@@ -1,10 +1,11 @@
 //! The two migration folders: reversible, and one schema on both backends.
 
-use diesel::sql_types::Text;
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::support::{on_both_backends, TestDatabase};
+use crate::support::{on_both_backends, TestDatabase, TestServer};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
@@ -35,6 +36,80 @@ on_both_backends! {
         }
         crate::support::ledger::assert_ledger_clean(&database.store());
     }
+
+    fn the_batch_cancel_migration_keeps_a_seeded_databases_batches_and_lines_and_cancels_a_live_twin(database) {
+        let families: Vec<i64> = {
+            let server = TestServer::start(&database);
+            server.demo().families_in("32").iter().map(|family| family.family_id).collect()
+        };
+        let batches = count(&database, "SELECT COUNT(*) AS count FROM disbursement_batches");
+        let lines = count(&database, "SELECT COUNT(*) AS count FROM disbursement_lines");
+        assert_eq!((batches, lines), (6, 12), "the demo seed's batches and lines");
+
+        // On the old schema, a second live batch for PKH stage 2 in Jawa Barat, as the old
+        // code accepted, with a line for a family the first one did not pay.
+        redo_batch_cancel_migration(&database, &format!(
+            "INSERT INTO disbursement_batches (id, programme, year, period, region_code, status, prepared_by, prepared_at)
+             VALUES (100, 'pkh', 2017, 2, '32', 'prepared', 'operator:2', '2017-04-01 00:00:00'),
+                    (101, 'pkh', 2017, 2, '32', 'prepared', 'operator:2', '2017-04-02 00:00:00');
+             INSERT INTO disbursement_lines (batch_id, programme, year, period, family_id, amount_minor)
+             VALUES (100, 'pkh', 2017, 2, {}, 50000000), (101, 'pkh', 2017, 2, {}, 50000000);",
+            families[0], families[1]
+        ));
+        assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM disbursement_batches"), batches + 2);
+        assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM disbursement_batches WHERE status = 'completed'"), 6);
+        assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM disbursement_batches WHERE id = 100 AND status = 'prepared'"), 1);
+        assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM disbursement_batches WHERE id = 101 AND status = 'cancelled' AND cancelled_by = 'system:migration'"), 1, "the younger twin is cancelled");
+        assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM disbursement_lines WHERE batch_id = 101"), 0, "its line is freed");
+        assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM disbursement_lines"), lines + 1);
+
+        // Down removes the cancelled batch; up again changes nothing more.
+        redo_batch_cancel_migration(&database, "");
+        assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM disbursement_batches"), batches + 1);
+        assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM disbursement_lines"), lines + 1);
+        if !database.is_postgres() {
+            assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM pragma_foreign_key_check"), 0);
+        }
+        crate::support::ledger::assert_ledger_clean(&database.store());
+    }
+}
+
+/// Reverts the batch-cancel migration (the last one) and applies it again, on a
+/// connection that enforces foreign keys as the server's do, running `on_old_schema` in
+/// between.
+fn redo_batch_cancel_migration(database: &TestDatabase, on_old_schema: &str) {
+    let reverted = if database.is_postgres() {
+        let mut connection = PgConnection::establish(database.url()).unwrap();
+        let reverted = connection.revert_last_migration(POSTGRES_MIGRATIONS).unwrap().to_string();
+        if !on_old_schema.is_empty() {
+            connection.batch_execute(on_old_schema).unwrap();
+        }
+        connection.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+        reverted
+    } else {
+        let mut connection = SqliteConnection::establish(sqlite_path(database)).unwrap();
+        connection.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+        let reverted = connection.revert_last_migration(SQLITE_MIGRATIONS).unwrap().to_string();
+        connection.batch_execute(on_old_schema).unwrap();
+        connection.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+        reverted
+    };
+    assert!(reverted.ends_with("000011"), "reverted {reverted}");
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+fn count(database: &TestDatabase, sql: &str) -> i64 {
+    let rows: Vec<Count> = if database.is_postgres() {
+        diesel::sql_query(sql).load(&mut PgConnection::establish(database.url()).unwrap()).unwrap()
+    } else {
+        diesel::sql_query(sql).load(&mut SqliteConnection::establish(sqlite_path(database)).unwrap()).unwrap()
+    };
+    rows.first().map(|row| row.count).unwrap()
 }
 
 #[test]

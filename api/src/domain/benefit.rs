@@ -1,6 +1,7 @@
-//! The programmes' money and its conditions: which e-wallet a programme pays into and
-//! the commitments a PKH family keeps.
+//! The programmes' money: which e-wallet a programme pays into, what a family receives
+//! for a period, and the commitments a PKH family keeps.
 
+use super::family::BenefitCategory;
 use super::ledger::AccountKind;
 
 text_enum! {
@@ -38,6 +39,40 @@ impl Programme {
     }
 }
 
+/// Whom one amount of a benefit schedule pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payees {
+    /// Every family of the programme (stored as `all`): BPNT and LPG pay one amount.
+    Every,
+    /// The PKH families of one benefit category.
+    Category(BenefitCategory),
+}
+
+impl Payees {
+    /// A schedule row's `category`: `all`, or a benefit category.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "all" => Some(Self::Every),
+            category => category.parse().ok().map(Self::Category),
+        }
+    }
+}
+
+/// One amount of a period's benefit schedule, and whom it pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub payees: Payees,
+    pub amount_minor: i64,
+}
+
+/// The benefit of a family of `category` for one programme and period, from that
+/// period's rates: its category's amount, else the amount for every family; none when
+/// the schedule pays neither (the family gets no line).
+pub fn amount_for(rates: &[Rate], category: BenefitCategory) -> Option<i64> {
+    let paying = |payees: Payees| rates.iter().find(|rate| rate.payees == payees).map(|rate| rate.amount_minor);
+    paying(Payees::Category(category)).or_else(|| paying(Payees::Every))
+}
+
 text_enum! {
     /// A commitment a PKH family keeps for a member.
     pub enum Obligation {
@@ -47,5 +82,51 @@ text_enum! {
         SchoolAttendance,
         ElderlyCare,
         DisabilityCare,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STAGE_ONE_2017: [Rate; 2] = [
+        Rate { payees: Payees::Category(BenefitCategory::Regular), amount_minor: 50_000_000 },
+        Rate { payees: Payees::Category(BenefitCategory::Elderly), amount_minor: 60_000_000 },
+    ];
+
+    #[test]
+    fn a_family_receives_the_amount_of_its_benefit_category() {
+        assert_eq!(amount_for(&STAGE_ONE_2017, BenefitCategory::Regular), Some(50_000_000));
+        assert_eq!(amount_for(&STAGE_ONE_2017, BenefitCategory::Elderly), Some(60_000_000));
+    }
+
+    #[test]
+    fn a_category_the_schedule_does_not_pay_gets_nothing() {
+        assert_eq!(amount_for(&STAGE_ONE_2017, BenefitCategory::Papua), None);
+        assert_eq!(amount_for(&[], BenefitCategory::Regular), None, "no schedule, no line");
+    }
+
+    #[test]
+    fn a_programme_that_pays_every_family_pays_each_category_the_same() {
+        let month = [Rate { payees: Payees::Every, amount_minor: 11_000_000 }];
+        assert_eq!(amount_for(&month, BenefitCategory::Regular), Some(11_000_000));
+        assert_eq!(amount_for(&month, BenefitCategory::SevereDisability), Some(11_000_000));
+    }
+
+    #[test]
+    fn a_category_amount_comes_before_the_amount_for_every_family() {
+        let both = [
+            Rate { payees: Payees::Every, amount_minor: 11_000_000 },
+            Rate { payees: Payees::Category(BenefitCategory::Papua), amount_minor: 12_000_000 },
+        ];
+        assert_eq!(amount_for(&both, BenefitCategory::Papua), Some(12_000_000));
+        assert_eq!(amount_for(&both, BenefitCategory::Regular), Some(11_000_000));
+    }
+
+    #[test]
+    fn a_schedule_row_pays_every_family_or_one_category() {
+        assert_eq!(Payees::parse("all"), Some(Payees::Every));
+        assert_eq!(Payees::parse("severe_disability"), Some(Payees::Category(BenefitCategory::SevereDisability)));
+        assert_eq!(Payees::parse("everyone"), None);
     }
 }

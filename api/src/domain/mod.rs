@@ -19,6 +19,7 @@ pub mod benefit;
 pub mod card;
 pub mod card_qr;
 pub mod conditionality;
+pub mod disbursement;
 pub mod edc;
 pub mod family;
 pub mod holds;

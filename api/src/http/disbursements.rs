@@ -9,7 +9,7 @@ use crate::domain::auth::RegionCode;
 use crate::domain::benefit::Programme;
 use crate::domain::conditionality::Cycle;
 use crate::service::conditionality::{self, CycleSummary, UploadReport, Verification};
-use crate::service::disbursements::{self, BatchRequest, BatchView};
+use crate::service::disbursements::{self, BatchRequest, BatchView, CancelRequest};
 use crate::service::reconciliation::{self, Reconciliation};
 use crate::store::disbursements::ScheduleRow;
 
@@ -71,6 +71,24 @@ pub async fn execute(
     let view = blocking(move || disbursements::start(&store, &caller.0, batch_id)).await?;
     run_in_background(state.store.clone(), batch_id, state.disbursement_chunk_lines);
     Ok(HttpResponse::Accepted().json(view))
+}
+
+/// Its maker, or a supervisor of its region, cancels a batch not executing yet; its lines
+/// are freed for another batch.
+#[utoipa::path(post, path = "/v1/disbursements/{batch_id}/cancel", tag = "disbursements", security(("bearer" = [])),
+    params(("batch_id" = i64, Path)), request_body = CancelRequest,
+    responses((status = 200, body = BatchView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<i64>,
+    body: web::Json<CancelRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let batch_id = path.into_inner();
+    let request = body.into_inner();
+    let view = blocking(move || disbursements::cancel(&store, &caller.0, batch_id, &request)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Pays a batch on a thread of its own; a failure is logged and the batch stays

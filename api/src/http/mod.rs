@@ -129,6 +129,7 @@ pub fn app(
                 .route("/disbursements/{batch_id}", web::get().to(disbursements::view))
                 .route("/disbursements/{batch_id}/approve", web::post().to(disbursements::approve))
                 .route("/disbursements/{batch_id}/execute", web::post().to(disbursements::execute))
+                .route("/disbursements/{batch_id}/cancel", web::post().to(disbursements::cancel))
                 .route("/verifications", web::post().to(disbursements::record))
                 .route("/verifications/{cycle}/csv", web::post().to(disbursements::upload))
                 .route("/cycles/{cycle}/close", web::post().to(disbursements::close_cycle))

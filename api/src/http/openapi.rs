@@ -64,6 +64,7 @@ use crate::service::auth::Role;
         disbursements::view,
         disbursements::approve,
         disbursements::execute,
+        disbursements::cancel,
         disbursements::record,
         disbursements::upload,
         disbursements::close_cycle,

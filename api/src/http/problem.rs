@@ -72,6 +72,7 @@ impl ErrorCode {
             Self::OperationNotAllowed => StatusCode::FORBIDDEN,
             Self::DuplicateStan | Self::OriginalReversed => StatusCode::CONFLICT,
             Self::IdempotencyKeyMissing => StatusCode::BAD_REQUEST,
+            Self::LiveBatchExists | Self::BatchPaysNobody | Self::BatchNotCancellable => StatusCode::CONFLICT,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -160,6 +161,17 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => (
                 "This Idempotency-Key was used for a different request",
                 "Idempotency-Key ini sudah dipakai untuk permintaan lain",
+            ),
+            Self::LiveBatchExists => (
+                "Another batch already pays this period here",
+                "Sudah ada batch lain yang membayar periode ini di wilayah ini",
+            ),
+            Self::BatchPaysNobody => {
+                ("Every family is already paid for this period", "Semua keluarga sudah dibayar untuk periode ini")
+            }
+            Self::BatchNotCancellable => (
+                "The batch is being paid or was paid: it cannot be cancelled",
+                "Batch sedang atau sudah dibayarkan: tidak dapat dibatalkan",
             ),
             Self::ServiceUnavailable => {
                 ("The service is temporarily unavailable, try again", "Layanan sedang tidak tersedia, coba lagi")

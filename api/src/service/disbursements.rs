@@ -1,11 +1,13 @@
 //! Stage disbursements: a batch pays one programme for one period to every eligible
 //! family, exactly once. Prepared by an operator, approved by a different supervisor
 //! (maker–checker), executed in chunks of short transactions — resumable after a crash,
-//! and never holding card transactions up for long.
+//! and never holding card transactions up for long. One batch at a time is live for a
+//! period and region; until it executes, its maker or a supervisor may cancel it.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::result::DatabaseErrorKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -13,14 +15,16 @@ use super::access;
 use super::auth::Principal;
 use super::ServiceError;
 use crate::domain::auth::{RegionCode, RegionScope};
-use crate::domain::benefit::Programme;
+use crate::domain::benefit::{amount_for, Payees, Programme, Rate};
+use crate::domain::disbursement::{may_cancel, regions_overlap, BatchStatus, CancelReason, CancelRefusal};
+use crate::domain::family::BenefitCategory;
 use crate::domain::holds::line_hold;
 use crate::domain::ledger::{AccountKind, AccountStatus, JournalKind, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount};
 use crate::ledger::holds::{self, HoldDraft};
 use crate::ledger::{accounts, posting, AccountId};
 use crate::store::disbursements::{self as store, Batch, BatchInsertForm, LineInsertForm, ScheduleRow};
-use crate::store::{audit, now, Store, Tx};
+use crate::store::{audit, now, parse_stored, Store, StoreError, Tx};
 
 /// Families read per transaction while preparing lines.
 pub const PAYEES_PER_TRANSACTION: i64 = 5_000;
@@ -60,6 +64,15 @@ pub struct BatchView {
     pub failures: Vec<store::FailureReason>,
 }
 
+/// Why a batch is cancelled.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// A short sentence (1 to 120 characters), kept on the batch and in the audit trail.
+    #[schema(value_type = String, min_length = 1, max_length = 120)]
+    pub reason: CancelReason,
+}
+
 fn statuses_paid(programme: Programme) -> &'static [&'static str] {
     // PKH pays active and suspended families (a suspended family's money arrives
     // blocked); the other programmes also keep paying a family whose PKH ended.
@@ -70,8 +83,10 @@ fn statuses_paid(programme: Programme) -> &'static [&'static str] {
     }
 }
 
-/// An operator prepares a batch: one line per eligible family in its region, with the
-/// amount from the benefit schedule. Lines are written page by page.
+/// An operator prepares a batch: one line per eligible family in its region not yet
+/// paid (or due) for the period, with the amount from the benefit schedule. The batch is
+/// live from the start, so no other batch for the period may overlap its region; lines
+/// are written page by page; a batch that would pay nobody is removed and refused.
 pub fn prepare(store: &Store, principal: &Principal, request: &BatchRequest) -> Result<BatchView, ServiceError> {
     let (scope, _) = access::operator(principal)?;
     let region = match (&request.region, scope) {
@@ -84,78 +99,144 @@ pub fn prepare(store: &Store, principal: &Principal, request: &BatchRequest) -> 
         return Err(ServiceError::Invalid(format!("period: 1 to {}", request.programme.periods_per_year())));
     }
     let programme: &str = request.programme.into();
-    let schedule = store.read(|tx| store::find_schedule(tx, programme, request.year, request.period))?;
-    if schedule.is_empty() {
+    let rates = store.read(|tx| -> Result<Vec<Rate>, ServiceError> {
+        let rows = store::find_schedule(tx, programme, request.year, request.period)?;
+        Ok(rows.iter().map(ScheduleRow::rate).collect::<Result<_, _>>()?)
+    })?;
+    if rates.is_empty() {
         return Err(ServiceError::Invalid(format!(
             "no {programme} schedule for {} period {}",
             request.year, request.period
         )));
     }
     let actor = principal.subject();
-    let batch = store.write(|tx| -> Result<Batch, ServiceError> {
-        let form = BatchInsertForm {
-            programme,
-            year: request.year,
-            period: request.period,
-            region_code: region.as_ref().map(RegionCode::as_str),
-            status: "prepared",
-            release_at: request.release_at,
-            prepared_by: &actor,
-            prepared_at: now(),
-        };
-        let batch = store::insert_batch(tx, &form)?;
-        record(tx, &actor, "disbursement.prepared", batch.id, "prepared")?;
-        Ok(batch)
+    let batch = store.write(|tx| open_batch(tx, request, region.as_ref(), &actor))?;
+    write_lines(store, &batch, request.programme, &rates)?;
+    let pays_somebody = store.write(|tx| -> Result<bool, ServiceError> {
+        let totals = store::line_totals(tx, batch.id)?;
+        let (lines, amount) =
+            totals.iter().fold((0, 0), |(lines, amount), total| (lines + total.lines, amount + total.amount_minor));
+        if lines == 0 {
+            // Nothing to pay: the batch goes, and that commits before the refusal.
+            return if store::delete_empty_batch(tx, batch.id)? {
+                Ok(false)
+            } else {
+                Err(cancelled_while_preparing(batch.id))
+            };
+        }
+        if !store::finish_preparation(tx, batch.id, lines, amount)? {
+            return Err(cancelled_while_preparing(batch.id));
+        }
+        record(tx, &actor, "disbursement.prepared", batch.id, "prepared", serde_json::json!({ "lines": lines }))?;
+        Ok(true)
     })?;
+    if !pays_somebody {
+        return Err(ServiceError::BatchPaysNobody(format!(
+            "every eligible family of {} is already paid, or due in another batch, for {programme} {} period {}: \
+             the batch would pay nobody",
+            region.as_ref().map_or("the country", RegionCode::as_str),
+            request.year,
+            request.period
+        )));
+    }
+    view(store, principal, batch.id)
+}
+
+/// How many times a preparation tries to open its batch: a concurrent batch that held the
+/// same period and region can be gone by the time the loser looks for it (it paid nobody,
+/// or was cancelled), and then the loser may take its place.
+const OPEN_ATTEMPTS_MAX: usize = 3;
+
+/// Inserts the batch, `preparing`, unless a live batch of the same programme, year and
+/// period overlaps its region. The exact same region is refused by the database itself
+/// (a unique index of live batches), so two servers preparing at once cannot both
+/// succeed; an overlap that races past the check only splits the families between two
+/// batches, since a family's line for a period is unique whatever the batch.
+fn open_batch(
+    tx: &mut Tx<'_>,
+    request: &BatchRequest,
+    region: Option<&RegionCode>,
+    actor: &str,
+) -> Result<Batch, ServiceError> {
+    let overlapping = |tx: &mut Tx<'_>| -> Result<Option<Batch>, ServiceError> {
+        let live = store::find_live_batches(tx, request.programme, request.year, request.period)?;
+        Ok(live.into_iter().find(|batch| regions_overlap(batch.region_code.as_ref(), region)))
+    };
+    let refusal = |live: Batch| ServiceError::LiveBatchExists {
+        batch_id: live.id,
+        status: live.status,
+        region: live.region_code.map_or_else(|| "national".to_owned(), |code| code.to_string()),
+    };
+    let form = BatchInsertForm {
+        programme: request.programme.into(),
+        year: request.year,
+        period: request.period,
+        region_code: region.map(RegionCode::as_str),
+        status: BatchStatus::Preparing.into(),
+        release_at: request.release_at,
+        prepared_by: actor,
+        prepared_at: now(),
+    };
+    for _ in 0..OPEN_ATTEMPTS_MAX {
+        if let Some(live) = overlapping(tx)? {
+            return Err(refusal(live));
+        }
+        // In a savepoint, so that after losing the race the transaction can still look
+        // for the winner (PostgreSQL aborts a transaction at a failed statement).
+        match tx.savepoint(|tx| store::insert_batch(tx, &form)) {
+            Err(StoreError::Query(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => {}
+            inserted => return Ok(inserted?),
+        }
+    }
+    Err(ServiceError::Internal(format!(
+        "batch for {} period {} kept meeting vanishing live batches",
+        form.year, form.period
+    )))
+}
+
+/// Writes a preparing batch's lines page by page, each page in a transaction that holds
+/// the batch, so a cancel in between leaves no line behind.
+fn write_lines(store: &Store, batch: &Batch, programme: Programme, rates: &[Rate]) -> Result<(), ServiceError> {
     let mut after = 0;
     loop {
         let written = store.write(|tx| -> Result<Option<i64>, ServiceError> {
+            if !store::lock_batch_in(tx, batch.id, BatchStatus::Preparing)? {
+                return Err(cancelled_while_preparing(batch.id));
+            }
             let payees = store::find_payees(
                 tx,
-                statuses_paid(request.programme),
-                region.as_ref().map(RegionCode::as_str),
+                statuses_paid(programme),
+                batch.region_code.as_ref().map(RegionCode::as_str),
                 after,
                 PAYEES_PER_TRANSACTION,
             )?;
             let Some(last) = payees.last().map(|payee| payee.family_id) else { return Ok(None) };
-            let lines: Vec<LineInsertForm<'_>> = payees
-                .iter()
-                .filter_map(|payee| {
-                    amount_for(&schedule, &payee.category).map(|amount_minor| LineInsertForm {
+            let mut lines = Vec::with_capacity(payees.len());
+            for payee in &payees {
+                let category: BenefitCategory = parse_stored("families.category", &payee.category)?;
+                if let Some(amount_minor) = amount_for(rates, category) {
+                    lines.push(LineInsertForm {
                         batch_id: batch.id,
-                        programme,
-                        year: request.year,
-                        period: request.period,
+                        programme: programme.into(),
+                        year: batch.year,
+                        period: batch.period,
                         family_id: payee.family_id,
                         amount_minor,
-                    })
-                })
-                .collect();
+                    });
+                }
+            }
             store::insert_lines(tx, &lines)?;
             Ok(Some(last))
         })?;
         match written {
             Some(last) => after = last,
-            None => break,
+            None => return Ok(()),
         }
     }
-    store.write(|tx| -> Result<(), ServiceError> {
-        let totals = store::line_totals(tx, batch.id)?;
-        let (lines, amount) =
-            totals.iter().fold((0, 0), |(lines, amount), total| (lines + total.lines, amount + total.amount_minor));
-        store::set_totals(tx, batch.id, lines, amount)?;
-        Ok(())
-    })?;
-    view(store, principal, batch.id)
 }
 
-/// The family's amount: its category's row, or the programme's `all` row.
-pub fn amount_for(schedule: &[ScheduleRow], category: &str) -> Option<i64> {
-    schedule
-        .iter()
-        .find(|row| row.category == category)
-        .or_else(|| schedule.iter().find(|row| row.category == "all"))
-        .map(|row| row.amount_minor)
+fn cancelled_while_preparing(batch_id: i64) -> ServiceError {
+    ServiceError::Invalid(format!("batch {batch_id} was cancelled while it was being prepared"))
 }
 
 /// A supervisor who did not prepare the batch approves it.
@@ -170,10 +251,10 @@ pub fn approve(store: &Store, principal: &Principal, batch_id: i64) -> Result<Ba
         if batch.prepared_by == actor {
             return Err(ServiceError::Forbidden("the person who prepared a batch may not approve it".to_owned()));
         }
-        if !store::change_status(tx, batch_id, "prepared", "approved", Some(&actor))? {
+        if !store::change_status(tx, batch_id, BatchStatus::Prepared, BatchStatus::Approved, Some(&actor))? {
             return Err(ServiceError::Invalid(format!("batch {batch_id} is {}, not prepared", batch.status)));
         }
-        record(tx, &actor, "disbursement.approved", batch_id, "approved (maker–checker)")
+        record(tx, &actor, "disbursement.approved", batch_id, "approved (maker–checker)", serde_json::json!({}))
     })?;
     view(store, principal, batch_id)
 }
@@ -184,10 +265,41 @@ pub fn start(store: &Store, principal: &Principal, batch_id: i64) -> Result<Batc
     let actor = principal.subject();
     store.write(|tx| -> Result<(), ServiceError> {
         let batch = visible_batch(tx, principal, batch_id)?;
-        if !store::change_status(tx, batch_id, "approved", "executing", None)? {
+        if !store::change_status(tx, batch_id, BatchStatus::Approved, BatchStatus::Executing, None)? {
             return Err(ServiceError::Invalid(format!("batch {batch_id} is {}, not approved", batch.status)));
         }
-        record(tx, &actor, "disbursement.started", batch_id, "execution started")
+        record(tx, &actor, "disbursement.started", batch_id, "execution started", serde_json::json!({}))
+    })?;
+    view(store, principal, batch_id)
+}
+
+/// Its maker, or a supervisor of its region, cancels a batch that is not executing yet:
+/// it becomes `cancelled` and its lines are deleted in the same transaction, so another
+/// batch may pay those families for the period. No money had moved.
+pub fn cancel(
+    store: &Store,
+    principal: &Principal,
+    batch_id: i64,
+    request: &CancelRequest,
+) -> Result<BatchView, ServiceError> {
+    let (_, role) = access::operator(principal)?;
+    let actor = principal.subject();
+    store.write(|tx| -> Result<(), ServiceError> {
+        let batch = visible_batch(tx, principal, batch_id)?;
+        may_cancel(batch.status, batch.prepared_by == actor, role).map_err(|refusal| match refusal {
+            CancelRefusal::NotAllowed => ServiceError::Forbidden(
+                "only the person who prepared a batch, or a supervisor of its region, cancels it".to_owned(),
+            ),
+            CancelRefusal::TooLate(status) => ServiceError::BatchNotCancellable { batch_id, status },
+        })?;
+        if !store::cancel_batch(tx, batch_id, &actor, request.reason.as_str())? {
+            // Started since it was read: say what it is now.
+            let status = store::find_batch(tx, batch_id)?.ok_or(ServiceError::NotFound("batch"))?.status;
+            return Err(ServiceError::BatchNotCancellable { batch_id, status });
+        }
+        let freed = store::delete_lines(tx, batch_id)?;
+        let details = serde_json::json!({ "was": batch.status, "lines_freed": freed });
+        record(tx, &actor, "disbursement.cancelled", batch_id, request.reason.as_str(), details)
     })?;
     view(store, principal, batch_id)
 }
@@ -197,8 +309,7 @@ pub fn start(store: &Store, principal: &Principal, batch_id: i64) -> Result<Batc
 /// locked, paid and marked in one transaction, and only lines still pending are locked.
 pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), ServiceError> {
     let batch = store.read(|tx| store::find_batch(tx, batch_id))?.ok_or(ServiceError::NotFound("batch"))?;
-    let programme: Programme =
-        batch.programme.parse().map_err(|_| ServiceError::Internal(format!("batch {batch_id} programme")))?;
+    let programme = batch.programme;
     // Lines are locked in id order after the last chunk's: PostgreSQL's index of pending
     // lines keeps the settled ones until a vacuum, and a scan from the start stepped over
     // all of them for every chunk.
@@ -214,8 +325,8 @@ pub fn run(store: &Store, batch_id: i64, lines_per_chunk: i64) -> Result<(), Ser
         std::thread::sleep(PAUSE_BETWEEN_CHUNKS);
     }
     store.write(|tx| -> Result<(), ServiceError> {
-        if store::change_status(tx, batch_id, "executing", "completed", None)? {
-            record(tx, "system", "disbursement.completed", batch_id, "every line settled")?;
+        if store::change_status(tx, batch_id, BatchStatus::Executing, BatchStatus::Completed, None)? {
+            record(tx, "system", "disbursement.completed", batch_id, "every line settled", serde_json::json!({}))?;
         }
         Ok(())
     })
@@ -324,7 +435,7 @@ fn visible_batch(tx: &mut Tx<'_>, principal: &Principal, batch_id: i64) -> Resul
     let batch = store::find_batch(tx, batch_id)?.ok_or(ServiceError::NotFound("batch"))?;
     let visible = match (&batch.region_code, scope) {
         (_, RegionScope::National) => true,
-        (Some(code), RegionScope::Region(own)) => RegionCode::parse(code).is_ok_and(|code| own.contains(&code)),
+        (Some(code), RegionScope::Region(own)) => own.contains(code),
         (None, RegionScope::Region(_)) => false,
     };
     if visible {
@@ -339,9 +450,15 @@ pub fn view(store: &Store, principal: &Principal, batch_id: i64) -> Result<Batch
     store.read(|tx| {
         let batch = visible_batch(tx, principal, batch_id)?;
         let progress = store::find_progress(tx, batch_id)?.ok_or(ServiceError::NotFound("batch"))?;
+        // A cancelled batch's lines were deleted: none is waiting any more.
+        let pending_lines = if batch.status == BatchStatus::Cancelled {
+            0
+        } else {
+            batch.lines_total - progress.paid_lines - progress.failed_lines
+        };
         Ok(BatchView {
             failures: store::failure_reasons(tx, batch_id)?,
-            pending_lines: batch.lines_total - progress.paid_lines - progress.failed_lines,
+            pending_lines,
             batch,
             paid_lines: progress.paid_lines,
             paid_amount: rupiah_from_minor(progress.paid_amount_minor),
@@ -355,7 +472,14 @@ pub fn unfinished(store: &Store) -> Result<Vec<i64>, ServiceError> {
     Ok(store.read(store::find_batches_executing)?)
 }
 
-fn record(tx: &mut Tx<'_>, actor: &str, action: &str, batch_id: i64, reason: &str) -> Result<(), ServiceError> {
+fn record(
+    tx: &mut Tx<'_>,
+    actor: &str,
+    action: &str,
+    batch_id: i64,
+    reason: &str,
+    details: serde_json::Value,
+) -> Result<(), ServiceError> {
     audit::record(
         tx,
         &audit::AuditRecord {
@@ -364,7 +488,7 @@ fn record(tx: &mut Tx<'_>, actor: &str, action: &str, batch_id: i64, reason: &st
             object_kind: "disbursement_batch",
             object_id: &batch_id.to_string(),
             reason,
-            details: serde_json::json!({}),
+            details,
         },
     )?;
     Ok(())
@@ -387,8 +511,11 @@ pub fn add_schedule(store: &Store, principal: &Principal, rows: &[ScheduleRow]) 
     for row in rows {
         let programme: Programme =
             row.programme.parse().map_err(|_| ServiceError::Invalid(format!("programme {:?}", row.programme)))?;
-        let category_ok = row.category == "all"
-            || (programme.is_conditional() && row.category.parse::<crate::domain::family::BenefitCategory>().is_ok());
+        let category_ok = match Payees::parse(&row.category) {
+            Some(Payees::Every) => true,
+            Some(Payees::Category(_)) => programme.is_conditional(),
+            None => false,
+        };
         if !category_ok || !(1..=programme.periods_per_year()).contains(&row.period) || row.amount_minor <= 0 {
             return Err(ServiceError::Invalid(format!("row {row:?}: check category, period and amount")));
         }

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::domain::card::CardNumberError;
 use crate::domain::card_qr::CardQrError;
+use crate::domain::disbursement::BatchStatus;
 use crate::domain::family::FamilyRuleError;
 use crate::domain::nik::NikError;
 use crate::ledger::idempotency::Replayable;
@@ -86,6 +87,14 @@ pub enum ServiceError {
     DuplicateStan(String),
     #[error("STAN {0} was reversed before it arrived: the transaction is void")]
     OriginalReversed(String),
+    /// Another batch pays the same period over the same or an overlapping region.
+    #[error("batch {batch_id} ({status}, {region}) already pays this programme and period over an overlapping region; cancel it or let it complete")]
+    LiveBatchExists { batch_id: i64, status: BatchStatus, region: String },
+    /// Every family the batch would pay is already paid, or due in another batch.
+    #[error("{0}")]
+    BatchPaysNobody(String),
+    #[error("batch {batch_id} is {status}: only a batch not executing yet can be cancelled")]
+    BatchNotCancellable { batch_id: i64, status: BatchStatus },
     /// A rule of the code itself was broken; logged, answered as an internal error.
     #[error("internal error: {0}")]
     Internal(String),
@@ -171,6 +180,9 @@ pub enum ErrorCode {
     JournalNotFound,
     AlreadyReversed,
     IdempotencyKeyReused,
+    LiveBatchExists,
+    BatchPaysNobody,
+    BatchNotCancellable,
     ServiceUnavailable,
     InternalError,
 }
@@ -211,6 +223,9 @@ impl ServiceError {
             Self::UnknownItem(_) => ErrorCode::UnknownItem,
             Self::DuplicateStan(_) => ErrorCode::DuplicateStan,
             Self::OriginalReversed(_) => ErrorCode::OriginalReversed,
+            Self::LiveBatchExists { .. } => ErrorCode::LiveBatchExists,
+            Self::BatchPaysNobody(_) => ErrorCode::BatchPaysNobody,
+            Self::BatchNotCancellable { .. } => ErrorCode::BatchNotCancellable,
             Self::Replayed { code, .. } => *code,
             Self::Ledger(LedgerError::Refused(refusal)) => refusal_code(refusal),
             Self::Ledger(LedgerError::Store(store)) | Self::Store(store) => store_code(store),

@@ -1,18 +1,17 @@
 //! The demo data set: two provinces, operators of every role, agents with terminals,
-//! and families with cards and a first stage of benefits, so a new user can try the API
-//! at once.
+//! and families with cards and the first period of each programme paid, so a new user
+//! can try the API at once.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::domain::auth::{AgentKind, OperatorRole, Password, PinKey, RegionCode, RegionScope};
+use crate::domain::benefit::Programme;
 use crate::domain::card::Bank;
 use crate::domain::family::{BenefitCategory, MemberComponent, SchoolLevel};
-use crate::domain::ledger::{AccountKind, JournalKind, OwnerKind};
-use crate::domain::money::Amount;
-use crate::ledger::{accounts, posting};
-use crate::service::auth::passwords;
+use crate::service::auth::{passwords, Principal};
 use crate::service::cards;
+use crate::service::disbursements::{self, BatchRequest};
 use crate::service::ServiceError;
 use crate::store::agents::{self, AgentInsertForm};
 use crate::store::families::{self, FamilyInsertForm};
@@ -74,9 +73,10 @@ pub fn is_fresh(store: &Store) -> Result<bool, ServiceError> {
     Ok(store.read(|tx| operators::find_by_username(tx, "admin"))?.is_none())
 }
 
-/// Creates the demo data set in one transaction and returns its credentials.
+/// Creates the demo data set and returns its credentials: regions, people and families
+/// in one transaction, then their first benefits paid through batches.
 pub fn seed_demo(store: &Store, pin_key: &PinKey, today: NaiveDate) -> Result<DemoCredentials, ServiceError> {
-    store.write(|tx| {
+    let credentials = store.write(|tx| {
         for (code, name) in DEMO_REGIONS {
             let code = RegionCode::parse(code).map_err(|error| ServiceError::Internal(error.to_string()))?;
             regions::insert_if_missing(tx, &Region::new(&code, name))?;
@@ -87,8 +87,10 @@ pub fn seed_demo(store: &Store, pin_key: &PinKey, today: NaiveDate) -> Result<De
             families: seed_families(tx, pin_key, today)?,
         };
         seed_facilitators(tx)?;
-        Ok(credentials)
-    })
+        Ok::<_, ServiceError>(credentials)
+    })?;
+    pay_demo_benefits(store)?;
+    Ok(credentials)
 }
 
 fn region(code: &str) -> Result<RegionCode, ServiceError> {
@@ -212,7 +214,6 @@ fn seed_families(tx: &mut Tx<'_>, pin_key: &PinKey, today: NaiveDate) -> Result<
             families::insert_member(tx, family.id, name, *component, *school_level)?;
         }
         let issued = cards::issue_first_card(tx, pin_key, family.id, bank, "system:seed", today)?;
-        credit_demo_benefits(tx, family.id)?;
         credentials.push(FamilyCredentials {
             family_id: family.id,
             recipient_name: recipient_name.to_owned(),
@@ -243,25 +244,38 @@ fn seed_facilitators(tx: &mut Tx<'_>) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Stage-1 demo money, so the card can be used at once: PKH Rp 500,000, BPNT
-/// Rp 110,000 and LPG Rp 40,500, each from the treasury through its programme fund.
-const DEMO_BENEFITS: [(&str, AccountKind, i64); 3] = [
-    ("pkh", AccountKind::WalletPkh, 500_000),
-    ("bpnt", AccountKind::WalletBpnt, 110_000),
-    ("lpg", AccountKind::WalletLpg, 40_500),
-];
+/// The year of the seeded benefit schedules.
+const DEMO_YEAR: i32 = 2017;
 
-fn credit_demo_benefits(tx: &mut Tx<'_>, family_id: i64) -> Result<(), ServiceError> {
-    let treasury = accounts::find_or_open(tx, OwnerKind::System, "treasury", AccountKind::Treasury)?.id;
-    for (programme, wallet_kind, rupiah) in DEMO_BENEFITS {
-        let fund = accounts::find_or_open(tx, OwnerKind::System, programme, AccountKind::ProgrammeFund)?.id;
-        let wallet = accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family_id.to_string(), wallet_kind)?
-            .ok_or_else(|| ServiceError::Internal(format!("family {family_id} has no {wallet_kind}")))?
-            .id;
-        let amount = Amount::from_rupiah(rupiah).map_err(|error| ServiceError::Internal(error.to_string()))?;
-        let reference = format!("demo {programme} stage 1");
-        posting::transfer(tx, JournalKind::Disbursement, &reference, treasury, fund, amount)?;
-        posting::transfer(tx, JournalKind::Disbursement, &reference, fund, wallet, amount)?;
+/// The demo's money, so a card can be used at once: the first period of each programme
+/// (PKH stage 1: Rp 500,000 for every demo category; BPNT Rp 110,000; LPG Rp 40,500).
+const DEMO_PERIODS: [(Programme, i32); 3] = [(Programme::Pkh, 1), (Programme::Bpnt, 1), (Programme::Lpg, 1)];
+
+/// Who pays each province's families: its operator prepares and executes, a second person
+/// approves (Jawa Tengah has no supervisor of its own: the national admin approves).
+const DEMO_PAYERS: [(&str, &str); 2] = [("operator.jabar", "supervisor.jabar"), ("operator.jateng", "admin")];
+
+/// Pays the demo's money as an operator pays a stage, through the disbursement service:
+/// so every rupiah in a wallet has its line, and a later batch for the same period pays
+/// the demo families nothing more.
+fn pay_demo_benefits(store: &Store) -> Result<(), ServiceError> {
+    for (maker, checker) in DEMO_PAYERS {
+        let (maker, checker) = (demo_operator(store, maker)?, demo_operator(store, checker)?);
+        for (programme, period) in DEMO_PERIODS {
+            let request = BatchRequest { programme, year: DEMO_YEAR, period, region: None, release_at: None };
+            let batch_id = disbursements::prepare(store, &maker, &request)?.batch.id;
+            disbursements::approve(store, &checker, batch_id)?;
+            disbursements::start(store, &maker, batch_id)?;
+            disbursements::run(store, batch_id, disbursements::LINES_PER_CHUNK_DEFAULT)?;
+        }
     }
     Ok(())
+}
+
+/// A seeded operator, as its token would show it.
+fn demo_operator(store: &Store, username: &str) -> Result<Principal, ServiceError> {
+    let operator = store
+        .read(|tx| operators::find_by_username(tx, username))?
+        .ok_or_else(|| ServiceError::Internal(format!("demo operator {username} was not seeded")))?;
+    Ok(Principal::Operator { id: operator.id, role: operator.role, scope: operator.scope })
 }

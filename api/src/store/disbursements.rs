@@ -7,7 +7,10 @@ use serde::Serialize;
 
 use super::cached_sql::{bind, cached_sql};
 use super::schema::{benefit_schedules, disbursement_batches, disbursement_lines, families};
-use super::{now, on_backend, StoreError, Tx};
+use super::{now, on_backend, parse_stored, StoreError, Tx};
+use crate::domain::auth::RegionCode;
+use crate::domain::benefit::{Payees, Programme, Rate};
+use crate::domain::disbursement::BatchStatus;
 use crate::ledger::JournalId;
 
 /// One row of a benefit schedule.
@@ -24,6 +27,16 @@ pub struct ScheduleRow {
     /// PKH stage (1–4) or month (1–12).
     pub period: i32,
     pub amount_minor: i64,
+}
+
+impl ScheduleRow {
+    /// The row as the benefit rule reads it.
+    pub fn rate(&self) -> Result<Rate, StoreError> {
+        let payees = Payees::parse(&self.category).ok_or_else(|| {
+            StoreError::Corrupt(format!("benefit_schedules.category holds unknown value {:?}", self.category))
+        })?;
+        Ok(Rate { payees, amount_minor: self.amount_minor })
+    }
 }
 
 pub fn find_schedule(tx: &mut Tx<'_>, programme: &str, year: i32, period: i32) -> Result<Vec<ScheduleRow>, StoreError> {
@@ -56,16 +69,16 @@ pub fn insert_schedule(tx: &mut Tx<'_>, rows: &[ScheduleRow]) -> Result<bool, St
     Ok(inserted == rows.len())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Queryable, Selectable, utoipa::ToSchema)]
-#[diesel(table_name = disbursement_batches)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Batch {
     pub id: i64,
-    pub programme: String,
+    pub programme: Programme,
     pub year: i32,
     pub period: i32,
     /// The region it pays (absent: national).
-    pub region_code: Option<String>,
-    pub status: String,
+    #[schema(value_type = Option<String>)]
+    pub region_code: Option<RegionCode>,
+    pub status: BatchStatus,
     pub release_at: Option<NaiveDateTime>,
     pub prepared_by: String,
     pub prepared_at: NaiveDateTime,
@@ -74,8 +87,67 @@ pub struct Batch {
     pub completed_at: Option<NaiveDateTime>,
     pub lines_total: i64,
     pub amount_total_minor: i64,
+    pub cancelled_by: Option<String>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    /// Why it was cancelled, as its canceller wrote it.
+    pub cancellation_reason: Option<String>,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = disbursement_batches)]
+struct BatchRow {
+    id: i64,
+    programme: String,
+    year: i32,
+    period: i32,
+    region_code: Option<String>,
+    status: String,
+    release_at: Option<NaiveDateTime>,
+    prepared_by: String,
+    prepared_at: NaiveDateTime,
+    approved_by: Option<String>,
+    approved_at: Option<NaiveDateTime>,
+    completed_at: Option<NaiveDateTime>,
+    lines_total: i64,
+    amount_total_minor: i64,
+    cancelled_by: Option<String>,
+    cancelled_at: Option<NaiveDateTime>,
+    cancellation_reason: Option<String>,
+}
+
+impl TryFrom<BatchRow> for Batch {
+    type Error = StoreError;
+    fn try_from(row: BatchRow) -> Result<Self, StoreError> {
+        let region_code = row
+            .region_code
+            .map(|code| {
+                RegionCode::parse(&code)
+                    .map_err(|_| StoreError::Corrupt(format!("batch {}: region_code {code:?}", row.id)))
+            })
+            .transpose()?;
+        Ok(Self {
+            id: row.id,
+            programme: parse_stored("disbursement_batches.programme", &row.programme)?,
+            year: row.year,
+            period: row.period,
+            region_code,
+            status: parse_stored("disbursement_batches.status", &row.status)?,
+            release_at: row.release_at,
+            prepared_by: row.prepared_by,
+            prepared_at: row.prepared_at,
+            approved_by: row.approved_by,
+            approved_at: row.approved_at,
+            completed_at: row.completed_at,
+            lines_total: row.lines_total,
+            amount_total_minor: row.amount_total_minor,
+            cancelled_by: row.cancelled_by,
+            cancelled_at: row.cancelled_at,
+            cancellation_reason: row.cancellation_reason,
+        })
+    }
+}
+
+/// A new batch, `preparing` until its lines are written.
 #[derive(Insertable)]
 #[diesel(table_name = disbursement_batches)]
 pub struct BatchInsertForm<'a> {
@@ -89,19 +161,112 @@ pub struct BatchInsertForm<'a> {
     pub prepared_at: NaiveDateTime,
 }
 
+/// Inserts a batch. A live batch of the same programme, year, period and region makes it
+/// fail with a unique violation (index `disbursement_batches_live`).
 pub fn insert_batch(tx: &mut Tx<'_>, form: &BatchInsertForm<'_>) -> Result<Batch, StoreError> {
-    on_backend!(tx, connection => Ok(diesel::insert_into(disbursement_batches::table)
+    let row: BatchRow = on_backend!(tx, connection => diesel::insert_into(disbursement_batches::table)
         .values(form)
-        .returning(Batch::as_returning())
-        .get_result(connection)?))
+        .returning(BatchRow::as_returning())
+        .get_result(connection)?);
+    Batch::try_from(row)
 }
 
 pub fn find_batch(tx: &mut Tx<'_>, id: i64) -> Result<Option<Batch>, StoreError> {
-    on_backend!(tx, connection => Ok(disbursement_batches::table
+    let row: Option<BatchRow> = on_backend!(tx, connection => disbursement_batches::table
         .find(id)
-        .select(Batch::as_select())
+        .select(BatchRow::as_select())
         .first(connection)
-        .optional()?))
+        .optional()?);
+    row.map(Batch::try_from).transpose()
+}
+
+/// The live batches of one programme, year and period, oldest first: at most one per
+/// region, none inside another's, so a handful (one per province or regency) in practice.
+pub fn find_live_batches(
+    tx: &mut Tx<'_>,
+    programme: Programme,
+    year: i32,
+    period: i32,
+) -> Result<Vec<Batch>, StoreError> {
+    let live: Vec<&str> = BatchStatus::LIVE.iter().map(|status| status.as_ref()).collect();
+    let rows: Vec<BatchRow> = on_backend!(tx, connection => disbursement_batches::table
+        .filter(disbursement_batches::programme.eq(programme.as_ref()))
+        .filter(disbursement_batches::year.eq(year))
+        .filter(disbursement_batches::period.eq(period))
+        .filter(disbursement_batches::status.eq_any(&live))
+        .order(disbursement_batches::id)
+        .select(BatchRow::as_select())
+        .load(connection)?);
+    rows.into_iter().map(Batch::try_from).collect()
+}
+
+/// Locks a batch for the rest of the transaction if it is still in `status`; `false` if it
+/// is not (cancelled meanwhile). A page of lines being written holds it, so a cancel
+/// either waits for the page and frees its lines too, or comes first and the page writes
+/// nothing (PostgreSQL re-reads the row after the wait; SQLite has one writer).
+pub fn lock_batch_in(tx: &mut Tx<'_>, id: i64, status: BatchStatus) -> Result<bool, StoreError> {
+    let target = disbursement_batches::table
+        .find(id)
+        .filter(disbursement_batches::status.eq(status.as_ref()))
+        .select(disbursement_batches::id);
+    // Written per arm: SQLite has no row locks.
+    let found = match tx {
+        Tx::Sqlite(connection) => target.first::<i64>(*connection).optional()?,
+        Tx::Postgres(connection) => target.for_update().first::<i64>(*connection).optional()?,
+    };
+    Ok(found.is_some())
+}
+
+/// Ends a batch's preparation with its totals; `false` if it was no longer preparing.
+pub fn finish_preparation(tx: &mut Tx<'_>, id: i64, lines: i64, amount_minor: i64) -> Result<bool, StoreError> {
+    let changed = on_backend!(tx, connection => diesel::update(disbursement_batches::table
+            .find(id)
+            .filter(disbursement_batches::status.eq(BatchStatus::Preparing.as_ref())))
+        .set((
+            disbursement_batches::status.eq(BatchStatus::Prepared.as_ref()),
+            disbursement_batches::lines_total.eq(lines),
+            disbursement_batches::amount_total_minor.eq(amount_minor),
+        ))
+        .execute(connection)?);
+    Ok(changed == 1)
+}
+
+/// Removes a batch still being prepared that has no line; `false` if it was no longer
+/// preparing.
+pub fn delete_empty_batch(tx: &mut Tx<'_>, id: i64) -> Result<bool, StoreError> {
+    let has_lines = disbursement_lines::table.filter(disbursement_lines::batch_id.eq(id));
+    let deleted = on_backend!(tx, connection => diesel::delete(disbursement_batches::table
+            .find(id)
+            .filter(disbursement_batches::status.eq(BatchStatus::Preparing.as_ref()))
+            .filter(diesel::dsl::not(diesel::dsl::exists(has_lines))))
+        .execute(connection)?);
+    Ok(deleted == 1)
+}
+
+/// Cancels a batch that is not executing yet, with who and why; `false` if it was not
+/// cancellable any more (started meanwhile).
+pub fn cancel_batch(tx: &mut Tx<'_>, id: i64, cancelled_by: &str, reason: &str) -> Result<bool, StoreError> {
+    let cancellable: Vec<&str> = BatchStatus::CANCELLABLE.iter().map(|status| status.as_ref()).collect();
+    let changed = on_backend!(tx, connection => diesel::update(disbursement_batches::table
+            .find(id)
+            .filter(disbursement_batches::status.eq_any(&cancellable)))
+        .set((
+            disbursement_batches::status.eq(BatchStatus::Cancelled.as_ref()),
+            disbursement_batches::cancelled_by.eq(Some(cancelled_by)),
+            disbursement_batches::cancelled_at.eq(Some(now())),
+            disbursement_batches::cancellation_reason.eq(Some(reason)),
+        ))
+        .execute(connection)?);
+    Ok(changed == 1)
+}
+
+/// Deletes a cancelled batch's lines, all pending (it never executed), so that another
+/// batch may pay those families for the period. Returns how many.
+pub fn delete_lines(tx: &mut Tx<'_>, batch_id: i64) -> Result<usize, StoreError> {
+    let lines = disbursement_lines::table
+        .filter(disbursement_lines::batch_id.eq(batch_id))
+        .filter(disbursement_lines::status.eq("pending"));
+    Ok(on_backend!(tx, connection => diesel::delete(lines).execute(connection)?))
 }
 
 /// A batch's settled lines, counted as they settle (pending ones are the rest).
@@ -140,41 +305,34 @@ fn count_settled(tx: &mut Tx<'_>, batch_id: i64, change: BatchProgress) -> Resul
 /// Batches left executing (a crash or a restart): to resume.
 pub fn find_batches_executing(tx: &mut Tx<'_>) -> Result<Vec<i64>, StoreError> {
     on_backend!(tx, connection => Ok(disbursement_batches::table
-        .filter(disbursement_batches::status.eq("executing"))
+        .filter(disbursement_batches::status.eq(BatchStatus::Executing.as_ref()))
         .select(disbursement_batches::id)
         .load(connection)?))
-}
-
-pub fn set_totals(tx: &mut Tx<'_>, id: i64, lines: i64, amount_minor: i64) -> Result<(), StoreError> {
-    on_backend!(tx, connection => diesel::update(disbursement_batches::table.find(id))
-        .set((disbursement_batches::lines_total.eq(lines), disbursement_batches::amount_total_minor.eq(amount_minor)))
-        .execute(connection)?);
-    Ok(())
 }
 
 /// Moves a batch between statuses; `false` if it was not in `from` (someone else moved it).
 pub fn change_status(
     tx: &mut Tx<'_>,
     id: i64,
-    from: &str,
-    to: &str,
+    from: BatchStatus,
+    to: BatchStatus,
     approved_by: Option<&str>,
 ) -> Result<bool, StoreError> {
     let at = now();
     let changed = on_backend!(tx, connection => {
-        let target = disbursement_batches::table.find(id).filter(disbursement_batches::status.eq(from));
+        let target = disbursement_batches::table.find(id).filter(disbursement_batches::status.eq(from.as_ref()));
         match (to, approved_by) {
-            ("approved", Some(approver)) => diesel::update(target)
+            (BatchStatus::Approved, Some(approver)) => diesel::update(target)
                 .set((
-                    disbursement_batches::status.eq(to),
+                    disbursement_batches::status.eq(to.as_ref()),
                     disbursement_batches::approved_by.eq(Some(approver)),
                     disbursement_batches::approved_at.eq(Some(at)),
                 ))
                 .execute(connection)?,
-            ("completed", _) => diesel::update(target)
-                .set((disbursement_batches::status.eq(to), disbursement_batches::completed_at.eq(Some(at))))
+            (BatchStatus::Completed, _) => diesel::update(target)
+                .set((disbursement_batches::status.eq(to.as_ref()), disbursement_batches::completed_at.eq(Some(at))))
                 .execute(connection)?,
-            _ => diesel::update(target).set(disbursement_batches::status.eq(to)).execute(connection)?,
+            _ => diesel::update(target).set(disbursement_batches::status.eq(to.as_ref())).execute(connection)?,
         }
     });
     Ok(changed == 1)

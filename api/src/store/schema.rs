@@ -235,6 +235,9 @@ diesel::table! {
         paid_lines -> BigInt,
         paid_amount_minor -> BigInt,
         failed_lines -> BigInt,
+        cancelled_by -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+        cancellation_reason -> Nullable<Text>,
     }
 }
 

@@ -13,14 +13,13 @@ use utoipa::ToSchema;
 
 use super::{area, children, parse_region, RegionRef, StatusFigures, Tally};
 use crate::domain::auth::{RegionCode, RegionLevel};
-use crate::domain::benefit::Programme;
+use crate::domain::benefit::{amount_for, Programme};
 use crate::domain::conditionality::CycleOutcome;
 use crate::domain::ledger::{AccountKind, JournalKind};
 use crate::domain::money::rupiah_from_minor;
 use crate::domain::monitoring::{on_time, percent, period_due_date, smallest_common_region};
 use crate::service::access;
 use crate::service::auth::Principal;
-use crate::service::disbursements::amount_for;
 use crate::service::ServiceError;
 use crate::store::disbursements::{find_schedules_by_year, ScheduleRow};
 use crate::store::monitoring::{self as store, FacilitatorInsertForm};
@@ -235,7 +234,9 @@ fn stages(tx: &mut Tx<'_>, codes: &[RegionCode]) -> Result<Vec<StageIndicator>, 
         if due_on.is_some_and(|due| on_time(row.settled_day, due)) {
             stage.paid_on_time += row.families;
         }
-        if amount_for(&schedule, &row.category) == Some(row.line_amount_minor) {
+        let rates = schedule.iter().map(ScheduleRow::rate).collect::<Result<Vec<_>, _>>()?;
+        let category = parse_stored("monitoring category", &row.category)?;
+        if amount_for(&rates, category) == Some(row.line_amount_minor) {
             stage.paid_right_amount += row.families;
         }
         *amounts.entry(key).or_default() += row.line_amount_minor.saturating_mul(row.families);
