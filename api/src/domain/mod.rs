@@ -25,3 +25,4 @@ pub mod ledger;
 pub mod money;
 pub mod monitoring;
 pub mod nik;
+pub mod pin_attempts;
