@@ -70,11 +70,6 @@ impl PurchaseProgramme {
     }
 }
 
-/// Limits a bank sets on cash (whole rupiah). Refusals name the limit that was hit.
-pub const CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH: i64 = 2_500_000;
-pub const CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH: i64 = 5_000_000;
-pub const AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH: i64 = 20_000_000;
-
 /// The most lines in one basket, and the most units of one item per line.
 pub const BASKET_LINES_MAX: usize = 20;
 pub const BASKET_QUANTITY_MAX: u32 = 100;

@@ -26,3 +26,4 @@ pub mod money;
 pub mod monitoring;
 pub mod nik;
 pub mod pin_attempts;
+pub mod usage;

@@ -10,7 +10,7 @@ pub mod receipt;
 pub mod reports;
 pub mod reversal;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,13 +24,15 @@ use crate::domain::auth::{AgentKind, Pin};
 use crate::domain::card::CardNumber;
 use crate::domain::card_qr::IssuerVerifyingKey;
 use crate::domain::edc::{
-    business_date, format_rupiah, new_approval_code, new_reference, EdcKind, PurchaseProgramme, Stan,
-    AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH, BASKET_LINES_MAX, BASKET_QUANTITY_MAX,
-    CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH, CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH,
+    business_date, format_rupiah, new_approval_code, new_reference, EdcKind, EdcStatus, PurchaseProgramme, Stan, BASKET_LINES_MAX,
+    BASKET_QUANTITY_MAX,
 };
 use crate::domain::language::Words;
 use crate::domain::ledger::{AccountKind, JournalKind, OwnerKind};
-use crate::domain::money::{rupiah_from_minor, Amount, MINOR_UNITS_PER_RUPIAH};
+use crate::domain::money::{rupiah_from_minor, Amount};
+use crate::domain::usage::{
+    basket_usage, cash_withdrawal_usage, check_withdrawal_amount, BasketUsage, Usage, UsageScope,
+};
 use crate::ledger::accounts::{self, Account};
 use crate::ledger::idempotency::{self, IdempotentRequest};
 use crate::ledger::posting::{self, PostedJournal};
@@ -39,7 +41,8 @@ use crate::store::agents::{self, Agent};
 use crate::store::cards::Card;
 use crate::store::catalogue::{self, CatalogueItem};
 use crate::store::edc::{self as edc_store, EdcInsertForm};
-use crate::store::{now, usage, Store, Tx};
+use crate::store::usage as usage_store;
+use crate::store::{now, Store, Tx};
 
 /// How the card reached the terminal.
 #[derive(Debug, Clone, Serialize)]
@@ -137,26 +140,13 @@ pub struct EdcReceipt {
     pub lines: Vec<String>,
 }
 
-/// What is kept with a recorded transaction: the quota it used and its receipt.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// What is kept with an approved transaction: what its basket took from the monthly
+/// quotas (a reversal gives it back) and its receipt (the slip is drawn from it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EdcDetails {
     pub basket: Vec<BasketUsage>,
-    pub receipt: Option<EdcReceipt>,
-}
-
-/// What one basket line took from a monthly quota (given back by a reversal).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BasketUsage {
-    pub sku: String,
-    pub quantity: u32,
-    pub quota: Option<i32>,
-}
-
-impl EdcDetails {
-    /// The details of a recorded transaction; empty if unreadable (written by an older version).
-    pub fn parse(text: &str) -> Self {
-        serde_json::from_str(text).unwrap_or_default()
-    }
+    pub receipt: EdcReceipt,
 }
 
 /// Runs a card transaction for an agent's terminal, once per idempotency key.
@@ -245,6 +235,7 @@ fn execute(
         Operation::Purchase { programme, basket } => price_basket(tx, *programme, basket)?,
         _ => Vec::new(),
     };
+    let basket: Vec<BasketUsage> = priced.iter().map(PricedLine::usage).collect();
     let amount_minor = match operation {
         Operation::BalanceInquiry => 0,
         Operation::CashWithdrawal { amount } | Operation::WalletToSavings { amount } => amount.minor(),
@@ -254,7 +245,7 @@ fn execute(
 
     let Some(row) = edc_store::claim(tx, &form)? else {
         return Err(match edc_store::find_by_stan(tx, terminal, request.stan.as_str(), day)? {
-            Some(taken) if taken.status == crate::domain::edc::EdcStatus::ReversedBeforeArrival => {
+            Some(taken) if taken.status == EdcStatus::ReversedBeforeArrival => {
                 ServiceError::OriginalReversed(request.stan.as_str().to_owned())
             }
             _ => ServiceError::DuplicateStan(request.stan.as_str().to_owned()),
@@ -273,7 +264,9 @@ fn execute(
     let journal = match operation {
         Operation::BalanceInquiry => None,
         Operation::CashWithdrawal { amount } => {
-            check_cash_limits(tx, agent.id, card.family_id, *amount, day)?;
+            check_withdrawal_amount(*amount)
+                .map_err(|refused| ServiceError::WithdrawalLimitExceeded(format_rupiah(refused.limit_minor)))?;
+            take_usage(tx, &cash_withdrawal_usage(card.family_id, agent.id, amount.minor()), day)?;
             let savings = family_account(AccountKind::Savings)?;
             let settlement = agent_settlement(tx, agent.id)?;
             Some(move_money(
@@ -300,7 +293,7 @@ fn execute(
             )?)
         }
         Operation::Purchase { programme, .. } => {
-            consume_quotas(tx, card.family_id, &priced, day)?;
+            take_usage(tx, &basket_usage(card.family_id, &basket), day)?;
             let amount =
                 Amount::from_minor(amount_minor).map_err(|error| ServiceError::Invalid(format!("basket: {error}")))?;
             let wallet = family_account(programme.wallet())?;
@@ -332,10 +325,9 @@ fn execute(
         lines: Vec::new(),
     };
     receipt.lines = receipt::lines(&receipt, &agent.display_name);
-    let details =
-        serde_json::json!({ "basket": priced.iter().map(PricedLine::usage).collect::<Vec<_>>(), "receipt": receipt });
-    edc_store::complete(tx, row.id, journal.map(|journal| journal.id), &details.to_string())?;
-    Ok(receipt)
+    let details = EdcDetails { basket, receipt };
+    edc_store::complete(tx, row.id, journal.map(|journal| journal.id), &details)?;
+    Ok(details.receipt)
 }
 
 /// The family pocket a transaction takes money from, if any.
@@ -384,58 +376,24 @@ fn move_money(
     }
 }
 
-fn check_cash_limits(
-    tx: &mut Tx<'_>,
-    agent_id: i64,
-    family_id: i64,
-    amount: Amount,
-    day: NaiveDate,
-) -> Result<(), ServiceError> {
-    let limit = |rupiah: i64| rupiah * MINOR_UNITS_PER_RUPIAH;
-    if amount.minor() > limit(CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH) {
-        return Err(ServiceError::WithdrawalLimitExceeded(format_rupiah(limit(
-            CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH,
-        ))));
-    }
-    let period = day.to_string();
-    if !usage::consume(
-        tx,
-        &card_cash_scope(family_id),
-        &period,
-        amount.minor(),
-        limit(CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH),
-    )? {
-        return Err(ServiceError::DailyWithdrawalLimitExceeded(format_rupiah(limit(
-            CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH,
-        ))));
-    }
-    if !usage::consume(
-        tx,
-        &agent_cash_scope(agent_id),
-        &period,
-        amount.minor(),
-        limit(AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH),
-    )? {
-        return Err(ServiceError::AgentDailyLimitExceeded(format_rupiah(limit(AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH))));
+/// Takes each usage from its counter, in the order given; the first counter that would
+/// pass its limit refuses the transaction (its savepoint undoes what was taken before).
+fn take_usage(tx: &mut Tx<'_>, usages: &[Usage], business_day: NaiveDate) -> Result<(), ServiceError> {
+    for usage in usages {
+        if !usage_store::consume(tx, usage, business_day)? {
+            return Err(limit_reached(&usage.scope));
+        }
     }
     Ok(())
 }
 
-/// Usage counter scopes (also given back by a reversal).
-fn card_cash_scope(family_id: i64) -> String {
-    format!("cash-withdrawal:family:{family_id}")
-}
-
-fn agent_cash_scope(agent_id: i64) -> String {
-    format!("cash-out:agent:{agent_id}")
-}
-
-fn quota_scope(family_id: i64, sku: &str) -> String {
-    format!("quota:family:{family_id}:{sku}")
-}
-
-fn quota_period(day: NaiveDate) -> String {
-    format!("{:04}-{:02}", day.year(), day.month())
+/// The refusal that names the limit a counter reached.
+fn limit_reached(scope: &UsageScope) -> ServiceError {
+    match scope {
+        UsageScope::CardCash { .. } => ServiceError::DailyWithdrawalLimitExceeded(format_rupiah(scope.limit())),
+        UsageScope::AgentCashOut { .. } => ServiceError::AgentDailyLimitExceeded(format_rupiah(scope.limit())),
+        UsageScope::ItemQuota { sku, quota, .. } => ServiceError::QuotaExceeded { sku: sku.clone(), quota: *quota },
+    }
 }
 
 /// A basket line with its catalogue item and price.
@@ -494,27 +452,6 @@ fn price_basket(
         priced.push(PricedLine { item: item.clone(), quantity: line.quantity, total_minor });
     }
     Ok(priced)
-}
-
-fn consume_quotas(tx: &mut Tx<'_>, family_id: i64, priced: &[PricedLine], day: NaiveDate) -> Result<(), ServiceError> {
-    let period = quota_period(day);
-    // In SKU order, whatever the basket's order: two purchases by one family take the
-    // quota rows' locks in the same order and never deadlock.
-    let mut lines: Vec<&PricedLine> = priced.iter().collect();
-    lines.sort_by(|left, right| left.item.sku.cmp(&right.item.sku));
-    for line in lines {
-        let Some(quota) = line.item.monthly_quota else { continue };
-        if !usage::consume(
-            tx,
-            &quota_scope(family_id, &line.item.sku),
-            &period,
-            i64::from(line.quantity),
-            i64::from(quota),
-        )? {
-            return Err(ServiceError::QuotaExceeded { sku: line.item.sku.clone(), quota });
-        }
-    }
-    Ok(())
 }
 
 /// A pocket as the receipt prints it.

@@ -1,18 +1,20 @@
 //! Reversal: the terminal did not hear back and cancels its request by STAN. The money
-//! is restored exactly once; a reversal that arrives before its original leaves a
-//! placeholder in the original's STAN slot, so the late original fails.
+//! and the limits are restored exactly once; a reversal that arrives before its original
+//! leaves a placeholder in the original's STAN slot, so the late original fails.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{agent_cash_scope, card_cash_scope, quota_period, quota_scope, EdcDetails};
-use crate::domain::edc::{business_date, EdcKind, EdcStatus, Stan};
+use super::EdcDetails;
+use crate::domain::edc::{business_date, new_reference, EdcKind, EdcStatus, Stan};
+use crate::domain::usage::{basket_usage, cash_withdrawal_usage, Usage};
 use crate::ledger::idempotency::{self, IdempotentRequest};
 use crate::ledger::posting;
 use crate::service::auth::Principal;
 use crate::service::ServiceError;
 use crate::store::edc::{self as edc_store, EdcInsertForm, EdcTransaction};
-use crate::store::{now, usage, Store, Tx};
+use crate::store::usage as usage_store;
+use crate::store::{now, Store, Tx};
 
 /// What a reversal did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -55,55 +57,50 @@ fn reverse_in(
     terminal: &str,
     original_stan: &Stan,
 ) -> Result<ReversalResult, ServiceError> {
-    let day = business_date(now());
-    let reference = crate::domain::edc::new_reference();
-    let mut placeholder = EdcInsertForm::new(terminal, original_stan.as_str(), day, EdcKind::Reversal, agent_id);
+    let (stan, day) = (original_stan.as_str(), business_date(now()));
+    let reference = new_reference();
+    let mut placeholder = EdcInsertForm::new(terminal, stan, day, EdcKind::Reversal, agent_id);
     placeholder.status = EdcStatus::ReversedBeforeArrival.into();
     placeholder.reference = &reference;
-    placeholder.original_stan = Some(original_stan.as_str());
-    let stan = original_stan.as_str().to_owned();
+    placeholder.original_stan = Some(stan);
     if edc_store::claim(tx, &placeholder)?.is_some() {
         return Ok(ReversalResult {
             outcome: ReversalOutcome::OriginalVoided,
-            original_stan: stan,
+            original_stan: stan.to_owned(),
             original_reference: None,
         });
     }
-    let original = edc_store::find_by_stan(tx, terminal, original_stan.as_str(), day)?
-        .ok_or_else(|| ServiceError::Internal(format!("STAN {stan} is taken but not found")))?;
-    let original_reference = Some(original.reference.clone());
-    if original.status != EdcStatus::Approved || !edc_store::mark_reversed(tx, original.id)? {
-        return Ok(ReversalResult {
-            outcome: ReversalOutcome::AlreadyReversed,
-            original_stan: stan,
-            original_reference,
-        });
+    let found = edc_store::find_by_stan(tx, terminal, stan, day)?
+        .ok_or_else(|| ServiceError::Internal(format!("STAN {stan} of {day} is taken but not found")))?;
+    let original_reference = Some(found.reference.clone());
+    let already_reversed =
+        || ReversalResult { outcome: ReversalOutcome::AlreadyReversed, original_stan: stan.to_owned(), original_reference: original_reference.clone() };
+    if found.status != EdcStatus::Approved {
+        return Ok(already_reversed());
+    }
+    // Read before anything changes: details that cannot be read fail the reversal (and
+    // roll it back) rather than give back nothing.
+    let usages = usage_taken(&found)?;
+    if !edc_store::mark_reversed(tx, found.id)? {
+        return Ok(already_reversed());
     }
     // Limits and quotas before the money, in the order a transaction takes them, so that
     // a reversal and a withdrawal on the same card never wait for each other's locks.
-    give_back_usage(tx, &original)?;
-    if let Some(journal) = original.journal {
-        posting::reverse(tx, journal, &format!("reversal of {}", original.reference), "terminal reversal")?;
+    for usage in &usages {
+        usage_store::give_back(tx, usage, found.business_date)?;
     }
-    Ok(ReversalResult { outcome: ReversalOutcome::Reversed, original_stan: stan, original_reference })
+    if let Some(journal) = found.journal {
+        posting::reverse(tx, journal, &format!("reversal of {}", found.reference), "terminal reversal")?;
+    }
+    Ok(ReversalResult { outcome: ReversalOutcome::Reversed, original_stan: stan.to_owned(), original_reference })
 }
 
-/// Returns what the original took from limits and quotas.
-fn give_back_usage(tx: &mut Tx<'_>, original: &EdcTransaction) -> Result<(), ServiceError> {
-    let Some(family_id) = original.family_id else { return Ok(()) };
-    match original.kind {
-        EdcKind::CashWithdrawal => {
-            let period = original.business_date.to_string();
-            usage::give_back(tx, &card_cash_scope(family_id), &period, original.amount_minor)?;
-            usage::give_back(tx, &agent_cash_scope(original.agent_id), &period, original.amount_minor)?;
-        }
-        EdcKind::Purchase => {
-            let period = quota_period(original.business_date);
-            for line in EdcDetails::parse(&original.details).basket.iter().filter(|line| line.quota.is_some()) {
-                usage::give_back(tx, &quota_scope(family_id, &line.sku), &period, i64::from(line.quantity))?;
-            }
-        }
-        EdcKind::BalanceInquiry | EdcKind::WalletToSavings | EdcKind::Reversal => {}
-    }
-    Ok(())
+/// What the original took from limits and quotas, by the rules that took it.
+fn usage_taken(original: &EdcTransaction) -> Result<Vec<Usage>, ServiceError> {
+    let Some(family_id) = original.family_id else { return Ok(Vec::new()) };
+    Ok(match original.kind {
+        EdcKind::CashWithdrawal => cash_withdrawal_usage(family_id, original.agent_id, original.amount_minor).to_vec(),
+        EdcKind::Purchase => basket_usage(family_id, &original.details::<EdcDetails>()?.basket),
+        EdcKind::BalanceInquiry | EdcKind::WalletToSavings | EdcKind::Reversal => Vec::new(),
+    })
 }
