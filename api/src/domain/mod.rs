@@ -26,4 +26,5 @@ pub mod money;
 pub mod monitoring;
 pub mod nik;
 pub mod pin_attempts;
+pub mod transmission;
 pub mod usage;

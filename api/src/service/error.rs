@@ -8,6 +8,7 @@ use crate::domain::card::CardNumberError;
 use crate::domain::card_qr::CardQrError;
 use crate::domain::family::FamilyRuleError;
 use crate::domain::nik::NikError;
+use crate::domain::transmission::TransmissionTimeError;
 use crate::ledger::idempotency::Replayable;
 use crate::ledger::{LedgerError, Refusal};
 use crate::store::StoreError;
@@ -83,6 +84,9 @@ pub enum ServiceError {
     DuplicateStan(String),
     #[error("STAN {0} was reversed before it arrived: the transaction is void")]
     OriginalReversed(String),
+    /// A terminal's clock too far from the ledger's, or a reversal too late.
+    #[error(transparent)]
+    TransmissionTime(#[from] TransmissionTimeError),
     /// A rule of the code itself was broken; logged, answered as an internal error.
     #[error("internal error: {0}")]
     Internal(String),
@@ -167,6 +171,8 @@ pub enum ErrorCode {
     JournalNotFound,
     AlreadyReversed,
     IdempotencyKeyReused,
+    TransmissionTimeOutOfRange,
+    ReversalWindowClosed,
     ServiceUnavailable,
     InternalError,
 }
@@ -206,6 +212,10 @@ impl ServiceError {
             Self::UnknownItem(_) => ErrorCode::UnknownItem,
             Self::DuplicateStan(_) => ErrorCode::DuplicateStan,
             Self::OriginalReversed(_) => ErrorCode::OriginalReversed,
+            Self::TransmissionTime(TransmissionTimeError::OutOfRange { .. }) => ErrorCode::TransmissionTimeOutOfRange,
+            Self::TransmissionTime(TransmissionTimeError::ReversalWindowClosed { .. }) => {
+                ErrorCode::ReversalWindowClosed
+            }
             Self::Replayed { code, .. } => *code,
             Self::Ledger(LedgerError::Refused(refusal)) => refusal_code(refusal),
             Self::Ledger(LedgerError::Store(store)) | Self::Store(store) => store_code(store),
@@ -250,11 +260,16 @@ fn store_code(error: &StoreError) -> ErrorCode {
 }
 
 /// A refusal is stored with its idempotency key and given again on a retry; an outage or
-/// an internal error decided nothing and is not stored.
+/// an internal error decided nothing and is not stored. Nor is a transmission time out of
+/// range: the request was refused for its terminal's clock, not for what it asks, and
+/// kept under its key it would stay refused after the clock is set right.
 impl Replayable for ServiceError {
     fn to_stored(&self) -> Option<serde_json::Value> {
         let code = self.code();
-        if matches!(code, ErrorCode::ServiceUnavailable | ErrorCode::InternalError) {
+        if matches!(
+            code,
+            ErrorCode::ServiceUnavailable | ErrorCode::InternalError | ErrorCode::TransmissionTimeOutOfRange
+        ) {
             return None;
         }
         Some(serde_json::json!({ "code": code, "detail": self.to_string() }))

@@ -1,10 +1,11 @@
 //! Card transactions at an agent's EDC terminal: balance inquiry, cash withdrawal,
 //! PKH e-wallet to savings, purchase at an e-Warong; reversal and the agent's reports.
 //!
-//! Each request runs once per idempotency key, in one transaction: the card and its PIN
-//! are checked first (a wrong PIN is counted even though the answer is a refusal), then
-//! the terminal's STAN is claimed, limits and quotas are consumed and the money is
-//! posted through the ledger, all or nothing.
+//! Each request runs once per idempotency key, in one transaction: the terminal's
+//! transmission time, the card and its PIN are checked first (a wrong PIN is counted even
+//! though the answer is a refusal), then the terminal's STAN is claimed in the business
+//! day on which the terminal sent the request, limits and quotas are consumed and the
+//! money is posted through the ledger, all or nothing.
 
 pub mod receipt;
 pub mod reports;
@@ -24,12 +25,13 @@ use crate::domain::auth::{AgentKind, Pin};
 use crate::domain::card::CardNumber;
 use crate::domain::card_qr::IssuerVerifyingKey;
 use crate::domain::edc::{
-    business_date, format_rupiah, new_approval_code, new_reference, EdcKind, EdcStatus, PurchaseProgramme, Stan, BASKET_LINES_MAX,
+    format_rupiah, new_approval_code, new_reference, EdcKind, EdcStatus, PurchaseProgramme, Stan, BASKET_LINES_MAX,
     BASKET_QUANTITY_MAX,
 };
 use crate::domain::language::Words;
 use crate::domain::ledger::{AccountKind, JournalKind, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount};
+use crate::domain::transmission::{check_transmission, TransmittedAt};
 use crate::domain::usage::{
     basket_usage, cash_withdrawal_usage, check_withdrawal_amount, BasketUsage, Usage, UsageScope,
 };
@@ -91,6 +93,8 @@ pub struct CardRequest {
     pub card: CardInput,
     pub pin: Pin,
     pub stan: Stan,
+    /// When the terminal sent it: names its business day.
+    pub transmitted_at: TransmittedAt,
     pub idempotency_key: String,
     pub operation: Operation,
 }
@@ -164,14 +168,26 @@ pub fn transact(
     let Principal::Agent { id: agent_id, terminal } = principal else {
         return Err(ServiceError::Forbidden("card transactions are made on an agent's terminal".to_owned()));
     };
-    // The PIN is left out: a digest of a 6-digit PIN would give it away.
-    let fingerprint = idempotency::fingerprint(&(&request.card, request.stan.as_str(), &request.operation))?;
+    // The PIN is left out: a digest of a 6-digit PIN would give it away. The moment
+    // is in: it names the business day, and a retry resends the request as it was.
+    let fingerprint = idempotency::fingerprint(&(
+        &request.card,
+        request.stan.as_str(),
+        request.transmitted_at.utc(),
+        &request.operation,
+    ))?;
     let key = IdempotentRequest { scope: terminal, key: &request.idempotency_key, fingerprint: &fingerprint };
     idempotency::run_once_as(
         store,
         &key,
         |tx| signed_in_agent(tx, *agent_id, token_version),
         |tx, agent| {
+            // The transmission time is checked once the key has proved new, not before:
+            // a retry of a request answered earlier gets its first answer however late
+            // it comes. A time out of range is refused before the PIN is counted, and
+            // is not kept under the key (see `Replayable for ServiceError`), so the
+            // terminal may send the request again once its clock is right.
+            check_transmission(request.transmitted_at, now())?;
             let card = cardholder(tx, auth, issuer, &request.card, &request.pin)?;
             Ok((agent, card))
         },
@@ -222,7 +238,10 @@ fn execute(
         _ => {}
     }
     let at = now();
-    let day = business_date(at);
+    // The day on which the terminal sent it, not the one on which it arrived: its STAN
+    // slot, the period of its limits and its receipt's date (a withdrawal sent at
+    // 23:59:53 WIB is that day's, and its reversal finds it there after midnight).
+    let day = request.transmitted_at.business_date();
     let (reference, approval_code) = (new_reference(), new_approval_code());
     let mut form = EdcInsertForm::new(terminal, request.stan.as_str(), day, operation.kind(), agent.id);
     form.card_number = Some(card.card_number.as_str());

@@ -1,12 +1,15 @@
-//! Reversal: the terminal did not hear back and cancels its request by STAN. The money
-//! and the limits are restored exactly once; a reversal that arrives before its original
-//! leaves a placeholder in the original's STAN slot, so the late original fails.
+//! Reversal: the terminal did not hear back and cancels its request. Like ISO 8583's
+//! field 90, the reversal names its original by STAN and transmission time, which give
+//! the original's slot (terminal, STAN, business day), whenever the reversal arrives. The
+//! money and the limits are restored exactly once; a reversal that arrives before its
+//! original leaves a placeholder in the original's slot, so the late original fails.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::EdcDetails;
-use crate::domain::edc::{business_date, new_reference, EdcKind, EdcStatus, Stan};
+use crate::domain::edc::{new_reference, EdcKind, EdcStatus, Stan};
+use crate::domain::transmission::{check_reversal, TransmittedAt};
 use crate::domain::usage::{basket_usage, cash_withdrawal_usage, Usage};
 use crate::ledger::idempotency::{self, IdempotentRequest};
 use crate::ledger::posting;
@@ -15,6 +18,14 @@ use crate::service::ServiceError;
 use crate::store::edc::{self as edc_store, EdcInsertForm, EdcTransaction};
 use crate::store::usage as usage_store;
 use crate::store::{now, Store, Tx};
+
+/// The transaction a reversal cancels, as the terminal names it.
+#[derive(Debug, Clone)]
+pub struct Original {
+    pub stan: Stan,
+    /// When the terminal sent the original: its business day is the original's slot.
+    pub transmitted_at: TransmittedAt,
+}
 
 /// What a reversal did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -36,28 +47,31 @@ pub struct ReversalResult {
     pub original_reference: Option<String>,
 }
 
-/// Reverses the terminal's transaction with `original_stan` from today.
+/// Reverses the terminal's transaction `original`, once per idempotency key.
 pub fn reverse(
     store: &Store,
     principal: &Principal,
-    original_stan: &Stan,
+    original: &Original,
     idempotency_key: &str,
 ) -> Result<ReversalResult, ServiceError> {
     let Principal::Agent { id: agent_id, terminal } = principal else {
         return Err(ServiceError::Forbidden("reversals are sent by an agent's terminal".to_owned()));
     };
-    let fingerprint = idempotency::fingerprint(&("reversal", original_stan.as_str()))?;
+    let fingerprint = idempotency::fingerprint(&("reversal", original.stan.as_str(), original.transmitted_at.utc()))?;
     let key = IdempotentRequest { scope: terminal, key: idempotency_key, fingerprint: &fingerprint };
-    idempotency::run_once(store, &key, |_| Ok(()), |tx, ()| reverse_in(tx, *agent_id, terminal, original_stan))
+    // Checked once the key has proved new, so that a retry gets its first answer even
+    // after the window has closed.
+    let checks = |_: &mut Tx<'_>| Ok(check_reversal(original.transmitted_at, now())?);
+    idempotency::run_once(store, &key, checks, |tx, ()| reverse_in(tx, *agent_id, terminal, original))
 }
 
 fn reverse_in(
     tx: &mut Tx<'_>,
     agent_id: i64,
     terminal: &str,
-    original_stan: &Stan,
+    original: &Original,
 ) -> Result<ReversalResult, ServiceError> {
-    let (stan, day) = (original_stan.as_str(), business_date(now()));
+    let (stan, day) = (original.stan.as_str(), original.transmitted_at.business_date());
     let reference = new_reference();
     let mut placeholder = EdcInsertForm::new(terminal, stan, day, EdcKind::Reversal, agent_id);
     placeholder.status = EdcStatus::ReversedBeforeArrival.into();
@@ -73,8 +87,11 @@ fn reverse_in(
     let found = edc_store::find_by_stan(tx, terminal, stan, day)?
         .ok_or_else(|| ServiceError::Internal(format!("STAN {stan} of {day} is taken but not found")))?;
     let original_reference = Some(found.reference.clone());
-    let already_reversed =
-        || ReversalResult { outcome: ReversalOutcome::AlreadyReversed, original_stan: stan.to_owned(), original_reference: original_reference.clone() };
+    let already_reversed = || ReversalResult {
+        outcome: ReversalOutcome::AlreadyReversed,
+        original_stan: stan.to_owned(),
+        original_reference: original_reference.clone(),
+    };
     if found.status != EdcStatus::Approved {
         return Ok(already_reversed());
     }
@@ -86,6 +103,7 @@ fn reverse_in(
     }
     // Limits and quotas before the money, in the order a transaction takes them, so that
     // a reversal and a withdrawal on the same card never wait for each other's locks.
+    // They go back to the original's day (or month), whatever day it is now.
     for usage in &usages {
         usage_store::give_back(tx, usage, found.business_date)?;
     }
