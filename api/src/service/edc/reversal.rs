@@ -60,7 +60,8 @@ pub fn reverse(
     let fingerprint = idempotency::fingerprint(&("reversal", original.stan.as_str(), original.transmitted_at.utc()))?;
     let key = IdempotentRequest { scope: terminal, key: idempotency_key, fingerprint: &fingerprint };
     // Checked once the key has proved new, so that a retry gets its first answer even
-    // after the window has closed.
+    // after the window has closed. A closed window is an answer, kept under the key; an
+    // original "sent" in the future is the terminal's clock, and is not kept.
     let checks = |_: &mut Tx<'_>| Ok(check_reversal(original.transmitted_at, now())?);
     idempotency::run_once(store, &key, checks, |tx, ()| reverse_in(tx, *agent_id, terminal, original))
 }
