@@ -16,7 +16,7 @@ use kks_api::domain::ledger::AccountKind;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use crate::support::api::{FamilyCredentials, Session};
+use crate::support::api::{transmitted_now, FamilyCredentials, Session};
 use crate::support::bank::{answer, assert_books_match_ledger, balances, edc_rows, fund_family, Acknowledged, Answer};
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{kks, on_both_backends, TestServer};
@@ -57,8 +57,9 @@ struct Agent {
     sells_goods: bool,
 }
 
+/// A request's path and body, sent now: a retry after the crash resends the same body.
 fn request(random: &mut impl Rng, sells_goods: bool, family: &FamilyCredentials) -> (&'static str, Value) {
-    let mut body = json!({ "card": { "card_number": family.card_number }, "pin": family.pin });
+    let mut body = json!({ "card": { "card_number": family.card_number }, "pin": family.pin, "transmitted_at": transmitted_now() });
     let amount = json!((random.random_range(1..=100) * 1_000).to_string());
     let path = match (sells_goods, random.random_range(0..10)) {
         (true, 0..=5) => {

@@ -7,7 +7,7 @@ use kks_api::ledger::holds::{self, HoldDraft};
 use kks_api::store::Store;
 use serde_json::{json, Value};
 
-use crate::support::api::{assert_problem, keyed, with, FamilyCredentials, Session, Terminal};
+use crate::support::api::{assert_problem, keyed, transmitted_now, with, FamilyCredentials, Session, Terminal};
 use crate::support::ledger::{assert_ledger_clean, fund, rupiah};
 use crate::support::{on_both_backends, TestServer};
 
@@ -125,7 +125,7 @@ on_both_backends! {
         assert!(problem["detail"].as_str().unwrap().contains("investigation"), "the reason is given: {problem}");
         let indonesian = agent.session.authorized(server.client.post(server.url(TO_SAVINGS)))
             .header("Idempotency-Key", "T3204001-held-id").header("Accept-Language", "id")
-            .json(&with(keyed(&family), json!({"amount": "100000", "stan": "000900"}))).send().unwrap();
+            .json(&with(keyed(&family), json!({"amount": "100000", "stan": "000900", "transmitted_at": transmitted_now()}))).send().unwrap();
         assert_eq!(assert_problem(indonesian, 422, "FUNDS_HELD")["title"], "Dana sedang diblokir");
         assert_eq!(pocket(&store, &family, AccountKind::WalletPkh).balance_minor, 50_000_000);
         assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 0);
@@ -307,7 +307,7 @@ on_both_backends! {
         let operator = Session::operator(&server, "operator.jabar");
         assert_problem(operator.post(BALANCE, &keyed(&family)), 400, "IDEMPOTENCY_KEY_MISSING");
         let forbidden = operator.authorized(server.client.post(server.url(BALANCE))).header("Idempotency-Key", "x")
-            .json(&with(keyed(&family), json!({"stan": "000001"}))).send().unwrap();
+            .json(&with(keyed(&family), json!({"stan": "000001", "transmitted_at": transmitted_now()}))).send().unwrap();
         assert_problem(forbidden, 403, "FORBIDDEN");
     }
 
@@ -352,5 +352,203 @@ on_both_backends! {
         assert_ledger_clean(&store);
         let verified = crate::support::kks(&database, &["verify-ledger"]);
         assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
+    }
+}
+
+/// Card transactions and reversals on either side of midnight WIB, on a server whose
+/// ledger clock the test moves.
+mod across_midnight {
+    use chrono::{Duration, NaiveDate, NaiveDateTime};
+    use kks_api::domain::edc::business_date;
+    use kks_api::domain::usage::UsageScope;
+
+    use super::*;
+    use crate::support::api::wib;
+    use crate::support::bank::{edc_details, overwrite_edc_details, usage_used};
+    use crate::support::TestDatabase;
+
+    /// A server with a test clock, and the first midnight WIB (17:00 UTC) more than a day
+    /// ahead of its clock.
+    fn server_before_midnight(database: &TestDatabase) -> (TestServer, NaiveDateTime) {
+        let server = TestServer::start_with(database, &["--test-clock"]);
+        let midnight = (server.clock() + Duration::days(2)).date().and_hms_opt(17, 0, 0).unwrap();
+        (server, midnight)
+    }
+
+    /// The cash counters a withdrawal by this family at this agent raises.
+    fn cash_scopes(store: &Store, family: &FamilyCredentials) -> [UsageScope; 2] {
+        let agent = store.read(|tx| kks_api::store::agents::find_by_username(tx, "agen.cileunyi")).unwrap().unwrap();
+        [UsageScope::CardCash { family_id: family.family_id }, UsageScope::AgentCashOut { agent_id: agent.id }]
+    }
+
+    fn day_of(receipt: &Value) -> NaiveDate {
+        receipt["business_date"].as_str().unwrap().parse().unwrap()
+    }
+
+    on_both_backends! {
+        fn a_withdrawal_sent_before_midnight_is_reversed_by_its_reversal_after_midnight(database) {
+            let (server, midnight) = server_before_midnight(&database);
+            let family = server.demo().families[0].clone();
+            let store = database.store();
+            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
+            let agent = Terminal::of(&server, "agen.cileunyi");
+            let sent = midnight - Duration::seconds(7);
+            server.set_clock(sent);
+            let withdrawal = with(keyed(&family), json!({"amount": "100000", "transmitted_at": wib(sent)}));
+            let withdrawn = approved(agent.send_with(WITHDRAW, "000300", "T3204001-000300", withdrawal));
+            let day = day_of(&withdrawn);
+            assert_eq!(day.succ_opt(), Some(business_date(midnight)), "23:59:53 WIB is the day before midnight");
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 20_000_000);
+            for scope in cash_scopes(&store, &family) {
+                assert_eq!(usage_used(&store, &scope, day), 10_000_000, "{scope:?}");
+            }
+
+            server.set_clock(midnight + Duration::seconds(5));
+            let reversed: Value = agent.reverse("000300", "T3204001-R000300").json().unwrap();
+            assert_eq!(reversed["outcome"], "reversed", "{reversed}");
+            assert_eq!(reversed["original_reference"], withdrawn["reference"]);
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 30_000_000, "the money is back");
+            for scope in cash_scopes(&store, &family) {
+                assert_eq!(usage_used(&store, &scope, day), 0, "{scope:?} given back on the original's day");
+            }
+            let settlement: Value = agent.session.get(&format!("/v1/edc/settlement?date={day}")).json().unwrap();
+            assert_eq!((settlement["reversed"].as_u64(), settlement["owed_to_agent"].as_str()), (Some(1), Some("0.00")));
+            assert_ledger_clean(&store);
+        }
+
+        fn a_reversal_after_midnight_voids_its_original_sent_before_it_and_the_late_original_is_refused(database) {
+            let (server, midnight) = server_before_midnight(&database);
+            let family = server.demo().families[0].clone();
+            let store = database.store();
+            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
+            let agent = Terminal::of(&server, "agen.cileunyi");
+            let sent = midnight - Duration::seconds(5);
+            server.set_clock(midnight + Duration::seconds(5));
+            let voided: Value = agent.reverse_sent_at("000301", &wib(sent), "T3204001-R000301").json().unwrap();
+            assert_eq!(voided["outcome"], "original_voided", "{voided}");
+
+            server.set_clock(midnight + Duration::seconds(10));
+            let late = with(keyed(&family), json!({"amount": "100000", "transmitted_at": wib(sent)}));
+            assert_problem(agent.send_with(WITHDRAW, "000301", "T3204001-000301", late), 409, "ORIGINAL_REVERSED");
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 30_000_000, "nothing moved");
+            let day = business_date(sent);
+            for scope in cash_scopes(&store, &family) {
+                assert_eq!(usage_used(&store, &scope, day), 0, "{scope:?}");
+            }
+            let slots: Value = agent.session.get(&format!("/v1/edc/transactions?date={day}")).json().unwrap();
+            let slots: Vec<(&str, &str)> = slots.as_array().unwrap().iter()
+                .map(|row| (row["stan"].as_str().unwrap(), row["status"].as_str().unwrap())).collect();
+            assert_eq!(slots, [("000301", "reversed_before_arrival")], "the void sits in the original's day");
+            assert_ledger_clean(&store);
+        }
+
+        fn a_reversal_more_than_a_day_after_its_original_is_refused_and_changes_nothing(database) {
+            let (server, midnight) = server_before_midnight(&database);
+            let family = server.demo().families[0].clone();
+            let store = database.store();
+            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
+            let agent = Terminal::of(&server, "agen.cileunyi");
+            let sent = midnight - Duration::seconds(7);
+            server.set_clock(sent);
+            let draw = |amount: &str| with(keyed(&family), json!({"amount": amount, "transmitted_at": wib(sent)}));
+            approved(agent.send_with(WITHDRAW, "000302", "T3204001-000302", draw("100000")));
+            approved(agent.send_with(WITHDRAW, "000303", "T3204001-000303", draw("50000")));
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 15_000_000);
+
+            server.set_clock(sent + Duration::hours(24) - Duration::seconds(30));
+            let in_time: Value = agent.reverse("000303", "T3204001-R000303").json().unwrap();
+            assert_eq!(in_time["outcome"], "reversed", "{in_time}");
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 20_000_000);
+
+            server.set_clock(sent + Duration::hours(24) + Duration::seconds(1));
+            assert_problem(agent.reverse("000302", "T3204001-R000302"), 422, "REVERSAL_WINDOW_CLOSED");
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 20_000_000, "the withdrawal stands");
+            let retried: Value = agent.reverse("000303", "T3204001-R000303").json().unwrap();
+            assert_eq!(retried, in_time, "a reversal answered in time keeps its answer");
+            assert_ledger_clean(&store);
+        }
+
+        fn the_same_stan_on_the_next_business_day_is_a_new_transaction(database) {
+            let (server, midnight) = server_before_midnight(&database);
+            let family = server.demo().families[0].clone();
+            let store = database.store();
+            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
+            let agent = Terminal::of(&server, "agen.cileunyi");
+            let draw = |at: NaiveDateTime| with(keyed(&family), json!({"amount": "50000", "transmitted_at": wib(at)}));
+            let before = midnight - Duration::seconds(10);
+            server.set_clock(before);
+            let first = approved(agent.send_with(WITHDRAW, "000304", "T3204001-D1-000304", draw(before)));
+            let after = midnight + Duration::seconds(10);
+            server.set_clock(after);
+            let second = approved(agent.send_with(WITHDRAW, "000304", "T3204001-D2-000304", draw(after)));
+            assert_ne!(first["reference"], second["reference"]);
+            assert_eq!(day_of(&first).succ_opt(), Some(day_of(&second)));
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 20_000_000, "two withdrawals");
+            let again = agent.send_with(WITHDRAW, "000304", "T3204001-D2-000304-again", draw(after));
+            assert_problem(again, 409, "DUPLICATE_STAN");
+            assert_ledger_clean(&store);
+        }
+
+        fn a_transmission_time_more_than_ten_minutes_off_is_refused_and_changes_nothing(database) {
+            let (server, midnight) = server_before_midnight(&database);
+            let family = server.demo().families[0].clone();
+            let store = database.store();
+            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
+            let agent = Terminal::of(&server, "agen.cileunyi");
+            let now = midnight - Duration::hours(1);
+            server.set_clock(now);
+            let wrong_pin = if family.pin == "000000" { "111111" } else { "000000" };
+            let draw = |at: NaiveDateTime, pin: &str| json!({"card": {"card_number": family.card_number}, "pin": pin,
+                "amount": "100000", "transmitted_at": wib(at)});
+            for off in [now + Duration::minutes(11), now - Duration::minutes(11)] {
+                for _ in 0..3 {
+                    let refused = agent.send_with(WITHDRAW, "000305", "T3204001-000305", draw(off, wrong_pin));
+                    assert_problem(refused, 422, "TRANSMISSION_TIME_OUT_OF_RANGE");
+                }
+            }
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 30_000_000);
+            assert_eq!(agent.session.get("/v1/edc/transactions").json::<Value>().unwrap(), json!([]), "no STAN taken");
+
+            // Neither the key nor the six wrong PINs were kept: sent right, it is approved.
+            let first = approved(agent.send_with(WITHDRAW, "000305", "T3204001-000305", draw(now, &family.pin)));
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 20_000_000);
+            // A retry a quarter of an hour later still gets its first answer.
+            server.set_clock(now + Duration::minutes(15));
+            let retried = approved(agent.send_with(WITHDRAW, "000305", "T3204001-000305", draw(now, &family.pin)));
+            assert_eq!(retried, first);
+            assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 20_000_000, "one withdrawal");
+            assert_ledger_clean(&store);
+        }
+
+        fn a_reversal_whose_kept_details_cannot_be_read_fails_and_changes_nothing(database) {
+            let server = TestServer::start(&database);
+            let family = server.demo().families[0].clone();
+            let store = database.store();
+            let warong = Terminal::of(&server, "ewarong.cileunyi");
+            let gas = with(keyed(&family), json!({"programme": "lpg", "basket": [{"sku": "LPG-3KG", "quantity": 2}]}));
+            let key = |stan: &str| format!("{}-{stan}", warong.terminal_id);
+            let bought = approved(warong.send_with(PURCHASE, "000306", &key("000306"), gas));
+            let reference = bought["reference"].as_str().unwrap();
+            let quota = UsageScope::ItemQuota { family_id: family.family_id, sku: "LPG-3KG".to_owned(), quota: 3 };
+            let day = day_of(&bought);
+            assert_eq!(usage_used(&store, &quota, day), 2);
+
+            let kept = edc_details(&store, reference);
+            overwrite_edc_details(&store, reference, "{}");
+            assert_problem(warong.reverse("000306", &key("R000306")), 500, "INTERNAL_ERROR");
+            assert_eq!(pocket(&store, &family, AccountKind::WalletLpg).balance_minor, 1_350_000, "nothing given back");
+            assert_eq!(usage_used(&store, &quota, day), 2, "nor the quota");
+            let rows: Value = warong.session.get("/v1/edc/transactions").json().unwrap();
+            assert_eq!(rows[0]["status"], "approved", "still approved");
+
+            // Nothing was kept under the key either: with its details readable again, the
+            // same reversal goes through.
+            overwrite_edc_details(&store, reference, &kept);
+            let reversed: Value = warong.reverse("000306", &key("R000306")).json().unwrap();
+            assert_eq!(reversed["outcome"], "reversed", "{reversed}");
+            assert_eq!(pocket(&store, &family, AccountKind::WalletLpg).balance_minor, 4_050_000);
+            assert_eq!(usage_used(&store, &quota, day), 0);
+            assert_ledger_clean(&store);
+        }
     }
 }

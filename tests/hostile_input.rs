@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::api::{assert_problem, keyed, with, Session, Terminal};
+use crate::support::api::{assert_problem, keyed, transmitted_now, with, Session, Terminal};
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{on_both_backends, TestServer};
 
@@ -24,7 +24,7 @@ on_both_backends! {
                 .send()
                 .unwrap()
         };
-        let valid = with(keyed(&family), json!({"amount": "1000", "stan": "000001"})).to_string();
+        let valid = with(keyed(&family), json!({"amount": "1000", "stan": "000001", "transmitted_at": transmitted_now()})).to_string();
         assert_problem(post_raw("application/json", vec![b'{'; 100 * 1024]), 413, "PAYLOAD_TOO_LARGE");
         assert_problem(post_raw("text/plain", valid.clone().into_bytes()), 415, "UNSUPPORTED_MEDIA_TYPE");
         assert_problem(post_raw("application/json", b"{\"card\": ".to_vec()), 400, "INVALID_REQUEST");
@@ -38,13 +38,30 @@ on_both_backends! {
             assert_problem(response, 400, "INVALID_REQUEST");
         }
         for (stan, pin) in [("12345", family.pin.as_str()), ("000003", "12a456"), ("000003", "1234567")] {
-            let body = json!({"card": {"card_number": family.card_number}, "pin": pin, "stan": stan, "amount": "1000"});
+            let body = json!({"card": {"card_number": family.card_number}, "pin": pin, "stan": stan, "amount": "1000",
+                "transmitted_at": transmitted_now()});
             let response = agent.session.authorized(server.client.post(server.url("/v1/edc/cash-withdrawals")))
                 .header("Idempotency-Key", format!("bad-{stan}-{pin}")).json(&body).send().unwrap();
             assert_problem(response, 400, "INVALID_REQUEST");
         }
+        let mut untimed = serde_json::from_str::<Value>(&valid).unwrap();
+        untimed.as_object_mut().unwrap().remove("transmitted_at");
+        assert_problem(post_raw("application/json", untimed.to_string().into_bytes()), 400, "INVALID_REQUEST");
+        for transmitted_at in [json!("2026-12-04T23:59:53"), json!("2026-12-04"), json!("now"), json!(""), json!(1_764_867_593)] {
+            let mut body = serde_json::from_str::<Value>(&valid).unwrap();
+            body["transmitted_at"] = transmitted_at;
+            assert_problem(post_raw("application/json", body.to_string().into_bytes()), 400, "INVALID_REQUEST");
+        }
+        let reverse_raw = |body: Value| {
+            agent.session.authorized(server.client.post(server.url("/v1/edc/reversals")))
+                .header("Idempotency-Key", format!("reversal-{}", rand::random::<u32>())).json(&body).send().unwrap()
+        };
+        assert_problem(reverse_raw(json!({"original_stan": "000001"})), 400, "INVALID_REQUEST");
+        assert_problem(reverse_raw(json!({"original_stan": "000001", "original_transmitted_at": "2026-12-04T23:59:53"})), 400, "INVALID_REQUEST");
+        assert_problem(reverse_raw(json!({"original_stan": "1", "original_transmitted_at": transmitted_now()})), 400, "INVALID_REQUEST");
         let response = agent.session.authorized(server.client.post(server.url("/v1/edc/balance-inquiries")))
-            .header("Idempotency-Key", "x".repeat(200)).json(&with(keyed(&family), json!({"stan": "000004"}))).send().unwrap();
+            .header("Idempotency-Key", "x".repeat(200))
+            .json(&with(keyed(&family), json!({"stan": "000004", "transmitted_at": transmitted_now()}))).send().unwrap();
         assert_problem(response, 400, "INVALID_REQUEST");
         assert_eq!(journal_count(&database), before, "nothing was posted");
         assert_ledger_clean(&database.store());

@@ -33,6 +33,7 @@ use kks_api::domain::card_qr::IssuerSigningKey;
 use kks_api::domain::edc::{business_date, Stan};
 use kks_api::domain::ledger::{AccountKind, JournalKind, OwnerKind};
 use kks_api::domain::money::{rupiah_from_minor, Amount};
+use kks_api::domain::transmission::TransmittedAt;
 use kks_api::ledger::{accounts, posting, AccountId};
 use kks_api::service::auth::{Auth, Principal};
 use kks_api::service::edc::{self, CardInput, CardRequest, Operation};
@@ -515,6 +516,7 @@ fn trigger_cost(store: &Store, backend: Backend) -> BenchResult<TriggerCost> {
                 card: CardInput::Keyed(card.clone()),
                 pin: pin.clone(),
                 stan: Stan::parse(&format!("{next_stan:06}"))?,
+                transmitted_at: TransmittedAt::in_wib(now()),
                 idempotency_key: format!("bench-{next_stan}"),
                 operation: Operation::CashWithdrawal { amount: Amount::from_rupiah(1)? },
             };

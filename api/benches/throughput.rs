@@ -43,6 +43,7 @@ use kks_api::domain::card::{Bank, CardNumber};
 use kks_api::domain::card_qr::IssuerSigningKey;
 use kks_api::domain::edc::Stan;
 use kks_api::domain::money::Amount;
+use kks_api::domain::transmission::TransmittedAt;
 use kks_api::service::auth::{passwords, Auth, Principal};
 use kks_api::service::edc::{self, CardInput, CardRequest, Operation};
 use kks_api::service::seed::DemoCredentials;
@@ -241,6 +242,7 @@ fn ceiling(
             card: CardInput::Keyed(CardNumber::parse(card)?),
             pin: pin.clone(),
             stan: Stan::parse(&format!("{stan:06}"))?,
+            transmitted_at: TransmittedAt::in_wib(kks_api::store::now()),
             idempotency_key: format!("ceiling-{stan}"),
             operation: Operation::CashWithdrawal { amount },
         };
@@ -531,7 +533,8 @@ fn stage(
                     .bearer_auth(agent)
                     .header("idempotency-key", format!("probe-{stan}"))
                     .json(&json!({ "card": { "card_number": card }, "pin": CARDHOLDER_PIN,
-                                   "stan": format!("{stan:06}"), "amount": WITHDRAWAL_RUPIAH.to_string() }))
+                                   "stan": format!("{stan:06}"), "amount": WITHDRAWAL_RUPIAH.to_string(),
+                                   "transmitted_at": TransmittedAt::in_wib(chrono::Utc::now().naive_utc()) }))
                     .send()?;
                 if !answer.status().is_success() {
                     return Err(format!("probe withdrawal refused: {}", answer.text()?).into());

@@ -64,12 +64,12 @@ impl StanCounter {
         Self { business_date: today(), next: rand::random_range(1..=RANDOM_START_MAX), state_file: None }
     }
 
-    /// The next STAN, written to the state file before it is used, so a crash never
-    /// lets the same number go out twice.
-    pub fn next(&mut self) -> anyhow::Result<Stan> {
-        let today = today();
-        if today != self.business_date {
-            self.business_date = today;
+    /// The next STAN of the business day `business_date` (of the request's transmission
+    /// time; a new day starts again at 1), written to the state file before it is used, so
+    /// a crash never lets the same number go out twice.
+    pub fn next(&mut self, business_date: NaiveDate) -> anyhow::Result<Stan> {
+        if business_date != self.business_date {
+            self.business_date = business_date;
             self.next = 1;
         }
         let number = self.next;
@@ -96,10 +96,11 @@ mod tests {
         let path = folder.join("T1.json");
         let _ = std::fs::remove_file(&path);
         let mut first = StanCounter::from_state_file(&path).unwrap();
-        assert_eq!(first.next().unwrap().as_str(), "000001");
-        assert_eq!(first.next().unwrap().as_str(), "000002");
+        assert_eq!(first.next(today()).unwrap().as_str(), "000001");
+        assert_eq!(first.next(today()).unwrap().as_str(), "000002");
         let mut again = StanCounter::from_state_file(&path).unwrap();
-        assert_eq!(again.next().unwrap().as_str(), "000003");
+        assert_eq!(again.next(today()).unwrap().as_str(), "000003");
+        assert_eq!(again.next(today().succ_opt().unwrap()).unwrap().as_str(), "000001", "a new business day");
         std::fs::remove_dir_all(&folder).unwrap();
     }
 

@@ -1,10 +1,11 @@
-//! An agent's EDC terminal on the wire: card transactions with a STAN and an
-//! idempotency key, and reversals sent when an answer never came.
+//! An agent's EDC terminal on the wire: card transactions with a STAN, a transmission
+//! time and an idempotency key, and reversals sent when an answer never came.
 
 use std::time::Duration;
 
-use kks_api::domain::edc::{PurchaseProgramme, Stan};
-use kks_api::service::edc::reversal::{ReversalOutcome, ReversalResult};
+use kks_api::domain::edc::PurchaseProgramme;
+use kks_api::domain::transmission::TransmittedAt;
+use kks_api::service::edc::reversal::{Original, ReversalOutcome, ReversalResult};
 use kks_api::service::edc::{BasketLine, EdcReceipt};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -74,13 +75,14 @@ pub struct CardTransaction {
 }
 
 impl CardTransaction {
-    /// The request body with this STAN.
-    pub fn body(&self, stan: &Stan) -> Value {
+    /// The request body with this STAN and transmission time.
+    pub fn body(&self, sent: &Original) -> Value {
         let card = match &self.card {
             CardRead::Qr(text) => json!({ "qr": text }),
             CardRead::Keyed(number) => json!({ "card_number": number }),
         };
-        let mut body = json!({ "card": card, "pin": self.pin, "stan": stan.as_str() });
+        let mut body =
+            json!({ "card": card, "pin": self.pin, "stan": sent.stan.as_str(), "transmitted_at": sent.transmitted_at });
         if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), self.operation.fields()) {
             body.extend(fields);
         }
@@ -117,6 +119,11 @@ pub enum ReversalReport {
     Pending(TransportError),
 }
 
+/// Now on this machine's clock, written in WIB as the terminal sends it.
+pub fn transmitted_now() -> TransmittedAt {
+    TransmittedAt::in_wib(chrono::Utc::now().naive_utc())
+}
+
 /// Pauses between reversal attempts: a real terminal waits a little longer each time.
 const REVERSAL_PAUSES_MS: [u64; 4] = [200, 500, 1_000, 2_000];
 
@@ -139,17 +146,18 @@ impl Terminal {
         &self.session
     }
 
-    /// The idempotency key of a request: terminal, business day and STAN, which together
-    /// name one request of one terminal for ever.
-    pub fn idempotency_key(&self, stan: &Stan) -> String {
-        format!("{}-{}-{}", self.terminal_id, crate::stan::today().format("%Y%m%d"), stan.as_str())
+    /// The idempotency key of a request: terminal, business day (of its transmission
+    /// time) and STAN, which together name one request of one terminal for ever.
+    pub fn idempotency_key(&self, sent: &Original) -> String {
+        let day = sent.transmitted_at.business_date();
+        format!("{}-{}-{}", self.terminal_id, day.format("%Y%m%d"), sent.stan.as_str())
     }
 
-    /// Sends a card transaction with this STAN and key. With `drop_answer`, the request
-    /// goes out and is done by the server, but its answer is thrown away, as if the line
-    /// had dropped: the way to rehearse a reversal.
-    pub fn send(&self, transaction: &CardTransaction, stan: &Stan, key: &str, drop_answer: bool) -> Outcome {
-        self.send_body(transaction.operation.path(), &transaction.body(stan), key, drop_answer)
+    /// Sends a card transaction with this STAN, transmission time and key. With
+    /// `drop_answer`, the request goes out and is done by the server, but its answer is
+    /// thrown away, as if the line had dropped: the way to rehearse a reversal.
+    pub fn send(&self, transaction: &CardTransaction, sent: &Original, key: &str, drop_answer: bool) -> Outcome {
+        self.send_body(transaction.operation.path(), &transaction.body(sent), key, drop_answer)
     }
 
     /// Sends a prepared body (the load generator and scenarios resend exact bodies).
@@ -170,22 +178,26 @@ impl Terminal {
         }
     }
 
-    /// The key of the terminal's reversal of a STAN: the original's key with `-R`, the
-    /// same for every attempt, so resending it is harmless.
-    pub fn reversal_key(&self, original_stan: &Stan) -> String {
-        format!("{}-R", self.idempotency_key(original_stan))
+    /// The key of the terminal's reversal of a transaction: the original's key with `-R`,
+    /// the same for every attempt, so resending it is harmless.
+    pub fn reversal_key(&self, original: &Original) -> String {
+        format!("{}-R", self.idempotency_key(original))
     }
 
-    /// One reversal request for today's transaction with `original_stan`.
-    pub fn reverse(&self, original_stan: &Stan, key: &str) -> Result<Answer<ReversalResult>, TransportError> {
+    /// One reversal request for the transaction `original` (its STAN and transmission
+    /// time, as ISO 8583's field 90 names it).
+    pub fn reverse(&self, original: &Original, key: &str) -> Result<Answer<ReversalResult>, TransportError> {
         let url = self.session.server().url("/v1/edc/reversals");
-        let body = json!({ "original_stan": original_stan.as_str() });
+        let body = json!({
+            "original_stan": original.stan.as_str(),
+            "original_transmitted_at": original.transmitted_at,
+        });
         read_answer(self.session.send(|http| http.post(&url).header("Idempotency-Key", key).json(&body))?)
     }
 
     /// Sends the reversal (every attempt with the same key) until it is answered,
     /// `attempts` times at most.
-    pub fn reverse_with_retries(&self, original_stan: &Stan, key: &str, attempts: u32) -> ReversalReport {
+    pub fn reverse_with_retries(&self, original: &Original, key: &str, attempts: u32) -> ReversalReport {
         let mut last_error =
             TransportError { timeout: false, message: "no reversal attempt was made (0 attempts)".to_owned() };
         for attempt in 0..attempts {
@@ -194,7 +206,7 @@ impl Terminal {
                 let pause = REVERSAL_PAUSES_MS.get(index).or(REVERSAL_PAUSES_MS.last()).copied().unwrap_or(1_000);
                 std::thread::sleep(Duration::from_millis(pause));
             }
-            match self.reverse(original_stan, key) {
+            match self.reverse(original, key) {
                 Ok(Answer::Ok(result)) => return ReversalReport::Done(result),
                 Ok(Answer::Refused(problem)) => return ReversalReport::Refused(problem),
                 Err(error) => last_error = error,

@@ -16,6 +16,7 @@ Exits 1 on any failure.
 """
 
 import argparse
+import datetime
 import json
 import shutil
 import sys
@@ -85,6 +86,10 @@ def click_row(driver, selector, what):
                 raise
 
 
+# Western Indonesia Time: a terminal writes when it sent a request in WIB.
+WIB = datetime.timezone(datetime.timedelta(hours=7))
+
+
 class Terminal:
     """The agent's EDC terminal, over plain HTTP like card-sim."""
 
@@ -98,9 +103,12 @@ class Terminal:
     def send(self, path, family, fields):
         self.stan += 1
         stan = f"{self.stan:06d}"
-        body = {"card": {"card_number": family["card_number"]}, "pin": family["pin"], "stan": stan, **fields}
+        transmitted_at = datetime.datetime.now(WIB).replace(microsecond=0)
+        body = {"card": {"card_number": family["card_number"]}, "pin": family["pin"], "stan": stan,
+                "transmitted_at": transmitted_at.isoformat(), **fields}
+        key = f"{self.terminal_id}-{transmitted_at:%Y%m%d}-{stan}"
         answer = request("POST", f"{self.base}{path}", token=self.token, body=body,
-                         extra_headers={"Idempotency-Key": f"{self.terminal_id}-{stan}"})
+                         extra_headers={"Idempotency-Key": key})
         check(answer.status == 200, f"{path}: {answer.describe()}")
         return answer.json()
 

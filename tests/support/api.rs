@@ -1,5 +1,11 @@
 //! Speaking to the API as its users do: demo credentials, logins, bearer requests.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use chrono::NaiveDateTime;
+use kks_api::domain::transmission::TransmittedAt;
 use reqwest::blocking::{RequestBuilder, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -110,6 +116,29 @@ impl TestServer {
     pub fn post(&self, path: &str, body: &Value) -> Response {
         self.client.post(self.url(path)).json(body).send().expect("POST")
     }
+
+    /// Moves the ledger's clock forward to `now` (UTC), on a server started with
+    /// `--test-clock`.
+    pub fn set_clock(&self, now: NaiveDateTime) {
+        let moved = self.client.put(self.url("/test-clock")).json(&json!({ "now": now })).send().expect("PUT");
+        assert_eq!(moved.status(), 200, "moving the test clock: {}", moved.text().unwrap_or_default());
+    }
+
+    /// What the ledger's clock reads (UTC), on a server started with `--test-clock`.
+    pub fn clock(&self) -> NaiveDateTime {
+        let reading: Value = self.get("/test-clock").json().expect("a clock reading");
+        reading["now"].as_str().and_then(|now| now.parse().ok()).expect("a UTC moment")
+    }
+}
+
+/// A moment written as a terminal in WIB sends it: `2026-12-04T23:59:53+07:00`.
+pub fn wib(at_utc: NaiveDateTime) -> String {
+    TransmittedAt::in_wib(at_utc).to_string()
+}
+
+/// Now on the real clock (the ledger's, unless a test moved it), as a terminal sends it.
+pub fn transmitted_now() -> String {
+    wib(chrono::Utc::now().naive_utc())
 }
 
 /// Asserts a problem+json answer with this status and code; returns the problem.
@@ -124,29 +153,49 @@ pub fn assert_problem(response: Response, status: u16, code: &str) -> Value {
     problem
 }
 
-/// An agent's EDC terminal in a test: a logged-in agent and its next trace number.
+/// An agent's EDC terminal in a test: a logged-in agent, its next trace number, and the
+/// transmission time of each STAN it sent.
 pub struct Terminal<'a> {
     pub session: Session<'a>,
     pub terminal_id: String,
-    next_stan: std::sync::atomic::AtomicU32,
+    next_stan: AtomicU32,
+    /// STAN → `transmitted_at`, as an EDC keeps them: a retry resends the time its request
+    /// was first sent with, and a reversal names it.
+    transmitted: Mutex<HashMap<String, String>>,
 }
 
 impl<'a> Terminal<'a> {
     pub fn of(server: &'a TestServer, agent: &str) -> Self {
         let terminal_id = server.demo().agent(agent).terminal_id.clone();
-        Self { session: Session::agent(server, agent), terminal_id, next_stan: std::sync::atomic::AtomicU32::new(1) }
+        let session = Session::agent(server, agent);
+        Self { session, terminal_id, next_stan: AtomicU32::new(1), transmitted: Mutex::new(HashMap::new()) }
     }
 
     /// A fresh STAN for this terminal.
     pub fn stan(&self) -> String {
-        format!("{:06}", self.next_stan.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        format!("{:06}", self.next_stan.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Sends a card transaction with this STAN and an idempotency key made of terminal
-    /// and STAN, as an EDC does.
+    /// The transmission time of a request with `stan`: the one the test gives (kept from
+    /// then on), else the one that STAN was sent or reversed with before, else now on the
+    /// real clock.
+    fn transmitted_at(&self, stan: &str, given: Option<&str>) -> String {
+        let mut transmitted = self.transmitted.lock().expect("the terminal's transmission times");
+        let at = match given {
+            Some(given) => given.to_owned(),
+            None => transmitted.get(stan).cloned().unwrap_or_else(transmitted_now),
+        };
+        transmitted.insert(stan.to_owned(), at.clone());
+        at
+    }
+
+    /// Sends a card transaction with this STAN and key, as an EDC does; with the body's
+    /// `transmitted_at` if it has one, else the STAN's (see [`Terminal::transmitted_at`]).
     pub fn send_with(&self, path: &str, stan: &str, key: &str, body: Value) -> Response {
         let mut body = body;
         body["stan"] = json!(stan);
+        let given = body.get("transmitted_at").and_then(Value::as_str).map(str::to_owned);
+        body["transmitted_at"] = json!(self.transmitted_at(stan, given.as_deref()));
         self.session
             .authorized(self.session.server.client.post(self.session.server.url(path)))
             .header("Idempotency-Key", key)
@@ -162,11 +211,20 @@ impl<'a> Terminal<'a> {
         self.send_with(path, &stan, &key, body)
     }
 
+    /// Reverses the transaction with `original_stan`, naming the time it was sent with
+    /// (or now, for one not sent yet: the reversal overtakes it).
     pub fn reverse(&self, original_stan: &str, key: &str) -> Response {
+        self.reverse_sent_at(original_stan, &self.transmitted_at(original_stan, None), key)
+    }
+
+    /// Reverses the transaction with `original_stan` sent at `original_transmitted_at`.
+    pub fn reverse_sent_at(&self, original_stan: &str, original_transmitted_at: &str, key: &str) -> Response {
+        let original_transmitted_at = self.transmitted_at(original_stan, Some(original_transmitted_at));
+        let body = json!({ "original_stan": original_stan, "original_transmitted_at": original_transmitted_at });
         self.session
             .authorized(self.session.server.client.post(self.session.server.url("/v1/edc/reversals")))
             .header("Idempotency-Key", key)
-            .json(&json!({ "original_stan": original_stan }))
+            .json(&body)
             .send()
             .expect("reversal")
     }

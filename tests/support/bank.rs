@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use kks_api::domain::ledger::{AccountKind, OwnerKind};
+use kks_api::domain::usage::UsageScope;
 use kks_api::ledger::accounts;
-use kks_api::store::schema::{accounts as accounts_table, edc_transactions, journals};
+use kks_api::store::schema::{accounts as accounts_table, edc_transactions, journals, usage_counters};
 use kks_api::store::{Store, StoreError, Tx};
 
 use super::ledger::{fund, rupiah};
@@ -98,6 +100,52 @@ pub fn edc_rows(store: &Store) -> BTreeMap<(String, String), (String, Option<i64
         })
         .expect("reading EDC transactions");
     rows.into_iter().map(|(terminal, stan, status, journal)| ((terminal, stan), (status, journal))).collect()
+}
+
+/// How much of a limit or quota is used in the period `business_day` counts in (0 when
+/// the counter was never raised).
+pub fn usage_used(store: &Store, scope: &UsageScope, business_day: NaiveDate) -> i64 {
+    let (key, period) = (scope.key(), scope.period(business_day));
+    let used: Option<i64> = store
+        .read(|tx| -> Result<_, StoreError> {
+            let query = usage_counters::table.find((key.as_str(), period.as_str())).select(usage_counters::used);
+            Ok(match tx {
+                Tx::Sqlite(connection) => query.first(*connection).optional()?,
+                Tx::Postgres(connection) => query.first(*connection).optional()?,
+            })
+        })
+        .expect("reading a usage counter");
+    used.unwrap_or(0)
+}
+
+/// What is kept with an EDC row, as stored.
+pub fn edc_details(store: &Store, reference: &str) -> String {
+    store
+        .read(|tx| -> Result<String, StoreError> {
+            let query = edc_transactions::table
+                .filter(edc_transactions::reference.eq(reference))
+                .select(edc_transactions::details);
+            Ok(match tx {
+                Tx::Sqlite(connection) => query.first(*connection)?,
+                Tx::Postgres(connection) => query.first(*connection)?,
+            })
+        })
+        .expect("reading EDC details")
+}
+
+/// Overwrites what is kept with an EDC row, as a bug or a hand edit might.
+pub fn overwrite_edc_details(store: &Store, reference: &str, details: &str) {
+    let changed = store
+        .write(|tx| -> Result<usize, StoreError> {
+            let update = diesel::update(edc_transactions::table.filter(edc_transactions::reference.eq(reference)))
+                .set(edc_transactions::details.eq(details));
+            Ok(match tx {
+                Tx::Sqlite(connection) => update.execute(*connection)?,
+                Tx::Postgres(connection) => update.execute(*connection)?,
+            })
+        })
+        .expect("overwriting EDC details");
+    assert_eq!(changed, 1, "one row has reference {reference}");
 }
 
 /// Credits a family pocket from the treasury (an adjustment journal).

@@ -1,7 +1,7 @@
 //! The agent's EDC terminal: trace numbers, business days, transaction kinds, the limits
 //! a bank sets, and the Indonesian receipt.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use super::ledger::AccountKind;
@@ -70,21 +70,19 @@ impl PurchaseProgramme {
     }
 }
 
-/// Limits a bank sets on cash (whole rupiah). Refusals name the limit that was hit.
-pub const CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH: i64 = 2_500_000;
-pub const CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH: i64 = 5_000_000;
-pub const AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH: i64 = 20_000_000;
-
 /// The most lines in one basket, and the most units of one item per line.
 pub const BASKET_LINES_MAX: usize = 20;
 pub const BASKET_QUANTITY_MAX: u32 = 100;
 
 /// Western Indonesia Time (WIB, UTC+7): the business day of the programme's banks.
-const BUSINESS_DAY_OFFSET_HOURS: i64 = 7;
+pub const WIB: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+7 is an offset"),
+};
 
 /// The business day a moment (UTC) falls on.
 pub fn business_date(at_utc: NaiveDateTime) -> NaiveDate {
-    (at_utc + Duration::hours(BUSINESS_DAY_OFFSET_HOURS)).date()
+    at_utc.and_utc().with_timezone(&WIB).date_naive()
 }
 
 /// A 12-digit retrieval reference number, as printed on a slip.
@@ -133,7 +131,7 @@ mod tests {
     fn the_business_day_turns_at_midnight_in_jakarta() {
         let evening_utc = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(16, 59, 0).unwrap();
         assert_eq!(business_date(evening_utc), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
-        let later = evening_utc + Duration::minutes(1);
+        let later = evening_utc + chrono::Duration::minutes(1);
         assert_eq!(business_date(later), NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
     }
 

@@ -28,3 +28,6 @@ pub mod ledger;
 pub mod money;
 pub mod monitoring;
 pub mod nik;
+pub mod pin_attempts;
+pub mod transmission;
+pub mod usage;

@@ -13,9 +13,10 @@ use super::{blocking, AppState};
 use crate::domain::card::CardNumber;
 use crate::domain::edc::{business_date, PurchaseProgramme, Stan};
 use crate::domain::money::Amount;
+use crate::domain::transmission::TransmittedAt;
 use crate::ledger::idempotency::IDEMPOTENCY_TEXT_BYTES_MAX;
 use crate::service::edc::reports::{self, HistoryEntry, Settlement};
-use crate::service::edc::reversal::{self, ReversalResult};
+use crate::service::edc::reversal::{self, Original, ReversalResult};
 use crate::service::edc::{self, BasketLine, CardInput, CardRequest, EdcReceipt, Operation};
 use crate::store::catalogue::CatalogueItem;
 use crate::store::now;
@@ -65,9 +66,14 @@ pub struct CardTransaction {
     pub card: CardField,
     #[schema(pattern = "^[0-9]{6}$")]
     pub pin: String,
-    /// The terminal's trace number: 6 digits, new for every request of the day.
+    /// The terminal's trace number: 6 digits, new for every request of the business day.
     #[schema(pattern = "^[0-9]{6}$")]
     pub stan: String,
+    /// When the terminal sent the request (ISO 8583 field 7), RFC 3339 with an offset. Its
+    /// date in WIB is the transaction's business day; refused when more than 10 minutes
+    /// from the server's clock. A retry sends the same value.
+    #[schema(value_type = TransmittedAt)]
+    pub transmitted_at: String,
     /// Withdrawal and e-wallet to savings: how much.
     pub amount: Option<Amount>,
     /// Purchase: which e-wallet pays.
@@ -77,12 +83,24 @@ pub struct CardTransaction {
     pub basket: Option<Vec<BasketLine>>,
 }
 
+/// The transaction to cancel, as ISO 8583's field 90 names it: its STAN and its
+/// transmission time, which together give its business day.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReversalRequest {
-    /// The STAN of today's transaction to cancel.
+    /// The STAN of the transaction to cancel.
     #[schema(pattern = "^[0-9]{6}$")]
     pub original_stan: String,
+    /// The `transmitted_at` the original was sent with; at most 24 hours ago.
+    #[schema(value_type = TransmittedAt)]
+    pub original_transmitted_at: String,
+}
+
+impl ReversalRequest {
+    fn into_original(self) -> Result<Original, ApiError> {
+        let stan = Stan::parse(&self.original_stan).map_err(|error| invalid(format!("original_stan: {error}")))?;
+        Ok(Original { stan, transmitted_at: transmitted_at("original_transmitted_at", &self.original_transmitted_at)? })
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -103,6 +121,10 @@ fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidRequest, detail)
 }
 
+fn transmitted_at(field: &str, text: &str) -> Result<TransmittedAt, ApiError> {
+    TransmittedAt::parse(text).map_err(|error| invalid(format!("{field}: {error}")))
+}
+
 impl CardTransaction {
     fn into_request(self, idempotency_key: String, operation: Operation) -> Result<CardRequest, ApiError> {
         let card = match (self.card.qr, self.card.card_number) {
@@ -111,7 +133,14 @@ impl CardTransaction {
             _ => return Err(invalid("card: send either qr or card_number")),
         };
         let stan = Stan::parse(&self.stan).map_err(|error| invalid(format!("stan: {error}")))?;
-        Ok(CardRequest { card, pin: parse_pin("pin", &self.pin)?, stan, idempotency_key, operation })
+        Ok(CardRequest {
+            card,
+            pin: parse_pin("pin", &self.pin)?,
+            stan,
+            transmitted_at: transmitted_at("transmitted_at", &self.transmitted_at)?,
+            idempotency_key,
+            operation,
+        })
     }
 }
 
@@ -201,8 +230,9 @@ pub async fn purchase(
     run(state, caller, request).await
 }
 
-/// Cancels today's transaction with this STAN: restored exactly once; if the original
-/// has not arrived, it will be refused when it does; repeating it changes nothing.
+/// Cancels the terminal's transaction with this STAN and transmission time (up to 24 hours
+/// old): restored exactly once, limits included; if the original has not arrived, it will
+/// be refused when it does; repeating it changes nothing.
 #[utoipa::path(post, path = "/v1/edc/reversals", tag = "edc", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
         description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = ReversalRequest,
@@ -213,9 +243,9 @@ pub async fn reversal(
     key: IdempotencyKey,
     body: web::Json<ReversalRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let stan = Stan::parse(&body.original_stan).map_err(|error| invalid(format!("original_stan: {error}")))?;
+    let original = body.into_inner().into_original()?;
     let store = state.store.clone();
-    let result = blocking(move || reversal::reverse(&store, &caller.0, &stan, &key.0)).await?;
+    let result = blocking(move || reversal::reverse(&store, &caller.0, &original, &key.0)).await?;
     Ok(HttpResponse::Ok().json(result))
 }
 

@@ -9,6 +9,7 @@ use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
 use super::{audit, cards, disbursements, edc, families, holds, metrics, monitoring, pins, regions, sessions};
 use crate::domain::card::CardNumber;
+use crate::domain::transmission::TransmittedAt;
 use crate::service::auth::tokens::TokenPair;
 use crate::service::auth::Role;
 
@@ -84,6 +85,7 @@ use crate::service::auth::Role;
         ErrorCode,
         Health,
         CardNumber,
+        TransmittedAt,
         Role,
         TokenPair,
         sessions::OperatorLogin,

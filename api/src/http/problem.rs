@@ -60,6 +60,7 @@ impl ErrorCode {
             | Self::HoldNotActive
             | Self::AlreadyReversed
             | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
+            Self::TransmissionTimeOutOfRange | Self::ReversalWindowClosed => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InsufficientFunds
             | Self::FundsHeld
             | Self::WalletBlocked
@@ -173,6 +174,13 @@ impl ErrorCode {
                 "The batch is being paid or was paid: it cannot be cancelled",
                 "Batch sedang atau sudah dibayarkan: tidak dapat dibatalkan",
             ),
+            Self::TransmissionTimeOutOfRange => (
+                "The terminal's clock is too far from the server's",
+                "Jam terminal terlalu jauh berbeda dengan jam server",
+            ),
+            Self::ReversalWindowClosed => {
+                ("Too late to reverse this transaction", "Transaksi ini sudah terlalu lama untuk dibatalkan")
+            }
             Self::ServiceUnavailable => {
                 ("The service is temporarily unavailable, try again", "Layanan sedang tidak tersedia, coba lagi")
             }

@@ -9,6 +9,7 @@ use crate::domain::card_qr::CardQrError;
 use crate::domain::disbursement::BatchStatus;
 use crate::domain::family::FamilyRuleError;
 use crate::domain::nik::NikError;
+use crate::domain::transmission::TransmissionTimeError;
 use crate::ledger::idempotency::Replayable;
 use crate::ledger::{LedgerError, Refusal};
 use crate::store::StoreError;
@@ -95,6 +96,9 @@ pub enum ServiceError {
     BatchPaysNobody(String),
     #[error("batch {batch_id} is {status}: only a batch not executing yet can be cancelled")]
     BatchNotCancellable { batch_id: i64, status: BatchStatus },
+    /// A terminal's clock too far from the ledger's, or a reversal too late.
+    #[error(transparent)]
+    TransmissionTime(#[from] TransmissionTimeError),
     /// A rule of the code itself was broken; logged, answered as an internal error.
     #[error("internal error: {0}")]
     Internal(String),
@@ -183,6 +187,8 @@ pub enum ErrorCode {
     LiveBatchExists,
     BatchPaysNobody,
     BatchNotCancellable,
+    TransmissionTimeOutOfRange,
+    ReversalWindowClosed,
     ServiceUnavailable,
     InternalError,
 }
@@ -226,6 +232,10 @@ impl ServiceError {
             Self::LiveBatchExists { .. } => ErrorCode::LiveBatchExists,
             Self::BatchPaysNobody(_) => ErrorCode::BatchPaysNobody,
             Self::BatchNotCancellable { .. } => ErrorCode::BatchNotCancellable,
+            Self::TransmissionTime(TransmissionTimeError::OutOfRange { .. }) => ErrorCode::TransmissionTimeOutOfRange,
+            Self::TransmissionTime(TransmissionTimeError::ReversalWindowClosed { .. }) => {
+                ErrorCode::ReversalWindowClosed
+            }
             Self::Replayed { code, .. } => *code,
             Self::Ledger(LedgerError::Refused(refusal)) => refusal_code(refusal),
             Self::Ledger(LedgerError::Store(store)) | Self::Store(store) => store_code(store),
@@ -271,11 +281,16 @@ fn store_code(error: &StoreError) -> ErrorCode {
 }
 
 /// A refusal is stored with its idempotency key and given again on a retry; an outage or
-/// an internal error decided nothing and is not stored.
+/// an internal error decided nothing and is not stored. Nor is a transmission time out of
+/// range: the request was refused for its terminal's clock, not for what it asks, and
+/// kept under its key it would stay refused after the clock is set right.
 impl Replayable for ServiceError {
     fn to_stored(&self) -> Option<serde_json::Value> {
         let code = self.code();
-        if matches!(code, ErrorCode::ServiceUnavailable | ErrorCode::InternalError) {
+        if matches!(
+            code,
+            ErrorCode::ServiceUnavailable | ErrorCode::InternalError | ErrorCode::TransmissionTimeOutOfRange
+        ) {
             return None;
         }
         Some(serde_json::json!({ "code": code, "detail": self.to_string() }))

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::cards;
 use super::{now, on_backend, parse_stored, StoreError, Tx};
 use crate::domain::card::{Bank, CardNumber};
-use crate::domain::family::{CardStatus, PIN_ATTEMPTS_MAX};
+use crate::domain::family::CardStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card {
@@ -149,21 +149,10 @@ pub fn set_replaced_by(tx: &mut Tx<'_>, card_number: &CardNumber, replaced_by: &
     Ok(())
 }
 
-/// What a wrong PIN did to the card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WrongPinOutcome {
-    /// Counted; this many tries remain before the PIN locks.
-    Counted { attempts_left: i32 },
-    /// This attempt was the last allowed: it locked the PIN.
-    LockedNow,
-    /// An earlier attempt locked the PIN.
-    Locked,
-}
-
-/// Counts a wrong PIN, and locks the PIN at the limit. The count is one conditional
-/// update on the card's row, so parallel wrong attempts are counted one by one and none
-/// is counted once the PIN is locked.
-pub fn record_wrong_pin(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<WrongPinOutcome, StoreError> {
+/// Counts a wrong PIN: one conditional update on the card's row, so parallel wrong
+/// attempts are counted one by one and none is counted once the PIN is locked. Returns
+/// the wrong attempts in a row before this one, or `None` if the PIN was locked already.
+pub fn count_wrong_pin(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<Option<i32>, StoreError> {
     let attempts: Option<i32> = on_backend!(tx, connection => diesel::update(
             cards::table.find(card_number.as_str()).filter(cards::pin_locked_at.is_null()),
         )
@@ -171,14 +160,15 @@ pub fn record_wrong_pin(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<Wro
         .returning(cards::pin_failed_attempts)
         .get_result(connection)
         .optional()?);
-    let Some(attempts) = attempts else { return Ok(WrongPinOutcome::Locked) };
-    if attempts < PIN_ATTEMPTS_MAX {
-        return Ok(WrongPinOutcome::Counted { attempts_left: PIN_ATTEMPTS_MAX - attempts });
-    }
+    Ok(attempts.map(|attempts| attempts - 1))
+}
+
+/// Locks the card's PIN until an operator resets it.
+pub fn lock_pin(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<(), StoreError> {
     on_backend!(tx, connection => diesel::update(cards::table.find(card_number.as_str()))
         .set(cards::pin_locked_at.eq(Some(now())))
         .execute(connection)?);
-    Ok(WrongPinOutcome::LockedNow)
+    Ok(())
 }
 
 /// After a right PIN: forgets earlier wrong ones. `false` if the PIN was locked meanwhile.

@@ -2,6 +2,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use super::cached_sql::{bind, cached_sql};
 use super::schema::edc_transactions;
@@ -26,9 +28,24 @@ pub struct EdcTransaction {
     pub reference: String,
     pub approval_code: String,
     pub original_stan: Option<String>,
-    /// JSON: the basket of a purchase and the receipt lines.
-    pub details: String,
+    /// What the service kept with the row (read with [`EdcTransaction::details`]); JSON
+    /// text until the details have columns of their own.
+    details_json: String,
     pub created_at: NaiveDateTime,
+}
+
+impl EdcTransaction {
+    /// The details [`complete`] wrote, as the type they were written from. Details that
+    /// do not read back are an error, never an empty value: a reversal that took them
+    /// for empty would give nothing back.
+    pub fn details<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_str(&self.details_json).map_err(|error| {
+            StoreError::Corrupt(format!(
+                "edc_transactions {} (reference {}): details: {error}",
+                self.id, self.reference
+            ))
+        })
+    }
 }
 
 #[derive(Queryable, Selectable)]
@@ -72,7 +89,7 @@ impl TryFrom<EdcRow> for EdcTransaction {
             reference: row.reference,
             approval_code: row.approval_code,
             original_stan: row.original_stan,
-            details: row.details,
+            details_json: row.details,
             created_at: row.created_at,
         })
     }
@@ -159,12 +176,19 @@ pub fn find_by_reference(tx: &mut Tx<'_>, reference: &str) -> Result<Option<EdcT
 }
 
 /// Completes a claimed row: its journal and details (basket, receipt).
-pub fn complete(tx: &mut Tx<'_>, id: i64, journal: Option<JournalId>, details: &str) -> Result<(), StoreError> {
+pub fn complete(
+    tx: &mut Tx<'_>,
+    id: i64,
+    journal: Option<JournalId>,
+    details: &impl Serialize,
+) -> Result<(), StoreError> {
+    let details = serde_json::to_string(details)
+        .map_err(|error| StoreError::Corrupt(format!("edc_transactions {id}: writing details: {error}")))?;
     let complete = cached_sql(
         "UPDATE edc_transactions SET journal_id = ?, details = ? WHERE id = ?",
         (
             bind::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, _>(journal.map(|journal| journal.0)),
-            bind::<diesel::sql_types::Text, _>(details),
+            bind::<diesel::sql_types::Text, _>(details.as_str()),
             bind::<diesel::sql_types::BigInt, _>(id),
         ),
     );

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use kks_api::domain::card_qr::IssuerVerifyingKey;
-use kks_api::domain::edc::{format_rupiah, Stan};
+use kks_api::domain::edc::format_rupiah;
+use kks_api::service::edc::reversal::Original;
 use kks_api::service::edc::EdcReceipt;
 use rust_decimal::Decimal;
 
@@ -17,7 +18,9 @@ use crate::api::{Answer, Login, Server, Session};
 use crate::card::fetch_issuer_key;
 use crate::console::Console;
 use crate::stan::StanCounter;
-use crate::terminal::{describe_reversal, CardRead, CardTransaction, Operation, Outcome, ReversalReport, Terminal};
+use crate::terminal::{
+    describe_reversal, transmitted_now, CardRead, CardTransaction, Operation, Outcome, ReversalReport, Terminal,
+};
 
 use self::keypad::CatalogueItem;
 
@@ -37,7 +40,7 @@ pub struct EdcOptions {
 
 /// The last money transaction, for "reversal of the last transaction".
 struct LastTransaction {
-    stan: Stan,
+    sent: Original,
     title: &'static str,
     amount: Option<Decimal>,
 }
@@ -50,8 +53,9 @@ struct EdcSession<'a> {
     options: &'a EdcOptions,
     card: Option<CardRead>,
     last: Option<LastTransaction>,
-    /// A reversal that went unanswered; sent before the next transaction.
-    pending_reversal: Option<Stan>,
+    /// A reversal that went unanswered, with the original's STAN and transmission time
+    /// (which name its business day, after midnight too); sent before the next transaction.
+    pending_reversal: Option<Original>,
     transactions_sent: u32,
     catalogue: Option<Vec<CatalogueItem>>,
 }
@@ -166,13 +170,15 @@ impl EdcSession<'_> {
     }
 
     fn send(&mut self, transaction: &CardTransaction) -> anyhow::Result<()> {
-        let stan = self.stans.next()?;
-        let key = self.terminal.idempotency_key(&stan);
+        let transmitted_at = transmitted_now();
+        let sent = Original { stan: self.stans.next(transmitted_at.business_date())?, transmitted_at };
+        let stan = &sent.stan;
+        let key = self.terminal.idempotency_key(&sent);
         self.transactions_sent += 1;
         let drop_answer = self.options.simulate_timeout_on == Some(self.transactions_sent);
         let title = transaction.operation.title();
         self.console.say(&format!("Memproses [processing] {title}, STAN {}…", stan.as_str()))?;
-        let outcome = self.terminal.send(transaction, &stan, &key, drop_answer);
+        let outcome = self.terminal.send(transaction, &sent, &key, drop_answer);
         // What may have moved money can be reversed from the menu: an approval, or a
         // transaction whose answer never came.
         if transaction.operation.moves_money() && matches!(outcome, Outcome::Approved(_) | Outcome::Lost(_)) {
@@ -181,7 +187,7 @@ impl EdcSession<'_> {
                 (Operation::CashWithdrawal { amount } | Operation::WalletToSavings { amount }, _) => Some(*amount),
                 _ => None,
             };
-            self.last = Some(LastTransaction { stan: stan.clone(), title, amount });
+            self.last = Some(LastTransaction { sent: sent.clone(), title, amount });
         }
         match outcome {
             Outcome::Approved(receipt) => self.print_receipt(&receipt),
@@ -198,7 +204,7 @@ impl EdcSession<'_> {
                         "Status tidak diketahui; mengirim pembatalan (reversal) STAN {} [unknown outcome: reversing]…",
                         stan.as_str()
                     ))?;
-                    self.reverse(&stan)
+                    self.reverse(&sent)
                 } else {
                     self.console.say("Silakan ulangi [please try again].")
                 }
@@ -240,10 +246,10 @@ impl EdcSession<'_> {
         }
     }
 
-    /// Sends the reversal for a STAN, with retries; keeps it for later when unanswered.
-    fn reverse(&mut self, stan: &Stan) -> anyhow::Result<()> {
-        let key = self.terminal.reversal_key(stan);
-        match self.terminal.reverse_with_retries(stan, &key, self.options.reversal_attempts) {
+    /// Sends the reversal of a transaction, with retries; keeps it for later when unanswered.
+    fn reverse(&mut self, original: &Original) -> anyhow::Result<()> {
+        let key = self.terminal.reversal_key(original);
+        match self.terminal.reverse_with_retries(original, &key, self.options.reversal_attempts) {
             ReversalReport::Done(result) => {
                 self.pending_reversal = None;
                 self.console.say(&describe_reversal(&result))
@@ -253,7 +259,7 @@ impl EdcSession<'_> {
                 self.console.say(&format!("PEMBATALAN DITOLAK [reversal refused]: {problem}"))
             }
             ReversalReport::Pending(error) => {
-                self.pending_reversal = Some(stan.clone());
+                self.pending_reversal = Some(original.clone());
                 self.console.say(&format!(
                     "Pembatalan belum terkirim [reversal not delivered]: {error}. Dikirim lagi sebelum transaksi berikutnya [it is sent again before the next transaction]."
                 ))
@@ -262,10 +268,12 @@ impl EdcSession<'_> {
     }
 
     fn send_pending_reversal(&mut self) -> anyhow::Result<()> {
-        if let Some(stan) = self.pending_reversal.clone() {
-            self.console
-                .say(&format!("Mengirim pembatalan tertunda [sending the pending reversal] STAN {}…", stan.as_str()))?;
-            self.reverse(&stan)?;
+        if let Some(original) = self.pending_reversal.clone() {
+            self.console.say(&format!(
+                "Mengirim pembatalan tertunda [sending the pending reversal] STAN {}…",
+                original.stan.as_str()
+            ))?;
+            self.reverse(&original)?;
         }
         Ok(())
     }
@@ -278,11 +286,12 @@ impl EdcSession<'_> {
             return Ok(true);
         };
         let amount = last.amount.map(|amount| format!(" {}", format_rupiah(minor(amount)))).unwrap_or_default();
-        let question = format!("Batalkan {}{amount}, STAN {}? (y/t) [reverse? y/n]: ", last.title, last.stan.as_str());
-        let stan = last.stan.clone();
+        let question =
+            format!("Batalkan {}{amount}, STAN {}? (y/t) [reverse? y/n]: ", last.title, last.sent.stan.as_str());
+        let original = last.sent.clone();
         let Some(answer) = self.console.ask(&question)? else { return Ok(false) };
         if matches!(answer.to_lowercase().as_str(), "y" | "ya" | "yes") {
-            self.reverse(&stan)?;
+            self.reverse(&original)?;
             self.last = None;
         } else {
             self.console.say("Tidak dibatalkan [not reversed].")?;

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use hdrhistogram::Histogram;
-use kks_api::domain::edc::PurchaseProgramme;
+use kks_api::domain::edc::{PurchaseProgramme, Stan};
+use kks_api::service::edc::reversal::Original;
 use kks_api::service::edc::BasketLine;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
@@ -16,7 +17,7 @@ use serde_json::json;
 
 use super::{LoadKind, Shared};
 use crate::stan::stan_from;
-use crate::terminal::{CardRead, CardTransaction, Operation, Outcome, ReversalReport, Terminal};
+use crate::terminal::{transmitted_now, CardRead, CardTransaction, Operation, Outcome, ReversalReport, Terminal};
 
 /// Latencies are recorded in microseconds, from 1 µs to 10 minutes, 3 significant digits.
 const LATENCY_MICROSECONDS_MAX: u64 = 600_000_000;
@@ -117,7 +118,7 @@ pub fn run(number: u32, shared: &Shared, seed: u64) -> anyhow::Result<Stats> {
     Ok(stats)
 }
 
-fn one_transaction(shared: &Shared, random: &mut StdRng, stats: &mut Stats, stan: &kks_api::domain::edc::Stan) {
+fn one_transaction(shared: &Shared, random: &mut StdRng, stats: &mut Stats, stan: &Stan) {
     let kind = pick_kind(shared, random);
     let eligible: Vec<&Terminal> =
         shared.terminals.iter().filter(|(agent, _)| kind.allowed_at(*agent)).map(|(_, terminal)| terminal).collect();
@@ -131,8 +132,10 @@ fn one_transaction(shared: &Shared, random: &mut StdRng, stats: &mut Stats, stan
     let pin = if random.random_bool(shared.wrong_pin_share) { family.wrong_pin() } else { family.pin.clone() };
     let operation = operation(shared, random, kind);
     let transaction = CardTransaction { card: CardRead::Keyed(family.card_number.clone()), pin, operation };
-    let key = format!("{}-{}", terminal.idempotency_key(stan), shared.run_tag);
-    let body = transaction.body(stan);
+    // Sent now; a retry resends the same body, and a reversal names the same moment.
+    let sent = Original { stan: stan.clone(), transmitted_at: transmitted_now() };
+    let key = format!("{}-{}", terminal.idempotency_key(&sent), shared.run_tag);
+    let body = transaction.body(&sent);
     let path = transaction.operation.path();
 
     let started = Instant::now();
@@ -156,8 +159,8 @@ fn one_transaction(shared: &Shared, random: &mut StdRng, stats: &mut Stats, stan
     }
     if matches!(outcome, Outcome::Lost(_)) && transaction.operation.moves_money() {
         stats.reversals += 1;
-        let reversal_key = format!("{}-{}", terminal.reversal_key(stan), shared.run_tag);
-        if let ReversalReport::Pending(_) = terminal.reverse_with_retries(stan, &reversal_key, REVERSAL_ATTEMPTS) {
+        let reversal_key = format!("{}-{}", terminal.reversal_key(&sent), shared.run_tag);
+        if let ReversalReport::Pending(_) = terminal.reverse_with_retries(&sent, &reversal_key, REVERSAL_ATTEMPTS) {
             stats.reversals_pending += 1;
         }
     }

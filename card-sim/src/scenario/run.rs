@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use anyhow::{anyhow, Context as _};
 use kks_api::domain::edc::Stan;
-use kks_api::service::edc::reversal::ReversalResult;
+use kks_api::domain::transmission::TransmittedAt;
+use kks_api::service::edc::reversal::{Original, ReversalResult};
 use kks_api::service::edc::EdcReceipt;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -15,8 +16,8 @@ use super::{Action, CardSource, CardStep, Expectation, PinChoice, Scenario, Step
 use crate::api::{Answer, Server, Session, TransportError};
 use crate::card::decode_qr_bytes;
 use crate::credentials::{Credentials, FamilyCredentials};
-use crate::stan::StanCounter;
-use crate::terminal::{reversal_outcome_name, CardRead, CardTransaction, Outcome, Terminal};
+use crate::stan::{today, StanCounter};
+use crate::terminal::{reversal_outcome_name, transmitted_now, CardRead, CardTransaction, Outcome, Terminal};
 
 /// A card request as it went out, so a retry can send exactly it again.
 #[derive(Clone)]
@@ -44,6 +45,9 @@ struct Runner<'a> {
     /// The STAN of each card transaction step, given before the run starts, so a reversal
     /// can name an original that comes later.
     stans: Vec<Option<Stan>>,
+    /// The transmission time of each card transaction step, fixed when it is first
+    /// needed: when the step is sent, or earlier by a reversal that overtakes it.
+    transmitted: Vec<Option<TransmittedAt>>,
     sent: Vec<Option<Sent>>,
     answered: Vec<Option<Answered>>,
     /// PINs set by a `reset_pin` step, by family number.
@@ -63,6 +67,7 @@ pub fn run(scenario: &Scenario, server: &Server, credentials: &Credentials, verb
         terminals: HashMap::new(),
         sessions: HashMap::new(),
         stans: assign_stans(scenario)?,
+        transmitted: vec![None; scenario.steps.len()],
         sent: vec![None; scenario.steps.len()],
         answered: vec![None; scenario.steps.len()],
         new_pins: HashMap::new(),
@@ -98,7 +103,9 @@ fn assign_stans(scenario: &Scenario) -> anyhow::Result<Vec<Option<Stan>>> {
             Action::Card(CardStep { stan_of: Some(target), .. } | CardStep { key_of: Some(target), .. }) => {
                 Some(stans.get(*target).cloned().flatten().ok_or_else(|| anyhow!("step {} has no STAN", target + 1))?)
             }
-            Action::Card(card) => Some(counters.entry(card.agent.as_str()).or_insert_with(StanCounter::random).next()?),
+            Action::Card(card) => {
+                Some(counters.entry(card.agent.as_str()).or_insert_with(StanCounter::random).next(today())?)
+            }
             _ => None,
         };
         stans.push(stan);
@@ -115,11 +122,12 @@ impl Runner<'_> {
             Action::Card(card) => self.card_step(index, card, &step.expect),
             Action::Retry { of } => self.retry(index, *of, &step.expect),
             Action::Reversal { agent, of } => {
-                let stan = self.stan(*of)?;
+                let original = self.original(*of)?;
+                let stan = original.stan.clone();
                 let terminal = self.terminal(agent)?;
                 // Each reversal step is a message of its own, with its own key.
-                let key = format!("{}-{}", terminal.reversal_key(&stan), index + 1);
-                let answer = terminal.reverse(&stan, &key);
+                let key = format!("{}-{}", terminal.reversal_key(&original), index + 1);
+                let answer = terminal.reverse(&original, &key);
                 Ok(check_answer(&step.expect, answer, |result: &ReversalResult| {
                     let outcome = reversal_outcome_name(result.outcome);
                     match step.expect.outcome {
@@ -182,7 +190,8 @@ impl Runner<'_> {
     }
 
     fn card_step(&mut self, index: usize, card: &CardStep, expect: &Expectation) -> anyhow::Result<StepResult> {
-        let stan = self.stan(index)?;
+        let original = self.original(index)?;
+        let stan = original.stan.clone();
         let family = self.family(card.family)?.clone();
         let pin = match &card.pin {
             PinChoice::Correct => self.new_pins.get(&card.family).cloned().unwrap_or_else(|| family.pin.clone()),
@@ -198,10 +207,10 @@ impl Runner<'_> {
         let terminal = self.terminal(&card.agent)?;
         let key = match (card.stan_of, earlier_key) {
             (_, Some(key)) => key,
-            (Some(_), None) => format!("{}-dup{}", terminal.idempotency_key(&stan), index + 1),
-            (None, None) => terminal.idempotency_key(&stan),
+            (Some(_), None) => format!("{}-dup{}", terminal.idempotency_key(&original), index + 1),
+            (None, None) => terminal.idempotency_key(&original),
         };
-        let body = transaction.body(&stan);
+        let body = transaction.body(&original);
         let outcome = terminal.send_body(card.operation.path(), &body, &key, false);
         let detail = format!("{} STAN {}", terminal.terminal_id(), stan.as_str());
         let sent = Sent { agent: card.agent.clone(), path: card.operation.path(), body, key };
@@ -258,8 +267,12 @@ impl Runner<'_> {
         }
     }
 
-    fn stan(&self, index: usize) -> anyhow::Result<Stan> {
-        self.stans.get(index).cloned().flatten().ok_or_else(|| anyhow!("step {} has no STAN", index + 1))
+    /// A card transaction step as a reversal names it: its STAN, and its transmission
+    /// time, fixed now if the step has not been sent yet.
+    fn original(&mut self, index: usize) -> anyhow::Result<Original> {
+        let stan = self.stans.get(index).cloned().flatten().ok_or_else(|| anyhow!("step {} has no STAN", index + 1))?;
+        let slot = self.transmitted.get_mut(index).ok_or_else(|| anyhow!("step {} does not exist", index + 1))?;
+        Ok(Original { stan, transmitted_at: *slot.get_or_insert_with(transmitted_now) })
     }
 
     fn family(&self, number: usize) -> anyhow::Result<&FamilyCredentials> {

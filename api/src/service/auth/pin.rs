@@ -7,9 +7,10 @@
 use crate::domain::auth::{Pin, PinKey};
 use crate::domain::card::CardNumber;
 use crate::domain::family::CardStatus;
+use crate::domain::pin_attempts::{decide_pin, PinDecision};
 use crate::service::cards::refusal_for_status;
 use crate::service::ServiceError;
-use crate::store::cards::{self, Card, WrongPinOutcome};
+use crate::store::cards::{self, Card};
 use crate::store::{audit, families, StoreError, Tx};
 
 use super::principal::Principal;
@@ -29,21 +30,35 @@ pub fn find_usable_card(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<Res
     })
 }
 
-/// Checks the PIN typed for `card`: a right PIN clears earlier wrong ones; a wrong one is
-/// counted, and the third in a row locks the PIN.
+/// Checks the PIN typed for `card` by the lock rule ([`decide_pin`]): a right PIN clears
+/// earlier wrong ones; a wrong one is counted, and the third in a row locks the PIN.
 pub fn check_pin(tx: &mut Tx<'_>, pin_key: &PinKey, card: &Card, pin: &Pin) -> Answer<()> {
     if card.pin_locked_at.is_some() {
         return Ok(Err(ServiceError::PinLocked));
     }
-    if pin_key.verify(card.card_number.as_str(), pin, &card.pin_hash) {
-        if card.pin_failed_attempts > 0 && !cards::clear_wrong_pins(tx, &card.card_number)? {
-            return Ok(Err(ServiceError::PinLocked));
+    let pin_is_right = pin_key.verify(card.card_number.as_str(), pin, &card.pin_hash);
+    // A wrong PIN is counted before the rule decides, by one conditional update: of
+    // parallel wrong PINs each sees the attempts before it, so the third still locks.
+    let wrong_attempts_before = if pin_is_right {
+        card.pin_failed_attempts
+    } else {
+        match cards::count_wrong_pin(tx, &card.card_number)? {
+            Some(before) => before,
+            None => return Ok(Err(ServiceError::PinLocked)),
         }
-        return Ok(Ok(()));
-    }
-    Ok(Err(match cards::record_wrong_pin(tx, &card.card_number)? {
-        WrongPinOutcome::Counted { attempts_left } => ServiceError::WrongPin { attempts_left },
-        WrongPinOutcome::LockedNow => {
+    };
+    Ok(match decide_pin(wrong_attempts_before, pin_is_right) {
+        PinDecision::Accept { forget_wrong_attempts } => {
+            // Parallel wrong PINs may have locked it since the card was read.
+            if forget_wrong_attempts && !cards::clear_wrong_pins(tx, &card.card_number)? {
+                Err(ServiceError::PinLocked)
+            } else {
+                Ok(())
+            }
+        }
+        PinDecision::Refuse { attempts_left } => Err(ServiceError::WrongPin { attempts_left }),
+        PinDecision::Lock => {
+            cards::lock_pin(tx, &card.card_number)?;
             // Recorded in the transaction that counts the attempt, which commits although
             // the answer is a refusal.
             audit::record(
@@ -57,10 +72,9 @@ pub fn check_pin(tx: &mut Tx<'_>, pin_key: &PinKey, card: &Card, pin: &Pin) -> A
                     details: serde_json::json!({}),
                 },
             )?;
-            ServiceError::PinLocked
+            Err(ServiceError::PinLocked)
         }
-        WrongPinOutcome::Locked => ServiceError::PinLocked,
-    }))
+    })
 }
 
 /// A usable card whose PIN was typed right.

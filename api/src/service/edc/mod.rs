@@ -1,16 +1,17 @@
 //! Card transactions at an agent's EDC terminal: balance inquiry, cash withdrawal,
 //! PKH e-wallet to savings, purchase at an e-Warong; reversal and the agent's reports.
 //!
-//! Each request runs once per idempotency key, in one transaction: the card and its PIN
-//! are checked first (a wrong PIN is counted even though the answer is a refusal), then
-//! the terminal's STAN is claimed, limits and quotas are consumed and the money is
-//! posted through the ledger, all or nothing.
+//! Each request runs once per idempotency key, in one transaction: the terminal's
+//! transmission time, the card and its PIN are checked first (a wrong PIN is counted even
+//! though the answer is a refusal), then the terminal's STAN is claimed in the business
+//! day on which the terminal sent the request, limits and quotas are consumed and the
+//! money is posted through the ledger, all or nothing.
 
 pub mod receipt;
 pub mod reports;
 pub mod reversal;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,13 +25,16 @@ use crate::domain::auth::{AgentKind, Pin};
 use crate::domain::card::CardNumber;
 use crate::domain::card_qr::IssuerVerifyingKey;
 use crate::domain::edc::{
-    business_date, format_rupiah, new_approval_code, new_reference, EdcKind, PurchaseProgramme, Stan,
-    AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH, BASKET_LINES_MAX, BASKET_QUANTITY_MAX,
-    CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH, CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH,
+    format_rupiah, new_approval_code, new_reference, EdcKind, EdcStatus, PurchaseProgramme, Stan, BASKET_LINES_MAX,
+    BASKET_QUANTITY_MAX,
 };
 use crate::domain::language::Words;
 use crate::domain::ledger::{AccountKind, JournalKind, OwnerKind};
-use crate::domain::money::{rupiah_from_minor, Amount, MINOR_UNITS_PER_RUPIAH};
+use crate::domain::money::{rupiah_from_minor, Amount};
+use crate::domain::transmission::{check_transmission, TransmittedAt};
+use crate::domain::usage::{
+    basket_usage, cash_withdrawal_usage, check_withdrawal_amount, BasketUsage, Usage, UsageScope,
+};
 use crate::ledger::accounts;
 use crate::ledger::idempotency::{self, IdempotentRequest};
 use crate::ledger::posting::{self, PostedJournal};
@@ -39,7 +43,8 @@ use crate::store::agents::{self, Agent};
 use crate::store::cards::Card;
 use crate::store::catalogue::{self, CatalogueItem};
 use crate::store::edc::{self as edc_store, EdcInsertForm};
-use crate::store::{now, usage, Store, Tx};
+use crate::store::usage as usage_store;
+use crate::store::{now, Store, Tx};
 
 /// How the card reached the terminal.
 #[derive(Debug, Clone, Serialize)]
@@ -88,6 +93,8 @@ pub struct CardRequest {
     pub card: CardInput,
     pub pin: Pin,
     pub stan: Stan,
+    /// When the terminal sent it: names its business day.
+    pub transmitted_at: TransmittedAt,
     pub idempotency_key: String,
     pub operation: Operation,
 }
@@ -142,26 +149,13 @@ pub struct EdcReceipt {
     pub lines: Vec<String>,
 }
 
-/// What is kept with a recorded transaction: the quota it used and its receipt.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// What is kept with an approved transaction: what its basket took from the monthly
+/// quotas (a reversal gives it back) and its receipt (the slip is drawn from it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EdcDetails {
     pub basket: Vec<BasketUsage>,
-    pub receipt: Option<EdcReceipt>,
-}
-
-/// What one basket line took from a monthly quota (given back by a reversal).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BasketUsage {
-    pub sku: String,
-    pub quantity: u32,
-    pub quota: Option<i32>,
-}
-
-impl EdcDetails {
-    /// The details of a recorded transaction; empty if unreadable (written by an older version).
-    pub fn parse(text: &str) -> Self {
-        serde_json::from_str(text).unwrap_or_default()
-    }
+    pub receipt: EdcReceipt,
 }
 
 /// Runs a card transaction for an agent's terminal, once per idempotency key.
@@ -179,14 +173,26 @@ pub fn transact(
     let Principal::Agent { id: agent_id, terminal } = principal else {
         return Err(ServiceError::Forbidden("card transactions are made on an agent's terminal".to_owned()));
     };
-    // The PIN is left out: a digest of a 6-digit PIN would give it away.
-    let fingerprint = idempotency::fingerprint(&(&request.card, request.stan.as_str(), &request.operation))?;
+    // The PIN is left out: a digest of a 6-digit PIN would give it away. The moment
+    // is in: it names the business day, and a retry resends the request as it was.
+    let fingerprint = idempotency::fingerprint(&(
+        &request.card,
+        request.stan.as_str(),
+        request.transmitted_at.utc(),
+        &request.operation,
+    ))?;
     let key = IdempotentRequest { scope: terminal, key: &request.idempotency_key, fingerprint: &fingerprint };
     idempotency::run_once_as(
         store,
         &key,
         |tx| signed_in_agent(tx, *agent_id, token_version),
         |tx, agent| {
+            // The transmission time is checked once the key has proved new, not before:
+            // a retry of a request answered earlier gets its first answer however late
+            // it comes. A time out of range is refused before the PIN is counted, and
+            // is not kept under the key (see `Replayable for ServiceError`), so the
+            // terminal may send the request again once its clock is right.
+            check_transmission(request.transmitted_at, now())?;
             let card = cardholder(tx, auth, issuer, &request.card, &request.pin)?;
             Ok((agent, card))
         },
@@ -237,7 +243,10 @@ fn execute(
         _ => {}
     }
     let at = now();
-    let day = business_date(at);
+    // The day on which the terminal sent it, not the one on which it arrived: its STAN
+    // slot, the period of its limits and its receipt's date (a withdrawal sent at
+    // 23:59:53 WIB is that day's, and its reversal finds it there after midnight).
+    let day = request.transmitted_at.business_date();
     let (reference, approval_code) = (new_reference(), new_approval_code());
     let mut form = EdcInsertForm::new(terminal, request.stan.as_str(), day, operation.kind(), agent.id);
     form.card_number = Some(card.card_number.as_str());
@@ -250,6 +259,7 @@ fn execute(
         Operation::Purchase { programme, basket } => price_basket(tx, *programme, basket)?,
         _ => Vec::new(),
     };
+    let basket: Vec<BasketUsage> = priced.iter().map(PricedLine::usage).collect();
     let amount_minor = match operation {
         Operation::BalanceInquiry => 0,
         Operation::CashWithdrawal { amount } | Operation::WalletToSavings { amount } => amount.minor(),
@@ -259,7 +269,7 @@ fn execute(
 
     let Some(row) = edc_store::claim(tx, &form)? else {
         return Err(match edc_store::find_by_stan(tx, terminal, request.stan.as_str(), day)? {
-            Some(taken) if taken.status == crate::domain::edc::EdcStatus::ReversedBeforeArrival => {
+            Some(taken) if taken.status == EdcStatus::ReversedBeforeArrival => {
                 ServiceError::OriginalReversed(request.stan.as_str().to_owned())
             }
             _ => ServiceError::DuplicateStan(request.stan.as_str().to_owned()),
@@ -278,7 +288,9 @@ fn execute(
     let journal = match operation {
         Operation::BalanceInquiry => None,
         Operation::CashWithdrawal { amount } => {
-            check_cash_limits(tx, agent.id, card.family_id, *amount, day)?;
+            check_withdrawal_amount(*amount)
+                .map_err(|refused| ServiceError::WithdrawalLimitExceeded(format_rupiah(refused.limit_minor)))?;
+            take_usage(tx, &cash_withdrawal_usage(card.family_id, agent.id, amount.minor()), day)?;
             let savings = family_account(AccountKind::Savings)?;
             let settlement = agent_settlement(tx, agent.id)?;
             Some(move_money(
@@ -305,7 +317,7 @@ fn execute(
             )?)
         }
         Operation::Purchase { programme, .. } => {
-            consume_quotas(tx, card.family_id, &priced, day)?;
+            take_usage(tx, &basket_usage(card.family_id, &basket), day)?;
             let amount =
                 Amount::from_minor(amount_minor).map_err(|error| ServiceError::Invalid(format!("basket: {error}")))?;
             let wallet = family_account(programme.wallet())?;
@@ -340,10 +352,9 @@ fn execute(
         lines: Vec::new(),
     };
     receipt.lines = receipt::lines(&receipt, &agent.display_name);
-    let details =
-        serde_json::json!({ "basket": priced.iter().map(PricedLine::usage).collect::<Vec<_>>(), "receipt": receipt });
-    edc_store::complete(tx, row.id, journal.map(|journal| journal.id), &details.to_string())?;
-    Ok(receipt)
+    let details = EdcDetails { basket, receipt };
+    edc_store::complete(tx, row.id, journal.map(|journal| journal.id), &details)?;
+    Ok(details.receipt)
 }
 
 /// The family pocket a transaction takes money from, if any.
@@ -395,58 +406,24 @@ fn move_money(
     }
 }
 
-fn check_cash_limits(
-    tx: &mut Tx<'_>,
-    agent_id: i64,
-    family_id: i64,
-    amount: Amount,
-    day: NaiveDate,
-) -> Result<(), ServiceError> {
-    let limit = |rupiah: i64| rupiah * MINOR_UNITS_PER_RUPIAH;
-    if amount.minor() > limit(CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH) {
-        return Err(ServiceError::WithdrawalLimitExceeded(format_rupiah(limit(
-            CASH_WITHDRAWAL_PER_TRANSACTION_MAX_RUPIAH,
-        ))));
-    }
-    let period = day.to_string();
-    if !usage::consume(
-        tx,
-        &card_cash_scope(family_id),
-        &period,
-        amount.minor(),
-        limit(CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH),
-    )? {
-        return Err(ServiceError::DailyWithdrawalLimitExceeded(format_rupiah(limit(
-            CASH_WITHDRAWAL_PER_CARD_PER_DAY_MAX_RUPIAH,
-        ))));
-    }
-    if !usage::consume(
-        tx,
-        &agent_cash_scope(agent_id),
-        &period,
-        amount.minor(),
-        limit(AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH),
-    )? {
-        return Err(ServiceError::AgentDailyLimitExceeded(format_rupiah(limit(AGENT_CASH_OUT_PER_DAY_MAX_RUPIAH))));
+/// Takes each usage from its counter, in the order given; the first counter that would
+/// pass its limit refuses the transaction (its savepoint undoes what was taken before).
+fn take_usage(tx: &mut Tx<'_>, usages: &[Usage], business_day: NaiveDate) -> Result<(), ServiceError> {
+    for usage in usages {
+        if !usage_store::consume(tx, usage, business_day)? {
+            return Err(limit_reached(&usage.scope));
+        }
     }
     Ok(())
 }
 
-/// Usage counter scopes (also given back by a reversal).
-fn card_cash_scope(family_id: i64) -> String {
-    format!("cash-withdrawal:family:{family_id}")
-}
-
-fn agent_cash_scope(agent_id: i64) -> String {
-    format!("cash-out:agent:{agent_id}")
-}
-
-fn quota_scope(family_id: i64, sku: &str) -> String {
-    format!("quota:family:{family_id}:{sku}")
-}
-
-fn quota_period(day: NaiveDate) -> String {
-    format!("{:04}-{:02}", day.year(), day.month())
+/// The refusal that names the limit a counter reached.
+fn limit_reached(scope: &UsageScope) -> ServiceError {
+    match scope {
+        UsageScope::CardCash { .. } => ServiceError::DailyWithdrawalLimitExceeded(format_rupiah(scope.limit())),
+        UsageScope::AgentCashOut { .. } => ServiceError::AgentDailyLimitExceeded(format_rupiah(scope.limit())),
+        UsageScope::ItemQuota { sku, quota, .. } => ServiceError::QuotaExceeded { sku: sku.clone(), quota: *quota },
+    }
 }
 
 /// A basket line with its catalogue item and price.
@@ -505,27 +482,6 @@ fn price_basket(
         priced.push(PricedLine { item: item.clone(), quantity: line.quantity, total_minor });
     }
     Ok(priced)
-}
-
-fn consume_quotas(tx: &mut Tx<'_>, family_id: i64, priced: &[PricedLine], day: NaiveDate) -> Result<(), ServiceError> {
-    let period = quota_period(day);
-    // In SKU order, whatever the basket's order: two purchases by one family take the
-    // quota rows' locks in the same order and never deadlock.
-    let mut lines: Vec<&PricedLine> = priced.iter().collect();
-    lines.sort_by(|left, right| left.item.sku.cmp(&right.item.sku));
-    for line in lines {
-        let Some(quota) = line.item.monthly_quota else { continue };
-        if !usage::consume(
-            tx,
-            &quota_scope(family_id, &line.item.sku),
-            &period,
-            i64::from(line.quantity),
-            i64::from(quota),
-        )? {
-            return Err(ServiceError::QuotaExceeded { sku: line.item.sku.clone(), quota });
-        }
-    }
-    Ok(())
 }
 
 /// A pocket as the receipt prints it, with the balance the journal left it.

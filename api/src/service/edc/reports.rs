@@ -131,7 +131,7 @@ pub fn slip(store: &Store, principal: &Principal, reference: &str) -> Result<Vec
     if !mine || row.status == EdcStatus::ReversedBeforeArrival {
         return Err(ServiceError::NotFound("transaction"));
     }
-    let lines = EdcDetails::parse(&row.details).receipt.map(|receipt| receipt.lines).unwrap_or_default();
+    let lines = row.details::<EdcDetails>()?.receipt.lines;
     crate::render::slip::render_slip(&lines)
         .map_err(|error| ServiceError::Internal(format!("slip {reference}: {error}")))
 }

@@ -1,18 +1,31 @@
-//! Reversal: the terminal did not hear back and cancels its request by STAN. The money
-//! is restored exactly once; a reversal that arrives before its original leaves a
-//! placeholder in the original's STAN slot, so the late original fails.
+//! Reversal: the terminal did not hear back and cancels its request. Like ISO 8583's
+//! field 90, the reversal names its original by STAN and transmission time, which give
+//! the original's slot (terminal, STAN, business day), whenever the reversal arrives. The
+//! money and the limits are restored exactly once; a reversal that arrives before its
+//! original leaves a placeholder in the original's slot, so the late original fails.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{agent_cash_scope, card_cash_scope, quota_period, quota_scope, EdcDetails};
-use crate::domain::edc::{business_date, EdcKind, EdcStatus, Stan};
+use super::EdcDetails;
+use crate::domain::edc::{new_reference, EdcKind, EdcStatus, Stan};
+use crate::domain::transmission::{check_reversal, TransmittedAt};
+use crate::domain::usage::{basket_usage, cash_withdrawal_usage, Usage};
 use crate::ledger::idempotency::{self, IdempotentRequest};
 use crate::ledger::posting;
 use crate::service::auth::Principal;
 use crate::service::ServiceError;
 use crate::store::edc::{self as edc_store, EdcInsertForm, EdcTransaction};
-use crate::store::{now, usage, Store, Tx};
+use crate::store::usage as usage_store;
+use crate::store::{now, Store, Tx};
+
+/// The transaction a reversal cancels, as the terminal names it.
+#[derive(Debug, Clone)]
+pub struct Original {
+    pub stan: Stan,
+    /// When the terminal sent the original: its business day is the original's slot.
+    pub transmitted_at: TransmittedAt,
+}
 
 /// What a reversal did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -34,76 +47,79 @@ pub struct ReversalResult {
     pub original_reference: Option<String>,
 }
 
-/// Reverses the terminal's transaction with `original_stan` from today.
+/// Reverses the terminal's transaction `original`, once per idempotency key.
 pub fn reverse(
     store: &Store,
     principal: &Principal,
-    original_stan: &Stan,
+    original: &Original,
     idempotency_key: &str,
 ) -> Result<ReversalResult, ServiceError> {
     let Principal::Agent { id: agent_id, terminal } = principal else {
         return Err(ServiceError::Forbidden("reversals are sent by an agent's terminal".to_owned()));
     };
-    let fingerprint = idempotency::fingerprint(&("reversal", original_stan.as_str()))?;
+    let fingerprint = idempotency::fingerprint(&("reversal", original.stan.as_str(), original.transmitted_at.utc()))?;
     let key = IdempotentRequest { scope: terminal, key: idempotency_key, fingerprint: &fingerprint };
-    idempotency::run_once(store, &key, |_| Ok(()), |tx, ()| reverse_in(tx, *agent_id, terminal, original_stan))
+    // Checked once the key has proved new, so that a retry gets its first answer even
+    // after the window has closed. A closed window is an answer, kept under the key; an
+    // original "sent" in the future is the terminal's clock, and is not kept.
+    let checks = |_: &mut Tx<'_>| Ok(check_reversal(original.transmitted_at, now())?);
+    idempotency::run_once(store, &key, checks, |tx, ()| reverse_in(tx, *agent_id, terminal, original))
 }
 
 fn reverse_in(
     tx: &mut Tx<'_>,
     agent_id: i64,
     terminal: &str,
-    original_stan: &Stan,
+    original: &Original,
 ) -> Result<ReversalResult, ServiceError> {
-    let day = business_date(now());
-    let reference = crate::domain::edc::new_reference();
-    let mut placeholder = EdcInsertForm::new(terminal, original_stan.as_str(), day, EdcKind::Reversal, agent_id);
+    let (stan, day) = (original.stan.as_str(), original.transmitted_at.business_date());
+    let reference = new_reference();
+    let mut placeholder = EdcInsertForm::new(terminal, stan, day, EdcKind::Reversal, agent_id);
     placeholder.status = EdcStatus::ReversedBeforeArrival.into();
     placeholder.reference = &reference;
-    placeholder.original_stan = Some(original_stan.as_str());
-    let stan = original_stan.as_str().to_owned();
+    placeholder.original_stan = Some(stan);
     if edc_store::claim(tx, &placeholder)?.is_some() {
         return Ok(ReversalResult {
             outcome: ReversalOutcome::OriginalVoided,
-            original_stan: stan,
+            original_stan: stan.to_owned(),
             original_reference: None,
         });
     }
-    let original = edc_store::find_by_stan(tx, terminal, original_stan.as_str(), day)?
-        .ok_or_else(|| ServiceError::Internal(format!("STAN {stan} is taken but not found")))?;
-    let original_reference = Some(original.reference.clone());
-    if original.status != EdcStatus::Approved || !edc_store::mark_reversed(tx, original.id)? {
-        return Ok(ReversalResult {
-            outcome: ReversalOutcome::AlreadyReversed,
-            original_stan: stan,
-            original_reference,
-        });
+    let found = edc_store::find_by_stan(tx, terminal, stan, day)?
+        .ok_or_else(|| ServiceError::Internal(format!("STAN {stan} of {day} is taken but not found")))?;
+    let original_reference = Some(found.reference.clone());
+    let already_reversed = || ReversalResult {
+        outcome: ReversalOutcome::AlreadyReversed,
+        original_stan: stan.to_owned(),
+        original_reference: original_reference.clone(),
+    };
+    if found.status != EdcStatus::Approved {
+        return Ok(already_reversed());
+    }
+    // Read before anything changes: details that cannot be read fail the reversal (and
+    // roll it back) rather than give back nothing.
+    let usages = usage_taken(&found)?;
+    if !edc_store::mark_reversed(tx, found.id)? {
+        return Ok(already_reversed());
     }
     // Limits and quotas before the money, in the order a transaction takes them, so that
     // a reversal and a withdrawal on the same card never wait for each other's locks.
-    give_back_usage(tx, &original)?;
-    if let Some(journal) = original.journal {
-        posting::reverse(tx, journal, &format!("reversal of {}", original.reference), "terminal reversal")?;
+    // They go back to the original's day (or month), whatever day it is now.
+    for usage in &usages {
+        usage_store::give_back(tx, usage, found.business_date)?;
     }
-    Ok(ReversalResult { outcome: ReversalOutcome::Reversed, original_stan: stan, original_reference })
+    if let Some(journal) = found.journal {
+        posting::reverse(tx, journal, &format!("reversal of {}", found.reference), "terminal reversal")?;
+    }
+    Ok(ReversalResult { outcome: ReversalOutcome::Reversed, original_stan: stan.to_owned(), original_reference })
 }
 
-/// Returns what the original took from limits and quotas.
-fn give_back_usage(tx: &mut Tx<'_>, original: &EdcTransaction) -> Result<(), ServiceError> {
-    let Some(family_id) = original.family_id else { return Ok(()) };
-    match original.kind {
-        EdcKind::CashWithdrawal => {
-            let period = original.business_date.to_string();
-            usage::give_back(tx, &card_cash_scope(family_id), &period, original.amount_minor)?;
-            usage::give_back(tx, &agent_cash_scope(original.agent_id), &period, original.amount_minor)?;
-        }
-        EdcKind::Purchase => {
-            let period = quota_period(original.business_date);
-            for line in EdcDetails::parse(&original.details).basket.iter().filter(|line| line.quota.is_some()) {
-                usage::give_back(tx, &quota_scope(family_id, &line.sku), &period, i64::from(line.quantity))?;
-            }
-        }
-        EdcKind::BalanceInquiry | EdcKind::WalletToSavings | EdcKind::Reversal => {}
-    }
-    Ok(())
+/// What the original took from limits and quotas, by the rules that took it.
+fn usage_taken(original: &EdcTransaction) -> Result<Vec<Usage>, ServiceError> {
+    let Some(family_id) = original.family_id else { return Ok(Vec::new()) };
+    Ok(match original.kind {
+        EdcKind::CashWithdrawal => cash_withdrawal_usage(family_id, original.agent_id, original.amount_minor).to_vec(),
+        EdcKind::Purchase => basket_usage(family_id, &original.details::<EdcDetails>()?.basket),
+        EdcKind::BalanceInquiry | EdcKind::WalletToSavings | EdcKind::Reversal => Vec::new(),
+    })
 }
