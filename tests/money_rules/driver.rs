@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration as WaitDuration, Instant};
 
-use chrono::{Duration, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, Duration, NaiveDateTime, NaiveTime};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -215,10 +215,11 @@ impl WorldState {
 impl<'w> Sequence<'w> {
     /// A new business day, a new village and its families with their cards.
     fn begin(server: &'w TestServer, world: &'w mut WorldState, seed: u64) -> Self {
-        // Each sequence starts at 00:05 WIB on a day of its own: limits of earlier
-        // sequences (the agents' cash) stay behind.
-        let next_day = business_day(world.now) + Duration::days(1);
-        let start = next_day.and_time(NaiveTime::from_hms_opt(0, 5, 0).unwrap()) - Duration::hours(7);
+        // Each sequence starts at 00:05 WIB on the first of January of a year of its own:
+        // limits of earlier sequences (the agents' cash) stay behind, and a replay of the
+        // seed meets the same calendar (month ends, midnights) as the run that failed.
+        let new_year = chrono::NaiveDate::from_ymd_opt(business_day(world.now).year() + 1, 1, 1).unwrap();
+        let start = new_year.and_time(NaiveTime::from_hms_opt(0, 5, 0).unwrap()) - Duration::hours(7);
         world.move_clock(server, start);
         world.villages += 1;
         let village = format!("32.04.12.{}", 3000 + world.villages);
@@ -318,6 +319,36 @@ impl<'w> Sequence<'w> {
                 let (got, body) = answer_of(self.operator.post("/v1/verifications", &body));
                 self.expect("verification", &expected, &got, &body)
             }
+            Event::VerifyAll { stage, failed } => {
+                let mut csv = "family_id,complied,member_id,obligation\n".to_owned();
+                let mut accepted = 0;
+                for (index, failed) in failed.iter().enumerate() {
+                    if self.model.verify(index, *stage, !failed) == Answer::Approved {
+                        accepted += 1;
+                    }
+                    let family = &self.families[index];
+                    csv += &if *failed {
+                        format!("{},no,{},school_attendance\n", family.id, family.member)
+                    } else {
+                        format!("{},yes,,\n", family.id)
+                    };
+                }
+                let upload = self
+                    .operator
+                    .authorized(
+                        self.server.client.post(self.server.url(&format!("/v1/verifications/2017-{stage}/csv"))),
+                    )
+                    .header("content-type", "text/csv")
+                    .body(csv)
+                    .send()
+                    .unwrap();
+                let (got, report) = answer_of(upload);
+                self.expect("a verification upload", &Answer::Approved, &got, &report)?;
+                if report["accepted"].as_u64() != Some(accepted) {
+                    return Err(format!("the model accepts {accepted} rows, the server {report}"));
+                }
+                Ok(())
+            }
             Event::CloseCycle { stage } => {
                 let expected = self.model.close_cycle(*stage);
                 let response =
@@ -330,6 +361,9 @@ impl<'w> Sequence<'w> {
                     return Err(format!(
                         "cycle 2017-{stage} closed: the model counts {expected:?}, the server {counted:?}"
                     ));
+                }
+                for (name, count) in ["cycle:suspended", "cycle:released", "cycle:terminated"].iter().zip(expected) {
+                    *self.totals.outcomes.entry((*name).to_owned()).or_default() += count;
                 }
                 for (index, family) in self.families.iter().enumerate() {
                     let profile: Value = self.operator.get(&format!("/v1/families/{}", family.id)).json().unwrap();
@@ -383,22 +417,26 @@ impl<'w> Sequence<'w> {
             Event::BalanceInquiry { family, terminal } => {
                 self.card(*family, *terminal, Operation::BalanceInquiry, true)
             }
-            Event::WrongPin { family } => self.card(*family, 0, Operation::BalanceInquiry, false),
-            Event::Reverse { sent } => {
-                if self.model.sent.is_empty() {
-                    return Ok(());
+            Event::WrongPin { family, times } => {
+                for _ in 0..*times {
+                    self.card(*family, 0, Operation::BalanceInquiry, false)?;
                 }
-                let sent = sent % self.model.sent.len();
+                Ok(())
+            }
+            Event::Reverse { back } => {
+                let Some(sent) = self.model.sent.len().checked_sub(1 + back % self.model.sent.len().max(1)) else {
+                    return Ok(());
+                };
                 let original = self.model.sent[sent].clone();
                 let expected = self.model.reverse(sent);
                 let body = json!({"original_stan": format!("{:06}", original.stan), "original_transmitted_at": wib(original.transmitted_at)});
                 self.send(original.terminal, "/v1/edc/reversals", body, &expected, "reversal")
             }
-            Event::Retry { sent } => {
-                if self.requests.is_empty() {
+            Event::Retry { back } => {
+                let Some(index) = self.requests.len().checked_sub(1 + back % self.requests.len().max(1)) else {
                     return Ok(());
-                }
-                let request = &self.requests[sent % self.requests.len()];
+                };
+                let request = &self.requests[index];
                 let (terminal, path, key, body) =
                     (request.terminal, request.path, request.key.clone(), request.body.clone());
                 let (expected, reference) = (request.answer.clone(), request.reference.clone());

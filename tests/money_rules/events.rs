@@ -10,7 +10,7 @@ use super::model::Pocket;
 /// Families in a sequence.
 pub const FAMILIES: usize = 3;
 /// Events in a generated sequence.
-pub const EVENTS_PER_SEQUENCE: usize = 40;
+pub const EVENTS_PER_SEQUENCE: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -28,6 +28,11 @@ pub enum Event {
         family: usize,
         stage: u8,
         complied: bool,
+    },
+    /// Every family's verification for a cycle, as one CSV upload (`true`: it failed).
+    VerifyAll {
+        stage: u8,
+        failed: [bool; FAMILIES],
     },
     CloseCycle {
         stage: u8,
@@ -52,16 +57,19 @@ pub enum Event {
         family: usize,
         terminal: usize,
     },
+    /// Wrong PINs in a row, one to three.
     WrongPin {
         family: usize,
+        times: u8,
     },
-    /// The terminal reverses a transaction it sent earlier.
+    /// The terminal reverses a transaction it sent earlier (0: the latest, 1: the one
+    /// before…).
     Reverse {
-        sent: usize,
+        back: usize,
     },
-    /// The terminal sends an earlier request again, same key and body.
+    /// The terminal sends an earlier request again, same key and body (0: the latest…).
     Retry {
-        sent: usize,
+        back: usize,
     },
     /// An operator blocks a share of a pocket (quarters: 1 to 4; 5 is more than there is).
     PlaceHold {
@@ -94,61 +102,92 @@ pub enum Advance {
 
 const TERMINALS: usize = 3;
 
-/// The sequence of a seed.
+/// The sequence of a seed. Verifications and closes mostly follow the cycles in order (the
+/// stage to close next), so that families are suspended, released and terminated; now and
+/// then they name any stage.
 pub fn generate(seed: u64) -> Vec<Event> {
     let mut random = StdRng::seed_from_u64(seed);
-    (0..EVENTS_PER_SEQUENCE).map(|_| event(&mut random)).collect()
+    let mut next_cycle = 1;
+    let mut events = Vec::with_capacity(EVENTS_PER_SEQUENCE);
+    while events.len() < EVENTS_PER_SEQUENCE {
+        let event = event(&mut random, next_cycle);
+        if event == (Event::CloseCycle { stage: next_cycle }) {
+            // Most cycles are verified before they close, as the programme intends.
+            if random.random_bool(0.7) {
+                events.push(Event::VerifyAll {
+                    stage: next_cycle,
+                    failed: std::array::from_fn(|_| random.random_bool(0.6)),
+                });
+            }
+            next_cycle = next_cycle % 4 + 1;
+        }
+        events.push(event);
+    }
+    events
 }
 
-fn event(random: &mut StdRng) -> Event {
+fn event(random: &mut StdRng, next_cycle: u8) -> Event {
     let family = random.random_range(0..FAMILIES);
-    let stage = random.random_range(1..=4);
+    let any_stage = random.random_range(1..=4);
+    let stage = if random.random_bool(0.8) { next_cycle } else { any_stage };
     let pick = random.random_range(0..100);
     match pick {
-        0..=9 => Event::PayStage { stage, early_days: random.random_bool(0.5).then(|| random.random_range(1..=40)) },
-        10..=13 => Event::PayMonth {
+        0..=7 => Event::PayStage {
+            stage: any_stage,
+            early_days: random.random_bool(0.5).then(|| random.random_range(1..=40)),
+        },
+        8..=10 => Event::PayMonth {
             programme: if random.random_bool(0.5) { Pocket::Bpnt } else { Pocket::Lpg },
             month: random.random_range(1..=3),
         },
-        14..=23 => Event::Verify { family, stage, complied: random.random_bool(0.5) },
-        24..=30 => Event::CloseCycle { stage },
-        31..=40 => Event::Advance(match random.random_range(0..4) {
+        11..=14 => Event::Verify { family, stage, complied: random.random_bool(0.35) },
+        15..=21 => Event::VerifyAll { stage, failed: std::array::from_fn(|_| random.random_bool(0.6)) },
+        22..=30 => Event::CloseCycle { stage },
+        31..=39 => Event::Advance(match random.random_range(0..4) {
             0 => Advance::Seconds(random.random_range(1..=7_200)),
             1 => Advance::ToNextRelease { offset_seconds: if random.random_bool(0.5) { -2 } else { 1 } },
             2 => Advance::ToMidnightWib { offset_seconds: random.random_range(-9..=9) },
             _ => Advance::Days(random.random_range(1..=20)),
         }),
-        41..=53 => {
+        40..=51 => {
             Event::WalletToSavings { family, rupiah: amount(random, &[10_000, 100_000, 390_000, 500_000, 1_000_000]) }
         }
-        54..=62 => Event::Cash {
+        52..=59 => Event::Cash {
             family,
             terminal: random.random_range(0..TERMINALS),
             rupiah: amount(random, &[50_000, 100_000, 500_000, 1_000_000, 2_500_000, 2_600_000]),
         },
-        63..=69 => {
+        60..=66 => {
             let programme = if random.random_bool(0.6) { Pocket::Bpnt } else { Pocket::Lpg };
             let lines = (0..random.random_range(1..=2))
                 .map(|_| (random.random_range(0..8), random.random_range(1..=4)))
                 .collect();
             Event::Purchase { family, programme, lines }
         }
-        70..=72 => Event::BalanceInquiry { family, terminal: random.random_range(0..TERMINALS) },
-        73..=75 => Event::WrongPin { family },
-        76..=83 => Event::Reverse { sent: random.random_range(0..64) },
-        84..=87 => Event::Retry { sent: random.random_range(0..64) },
-        88..=93 => Event::PlaceHold {
+        67..=68 => Event::BalanceInquiry { family, terminal: random.random_range(0..TERMINALS) },
+        69..=71 => Event::WrongPin { family, times: random.random_range(1..=3) },
+        72..=79 => Event::Reverse { back: recent(random) },
+        80..=83 => Event::Retry { back: recent(random) },
+        84..=90 => Event::PlaceHold {
             family,
             pocket: [Pocket::Savings, Pocket::Pkh, Pocket::Bpnt, Pocket::Lpg][random.random_range(0..4)],
             quarters: random.random_range(1..=5),
             for_hours: random.random_bool(0.4).then(|| random.random_range(1..=72)),
         },
-        94..=97 => Event::EndHold { hold: random.random_range(0..16) },
+        91..=95 => Event::EndHold { hold: random.random_range(0..16) },
         _ => Event::ResetPin { family },
     }
 }
 
-/// One of the usual amounts, or now and then one with sen.
 fn amount(random: &mut StdRng, usual: &[i64]) -> i64 {
     usual[random.random_range(0..usual.len())]
+}
+
+/// Mostly one of the last few, now and then one from long ago.
+fn recent(random: &mut StdRng) -> usize {
+    if random.random_bool(0.8) {
+        random.random_range(0..3)
+    } else {
+        random.random_range(0..64)
+    }
 }
