@@ -21,6 +21,9 @@ const TERMINALS: [(&str, &str, bool); 3] =
 /// The refusal of a batch that would pay nobody.
 const PAYS_NOBODY: &str = "BATCH_PAYS_NOBODY";
 
+/// Villages a district numbers (1001 to 9999).
+const VILLAGES_PER_DISTRICT: u32 = 8_999;
+
 /// How long a disbursement may take to complete before the run fails.
 const BATCH_WAIT_MAX: WaitDuration = WaitDuration::from_secs(120);
 
@@ -222,8 +225,15 @@ impl<'w> Sequence<'w> {
         let start = new_year.and_time(NaiveTime::from_hms_opt(0, 5, 0).unwrap()) - Duration::hours(7);
         world.move_clock(server, start);
         world.villages += 1;
-        let village = format!("32.04.12.{}", 3000 + world.villages);
+        // Villages 1001 to 9999 of districts 32.04.13, 32.04.14…: a district of the demo
+        // regency, added when the run reaches it.
+        let district = format!("32.04.{}", 13 + (world.villages - 1) / VILLAGES_PER_DISTRICT);
+        let village = format!("{district}.{}", 1001 + (world.villages - 1) % VILLAGES_PER_DISTRICT);
         let admin = Session::operator(server, "admin");
+        if (world.villages - 1) % VILLAGES_PER_DISTRICT == 0 {
+            let added = admin.post("/v1/regions", &json!({"code": district, "name": "Kecamatan Model"}));
+            assert!(added.status().is_success(), "adding district {district}: {}", added.text().unwrap_or_default());
+        }
         let added =
             admin.post("/v1/regions", &json!({"code": village, "name": format!("Desa Model {}", world.villages)}));
         assert!(added.status().is_success(), "adding village {village}: {}", added.text().unwrap_or_default());
