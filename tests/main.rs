@@ -24,5 +24,6 @@ mod monitoring;
 mod monitoring_shards;
 mod postgres_restart;
 mod refusal_reasons;
+mod suspension_stories;
 mod table_statistics;
 mod verify_ledger;
