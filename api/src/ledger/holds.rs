@@ -262,10 +262,8 @@ pub fn release_due_on(tx: &mut Tx<'_>, account: AccountId, at: NaiveDateTime) ->
 /// Who ends a hold whose release time has come.
 const RELEASED_BY_TIME: &str = "release time reached";
 
-/// Accounts with holds past their release time at `at`, at most `limit`, in ascending
-/// id order: the order in which every transaction locks accounts (a journal's legs too),
-/// so that the background release never waits on a card transaction that waits on it.
-/// See [`release_due_on`].
+/// Accounts with holds past their release time at `at`, at most `limit`, in ascending id
+/// order (for the background release; see [`release_due_on`]).
 pub fn find_accounts_with_due_holds(
     tx: &mut Tx<'_>,
     at: NaiveDateTime,
