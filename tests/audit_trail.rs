@@ -37,34 +37,39 @@ fn tamper(database: &TestDatabase, statement: &str) -> Result<(), diesel::result
 
 on_both_backends! {
     fn holds_placed_released_and_captured_are_in_the_audit_trail(database) {
-        let server = TestServer::start(&database);
-        let family = server.demo().families[0].clone();
-        let store = database.store();
-        let wallet = store
-            .read(|tx| kks_api::ledger::accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &family.family_id.to_string(), AccountKind::WalletPkh))
-            .unwrap()
-            .unwrap();
-        let treasury = treasury(&store);
-        let draft = HoldDraft {
-            account: wallet.id,
-            amount: rupiah(100_000),
-            reason: HoldReason::Investigation,
-            reference: "case 17/2017",
-            placed_by: "operator:1",
-            release_at: None,
-        };
-        let (first, second) = store
-            .write(|tx| -> Result<_, kks_api::ledger::LedgerError> {
-                let first = holds::place(tx, &draft)?;
-                holds::release(tx, first.id, "operator:1")?;
-                let second = holds::place(tx, &draft)?;
-                holds::capture(tx, second.id, treasury, JournalKind::ReturnToTreasury, "case 17/2017 closed", "operator:1")?;
-                Ok((first, second))
-            })
-            .unwrap();
-        // A refused hold changes nothing, so it records nothing.
-        let too_much = HoldDraft { amount: rupiah(100_000_000), ..draft.clone() };
-        assert!(store.write(|tx| holds::place(tx, &too_much)).is_err());
+        // Written through the ledger before the server starts (while it runs, it is the
+        // only writer): a capture has no API of its own, and the trail must show the
+        // ledger's own actor and reason for every change.
+        let mut written = None;
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            let wallet = store
+                .read(|tx| kks_api::ledger::accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &demo.families[0].family_id.to_string(), AccountKind::WalletPkh))
+                .unwrap()
+                .unwrap();
+            let treasury = treasury(store);
+            let draft = HoldDraft {
+                account: wallet.id,
+                amount: rupiah(100_000),
+                reason: HoldReason::Investigation,
+                reference: "case 17/2017",
+                placed_by: "operator:1",
+                release_at: None,
+            };
+            let (first, second) = store
+                .write(|tx| -> Result<_, kks_api::ledger::LedgerError> {
+                    let first = holds::place(tx, &draft)?;
+                    holds::release(tx, first.id, "operator:1")?;
+                    let second = holds::place(tx, &draft)?;
+                    holds::capture(tx, second.id, treasury, JournalKind::ReturnToTreasury, "case 17/2017 closed", "operator:1")?;
+                    Ok((first, second))
+                })
+                .unwrap();
+            // A refused hold changes nothing, so it records nothing.
+            let too_much = HoldDraft { amount: rupiah(100_000_000), ..draft.clone() };
+            assert!(store.write(|tx| holds::place(tx, &too_much)).is_err());
+            written = Some((wallet, first, second));
+        });
+        let (wallet, first, second) = written.unwrap();
 
         let events = trail(&server, "object_kind=hold");
         assert_eq!(actions(&events), ["hold.placed", "hold.released", "hold.placed", "hold.captured"]);
@@ -112,9 +117,17 @@ on_both_backends! {
         assert_eq!(actions(&revoked), ["tokens.revoked"]);
         assert_eq!(revoked[0]["actor"], subject);
 
-        // Append-only, even for someone with database access.
-        assert!(tamper(&database, "UPDATE audit_events SET reason = 'nothing happened'").is_err());
-        assert!(tamper(&database, "DELETE FROM audit_events").is_err());
+        // Append-only, even for someone with database access. Tried with the server stopped:
+        // while it runs it is the only writer, and a write refused for being locked out
+        // would pass for a write refused by the trail.
+        let credentials = server.credentials.clone();
+        drop(server);
+        for statement in ["UPDATE audit_events SET reason = 'nothing happened'", "DELETE FROM audit_events"] {
+            let refused = tamper(&database, statement).expect_err(statement).to_string();
+            assert!(refused.contains("append-only"), "{statement}: {refused}");
+        }
+        let mut server = TestServer::start(&database);
+        server.credentials = credentials;
         assert_eq!(trail(&server, "object_kind=hold").len(), 0);
         assert_eq!(trail(&server, &format!("object_kind={kind}&object_id={id}")).len(), 1, "still there");
     }

@@ -10,14 +10,13 @@ use std::sync::Once;
 use chrono::NaiveDate;
 use kks_api::domain::card::CardNumber;
 use kks_api::domain::card_qr::{CardQrPayload, IssuerSigningKey};
-use kks_api::domain::ledger::{AccountKind, HoldReason, OwnerKind};
+use kks_api::domain::ledger::{AccountKind, OwnerKind};
 use kks_api::ledger::accounts;
-use kks_api::ledger::holds::{self, HoldDraft};
 use kks_api::render::card_image::{render_card_front, CardFace};
 use serde_json::{json, Value};
 
 use crate::support::api::{Credentials, FamilyCredentials, Session};
-use crate::support::ledger::{assert_ledger_clean, rupiah};
+use crate::support::ledger::assert_ledger_clean;
 use crate::support::server::{TEST_ISSUER_KEY_HEX, TEST_JWT_SECRET};
 use crate::support::{on_both_backends, TestDatabase, TestServer, KKS_BINARY};
 
@@ -190,15 +189,11 @@ on_both_backends! {
     fn an_agent_session_shows_refusals_and_reverses_a_transaction_whose_answer_was_lost(database) {
         let seeded = seeded(&database);
         let (siti, dewi) = (seeded.family(1), seeded.family(2));
-        // Siti's PKH money is blocked (her family missed its commitments).
-        let store = database.store();
-        let wallet = store
-            .read(|tx| accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &siti.family_id.to_string(), AccountKind::WalletPkh))
-            .unwrap()
-            .unwrap();
-        let draft = HoldDraft { account: wallet.id, amount: rupiah(500_000), reason: HoldReason::CommitmentSuspension,
-            reference: "cycle 2", placed_by: "rule:conditionality", release_at: None };
-        store.write(|tx| holds::place(tx, &draft)).unwrap();
+        // Siti's PKH money is held: an operator looks into a complaint.
+        let operator = Session::operator(&seeded.server, "operator.jabar");
+        let held = operator.post(&format!("/v1/families/{}/holds", siti.family_id),
+            &json!({"pocket": "wallet_pkh", "amount": "500000", "reference": "complaint 3/2026"}));
+        assert_eq!(held.status(), 201, "{}", held.text().unwrap_or_default());
         let card_png = seeded.path("siti.png");
         let rendered = seeded.card_sim(&["render", "--credentials", &seeded.credentials(), "--family", "1", "--out", &card_png]);
         assert!(rendered.status.success(), "{}", text(&rendered.stderr));
@@ -249,7 +244,7 @@ on_both_backends! {
         assert!(image::open(&slip_pngs[0]).is_ok());
         let state: Value = serde_json::from_slice(&std::fs::read(seeded.path("stan.json")).unwrap()).unwrap();
         assert_eq!(state["next_stan"], 6, "the terminal keeps its STAN counter");
-        assert_ledger_clean(&store);
+        assert_ledger_clean(&database.store());
     }
 
     fn a_rendered_card_scans_back_and_forged_or_lost_cards_are_refused(database) {

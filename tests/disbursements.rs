@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use kks_api::domain::ledger::{AccountKind, OwnerKind};
 use serde_json::{json, Value};
 
-use crate::support::api::{assert_problem, keyed, with, FamilyCredentials, Session, Terminal};
+use crate::support::api::{assert_problem, keyed, wib, with, FamilyCredentials, Session, Terminal};
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{on_both_backends, TestServer};
 
@@ -199,34 +199,37 @@ on_both_backends! {
     }
 
     fn a_stage_paid_early_is_held_until_it_opens(database) {
-        let server = TestServer::start(&database);
+        let server = TestServer::start_with(&database, &["--test-clock"]);
         let family = server.demo().families[0].clone();
-        let opens = (chrono::Utc::now() + chrono::Duration::seconds(3)).naive_utc();
+        let opens = server.clock() + chrono::Duration::hours(1);
         disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 2, "release_at": opens}));
         let pocket = pkh(&server, &family);
         assert_eq!((pocket["balance"].as_str(), pocket["held"].as_str()), (Some("1000000.00"), Some("500000.00")));
         assert_eq!(pocket["holds"][0]["reason"], "stage_not_open");
         let agent = Terminal::of(&server, "agen.cileunyi");
-        assert_problem(agent.send("/v1/edc/wallet-to-savings", with(keyed(&family), json!({"amount": "1000000"}))), 422, "FUNDS_HELD");
-        std::thread::sleep(Duration::from_secs(4));
-        let moved = agent.send("/v1/edc/wallet-to-savings", with(keyed(&family), json!({"amount": "1000000"})));
+        let everything = |at| with(keyed(&family), json!({"amount": "1000000", "transmitted_at": wib(at)}));
+        assert_problem(agent.send("/v1/edc/wallet-to-savings", everything(server.clock())), 422, "FUNDS_HELD");
+        server.set_clock(opens + chrono::Duration::seconds(1));
+        let moved = agent.send("/v1/edc/wallet-to-savings", everything(server.clock()));
         assert_eq!(moved.status(), 200, "the hold ended by itself when its stage opened");
         assert_ledger_clean(&database.store());
     }
 
     fn a_family_without_an_open_wallet_gets_a_failed_line_and_the_batch_counts_both(database) {
-        let server = TestServer::start(&database);
+        // A demo family's PKH wallet emptied and closed, so the stage cannot pay it: no API
+        // closes a wallet by itself, so it is done before the server starts (while it runs,
+        // it is the only writer).
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            let wallet = store
+                .read(|tx| kks_api::ledger::accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &demo.families[1].family_id.to_string(), AccountKind::WalletPkh))
+                .unwrap()
+                .unwrap();
+            let treasury = crate::support::ledger::treasury(store);
+            store.write(|tx| kks_api::ledger::posting::transfer(tx, kks_api::domain::ledger::JournalKind::Adjustment,
+                "emptied for the test", wallet.id, treasury, kks_api::domain::money::Amount::from_minor(wallet.balance_minor).unwrap())).unwrap();
+            store.write(|tx| kks_api::ledger::accounts::close(tx, wallet.id)).unwrap();
+        });
         let store = database.store();
-        let closed = server.demo().families[1].clone();
-        // The demo family's PKH wallet emptied and closed: the stage cannot pay it.
-        let wallet = store
-            .read(|tx| kks_api::ledger::accounts::find_by_owner_and_kind(tx, OwnerKind::Family, &closed.family_id.to_string(), AccountKind::WalletPkh))
-            .unwrap()
-            .unwrap();
-        let treasury = crate::support::ledger::treasury(&store);
-        store.write(|tx| kks_api::ledger::posting::transfer(tx, kks_api::domain::ledger::JournalKind::Adjustment,
-            "emptied for the test", wallet.id, treasury, kks_api::domain::money::Amount::from_minor(wallet.balance_minor).unwrap())).unwrap();
-        store.write(|tx| kks_api::ledger::accounts::close(tx, wallet.id)).unwrap();
 
         let view = disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 2}));
         let total = view["batch"]["lines_total"].as_i64().unwrap();
@@ -267,17 +270,20 @@ on_both_backends! {
     }
 }
 
-/// Registers `count` families with PKH wallets straight in the database (fast set-up for
-/// large batches).
-fn add_families(store: &kks_api::store::Store, count: usize) {
+/// Registers `count` families with PKH wallets in a demo village straight in the
+/// database (fast set-up for large batches), before a server starts: while one runs, it
+/// is the only writer.
+fn add_families(store: &kks_api::store::Store, village: &str, count: usize) {
     use kks_api::domain::auth::RegionCode;
     use kks_api::domain::family::BenefitCategory;
     use kks_api::store::families::{self, FamilyInsertForm};
-    let village = RegionCode::parse("32.04.12.2001").unwrap();
+    // NIKs begin with the family's regency and district, as real ones do.
+    let district: String = village.chars().filter(char::is_ascii_digit).take(6).collect();
+    let village = RegionCode::parse(village).unwrap();
     store
         .write(|tx| -> Result<(), kks_api::ledger::LedgerError> {
             for index in 0..count {
-                let nik = format!("3204126208{:06}", 900_000 + index);
+                let nik = format!("{district}6208{:06}", 900_000 + index);
                 let family = families::insert(
                     tx,
                     &FamilyInsertForm::new(&nik, "Keluarga Uji", "Kp. Uji", &village, BenefitCategory::Regular),
@@ -338,6 +344,9 @@ fn assert_each_line_paid_once(store: &kks_api::store::Store, lines: i64) {
     assert_ledger_clean(store);
 }
 
+/// The demo's village in Jawa Barat, where the large batches' families live.
+const CILEUNYI_KULON: &str = "32.04.12.2001";
+
 mod crash {
     use super::*;
 
@@ -345,8 +354,9 @@ mod crash {
         fn a_disbursement_killed_mid_way_and_restarted_pays_every_line_exactly_once(database) {
             const FAMILIES: usize = 3_000;
             let store = database.store();
-            let server = TestServer::start_with(&database, &["--disbursement-chunk-lines", "10"]);
-            add_families(&store, FAMILIES);
+            let server = TestServer::start_after(&database, &["--disbursement-chunk-lines", "10"], |store, _| {
+                add_families(store, CILEUNYI_KULON, FAMILIES);
+            });
             let (operator, id, lines) = approved_stage(&server);
             assert_eq!(lines, FAMILIES as i64 + 3, "the new families and the three demo families of Jawa Barat");
             operator.post(&format!("/v1/disbursements/{id}/execute"), &json!({}));
@@ -375,15 +385,22 @@ mod crash {
             assert_each_line_paid_once(&store, lines);
         }
 
-        fn a_batch_run_by_the_server_and_two_more_runners_at_once_pays_every_line_exactly_once(database) {
+        fn a_batch_started_by_the_server_and_run_by_three_runners_at_once_pays_every_line_exactly_once(database) {
             const FAMILIES: usize = 2_000;
+            const RUNNERS: usize = 3;
             let store = database.store();
-            let server = TestServer::start_with(&database, &["--disbursement-chunk-lines", "10"]);
-            add_families(&store, FAMILIES);
+            let server = TestServer::start_after(&database, &["--disbursement-chunk-lines", "10"], |store, _| {
+                add_families(store, CILEUNYI_KULON, FAMILIES);
+            });
             let (operator, id, lines) = approved_stage(&server);
             assert_eq!(operator.post(&format!("/v1/disbursements/{id}/execute"), &json!({})).status(), 202);
-            // Two more runners on the same batch, as a second and third server would be.
-            let runners: Vec<_> = (0..2)
+            let credentials = server.credentials.clone();
+            drop(operator);
+            // Stopped (SIGKILL) wherever its runner is. Three runners then pay the batch at
+            // once, as three servers would: in this process, because on SQLite a server is
+            // the only writer of its file while it runs.
+            drop(server);
+            let runners: Vec<_> = (0..RUNNERS)
                 .map(|_| {
                     let store = store.clone();
                     std::thread::spawn(move || kks_api::service::disbursements::run(&store, id, 7))
@@ -392,7 +409,9 @@ mod crash {
             for runner in runners {
                 runner.join().unwrap().unwrap();
             }
-            let view = wait_completed(&operator, id);
+            let mut restarted = TestServer::start(&database);
+            restarted.credentials = credentials;
+            let view = wait_completed(&Session::operator(&restarted, "operator.jabar"), id);
             assert_eq!((view["paid_lines"].as_i64(), view["failed_lines"].as_i64()), (Some(lines), Some(0)));
             assert_each_line_paid_once(&store, lines);
         }

@@ -7,9 +7,11 @@ use kks_api::ledger::holds::{self, HoldDraft};
 use kks_api::store::Store;
 use serde_json::{json, Value};
 
+use crate::disbursements::{disburse, register_family};
 use crate::support::api::{assert_problem, keyed, transmitted_now, with, FamilyCredentials, Session, Terminal};
-use crate::support::ledger::{assert_ledger_clean, fund, rupiah};
-use crate::support::{on_both_backends, TestServer};
+use crate::support::bank::fund_family;
+use crate::support::ledger::{assert_ledger_clean, rupiah};
+use crate::support::{on_both_backends, TestDatabase, TestServer};
 
 const BALANCE: &str = "/v1/edc/balance-inquiries";
 const WITHDRAW: &str = "/v1/edc/cash-withdrawals";
@@ -34,6 +36,24 @@ fn balance(receipt: &Value, kind: &str) -> String {
 fn approved(response: reqwest::blocking::Response) -> Value {
     assert_eq!(response.status(), 200, "expected approval: {}", response.text().unwrap_or_default());
     response.json().unwrap()
+}
+
+/// A server on the demo whose first family has `savings_rupiah` in savings, funded before the
+/// server starts: while it runs, it is the only writer.
+fn server_with_savings(database: &TestDatabase, flags: &[&str], savings_rupiah: i64) -> TestServer {
+    TestServer::start_after(database, flags, |store, demo| {
+        fund_family(store, demo.families[0].family_id, AccountKind::Savings, savings_rupiah);
+    })
+}
+
+/// An operator of the family's region places an investigation hold on one of its pockets.
+fn place_hold(server: &TestServer, family: &FamilyCredentials, pocket: &str, amount: &str, reference: &str) {
+    let operator = Session::operator(server, "operator.jabar");
+    let placed = operator.post(
+        &format!("/v1/families/{}/holds", family.family_id),
+        &json!({"pocket": pocket, "amount": amount, "reference": reference}),
+    );
+    assert_eq!(placed.status(), 201, "placing a hold: {}", placed.text().unwrap_or_default());
 }
 
 on_both_backends! {
@@ -78,7 +98,10 @@ on_both_backends! {
         let server = TestServer::start(&database);
         let store = database.store();
         let family = server.demo().families[0].clone();
-        let move_pkh = || with(keyed(&family), json!({"amount": "100000"}));
+        // Sent again by a terminal logged in afresh, a request keeps the time it was first
+        // sent with (part of what its key stands for), as an EDC resends it.
+        let sent_at = transmitted_now();
+        let move_pkh = || with(keyed(&family), json!({"amount": "100000", "transmitted_at": sent_at}));
         let agent = Terminal::of(&server, "agen.cileunyi");
         let (first_stan, refused_stan) = (agent.stan(), agent.stan());
         let key = |stan: &str| format!("{}-{stan}", agent.terminal_id);
@@ -135,18 +158,18 @@ on_both_backends! {
     }
 
     fn a_receipt_shows_every_pocket_as_the_ledger_left_it_a_hold_released_on_the_way_included(database) {
-        let server = TestServer::start(&database);
+        // A stage hold whose time has come: ended before the money moves (by the debit, or
+        // by the background release if it comes first). Only the stage rule places such a
+        // hold, so it is written before the server starts: while it runs, it is the only writer.
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            let wallet = pocket(store, &demo.families[0], AccountKind::WalletPkh);
+            let due = HoldDraft { account: wallet.id, amount: rupiah(200_000), reason: HoldReason::StageNotOpen,
+                reference: "stage 2", placed_by: "rule:stage", release_at: Some(kks_api::store::now() - chrono::Duration::minutes(1)) };
+            store.write(|tx| holds::place(tx, &due)).unwrap();
+        });
         let family = server.demo().families[0].clone();
         let store = database.store();
-        let wallet = pocket(&store, &family, AccountKind::WalletPkh);
-        // A stage hold whose time has come: the debit finds it due and releases it first.
-        let due = HoldDraft { account: wallet.id, amount: rupiah(200_000), reason: HoldReason::StageNotOpen,
-            reference: "stage 2", placed_by: "rule:stage", release_at: Some(kks_api::store::now() - chrono::Duration::minutes(1)) };
-        store.write(|tx| holds::place(tx, &due)).unwrap();
-        let lpg = pocket(&store, &family, AccountKind::WalletLpg);
-        let investigation = HoldDraft { account: lpg.id, amount: rupiah(10_000), reason: HoldReason::Investigation,
-            reference: "case 7", placed_by: "operator:1", release_at: None };
-        store.write(|tx| holds::place(tx, &investigation)).unwrap();
+        place_hold(&server, &family, "wallet_lpg", "10000", "case 7");
 
         let agent = Terminal::of(&server, "agen.cileunyi");
         let moved = approved(agent.send(TO_SAVINGS, with(keyed(&family), json!({"amount": "450000"}))));
@@ -184,15 +207,18 @@ on_both_backends! {
     }
 
     fn an_e_warong_sells_eligible_goods_within_quota(database) {
-        let server = TestServer::start(&database);
+        // Rp 100,000 more than the demo's Rp 40,500 in the LPG wallet, funded before the
+        // server starts: after three tubes the money is there, the month's quota is not.
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            fund_family(store, demo.families[0].family_id, AccountKind::WalletLpg, 100_000);
+        });
         let family = server.demo().families[0].clone();
         let warong = Terminal::of(&server, "ewarong.cileunyi");
         let lpg = |quantity: u32| with(keyed(&family), json!({"programme": "lpg", "basket": [{"sku": "LPG-3KG", "quantity": quantity}]}));
         let bought = approved(warong.send(PURCHASE, lpg(3)));
         assert_eq!(bought["amount"], "40500.00");
-        assert_eq!(balance(&bought, "wallet_lpg"), "0.00");
+        assert_eq!(balance(&bought, "wallet_lpg"), "100000.00");
         assert_eq!(bought["items"][0]["sku"], "LPG-3KG");
-        fund(&database.store(), pocket(&database.store(), &family, AccountKind::WalletLpg).id, rupiah(100_000));
         assert_problem(warong.send(PURCHASE, lpg(1)), 422, "QUOTA_EXCEEDED");
 
         let food = approved(warong.send(PURCHASE, with(keyed(&family), json!({"programme": "bpnt",
@@ -213,13 +239,14 @@ on_both_backends! {
     }
 
     fn cash_limits_per_withdrawal_per_card_and_per_agent_are_enforced(database) {
-        let server = TestServer::start(&database);
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            for family in &demo.families {
+                fund_family(store, family.family_id, AccountKind::Savings, 10_000_000);
+            }
+        });
         let demo = server.demo().clone();
         let store = database.store();
         let agent = Terminal::of(&server, "agen.cileunyi");
-        for family in &demo.families {
-            fund(&store, pocket(&store, family, AccountKind::Savings).id, rupiah(10_000_000));
-        }
         let first = &demo.families[0];
         let draw = |family: &FamilyCredentials, amount: &str| agent.send(WITHDRAW, with(keyed(family), json!({"amount": amount})));
         assert_problem(draw(first, "2500000.01"), 422, "WITHDRAWAL_LIMIT_EXCEEDED");
@@ -231,24 +258,21 @@ on_both_backends! {
             approved(draw(family, "2500000"));
             approved(draw(family, "2500000"));
         }
-        let operator = Session::operator(&server, "admin");
-        let family: Value = operator.post("/v1/families", &json!({"nik": "3204126208920005", "recipient_name": "Yayah",
-            "address": "Kp. Sukamaju", "village": "32.04.12.2001", "category": "regular",
-            "members": [{"name": "Ujang", "component": "child_under_six"}]})).json().unwrap();
-        let issued: Value = operator.post(&format!("/v1/families/{}/cards", family["id"]), &json!({"bank": "bri"})).json().unwrap();
-        let fifth = FamilyCredentials { family_id: family["id"].as_i64().unwrap(), village: "32.04.12.2001".to_owned(),
-            card_number: issued["card"]["card_number"].as_str().unwrap().to_owned(), pin: issued["pin"].as_str().unwrap().to_owned() };
-        fund(&store, pocket(&store, &fifth, AccountKind::Savings).id, rupiah(100_000));
+        // A fifth family, registered since, is paid PKH stage 1 and moves Rp 100,000 of it
+        // to savings: it has the money, the agent has no cash left to pay out today.
+        let (fifth, _) = register_family(&Session::operator(&server, "operator.jabar"), "3204126208920005");
+        let stage1 = disburse(&server, json!({"programme": "pkh", "year": 2017, "period": 1}));
+        assert_eq!(stage1["paid_lines"], 1, "{stage1}");
+        approved(agent.send(TO_SAVINGS, with(keyed(&fifth), json!({"amount": "100000"}))));
         assert_problem(draw(&fifth, "50000"), 422, "AGENT_DAILY_LIMIT_EXCEEDED");
         assert_eq!(pocket(&store, &fifth, AccountKind::Savings).balance_minor, 10_000_000);
         assert_ledger_clean(&store);
     }
 
     fn retries_replay_the_first_answer_and_reused_keys_or_stans_are_refused(database) {
-        let server = TestServer::start(&database);
+        let server = server_with_savings(&database, &[], 300_000);
         let family = server.demo().families[0].clone();
         let store = database.store();
-        fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
         let agent = Terminal::of(&server, "agen.cileunyi");
         let body = with(keyed(&family), json!({"amount": "100000"}));
         let first = approved(agent.send_with(WITHDRAW, "000100", "T3204001-000100", body.clone()));
@@ -258,20 +282,20 @@ on_both_backends! {
         let other_amount = with(keyed(&family), json!({"amount": "50000"}));
         assert_problem(agent.send_with(WITHDRAW, "000100", "T3204001-000100", other_amount.clone()), 409, "IDEMPOTENCY_KEY_REUSED");
         assert_problem(agent.send_with(WITHDRAW, "000100", "T3204001-another-key", other_amount), 409, "DUPLICATE_STAN");
-        // A refusal is replayed too, even once the money is there.
+        // A refusal is replayed too, even once the money is there (the family moves
+        // Rp 300,000 of its PKH money to savings).
         let too_much = with(keyed(&family), json!({"amount": "250000"}));
         assert_problem(agent.send_with(WITHDRAW, "000101", "T3204001-000101", too_much.clone()), 422, "INSUFFICIENT_FUNDS");
-        fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
+        approved(agent.send(TO_SAVINGS, with(keyed(&family), json!({"amount": "300000"}))));
         assert_problem(agent.send_with(WITHDRAW, "000101", "T3204001-000101", too_much), 422, "INSUFFICIENT_FUNDS");
         assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 50_000_000);
         assert_ledger_clean(&store);
     }
 
     fn a_reversal_restores_once_and_one_that_comes_first_voids_the_original(database) {
-        let server = TestServer::start(&database);
+        let server = server_with_savings(&database, &[], 300_000);
         let family = server.demo().families[0].clone();
         let store = database.store();
-        fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
         let agent = Terminal::of(&server, "agen.cileunyi");
         approved(agent.send_with(WITHDRAW, "000200", "T3204001-000200", with(keyed(&family), json!({"amount": "100000"}))));
         let reversed: Value = agent.reverse("000200", "T3204001-R000200").json().unwrap();
@@ -312,14 +336,10 @@ on_both_backends! {
     }
 
     fn many_terminals_on_one_card_never_overdraw_or_touch_held_money(database) {
-        let server = TestServer::start(&database);
+        let server = server_with_savings(&database, &[], 1_000_000);
         let family = server.demo().families[0].clone();
         let store = database.store();
-        let savings = pocket(&store, &family, AccountKind::Savings);
-        fund(&store, savings.id, rupiah(1_000_000));
-        let draft = HoldDraft { account: savings.id, amount: rupiah(300_000), reason: HoldReason::Investigation,
-            reference: "case 7", placed_by: "operator:1", release_at: None };
-        store.write(|tx| holds::place(tx, &draft)).unwrap();
+        place_hold(&server, &family, "savings", "300000", "case 7");
         let bank_agent = Terminal::of(&server, "agen.cileunyi");
         let warong = Terminal::of(&server, "ewarong.cileunyi");
         let outcomes: Vec<(u16, String)> = std::thread::scope(|scope| {
@@ -365,12 +385,11 @@ mod across_midnight {
     use super::*;
     use crate::support::api::wib;
     use crate::support::bank::{edc_details, overwrite_edc_details, usage_used};
-    use crate::support::TestDatabase;
 
-    /// A server with a test clock, and the first midnight WIB (17:00 UTC) more than a day
-    /// ahead of its clock.
+    /// A server with a test clock whose first family has Rp 300,000 in savings, and the
+    /// first midnight WIB (17:00 UTC) more than a day ahead of its clock.
     fn server_before_midnight(database: &TestDatabase) -> (TestServer, NaiveDateTime) {
-        let server = TestServer::start_with(database, &["--test-clock"]);
+        let server = server_with_savings(database, &["--test-clock"], 300_000);
         let midnight = (server.clock() + Duration::days(2)).date().and_hms_opt(17, 0, 0).unwrap();
         (server, midnight)
     }
@@ -385,12 +404,23 @@ mod across_midnight {
         receipt["business_date"].as_str().unwrap().parse().unwrap()
     }
 
+    /// Stops the server, runs `write` on its database while none runs, and starts a new
+    /// server on it. For a state no API call makes (a hand-edited row): on SQLite the
+    /// server is the only writer of its file while it runs.
+    fn restarted_after(server: TestServer, database: &TestDatabase, write: impl FnOnce()) -> TestServer {
+        let credentials = server.credentials.clone();
+        drop(server);
+        write();
+        let mut restarted = TestServer::start(database);
+        restarted.credentials = credentials;
+        restarted
+    }
+
     on_both_backends! {
         fn a_withdrawal_sent_before_midnight_is_reversed_by_its_reversal_after_midnight(database) {
             let (server, midnight) = server_before_midnight(&database);
             let family = server.demo().families[0].clone();
             let store = database.store();
-            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
             let agent = Terminal::of(&server, "agen.cileunyi");
             let sent = midnight - Duration::seconds(7);
             server.set_clock(sent);
@@ -420,7 +450,6 @@ mod across_midnight {
             let (server, midnight) = server_before_midnight(&database);
             let family = server.demo().families[0].clone();
             let store = database.store();
-            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
             let agent = Terminal::of(&server, "agen.cileunyi");
             let sent = midnight - Duration::seconds(5);
             server.set_clock(midnight + Duration::seconds(5));
@@ -446,7 +475,6 @@ mod across_midnight {
             let (server, midnight) = server_before_midnight(&database);
             let family = server.demo().families[0].clone();
             let store = database.store();
-            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
             let agent = Terminal::of(&server, "agen.cileunyi");
             let sent = midnight - Duration::seconds(7);
             server.set_clock(sent);
@@ -472,7 +500,6 @@ mod across_midnight {
             let (server, midnight) = server_before_midnight(&database);
             let family = server.demo().families[0].clone();
             let store = database.store();
-            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
             let agent = Terminal::of(&server, "agen.cileunyi");
             let draw = |at: NaiveDateTime| with(keyed(&family), json!({"amount": "50000", "transmitted_at": wib(at)}));
             let before = midnight - Duration::seconds(10);
@@ -493,7 +520,6 @@ mod across_midnight {
             let (server, midnight) = server_before_midnight(&database);
             let family = server.demo().families[0].clone();
             let store = database.store();
-            fund(&store, pocket(&store, &family, AccountKind::Savings).id, rupiah(300_000));
             let agent = Terminal::of(&server, "agen.cileunyi");
             let now = midnight - Duration::hours(1);
             server.set_clock(now);
@@ -524,27 +550,32 @@ mod across_midnight {
             let server = TestServer::start(&database);
             let family = server.demo().families[0].clone();
             let store = database.store();
-            let warong = Terminal::of(&server, "ewarong.cileunyi");
-            let gas = with(keyed(&family), json!({"programme": "lpg", "basket": [{"sku": "LPG-3KG", "quantity": 2}]}));
-            let key = |stan: &str| format!("{}-{stan}", warong.terminal_id);
-            let bought = approved(warong.send_with(PURCHASE, "000306", &key("000306"), gas));
+            let terminal_id = server.demo().agent("ewarong.cileunyi").terminal_id.clone();
+            let key = |stan: &str| format!("{terminal_id}-{stan}");
+            let sent_at = transmitted_now();
+            let gas = with(keyed(&family), json!({"programme": "lpg", "basket": [{"sku": "LPG-3KG", "quantity": 2}],
+                "transmitted_at": sent_at}));
+            let bought = approved(Terminal::of(&server, "ewarong.cileunyi").send_with(PURCHASE, "000306", &key("000306"), gas));
             let reference = bought["reference"].as_str().unwrap();
             let quota = UsageScope::ItemQuota { family_id: family.family_id, sku: "LPG-3KG".to_owned(), quota: 3 };
             let day = day_of(&bought);
             assert_eq!(usage_used(&store, &quota, day), 2);
 
             let kept = edc_details(&store, reference);
-            overwrite_edc_details(&store, reference, "{}");
-            assert_problem(warong.reverse("000306", &key("R000306")), 500, "INTERNAL_ERROR");
+            let server = restarted_after(server, &database, || overwrite_edc_details(&store, reference, "{}"));
+            let warong = Terminal::of(&server, "ewarong.cileunyi");
+            assert_problem(warong.reverse_sent_at("000306", &sent_at, &key("R000306")), 500, "INTERNAL_ERROR");
             assert_eq!(pocket(&store, &family, AccountKind::WalletLpg).balance_minor, 1_350_000, "nothing given back");
             assert_eq!(usage_used(&store, &quota, day), 2, "nor the quota");
             let rows: Value = warong.session.get("/v1/edc/transactions").json().unwrap();
             assert_eq!(rows[0]["status"], "approved", "still approved");
+            drop(warong);
 
             // Nothing was kept under the key either: with its details readable again, the
             // same reversal goes through.
-            overwrite_edc_details(&store, reference, &kept);
-            let reversed: Value = warong.reverse("000306", &key("R000306")).json().unwrap();
+            let server = restarted_after(server, &database, || overwrite_edc_details(&store, reference, &kept));
+            let warong = Terminal::of(&server, "ewarong.cileunyi");
+            let reversed: Value = warong.reverse_sent_at("000306", &sent_at, &key("R000306")).json().unwrap();
             assert_eq!(reversed["outcome"], "reversed", "{reversed}");
             assert_eq!(pocket(&store, &family, AccountKind::WalletLpg).balance_minor, 4_050_000);
             assert_eq!(usage_used(&store, &quota, day), 0);

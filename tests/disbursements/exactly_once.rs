@@ -5,12 +5,11 @@
 use std::sync::Barrier;
 
 use diesel::prelude::*;
-use kks_api::domain::disbursement::BatchStatus;
 use kks_api::store::schema::disbursement_batches;
 use kks_api::store::{Store, StoreError, Tx};
 use serde_json::{json, Value};
 
-use super::{disburse, pocket, register_family, wait_completed};
+use super::{add_families, disburse, pocket, register_family, wait_completed};
 use crate::support::api::{assert_problem, OperatorCredentials, Session};
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{on_both_backends, TestServer};
@@ -56,8 +55,12 @@ fn demo_wallets(server: &TestServer) -> Vec<[String; 3]> {
 
 const DEMO_WALLETS: [&str; 3] = ["500000.00", "110000.00", "40500.00"];
 
-/// A second operator of Jawa Barat (the demo has one), added to the server's credentials.
-fn second_operator_of_jawa_barat(server: &mut TestServer, store: &Store) -> &'static str {
+/// The demo's village in Jawa Tengah.
+const SEKAYU: &str = "33.74.01.1001";
+
+/// A second operator of Jawa Barat (the demo has one), written before the server starts
+/// (no API adds operators; while a server runs, it is the only writer).
+fn second_operator_of_jawa_barat(store: &Store) -> OperatorCredentials {
     use kks_api::domain::auth::{OperatorRole, Password, RegionCode, RegionScope};
     const USERNAME: &str = "operator2.jabar";
     let password = "second-operator-password";
@@ -71,9 +74,7 @@ fn second_operator_of_jawa_barat(server: &mut TestServer, store: &Store) -> &'st
         &hash,
     );
     store.write(|tx| kks_api::store::operators::insert(tx, &form)).unwrap();
-    let operators = &mut server.credentials.as_mut().unwrap().operators;
-    operators.push(OperatorCredentials { username: USERNAME.to_owned(), password: password.to_owned() });
-    USERNAME
+    OperatorCredentials { username: USERNAME.to_owned(), password: password.to_owned() }
 }
 
 on_both_backends! {
@@ -138,9 +139,18 @@ on_both_backends! {
     }
 
     fn a_batch_is_cancelled_by_its_maker_or_a_supervisor_until_it_executes_and_its_families_are_paid_once_by_the_next(database) {
-        let mut server = TestServer::start(&database);
+        // Jawa Tengah has four hundred more families, and the server pays one line per
+        // transaction: a batch of theirs is still executing seconds after it starts.
+        const JAWA_TENGAH_FAMILIES: usize = 400;
+        let mut second_operator = None;
+        let mut server = TestServer::start_after(&database, &["--disbursement-chunk-lines", "1"], |store, _| {
+            second_operator = Some(second_operator_of_jawa_barat(store));
+            add_families(store, SEKAYU, JAWA_TENGAH_FAMILIES);
+        });
+        let second_operator = second_operator.unwrap();
+        let colleague = second_operator.username.clone();
+        server.credentials.as_mut().unwrap().operators.push(second_operator);
         let store = database.store();
-        let colleague = second_operator_of_jawa_barat(&mut server, &store);
         let operator = Session::operator(&server, "operator.jabar");
         let supervisor = Session::operator(&server, "supervisor.jabar");
         let stage2 = json!({"programme": "pkh", "year": 2017, "period": 2});
@@ -148,7 +158,7 @@ on_both_backends! {
         // Its maker cancels a prepared batch: not another operator of the region, and
         // nobody outside the region sees it.
         let first = prepare(&operator, stage2.clone());
-        assert_problem(cancel(&Session::operator(&server, colleague), first, "not mine"), 403, "FORBIDDEN");
+        assert_problem(cancel(&Session::operator(&server, &colleague), first, "not mine"), 403, "FORBIDDEN");
         assert_problem(cancel(&Session::operator(&server, "operator.jateng"), first, "not mine"), 404, "NOT_FOUND");
         assert_problem(cancel(&Session::family(&server, &server.demo().families[0]), first, "mine"), 403, "FORBIDDEN");
         assert_problem(cancel(&operator, first, "   "), 400, "INVALID_REQUEST");
@@ -179,16 +189,16 @@ on_both_backends! {
         assert_eq!(supervisor.post(&format!("/v1/disbursements/{second}/approve"), &json!({})).status(), 200);
         assert_eq!(cancel(&supervisor, second, "approved too early").status(), 200);
 
-        // An executing batch cannot be cancelled (marked executing here as a server that
-        // is about to run it would).
-        let third = prepare(&operator, stage2.clone());
-        assert_eq!(supervisor.post(&format!("/v1/disbursements/{third}/approve"), &json!({})).status(), 200);
-        let started = store.write(|tx| kks_api::store::disbursements::change_status(tx, third, BatchStatus::Approved, BatchStatus::Executing, None)).unwrap();
-        assert!(started);
-        let refused = assert_problem(cancel(&supervisor, third, "too late"), 409, "BATCH_NOT_CANCELLABLE");
+        // An executing batch cannot be cancelled: Jawa Tengah's stage 2 (its operator
+        // prepares, the national admin approves) is refused the moment it has started.
+        let jateng = Session::operator(&server, "operator.jateng");
+        let admin = Session::operator(&server, "admin");
+        let executing = prepare(&jateng, stage2.clone());
+        assert_eq!(admin.post(&format!("/v1/disbursements/{executing}/approve"), &json!({})).status(), 200);
+        assert_eq!(jateng.post(&format!("/v1/disbursements/{executing}/execute"), &json!({})).status(), 202);
+        let refused = assert_problem(cancel(&admin, executing, "too late"), 409, "BATCH_NOT_CANCELLABLE");
         assert!(refused["detail"].as_str().unwrap().contains("executing"), "{refused}");
-        store.write(|tx| kks_api::store::disbursements::change_status(tx, third, BatchStatus::Executing, BatchStatus::Approved, None)).unwrap();
-        assert_eq!(cancel(&operator, third, "wrong release date").status(), 200);
+        assert_problem(cancel(&jateng, executing, "too late"), 409, "BATCH_NOT_CANCELLABLE");
 
         // The next batch pays each family once; then it cannot be cancelled.
         let paid = disburse(&server, stage2.clone());
@@ -200,6 +210,10 @@ on_both_backends! {
             assert_eq!(pocket(&server, family, "wallet_pkh")["balance"], "1000000.00", "stages 1 and 2, once each");
         }
         assert_problem(operator.post("/v1/disbursements", &stage2), 409, "BATCH_PAYS_NOBODY");
+        // The refused cancellations changed nothing: Jawa Tengah's batch pays every line.
+        let paid = wait_completed(&jateng, executing);
+        let lines = i64::try_from(JAWA_TENGAH_FAMILIES).unwrap() + 1;
+        assert_eq!((paid["paid_lines"].as_i64(), paid["failed_lines"].as_i64()), (Some(lines), Some(0)), "{paid}");
         assert_ledger_clean(&store);
     }
 
