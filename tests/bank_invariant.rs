@@ -21,7 +21,8 @@ use serde_json::{json, Value};
 
 use crate::support::api::{FamilyCredentials, Session, Terminal};
 use crate::support::bank::{
-    accounts_below_holds, answer, assert_books_match_ledger, balances, fund_family, wrong_pin, Acknowledged, Answer,
+    accounts_below_holds, answer, assert_books_match_ledger, balances, edc_rows, fund_family, wrong_pin, Acknowledged,
+    Answer,
 };
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{kks, on_both_backends, TestServer};
@@ -57,6 +58,8 @@ struct Books {
     reversed: BTreeSet<String>,
     /// (terminal, STAN, code) of refused transactions.
     refused: Vec<(String, String, String)>,
+    /// (terminal, STAN) of originals voided by a reversal that arrived first.
+    voided: Vec<(String, String)>,
     codes: BTreeMap<String, usize>,
     retries: usize,
     concurrent_retries: usize,
@@ -170,6 +173,12 @@ impl Worker<'_> {
         books.refused.push((self.terminal.terminal_id.clone(), stan.to_owned(), code.to_owned()));
     }
 
+    /// A late original refused PIN_LOCKED: counted, but not among the refusals whose STAN
+    /// must be empty, since the void holds its slot (checked with the other voids).
+    fn record_voided_original_refused_pin_locked(&self) {
+        *self.books.lock().unwrap().codes.entry("VOIDED_PIN_LOCKED".to_owned()).or_default() += 1;
+    }
+
     fn record_approval(&mut self, path: &str, family: &FamilyCredentials, receipt: &Value) {
         let approved = Acknowledged::from_receipt(path, family.family_id, receipt);
         let mut books = self.books.lock().unwrap();
@@ -188,13 +197,21 @@ impl Worker<'_> {
         let stan = self.new_stan();
         let key = self.key(&stan);
 
-        // A reversal that overtakes its original: the late original must be refused.
+        // A reversal that overtakes its original: the late original must be refused, and
+        // move nothing (the end checks prove it: its slot holds the void, no journal).
         if !wrong && path != "/v1/edc/balance-inquiries" && random.random_ratio(1, 30) {
             let voided = self.terminal.reverse(&stan, &format!("{key}-R"));
             assert_eq!(voided.status(), 200);
             assert_eq!(voided.json::<Value>().unwrap()["outcome"], "original_voided");
+            self.books.lock().unwrap().voided.push((self.terminal.terminal_id.clone(), stan.clone()));
             match self.send(path, &stan, &key, &body) {
                 Answer::Refused(code) if code == "ORIGINAL_REVERSED" => self.record_refusal(&stan, &code),
+                // The card and its PIN are checked before the STAN's slot: another
+                // terminal may have locked the shared card's PIN with wrong tries since.
+                Answer::Refused(code) if code == "PIN_LOCKED" => {
+                    self.record_voided_original_refused_pin_locked();
+                    self.unlock_pin(&family);
+                }
                 other => panic!("a voided original was answered {other:?}"),
             }
             return;
@@ -386,6 +403,11 @@ on_both_backends! {
 
         let journal_count =
             assert_books_match_ledger(&store, &opening, &books.approved, &books.reversed, &books.refused);
+        let slots = edc_rows(&store);
+        for slot in &books.voided {
+            let void = ("reversed_before_arrival".to_owned(), None);
+            assert_eq!(slots.get(slot), Some(&void), "the voided original {slot:?} left its slot to the void");
+        }
 
         let money_moved = books.approved.iter().filter(|approved| approved.journal_kind.is_some()).count();
         assert!(money_moved > 0 && books.codes.contains_key("WRONG_PIN"), "the traffic moved money and met wrong PINs: {:?}", books.codes);
