@@ -1,7 +1,7 @@
 //! The programmes' money: which e-wallet a programme pays into, what a family receives
 //! for a period, and the commitments a PKH family keeps.
 
-use super::family::BenefitCategory;
+use super::family::{BenefitCategory, FamilyStatus};
 use super::ledger::AccountKind;
 
 text_enum! {
@@ -36,6 +36,17 @@ impl Programme {
     /// Only PKH is conditional: a terminated family keeps its food and LPG assistance.
     pub fn is_conditional(self) -> bool {
         self == Self::Pkh
+    }
+
+    /// The families a period of the programme pays: PKH its active and suspended members
+    /// (a suspended family's money arrives in its blocked wallet); the other programmes
+    /// also a family whose PKH membership ended.
+    pub fn paid_statuses(self) -> &'static [FamilyStatus] {
+        if self.is_conditional() {
+            &[FamilyStatus::Active, FamilyStatus::Suspended]
+        } else {
+            &[FamilyStatus::Active, FamilyStatus::Suspended, FamilyStatus::Terminated]
+        }
     }
 }
 

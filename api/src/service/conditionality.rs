@@ -20,7 +20,7 @@ use crate::ledger::{holds, posting};
 use crate::store::conditionality::{self as store, OutcomeRow, VerificationRecord};
 use crate::store::disbursements::find_payees;
 use crate::store::families;
-use crate::store::{audit, now, parse_stored, Store, Tx};
+use crate::store::{audit, now, Store, Tx};
 
 /// Families decided per transaction when a cycle closes.
 pub const FAMILIES_PER_TRANSACTION: i64 = 1_000;
@@ -201,15 +201,14 @@ pub fn close(
         let page = store.write(|tx| -> Result<Option<i64>, ServiceError> {
             let payees = find_payees(
                 tx,
-                &[FamilyStatus::Active.as_ref(), FamilyStatus::Suspended.as_ref()],
+                &[FamilyStatus::Active, FamilyStatus::Suspended],
                 closing.as_ref().map(RegionCode::as_str),
                 after,
                 FAMILIES_PER_TRANSACTION,
             )?;
             let Some(last) = payees.last().map(|payee| payee.family_id) else { return Ok(None) };
             for payee in &payees {
-                let status = parse_stored("families.status", &payee.status)?;
-                match apply(tx, payee.family_id, status, cycle)? {
+                match apply(tx, payee.family_id, payee.status, cycle)? {
                     Some(CycleOutcome::Suspended) => summary.suspended += 1,
                     Some(CycleOutcome::Released) => summary.released += 1,
                     Some(CycleOutcome::Terminated) => summary.terminated += 1,

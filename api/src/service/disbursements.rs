@@ -17,14 +17,13 @@ use super::ServiceError;
 use crate::domain::auth::{RegionCode, RegionScope};
 use crate::domain::benefit::{amount_for, Payees, Programme, Rate};
 use crate::domain::disbursement::{may_cancel, regions_overlap, BatchStatus, CancelReason, CancelRefusal};
-use crate::domain::family::BenefitCategory;
 use crate::domain::holds::line_hold;
 use crate::domain::ledger::{AccountKind, AccountStatus, JournalKind, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount};
 use crate::ledger::holds::{self, HoldDraft};
 use crate::ledger::{accounts, posting, AccountId};
 use crate::store::disbursements::{self as store, Batch, BatchInsertForm, LineInsertForm, ScheduleRow};
-use crate::store::{audit, now, parse_stored, Store, StoreError, Tx};
+use crate::store::{audit, now, Store, StoreError, Tx};
 
 /// Families read per transaction while preparing lines.
 pub const PAYEES_PER_TRANSACTION: i64 = 5_000;
@@ -71,16 +70,6 @@ pub struct CancelRequest {
     /// A short sentence (1 to 120 characters), kept on the batch and in the audit trail.
     #[schema(value_type = String, min_length = 1, max_length = 120)]
     pub reason: CancelReason,
-}
-
-fn statuses_paid(programme: Programme) -> &'static [&'static str] {
-    // PKH pays active and suspended families (a suspended family's money arrives
-    // blocked); the other programmes also keep paying a family whose PKH ended.
-    if programme.is_conditional() {
-        &["active", "suspended"]
-    } else {
-        &["active", "suspended", "terminated"]
-    }
 }
 
 /// An operator prepares a batch: one line per eligible family in its region not yet
@@ -205,7 +194,7 @@ fn write_lines(store: &Store, batch: &Batch, programme: Programme, rates: &[Rate
             }
             let payees = store::find_payees(
                 tx,
-                statuses_paid(programme),
+                programme.paid_statuses(),
                 batch.region_code.as_ref().map(RegionCode::as_str),
                 after,
                 PAYEES_PER_TRANSACTION,
@@ -213,7 +202,7 @@ fn write_lines(store: &Store, batch: &Batch, programme: Programme, rates: &[Rate
             let Some(last) = payees.last().map(|payee| payee.family_id) else { return Ok(None) };
             let mut lines = Vec::with_capacity(payees.len());
             for payee in &payees {
-                let category: BenefitCategory = parse_stored("families.category", &payee.category)?;
+                let category = payee.category;
                 if let Some(amount_minor) = amount_for(rates, category) {
                     lines.push(LineInsertForm {
                         batch_id: batch.id,

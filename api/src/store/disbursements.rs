@@ -11,6 +11,7 @@ use super::{now, on_backend, parse_stored, StoreError, Tx};
 use crate::domain::auth::RegionCode;
 use crate::domain::benefit::{Payees, Programme, Rate};
 use crate::domain::disbursement::BatchStatus;
+use crate::domain::family::{BenefitCategory, FamilyStatus};
 use crate::ledger::JournalId;
 
 /// One row of a benefit schedule.
@@ -340,25 +341,26 @@ pub fn change_status(
 
 /// A family a batch would pay (or a cycle decide): its id, benefit category, village and
 /// status.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payee {
     pub family_id: i64,
-    pub category: String,
+    pub category: BenefitCategory,
     pub village_code: String,
-    pub status: String,
+    pub status: FamilyStatus,
 }
 
-/// Families in a status set, in a region (by code prefix), by id, after `after`.
+/// Families in one of `statuses`, in a region (by code prefix), by id, after `after`.
 pub fn find_payees(
     tx: &mut Tx<'_>,
-    statuses: &[&str],
+    statuses: &[FamilyStatus],
     region_prefix: Option<&str>,
     after: i64,
     limit: i64,
 ) -> Result<Vec<Payee>, StoreError> {
-    on_backend!(tx, connection => {
+    let statuses: Vec<&str> = statuses.iter().map(<&str>::from).collect();
+    let rows: Vec<(i64, String, String, String)> = on_backend!(tx, connection => {
         let mut query = families::table
-            .filter(families::status.eq_any(statuses))
+            .filter(families::status.eq_any(&statuses))
             .filter(families::id.gt(after))
             .order(families::id)
             .limit(limit)
@@ -367,8 +369,18 @@ pub fn find_payees(
         if let Some(prefix) = region_prefix {
             query = query.filter(families::village_code.eq(prefix).or(families::village_code.like(format!("{prefix}.%"))));
         }
-        Ok(query.load(connection)?)
-    })
+        query.load(connection)?
+    });
+    rows.into_iter()
+        .map(|(family_id, category, village_code, status)| {
+            Ok(Payee {
+                family_id,
+                category: parse_stored("families.category", &category)?,
+                village_code,
+                status: parse_stored("families.status", &status)?,
+            })
+        })
+        .collect()
 }
 
 #[derive(Insertable)]
