@@ -74,27 +74,35 @@ on_both_backends! {
     }
 }
 
-/// Reverts the batch-cancel migration (the last one) and applies it again, on a
-/// connection that enforces foreign keys as the server's do, running `on_old_schema` in
-/// between.
+/// Reverts the migrations down to and including the batch-cancel one and applies them
+/// again, on a connection that enforces foreign keys as the server's do, running
+/// `on_old_schema` in between.
 fn redo_batch_cancel_migration(database: &TestDatabase, on_old_schema: &str) {
-    let reverted = if database.is_postgres() {
+    fn revert_through_batch_cancel(mut revert_last: impl FnMut() -> String) {
+        const NEWER_MIGRATIONS_MAX: usize = 20;
+        let mut reverted = Vec::new();
+        while reverted.len() <= NEWER_MIGRATIONS_MAX {
+            reverted.push(revert_last());
+            if reverted.last().is_some_and(|version| version.ends_with("000011")) {
+                return;
+            }
+        }
+        panic!("the batch-cancel migration is not among the last ones: {reverted:?}");
+    }
+    if database.is_postgres() {
         let mut connection = PgConnection::establish(database.url()).unwrap();
-        let reverted = connection.revert_last_migration(POSTGRES_MIGRATIONS).unwrap().to_string();
+        revert_through_batch_cancel(|| connection.revert_last_migration(POSTGRES_MIGRATIONS).unwrap().to_string());
         if !on_old_schema.is_empty() {
             connection.batch_execute(on_old_schema).unwrap();
         }
         connection.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
-        reverted
     } else {
         let mut connection = SqliteConnection::establish(sqlite_path(database)).unwrap();
         connection.batch_execute("PRAGMA foreign_keys = ON").unwrap();
-        let reverted = connection.revert_last_migration(SQLITE_MIGRATIONS).unwrap().to_string();
+        revert_through_batch_cancel(|| connection.revert_last_migration(SQLITE_MIGRATIONS).unwrap().to_string());
         connection.batch_execute(on_old_schema).unwrap();
         connection.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
-        reverted
-    };
-    assert!(reverted.ends_with("000011"), "reverted {reverted}");
+    }
 }
 
 #[derive(QueryableByName)]

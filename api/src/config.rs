@@ -80,12 +80,30 @@ pub enum Command {
     /// Create the demo region, operators, agents, families and cards, and write their
     /// credentials to a JSON file.
     Seed(SeedArgs),
+    /// Manage programme staff from the command line (the first admin of an empty database).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Recompute every balance from the journal and check the ledger's invariants;
     /// exits 1 with a report on any discrepancy.
     VerifyLedger {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a national admin. Reads the password twice from standard input (without
+    /// echo on a terminal; one line each from a pipe). Works in production mode and beside
+    /// a running server.
+    Create {
+        /// The admin's user name: lower-case letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        username: String,
+        /// The name shown for the admin (default: the user name).
+        #[arg(long)]
+        display_name: Option<String>,
     },
 }
 

@@ -1,5 +1,6 @@
 //! `kks`: the KKS server and its operator commands.
 
+use std::io::IsTerminal;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::ExitCode;
@@ -9,13 +10,15 @@ use std::time::Duration;
 use actix_web::{web, HttpServer};
 use anyhow::Context;
 use clap::Parser;
-use kks_api::config::{Cli, Command, LogFormat, Secrets, ServeArgs};
+use kks_api::config::{AdminCommand, Cli, Command, LogFormat, Secrets, ServeArgs};
 use kks_api::domain::auth::PinKey;
 use kks_api::http::auth::AttemptLimiter;
 use kks_api::http::{self, metrics::Metrics, AppState};
 use kks_api::service::auth::Auth;
-use kks_api::service::{self, seed::DemoCredentials};
-use kks_api::store::{Store, StoreOptions};
+use kks_api::service::operators::NewAdmin;
+use kks_api::service::{self, seed::DemoCredentials, ServiceError};
+use kks_api::store::operators::Operator;
+use kks_api::store::{Store, StoreError, StoreOptions};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
 
@@ -89,6 +92,21 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 Some(path) => std::fs::write(path, document).with_context(|| format!("writing {}", path.display()))?,
                 None => print!("{document}"),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(AdminCommand::Create { username, display_name }) => {
+            let store = open_migrated(&options)?;
+            let password = read_new_password().context("reading the password")?;
+            let new = NewAdmin {
+                username: username.clone(),
+                display_name: display_name.clone().unwrap_or_else(|| username.clone()),
+                password,
+            };
+            let admin = create_admin_when_the_writer_is_free(&store, new)?;
+            println!(
+                "national admin {:?} created (operator {}); log in with POST /v1/auth/operators/login",
+                admin.username, admin.id
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::VerifyLedger { json } => {
@@ -207,6 +225,46 @@ fn release_due_holds_in_background(store: Store) {
     });
     if let Err(error) = spawned {
         tracing::error!(%error, "could not start the thread that ends due holds");
+    }
+}
+
+/// Reads a new password twice: without echo from a terminal, one line each from a pipe
+/// (scripts). Never printed.
+fn read_new_password() -> anyhow::Result<String> {
+    let (first, second) = if std::io::stdin().is_terminal() {
+        (rpassword::prompt_password("New password: ")?, rpassword::prompt_password("Repeat the password: ")?)
+    } else {
+        let mut lines = std::io::stdin().lines();
+        let mut next = || -> anyhow::Result<String> {
+            lines.next().context("standard input ended: send the password on two lines")?.map_err(Into::into)
+        };
+        (next()?, next()?)
+    };
+    anyhow::ensure!(first == second, "the two passwords differ; nothing was created");
+    Ok(first)
+}
+
+/// How long `kks admin create` waits for a server that is writing to the same SQLite file.
+const WRITER_WAIT_MAX: Duration = Duration::from_secs(120);
+/// The pause between tries (each try itself waits the busy timeout).
+const WRITER_RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// SQLite has one writer: beside a busy `kks serve` the write may find the database
+/// locked for longer than the busy timeout. Try again, saying so, for a bounded time.
+fn create_admin_when_the_writer_is_free(store: &Store, new: NewAdmin) -> anyhow::Result<Operator> {
+    let started = std::time::Instant::now();
+    let mut said_waiting = false;
+    loop {
+        match service::operators::create_admin(store, &new) {
+            Err(ServiceError::Store(StoreError::Unavailable(reason))) if started.elapsed() < WRITER_WAIT_MAX => {
+                if !said_waiting {
+                    eprintln!("kks: the database is busy ({reason}); waiting up to {} s", WRITER_WAIT_MAX.as_secs());
+                    said_waiting = true;
+                }
+                std::thread::sleep(WRITER_RETRY_PAUSE);
+            }
+            result => return result.context("creating the admin"),
+        }
     }
 }
 

@@ -59,12 +59,14 @@ const DEMO_WALLETS: [&str; 3] = ["500000.00", "110000.00", "40500.00"];
 const SEKAYU: &str = "33.74.01.1001";
 
 /// A second operator of Jawa Barat (the demo has one), written before the server starts
-/// (no API adds operators; while a server runs, it is the only writer).
+/// with a password of their own (one added through the API must replace its first
+/// password before working; while a server runs, it is the only writer).
 fn second_operator_of_jawa_barat(store: &Store) -> OperatorCredentials {
     use kks_api::domain::auth::{OperatorRole, Password, RegionCode, RegionScope};
     const USERNAME: &str = "operator2.jabar";
     let password = "second-operator-password";
-    let hash = kks_api::service::auth::passwords::hash(&Password::parse_new(password.to_owned()).unwrap()).unwrap();
+    let hash =
+        kks_api::service::auth::passwords::hash(&Password::parse_new(password.to_owned(), USERNAME).unwrap()).unwrap();
     let scope = RegionScope::Region(RegionCode::parse("32").unwrap());
     let form = kks_api::store::operators::OperatorInsertForm::new(
         USERNAME,

@@ -74,9 +74,12 @@ impl<'a> Session<'a> {
     }
 
     pub fn operator(server: &'a TestServer, username: &str) -> Self {
-        let operator = server.demo().operator(username);
-        let response =
-            server.post("/v1/auth/operators/login", &json!({"username": username, "password": operator.password}));
+        Self::operator_with(server, username, &server.demo().operator(username).password)
+    }
+
+    /// An operator who is not one of the demo's.
+    pub fn operator_with(server: &'a TestServer, username: &str, password: &str) -> Self {
+        let response = server.post("/v1/auth/operators/login", &json!({"username": username, "password": password}));
         Self::from_login(server, response)
     }
 
@@ -109,6 +112,10 @@ impl<'a> Session<'a> {
 
     pub fn put(&self, path: &str, body: &Value) -> Response {
         self.authorized(self.server.client.put(self.server.url(path))).json(body).send().expect("PUT")
+    }
+
+    pub fn patch(&self, path: &str, body: &Value) -> Response {
+        self.authorized(self.server.client.patch(self.server.url(path))).json(body).send().expect("PATCH")
     }
 }
 

@@ -133,13 +133,102 @@ impl RegionScope {
             Self::Region(scope) => scope.contains(region),
         }
     }
+
+    /// Whether this scope sees all that `other` sees.
+    pub fn includes(&self, other: &RegionScope) -> bool {
+        match other {
+            Self::National => *self == Self::National,
+            Self::Region(region) => self.covers(region),
+        }
+    }
+}
+
+/// Whether an operator of `role` and `own_scope` may create, change, disable or reset the
+/// password of a person of `scope`: only an admin, and only inside its own part of the
+/// country (a provincial admin never creates or manages a national one).
+pub fn may_manage(role: OperatorRole, own_scope: &RegionScope, scope: &RegionScope) -> bool {
+    role == OperatorRole::Admin && own_scope.includes(scope)
 }
 
 /// The longest password accepted, in bytes (argon2 hashes anything, but unbounded input
 /// is a denial-of-service lever).
 pub const PASSWORD_BYTES_MAX: usize = 128;
 /// The shortest password accepted for a new account, in characters.
-pub const PASSWORD_CHARS_MIN: usize = 10;
+pub const PASSWORD_CHARS_MIN: usize = 12;
+/// The fewest different characters a new password has ("aaaaaaaaaaaa" is not one).
+pub const PASSWORD_DISTINCT_CHARS_MIN: usize = 6;
+/// Words an attacker tries first; a new password containing one is refused (NIST SP
+/// 800-63B asks for a check against commonly used and context-specific words).
+const PASSWORD_WORDS_GUESSED_FIRST: [&str; 14] = [
+    "password",
+    "passw0rd",
+    "qwerty",
+    "asdfgh",
+    "123456",
+    "654321",
+    "abcdef",
+    "admin",
+    "kemensos",
+    "indonesia",
+    "rahasia",
+    "sandi",
+    "katasandi",
+    "letmein",
+];
+
+/// Why a new password is refused: the reason is shown to the person choosing it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WeakPassword {
+    #[error("a password has at least {PASSWORD_CHARS_MIN} characters")]
+    TooShort,
+    #[error("a password has at most {PASSWORD_BYTES_MAX} bytes")]
+    TooLong,
+    #[error("a password has at least {PASSWORD_DISTINCT_CHARS_MIN} different characters")]
+    TooFewDistinctCharacters,
+    #[error("a password must not contain the user name")]
+    ContainsUsername,
+    #[error("a password must not contain {0:?}, which is among the first guesses")]
+    GuessedFirst(&'static str),
+    #[error("the new password must differ from the current one")]
+    SameAsCurrent,
+}
+
+/// The shortest and longest user names, in characters.
+pub const USERNAME_CHARS_MIN: usize = 3;
+pub const USERNAME_CHARS_MAX: usize = 64;
+
+/// Why a user name is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a user name has {USERNAME_CHARS_MIN} to {USERNAME_CHARS_MAX} characters: lower-case letters, digits, '.', '_' or '-', starting with a letter"
+)]
+pub struct UsernameError;
+
+/// A user name for a new operator or agent: what people type at login, so plain ASCII
+/// that reads the same on every keyboard and in every log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(text: &str) -> Result<Self, UsernameError> {
+        let allowed = |character: char| {
+            character.is_ascii_lowercase() || character.is_ascii_digit() || matches!(character, '.' | '_' | '-')
+        };
+        let starts_with_letter = text.chars().next().is_some_and(|first| first.is_ascii_lowercase());
+        if (USERNAME_CHARS_MIN..=USERNAME_CHARS_MAX).contains(&text.len())
+            && starts_with_letter
+            && text.chars().all(allowed)
+        {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(UsernameError)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// A password as typed. Never printed.
 #[derive(Clone, Deserialize)]
@@ -152,9 +241,25 @@ impl Password {
         (!text.is_empty() && text.len() <= PASSWORD_BYTES_MAX).then_some(Self(text))
     }
 
-    /// A password to set: long enough to resist guessing.
-    pub fn parse_new(text: String) -> Option<Self> {
-        (text.chars().count() >= PASSWORD_CHARS_MIN).then_some(()).and_then(|()| Self::parse(text))
+    /// A password to set for `username`: long, varied, and free of what is guessed first.
+    pub fn parse_new(text: String, username: &str) -> Result<Self, WeakPassword> {
+        if text.chars().count() < PASSWORD_CHARS_MIN {
+            return Err(WeakPassword::TooShort);
+        }
+        if text.len() > PASSWORD_BYTES_MAX {
+            return Err(WeakPassword::TooLong);
+        }
+        if text.chars().collect::<std::collections::BTreeSet<_>>().len() < PASSWORD_DISTINCT_CHARS_MIN {
+            return Err(WeakPassword::TooFewDistinctCharacters);
+        }
+        let lowered = text.to_lowercase();
+        if lowered.contains(&username.to_lowercase()) {
+            return Err(WeakPassword::ContainsUsername);
+        }
+        if let Some(word) = PASSWORD_WORDS_GUESSED_FIRST.into_iter().find(|word| lowered.contains(word)) {
+            return Err(WeakPassword::GuessedFirst(word));
+        }
+        Ok(Self(text))
     }
 
     pub fn expose(&self) -> &str {
@@ -286,8 +391,49 @@ mod tests {
     fn passwords_have_limits_and_never_print() {
         assert!(Password::parse(String::new()).is_none());
         assert!(Password::parse("x".repeat(PASSWORD_BYTES_MAX + 1)).is_none());
-        assert!(Password::parse_new("short".to_owned()).is_none());
-        assert!(Password::parse_new("long enough secret".to_owned()).is_some());
         assert_eq!(format!("{:?}", Password::parse("secret".to_owned()).unwrap()), "Password(***)");
+    }
+
+    #[test]
+    fn an_admin_manages_people_only_inside_its_own_part_of_the_country() {
+        let region = |code: &str| RegionScope::Region(RegionCode::parse(code).unwrap());
+        let national = RegionScope::National;
+        assert!(may_manage(OperatorRole::Admin, &national, &national));
+        assert!(may_manage(OperatorRole::Admin, &national, &region("33")));
+        assert!(may_manage(OperatorRole::Admin, &region("32"), &region("32")));
+        assert!(may_manage(OperatorRole::Admin, &region("32"), &region("32.04")));
+        assert!(
+            !may_manage(OperatorRole::Admin, &region("32"), &national),
+            "a provincial admin never makes a national one"
+        );
+        assert!(!may_manage(OperatorRole::Admin, &region("32"), &region("33")));
+        assert!(!may_manage(OperatorRole::Admin, &region("32.04"), &region("32")));
+        assert!(!may_manage(OperatorRole::Supervisor, &national, &region("32")), "only admins manage people");
+        assert!(!may_manage(OperatorRole::Operator, &national, &region("32")));
+    }
+
+    #[test]
+    fn a_new_password_is_refused_with_the_reason_it_is_weak() {
+        let refusal = |text: &str| Password::parse_new(text.to_owned(), "siti.rahayu").err();
+        assert_eq!(refusal("short one"), Some(WeakPassword::TooShort));
+        assert_eq!(refusal(&"long enough ".repeat(11)), Some(WeakPassword::TooLong));
+        assert_eq!(refusal("abababababababab"), Some(WeakPassword::TooFewDistinctCharacters));
+        assert_eq!(refusal("I am Siti.Rahayu!"), Some(WeakPassword::ContainsUsername));
+        assert_eq!(refusal("MyPassword2026!"), Some(WeakPassword::GuessedFirst("password")));
+        assert_eq!(refusal("jakarta 1234567"), Some(WeakPassword::GuessedFirst("123456")));
+        assert_eq!(refusal("lima ayam goreng di pasar"), None);
+    }
+
+    #[test]
+    fn a_user_name_is_plain_lower_case_ascii_starting_with_a_letter() {
+        for good in ["admin.pusat", "op_32", "supervisor-jabar", "abc"] {
+            assert!(Username::parse(good).is_ok(), "{good}");
+        }
+        for bad in
+            ["", "ab", "Admin", "1admin", ".admin", "admin pusat", "operator\u{0}jabar", "adm\u{202e}in", "ädmin"]
+        {
+            assert_eq!(Username::parse(bad), Err(UsernameError), "{bad:?}");
+        }
+        assert!(Username::parse(&"a".repeat(USERNAME_CHARS_MAX + 1)).is_err());
     }
 }

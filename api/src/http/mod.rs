@@ -13,6 +13,7 @@ pub mod method_not_allowed;
 pub mod metrics;
 pub mod monitoring;
 pub mod openapi;
+pub mod operators;
 pub mod pins;
 pub mod problem;
 pub mod regions;
@@ -100,10 +101,15 @@ pub fn app(
                 .route("/auth/operators/login", web::post().to(sessions::login_operator))
                 .route("/auth/agents/login", web::post().to(sessions::login_agent))
                 .route("/auth/families/login", web::post().to(sessions::login_family))
+                .route("/auth/operators/password", web::post().to(operators::change_own_password))
                 .route("/auth/refresh", web::post().to(sessions::refresh))
                 .route("/auth/logout", web::post().to(sessions::logout))
                 .route("/me", web::get().to(sessions::me))
                 .route("/audit-events", web::get().to(audit::events))
+                .route("/operators", web::post().to(operators::create))
+                .route("/operators", web::get().to(operators::list))
+                .route("/operators/{operator_id}", web::patch().to(operators::change))
+                .route("/operators/{operator_id}/password-reset", web::post().to(operators::reset_password))
                 .route("/regions", web::post().to(regions::add))
                 .route("/regions", web::get().to(regions::children))
                 .route("/families", web::post().to(families::register))

@@ -7,7 +7,9 @@ use utoipa::{Modify, OpenApi};
 
 use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
-use super::{audit, cards, disbursements, edc, families, holds, metrics, monitoring, pins, regions, sessions};
+use super::{
+    audit, cards, disbursements, edc, families, holds, metrics, monitoring, operators, pins, regions, sessions,
+};
 use crate::domain::card::CardNumber;
 use crate::domain::transmission::TransmittedAt;
 use crate::service::auth::tokens::TokenPair;
@@ -31,6 +33,7 @@ use crate::service::auth::Role;
         sessions::login_operator,
         sessions::login_agent,
         sessions::login_family,
+        operators::change_own_password,
         sessions::refresh,
         sessions::logout,
         sessions::me,
@@ -73,6 +76,10 @@ use crate::service::auth::Role;
         disbursements::add_schedule,
         disbursements::reconciliation,
         audit::events,
+        operators::create,
+        operators::list,
+        operators::change,
+        operators::reset_password,
         monitoring::overview,
         monitoring::families,
         monitoring::family,
@@ -95,6 +102,7 @@ use crate::service::auth::Role;
         sessions::Me,
         pins::PinChange,
         pins::PinReset,
+        operators::PasswordChange,
     )),
     modifiers(&BearerSecurity, &UtcTimestamps),
     tags(
@@ -102,6 +110,7 @@ use crate::service::auth::Role;
         (name = "auth", description = "Logging in and out: operators, agents on a terminal, families with card and PIN"),
         (name = "cards", description = "KKS cards: issue, lifecycle, QR, image, PINs"),
         (name = "families", description = "Beneficiary families (KPM), their profile and balances"),
+        (name = "people", description = "Programme staff: admins add, change, disable and reset the people of their region"),
         (name = "regions", description = "The official region hierarchy"),
         (name = "disbursements", description = "Stage disbursements (maker–checker) and the conditionality cycle"),
         (name = "edc", description = "The agent's EDC terminal: card transactions, reversal, history, settlement"),

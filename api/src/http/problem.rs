@@ -39,9 +39,12 @@ impl ErrorCode {
             | Self::CardNumberUnknownBank
             | Self::CardQrMalformed
             | Self::CardQrUnsupportedVersion
-            | Self::NikInvalid => StatusCode::BAD_REQUEST,
-            Self::CardForged | Self::CardAltered | Self::FamilyRulesNotMet => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::CardExists | Self::FamilyExists => StatusCode::CONFLICT,
+            | Self::NikInvalid
+            | Self::UsernameInvalid => StatusCode::BAD_REQUEST,
+            Self::CardForged | Self::CardAltered | Self::FamilyRulesNotMet | Self::PasswordWeak => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::CardExists | Self::FamilyExists | Self::UsernameTaken => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => {
@@ -49,7 +52,7 @@ impl ErrorCode {
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthenticated | Self::TokenRevoked | Self::WrongCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::TerminalNotAllowed => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::TerminalNotAllowed | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::WrongPin | Self::CardLost | Self::CardReplaced | Self::CardExpired => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -120,6 +123,10 @@ impl ErrorCode {
             Self::FamilyExists => {
                 ("A family with this NIK is already registered", "Keluarga dengan NIK ini sudah terdaftar")
             }
+            Self::UsernameInvalid => ("The user name is not valid", "Nama pengguna tidak valid"),
+            Self::UsernameTaken => ("This user name is taken", "Nama pengguna sudah dipakai"),
+            Self::PasswordWeak => ("The password is too weak", "Kata sandi terlalu lemah"),
+            Self::PasswordChangeRequired => ("Choose a new password first", "Buat kata sandi baru terlebih dahulu"),
             Self::AccountNotFound => ("The account does not exist", "Rekening tidak ditemukan"),
             Self::AccountClosed => ("The account is closed", "Rekening sudah ditutup"),
             Self::AccountNotEmpty => ("The account still holds money", "Rekening masih memiliki saldo"),

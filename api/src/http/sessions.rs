@@ -70,7 +70,8 @@ pub fn parse_pin(field: &str, text: &str) -> Result<Pin, ApiError> {
     Pin::parse(text).map_err(|error| ApiError::new(ErrorCode::InvalidRequest, format!("{field}: {error}")))
 }
 
-fn password(text: String) -> Result<Password, ApiError> {
+/// A password field to check, or a 400.
+pub fn password(text: String) -> Result<Password, ApiError> {
     Password::parse(text).ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "password: 1 to 128 bytes"))
 }
 

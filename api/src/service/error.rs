@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::auth::{UsernameError, WeakPassword};
 use crate::domain::card::CardNumberError;
 use crate::domain::card_qr::CardQrError;
 use crate::domain::disbursement::BatchStatus;
@@ -52,6 +53,15 @@ pub enum ServiceError {
     FamilyRules(#[from] FamilyRuleError),
     #[error("a family with this NIK is already registered")]
     FamilyExists,
+    #[error(transparent)]
+    UsernameInvalid(#[from] UsernameError),
+    #[error("this user name is taken")]
+    UsernameTaken,
+    #[error(transparent)]
+    PasswordWeak(#[from] WeakPassword),
+    /// The password was set by an admin: the person chooses their own before working.
+    #[error("choose a new password first: POST /v1/auth/operators/password with the one you were given")]
+    PasswordChangeRequired,
     #[error("the family already has a card; replace it instead")]
     CardExists,
     #[error("the card QR is not a KKS card code")]
@@ -163,6 +173,10 @@ pub enum ErrorCode {
     NikInvalid,
     FamilyRulesNotMet,
     FamilyExists,
+    UsernameInvalid,
+    UsernameTaken,
+    PasswordWeak,
+    PasswordChangeRequired,
     AccountNotFound,
     AccountClosed,
     AccountNotEmpty,
@@ -213,6 +227,10 @@ impl ServiceError {
             Self::FamilyRules(_) => ErrorCode::FamilyRulesNotMet,
             Self::FamilyExists => ErrorCode::FamilyExists,
             Self::CardExists => ErrorCode::CardExists,
+            Self::UsernameInvalid(_) => ErrorCode::UsernameInvalid,
+            Self::UsernameTaken => ErrorCode::UsernameTaken,
+            Self::PasswordWeak(_) => ErrorCode::PasswordWeak,
+            Self::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             Self::CardQrMalformed => ErrorCode::CardQrMalformed,
             Self::CardQrUnsupportedVersion(_) => ErrorCode::CardQrUnsupportedVersion,
             Self::CardForged => ErrorCode::CardForged,

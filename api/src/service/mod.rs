@@ -13,6 +13,7 @@ pub mod health;
 pub mod holds;
 pub mod ledger_check;
 pub mod monitoring;
+pub mod operators;
 pub mod reconciliation;
 pub mod regions;
 pub mod seed;

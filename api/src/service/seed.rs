@@ -68,9 +68,10 @@ const DEMO_REGIONS: [(&str, &str); 8] = [
     ("33.74.01.1001", "Sekayu"),
 ];
 
-/// Whether the database has no users yet (a fresh install, to seed on first start).
+/// Whether the database has no users yet (a fresh install, to seed on first start; a
+/// database whose first admin was created by hand is never seeded).
 pub fn is_fresh(store: &Store) -> Result<bool, ServiceError> {
-    Ok(store.read(|tx| operators::find_by_username(tx, "admin"))?.is_none())
+    Ok(!store.read(operators::any_exist)?)
 }
 
 /// Creates the demo data set and returns its credentials: regions, people and families
@@ -97,15 +98,21 @@ fn region(code: &str) -> Result<RegionCode, ServiceError> {
     RegionCode::parse(code).map_err(|error| ServiceError::Internal(error.to_string()))
 }
 
-/// A random password for a demo user: 16 letters and digits.
-fn random_password() -> Result<(String, String), ServiceError> {
+/// A random password for a demo user: 16 letters and digits, drawn again in the rare case
+/// the password rules refuse it.
+fn random_password(username: &str) -> Result<(String, String), ServiceError> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let text: String = (0..16)
-        .filter_map(|_| ALPHABET.get(rand::random_range(0..ALPHABET.len())).map(|byte| char::from(*byte)))
-        .collect();
-    let password =
-        Password::parse_new(text.clone()).ok_or_else(|| ServiceError::Internal("demo password".to_owned()))?;
-    Ok((text, passwords::hash(&password)?))
+    // A draw is refused about once in a hundred million; a hundred refusals in a row
+    // would mean the rules or the alphabet changed.
+    for _ in 0..100 {
+        let text: String = (0..16)
+            .filter_map(|_| ALPHABET.get(rand::random_range(0..ALPHABET.len())).map(|byte| char::from(*byte)))
+            .collect();
+        if let Ok(password) = Password::parse_new(text.clone(), username) {
+            return Ok((text, passwords::hash(&password)?));
+        }
+    }
+    Err(ServiceError::Internal("the password rules refused 100 random demo passwords".to_owned()))
 }
 
 fn seed_operators(tx: &mut Tx<'_>) -> Result<Vec<OperatorCredentials>, ServiceError> {
@@ -121,7 +128,7 @@ fn seed_operators(tx: &mut Tx<'_>) -> Result<Vec<OperatorCredentials>, ServiceEr
             Some(code) => RegionScope::Region(region(code)?),
             None => RegionScope::National,
         };
-        let (password, password_hash) = random_password()?;
+        let (password, password_hash) = random_password(username)?;
         operators::insert(tx, &OperatorInsertForm::new(username, display_name, role, &scope, &password_hash))?;
         credentials.push(OperatorCredentials {
             username: username.to_owned(),
@@ -142,7 +149,7 @@ fn seed_agents(tx: &mut Tx<'_>) -> Result<Vec<AgentCredentials>, ServiceError> {
     let mut credentials = Vec::with_capacity(demo.len());
     for (username, display_name, kind, bank, village_code, terminal_id) in demo {
         let village = region(village_code)?;
-        let (password, password_hash) = random_password()?;
+        let (password, password_hash) = random_password(username)?;
         let agent =
             agents::insert(tx, &AgentInsertForm::new(username, display_name, kind, bank, &village, &password_hash))?;
         agents::insert_terminal(tx, terminal_id, agent.id)?;

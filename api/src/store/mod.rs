@@ -147,6 +147,11 @@ impl From<diesel::result::Error> for StoreError {
             | Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
                 Self::Unavailable(info.message().to_owned())
             }
+            // SQLite's one writer is another process (a command beside the server) and
+            // held the lock past the busy timeout: try again later, nothing was written.
+            Error::DatabaseError(_, info) if info.message() == "database is locked" => {
+                Self::Unavailable("another process is writing to the SQLite file".to_owned())
+            }
             other => Self::Query(other),
         }
     }

@@ -85,6 +85,8 @@ diesel::table! {
         password_hash -> Text,
         token_version -> BigInt,
         created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+        password_change_required -> Bool,
     }
 }
 

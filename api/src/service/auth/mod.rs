@@ -60,7 +60,10 @@ pub fn ensure_current(current: Option<i64>, presented: i64) -> Result<(), Servic
 /// The subject's current token version; `None` if the subject no longer exists.
 fn token_version(tx: &mut Tx<'_>, principal: &Principal) -> Result<Option<i64>, StoreError> {
     Ok(match principal {
-        Principal::Operator { id, .. } => operators::find_by_id(tx, *id)?.map(|operator| operator.token_version),
+        // A disabled operator's tokens stop at once, whatever their version.
+        Principal::Operator { id, .. } => operators::find_by_id(tx, *id)?
+            .filter(|operator| !operator.is_disabled())
+            .map(|operator| operator.token_version),
         Principal::Agent { id, .. } => agents::find_by_id(tx, *id)?.map(|agent| agent.token_version),
         Principal::Family { id } => families::find_by_id(tx, *id)?.map(|family| family.token_version),
     })
@@ -77,7 +80,11 @@ pub fn login_operator(
     if !passwords::verify(password, operator.as_ref().map(|operator| operator.password_hash.as_str())) {
         return Err(ServiceError::WrongCredentials);
     }
-    let operator = operator.ok_or(ServiceError::WrongCredentials)?;
+    // A disabled operator is told nothing more than a stranger.
+    let operator = operator.filter(|operator| !operator.is_disabled()).ok_or(ServiceError::WrongCredentials)?;
+    if operator.password_change_required {
+        return Err(ServiceError::PasswordChangeRequired);
+    }
     let principal = Principal::Operator { id: operator.id, role: operator.role, scope: operator.scope };
     auth.tokens.issue_pair(&principal, operator.token_version)
 }

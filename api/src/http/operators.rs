@@ -1,0 +1,105 @@
+//! People: admins add, list, change, disable and reset the operators, supervisors and
+//! admins of their region; a person replaces their own password.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::Authenticated;
+use super::problem::{ApiError, Problem};
+use super::sessions::password;
+use super::{blocking, AppState};
+use crate::service::operators::{self, NewOperator, OperatorChange, OperatorQuery, OperatorView, PasswordReset};
+
+/// A person replaces their password, proving the current one.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[schema(max_length = 64)]
+    pub username: String,
+    /// The password in use: one's own, or the temporary one an admin set.
+    #[schema(value_type = String, max_length = 128)]
+    pub current_password: String,
+    #[schema(value_type = String, min_length = 12, max_length = 128)]
+    pub new_password: String,
+}
+
+/// An admin adds a person inside its own region; the first password must be replaced at
+/// first login.
+#[utoipa::path(post, path = "/v1/operators", tag = "people", security(("bearer" = [])), request_body = NewOperator,
+    responses((status = 201, body = OperatorView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: web::Json<NewOperator>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let new = body.into_inner();
+    let created = blocking(move || operators::create(&store, &caller.0, &new)).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// The people of the admin's region (and below), by id.
+#[utoipa::path(get, path = "/v1/operators", tag = "people", security(("bearer" = [])), params(OperatorQuery),
+    responses((status = 200, body = [OperatorView]), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<OperatorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let query = query.into_inner();
+    let page = blocking(move || operators::list(&store, &caller.0, &query)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// An admin changes a person's name, role, region or access; a change of rights revokes
+/// the person's tokens at once.
+#[utoipa::path(patch, path = "/v1/operators/{operator_id}", tag = "people", security(("bearer" = [])),
+    params(("operator_id" = i64, Path)), request_body = OperatorChange,
+    responses((status = 200, body = OperatorView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn change(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<i64>,
+    body: web::Json<OperatorChange>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let (id, change) = (path.into_inner(), body.into_inner());
+    let changed = blocking(move || operators::change(&store, &caller.0, id, &change)).await?;
+    Ok(HttpResponse::Ok().json(changed))
+}
+
+/// An admin sets a temporary password: the person's tokens stop, and the person must
+/// choose a new password before working again.
+#[utoipa::path(post, path = "/v1/operators/{operator_id}/password-reset", tag = "people", security(("bearer" = [])),
+    params(("operator_id" = i64, Path)), request_body = PasswordReset,
+    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<i64>,
+    body: web::Json<PasswordReset>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let (id, reset) = (path.into_inner(), body.into_inner());
+    blocking(move || operators::reset_password(&store, &caller.0, id, &reset)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A person replaces their password (after an admin's reset, the only thing a temporary
+/// password does); every earlier token is revoked, so log in again.
+#[utoipa::path(post, path = "/v1/auth/operators/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn change_own_password(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    state.login_limiter.check(&request)?;
+    let PasswordChange { username, current_password, new_password } = body.into_inner();
+    let current = password(current_password)?;
+    let store = state.store.clone();
+    blocking(move || operators::change_own_password(&store, &username, &current, new_password)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

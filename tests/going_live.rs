@@ -1,0 +1,108 @@
+//! Going live from an empty database: the first admin comes from the command line, in
+//! production mode, and can log in; nothing else is there.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::json;
+
+use crate::support::api::{assert_problem, keyed, Session, Terminal};
+use crate::support::{on_both_backends, TestDatabase, TestServer, KKS_BINARY};
+
+/// A PIN key for production-mode servers (production mode has no built-in secrets).
+const PIN_KEY: &str = "kks-test-pin-key-for-production-mode-tests";
+const GOOD_PASSWORD: &str = "lima ayam goreng di pasar";
+
+/// `kks --production admin create --username NAME`, typing `stdin` into it.
+fn admin_create(database: &TestDatabase, username: &str, stdin: &str) -> Output {
+    let mut child = Command::new(KKS_BINARY)
+        .args(["--database", database.url(), "--production", "admin", "create", "--username", username])
+        .args(["--display-name", "Admin Kemensos Pusat"])
+        .env("KKS_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting kks admin create");
+    child.stdin.take().expect("its stdin").write_all(stdin.as_bytes()).expect("typing the password");
+    child.wait_with_output().expect("waiting for kks admin create")
+}
+
+fn printed(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn typed_twice(password: &str) -> String {
+    format!("{password}\n{password}\n")
+}
+
+on_both_backends! {
+    fn the_first_admin_of_an_empty_production_database_comes_from_the_command_line(database) {
+        let refusals = [
+            ("admin.pusat", typed_twice("too short"), "at least 12 characters"),
+            ("admin.pusat", typed_twice("MyPassword2026!"), "among the first guesses"),
+            ("admin.pusat", typed_twice("admin.pusat is me!"), "must not contain the user name"),
+            ("admin.pusat", format!("{GOOD_PASSWORD}\n{GOOD_PASSWORD}!\n"), "the two passwords differ"),
+            ("admin.pusat", format!("{GOOD_PASSWORD}\n"), "send the password on two lines"),
+            ("Admin Pusat", typed_twice(GOOD_PASSWORD), "lower-case letters"),
+            ("operator\u{202e}jabar", typed_twice(GOOD_PASSWORD), "lower-case letters"),
+        ];
+        for (username, stdin, reason) in &refusals {
+            let refused = admin_create(&database, username, stdin);
+            assert!(!refused.status.success(), "{username:?} {stdin:?} was accepted");
+            assert!(printed(&refused).contains(reason), "{username:?} {stdin:?}: {}", printed(&refused));
+        }
+
+        let created = admin_create(&database, "admin.pusat", &typed_twice(GOOD_PASSWORD));
+        assert!(created.status.success(), "{}", printed(&created));
+        assert!(printed(&created).contains("national admin \"admin.pusat\" created"), "{}", printed(&created));
+        assert!(!printed(&created).contains(GOOD_PASSWORD), "the password is never printed");
+        let again = admin_create(&database, "admin.pusat", &typed_twice("another long secret phrase"));
+        assert!(!again.status.success());
+        assert!(printed(&again).contains("this user name is taken"), "{}", printed(&again));
+
+        let server = TestServer::start_with(&database, &["--production", "--pin-key", PIN_KEY]);
+        assert!(server.credentials.is_none(), "production mode seeds nothing");
+        let wrong = server.post("/v1/auth/operators/login", &json!({"username": "admin.pusat", "password": "too short"}));
+        assert_problem(wrong, 401, "WRONG_CREDENTIALS");
+        let admin = Session::operator_with(&server, "admin.pusat", GOOD_PASSWORD);
+        let events: serde_json::Value = admin.get("/v1/audit-events?object_kind=operator").json().unwrap();
+        let events = events.as_array().unwrap();
+        assert_eq!(events.len(), 1, "only the one admin was created: {events:?}");
+        assert_eq!(events[0]["action"], "operator.created");
+        assert_eq!(events[0]["actor"], "system:cli");
+        assert!(!events[0].to_string().contains(GOOD_PASSWORD));
+        let families: serde_json::Value = admin.get("/v1/monitoring/overview").json().unwrap();
+        assert!(!families.to_string().contains("Jawa Barat"), "no demo region: {families}");
+    }
+}
+
+#[test]
+fn an_admin_is_created_beside_a_server_running_on_the_same_sqlite_file() {
+    let database = TestDatabase::sqlite();
+    let server = TestServer::start(&database);
+    let family = server.demo().families_in("32")[0].clone();
+    let terminal = Terminal::of(&server, "agen.cileunyi");
+    let command_done = AtomicBool::new(false);
+    let answered = std::thread::scope(|scope| {
+        // The server keeps writing (each inquiry is recorded) while the command runs.
+        let traffic = scope.spawn(|| {
+            let mut statuses = Vec::new();
+            while !command_done.load(Ordering::Acquire) || statuses.is_empty() {
+                statuses.push(terminal.send("/v1/edc/balance-inquiries", keyed(&family)).status().as_u16());
+            }
+            statuses
+        });
+        let created = admin_create(&database, "admin.kedua", &typed_twice(GOOD_PASSWORD));
+        command_done.store(true, Ordering::Release);
+        assert!(created.status.success(), "{}", printed(&created));
+        traffic.join().expect("the card traffic")
+    });
+    assert!(
+        answered.iter().all(|status| *status == 200),
+        "every inquiry beside the command was answered: {answered:?}"
+    );
+    Session::operator_with(&server, "admin.kedua", GOOD_PASSWORD);
+    Session::operator(&server, "admin");
+}
