@@ -75,6 +75,7 @@ use crate::service::auth::Role;
         audit::events,
         monitoring::overview,
         monitoring::families,
+        monitoring::search_families,
         monitoring::family,
         monitoring::indicators,
         monitoring::agents,
