@@ -163,6 +163,10 @@ on_both_backends! {
         let csv = admin.authorized(server.client.post(server.url("/v1/verifications/2017-2/csv")))
             .header("content-type", "text/csv").body("family_id,complied\n1,yes\u{0}\n").send().unwrap();
         assert_problem(csv, 400, "CHARACTER_NOT_ALLOWED");
+        // A body over the JSON limit is still refused for its size, as problem+json.
+        let huge_json = admin.authorized(server.client.post(server.url("/v1/families")))
+            .header("content-type", "application/json").body(vec![b' '; 100 * 1024]).send().unwrap();
+        assert_problem(huge_json, 413, "PAYLOAD_TOO_LARGE");
         // The famous one: a NUL in a user name, without a token, on PostgreSQL too.
         let login = server.post("/v1/auth/operators/login", &json!({"username": "operator\u{0}jabar", "password": "x"}));
         assert_problem(login, 400, "CHARACTER_NOT_ALLOWED");

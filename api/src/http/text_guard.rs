@@ -26,11 +26,19 @@ pub async fn refuse_forbidden_characters(
     if let Some(refusal) = check_uri(request.path(), request.query_string()) {
         return Ok(request.error_response(refusal));
     }
-    if matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH) {
+    let json = is_json(&request);
+    // A JSON body declared larger than the JSON limit is left to the JSON extractor, which
+    // refuses it (413) without reading it.
+    let oversized_json = json && declared_length(&request).is_some_and(|length| length > JSON_BODY_BYTES_MAX);
+    if matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH) && !oversized_json {
         // The body is read here (decompressed, within the configured size limit) and
-        // handed back to the handler's extractor unchanged.
-        let body = request.extract::<web::Bytes>().await?;
-        let refusal = if is_json(&request) { check_json(&body) } else { check_other_body(&body) };
+        // handed back to the handler's extractor unchanged. A body that cannot be read is
+        // answered here, as the extractor would have (413, 400), in problem+json.
+        let body = match request.extract::<web::Bytes>().await {
+            Ok(body) => body,
+            Err(error) => return Ok(request.error_response(error)),
+        };
+        let refusal = if json { check_json(&body) } else { check_other_body(&body) };
         if let Some(refusal) = refusal {
             return Ok(request.error_response(refusal));
         }
@@ -63,6 +71,10 @@ fn check_uri(path: &str, query: &str) -> Option<ApiError> {
         }
     }
     None
+}
+
+fn declared_length(request: &ServiceRequest) -> Option<usize> {
+    request.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 fn is_json(request: &ServiceRequest) -> bool {
