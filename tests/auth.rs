@@ -5,7 +5,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::support::api::{assert_problem, Session};
+use crate::support::api::{assert_problem, Session, Terminal};
 use crate::support::server::TEST_JWT_SECRET;
 use crate::support::{on_both_backends, TestServer};
 
@@ -128,14 +128,15 @@ on_both_backends! {
         assert_eq!(Session::operator(&server, "supervisor.jabar").get("/v1/me").status(), 200);
     }
 
-    fn twenty_parallel_wrong_pins_count_exactly_three_and_the_lock_survives_a_restart(database) {
+    fn twenty_parallel_wrong_pins_at_a_terminal_count_exactly_three_and_the_lock_survives_a_restart(database) {
         let server = TestServer::start(&database);
         let family = server.demo().families[0].clone();
         let wrong_pin = if family.pin == "000000" { "111111" } else { "000000" };
-        let body = json!({"card_number": family.card_number, "pin": wrong_pin});
+        let terminal = Terminal::of(&server, "agen.cileunyi");
+        let body = json!({"card": {"card_number": family.card_number}, "pin": wrong_pin});
         let codes: Vec<String> = std::thread::scope(|scope| {
             let attempts: Vec<_> = (0..20)
-                .map(|_| scope.spawn(|| server.post("/v1/auth/families/login", &body).json::<Value>().unwrap()["code"].as_str().unwrap().to_owned()))
+                .map(|_| scope.spawn(|| terminal.send("/v1/edc/balance-inquiries", body.clone()).json::<Value>().unwrap()["code"].as_str().unwrap().to_owned()))
                 .collect();
             attempts.into_iter().map(|attempt| attempt.join().unwrap()).collect()
         });
@@ -146,20 +147,26 @@ on_both_backends! {
         assert_eq!(card.pin_failed_attempts, 3, "exactly three wrong PINs were counted");
         assert!(card.pin_locked_at.is_some());
 
+        drop(terminal);
         drop(server);
         let restarted = TestServer::start(&database);
         let right_pin = json!({"card_number": family.card_number, "pin": family.pin});
         assert_problem(restarted.post("/v1/auth/families/login", &right_pin), 423, "PIN_LOCKED");
+        let wrong = json!({"card_number": family.card_number, "pin": wrong_pin});
+        assert_problem(restarted.post("/v1/auth/families/login", &wrong), 401, "WRONG_CARD_OR_PIN");
     }
 
     fn an_operator_unlocks_a_pin_only_in_its_own_region(database) {
         let server = TestServer::start(&database);
         let demo = server.demo().clone();
         let family = demo.families_in("32")[0].clone();
-        let wrong = json!({"card_number": family.card_number, "pin": if family.pin == "000000" { "111111" } else { "000000" }});
+        let terminal = Terminal::of(&server, "agen.cileunyi");
+        let wrong = json!({"card": {"card_number": family.card_number}, "pin": if family.pin == "000000" { "111111" } else { "000000" }});
         for _ in 0..3 {
-            server.post("/v1/auth/families/login", &wrong);
+            terminal.send("/v1/edc/balance-inquiries", wrong.clone());
         }
+        let right = json!({"card_number": family.card_number, "pin": family.pin});
+        assert_problem(server.post("/v1/auth/families/login", &right), 423, "PIN_LOCKED");
         let reset_path = format!("/v1/cards/{}/pin-reset", family.card_number);
         let reset = json!({"reason": "the cardholder came to the office with her KTP"});
         assert_problem(Session::operator(&server, "operator.jateng").post(&reset_path, &reset), 404, "NOT_FOUND");
@@ -178,7 +185,7 @@ on_both_backends! {
         let change = json!({"old_pin": mine.pin, "new_pin": "135790"});
         assert_eq!(session.put(&format!("/v1/cards/{}/pin", mine.card_number), &change).status(), 204);
         let old = json!({"card_number": mine.card_number, "pin": mine.pin});
-        assert_problem(server.post("/v1/auth/families/login", &old), 422, "WRONG_PIN");
+        assert_problem(server.post("/v1/auth/families/login", &old), 401, "WRONG_CARD_OR_PIN");
         let new = json!({"card_number": mine.card_number, "pin": "135790"});
         assert_eq!(server.post("/v1/auth/families/login", &new).status(), 200);
         let malformed = json!({"old_pin": "135790", "new_pin": "12ab56"});

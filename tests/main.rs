@@ -12,6 +12,7 @@ mod cards;
 mod crash_safety;
 mod disbursements;
 mod edc;
+mod edge;
 mod families;
 mod going_live;
 mod hostile_input;

@@ -178,9 +178,9 @@ on_both_backends! {
         let timeline = page["timeline"].as_array().unwrap();
         assert!(timeline.iter().any(|entry| entry["detail"].as_str().unwrap().starts_with("reversal of cash_withdrawal")), "{page}");
         assert!(timeline.iter().any(|entry| entry["event"] == "verification" && entry["detail"] == "cycle 2017-2: complied"));
-        let found: Value = jabar.get("/v1/monitoring/families?q=aminah").json().unwrap();
+        let found: Value = jabar.post("/v1/monitoring/families/search", &json!({"q": "aminah"})).json().unwrap();
         assert_eq!(found["families"][0]["id"], siti.family_id);
-        let by_nik: Value = jabar.get(&format!("/v1/monitoring/families?q={}", "3204125508850001")).json().unwrap();
+        let by_nik: Value = jabar.post("/v1/monitoring/families/search", &json!({"q": "3204125508850001"})).json().unwrap();
         assert_eq!(by_nik["families"].as_array().unwrap().len(), 1);
 
         // Indicators: stages on time and in the right amount, e-wallet to savings,
@@ -251,7 +251,7 @@ on_both_backends! {
         ] {
             assert_problem(jateng.get(&path), 404, "NOT_FOUND");
         }
-        let searched: Value = jateng.get("/v1/monitoring/families?q=siti").json().unwrap();
+        let searched: Value = jateng.post("/v1/monitoring/families/search", &json!({"q": "siti"})).json().unwrap();
         assert_eq!(searched["families"], json!([]), "a search stays inside the region");
         let agents: Value = jateng.get("/v1/monitoring/agents").json().unwrap();
         assert_eq!(agents["agents"], json!([]), "Jawa Barat's agents are not listed");
@@ -265,9 +265,13 @@ on_both_backends! {
         for bad in ["?region=3", "?days=0", "?days=400", "?format=xml", "?region=32&extra=1"] {
             assert_problem(jateng.get(&format!("/v1/monitoring/overview{bad}")), 400, "INVALID_REQUEST");
         }
-        for bad in ["?limit=0", "?limit=1000", "?q=123", "?after=x"] {
+        for bad in ["?limit=0", "?limit=1000", "?limit=-5", "?after=-1"] {
+            assert_problem(jateng.get(&format!("/v1/monitoring/families{bad}")), 400, "PAGING_INVALID");
+        }
+        for bad in ["?q=3204125508850001", "?after=x"] {
             assert_problem(jateng.get(&format!("/v1/monitoring/families{bad}")), 400, "INVALID_REQUEST");
         }
+        assert_problem(jateng.post("/v1/monitoring/families/search", &json!({"q": "123"})), 400, "INVALID_REQUEST");
         assert_problem(jateng.get("/v1/monitoring/agents?date=2026-13-01"), 400, "INVALID_REQUEST");
         assert_problem(jateng.post("/v1/facilitators", &json!({"name": "X", "villages": ["33.74.01"]})), 400, "INVALID_REQUEST");
         assert_problem(jateng.post("/v1/facilitators", &json!({"name": "", "villages": ["33.74.01.1001"]})), 400, "INVALID_REQUEST");

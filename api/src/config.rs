@@ -9,6 +9,8 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::domain::card_qr::IssuerSigningKey;
+use crate::http::client_address::TrustedProxies;
+use crate::http::cors::CorsOrigins;
 use crate::store::POSTGRES_POOL_SIZE_DEFAULT;
 use crate::store::{DatabaseUrl, StoreError, StoreOptions};
 
@@ -133,6 +135,17 @@ pub struct ServeArgs {
     /// Login and PIN attempts allowed per client address per minute (429 beyond).
     #[arg(long, env = "KKS_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 30)]
     pub login_attempts_per_minute: u32,
+
+    /// Browser origins allowed to call the API cross-origin (CORS), comma-separated
+    /// (`https://app.example.id,http://localhost:3000`); none by default.
+    #[arg(long, env = "KKS_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: CorsOrigins,
+
+    /// Addresses of the proxies (load balancers) in front of the service, comma-separated:
+    /// only from these peers are `Forwarded` and `X-Forwarded-For` believed for the client's
+    /// address (the login limiter's key). None by default: the TCP peer is the client.
+    #[arg(long, env = "KKS_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
 
     /// For tests only: the ledger's clock stands still until `PUT /test-clock` moves it
     /// forward (stage openings, hold releases, the business day). Refused in production.

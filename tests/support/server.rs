@@ -35,6 +35,20 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with more `serve` flags.
     pub fn start_with(database: &TestDatabase, flags: &[&str]) -> Self {
+        Self::spawn(database, flags, None)
+    }
+
+    /// Like [`TestServer::start_with`], with the server's log (`KKS_LOG=info`) written to
+    /// the file `log` instead of the test's standard error.
+    pub fn start_logging_to(database: &TestDatabase, flags: &[&str], log: &std::path::Path) -> Self {
+        Self::spawn(database, flags, Some(log))
+    }
+
+    fn spawn(database: &TestDatabase, flags: &[&str], log: Option<&std::path::Path>) -> Self {
+        let (log_filter, stderr) = match log {
+            Some(path) => ("info", Stdio::from(std::fs::File::create(path).expect("creating the log file"))),
+            None => ("error", Stdio::inherit()),
+        };
         let folder = tempfile::tempdir().expect("a folder for the demo credentials");
         let credentials_path = folder.path().join("demo-credentials.json");
         let mut child = Command::new(KKS_BINARY)
@@ -44,9 +58,9 @@ impl TestServer {
             .args(flags)
             .env("KKS_JWT_SECRET", TEST_JWT_SECRET)
             .env("KKS_ISSUER_KEY", TEST_ISSUER_KEY_HEX)
-            .env("KKS_LOG", "error")
+            .env("KKS_LOG", log_filter)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("starting kks serve");
         let stdout = child.stdout.take().expect("the server's stdout");

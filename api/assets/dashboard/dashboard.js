@@ -85,10 +85,17 @@ async function refreshTokens() {
   return true;
 }
 
-// GET a monitoring path; an expired token is refreshed once, then the login shows again.
-async function api(path, accept = "application/json") {
+// GET a monitoring path (or POST `body` to it); an expired token is refreshed once, then
+// the login shows again.
+async function api(path, accept = "application/json", body = undefined) {
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    const response = await fetch(path, { headers: { authorization: `Bearer ${state.access}`, accept } });
+    const init = { headers: { authorization: `Bearer ${state.access}`, accept } };
+    if (body !== undefined) {
+      init.method = "POST";
+      init.headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, init);
     if (response.status === 401 && attempt === 0 && state.refresh && (await refreshTokens())) continue;
     if (response.status === 401) {
       logout();
@@ -369,7 +376,8 @@ async function showFamily(id) {
 // Search results replace the region's table; the headline stays the region's.
 async function showSearch(region, text) {
   await showRegion(region);
-  const found = await api(`/v1/monitoring/families${query({ region, q: text, limit: 50 })}`);
+  // A NIK or a name is personal data: it travels in the body, never in the URL.
+  const found = await api("/v1/monitoring/families/search", "application/json", { region: region || undefined, q: text, limit: 50 });
   byId("regions").hidden = true;
   byId("children-title").hidden = true;
   byId("families-block").hidden = false;
@@ -380,7 +388,9 @@ async function showSearch(region, text) {
 
 function readHash() {
   const parameters = new URLSearchParams(location.hash.slice(1));
-  state.view = { region: parameters.get("region"), family: parameters.get("family"), q: parameters.get("q") };
+  // A search text is personal data (a NIK, a name): it is kept in memory, never in the
+  // address bar or the browser's history.
+  state.view = { region: parameters.get("region"), family: parameters.get("family"), q: null };
 }
 
 async function render() {
@@ -455,7 +465,9 @@ byId("logout").addEventListener("click", logout);
 byId("search-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = byId("search").value.trim();
-  if (text) location.hash = new URLSearchParams({ ...(state.view.region ? { region: state.view.region } : {}), q: text }).toString();
+  if (!text) return;
+  state.view = { region: state.view.region, family: null, q: text };
+  render();
 });
 document.querySelectorAll("[data-export]").forEach((link) => link.addEventListener("click", (event) => {
   event.preventDefault();

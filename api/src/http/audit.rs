@@ -6,11 +6,14 @@ use utoipa::IntoParams;
 
 use super::auth::Authenticated;
 use super::problem::{ApiError, Problem};
-use super::{blocking, AppState};
+use super::{blocking, paging, AppState};
 use crate::domain::auth::RegionScope;
 use crate::service::auth::Principal;
 use crate::service::ServiceError;
-use crate::store::audit::{self, AuditEvent};
+use crate::store::audit::{self, AuditEvent, AUDIT_PAGE_MAX};
+
+/// Events in a page unless the client asks for another size.
+const AUDIT_PAGE_DEFAULT: i64 = 100;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -39,16 +42,11 @@ pub async fn events(
     }
     let store = state.store.clone();
     let AuditQuery { object_kind, object_id, actor, after, limit } = query.into_inner();
+    let after = paging::cursor("after", after)?.unwrap_or(0);
+    let limit = paging::limit(limit, AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX)?;
     let events = blocking(move || {
         store.read(|tx| {
-            audit::find_page(
-                tx,
-                object_kind.as_deref(),
-                object_id.as_deref(),
-                actor.as_deref(),
-                after.unwrap_or(0),
-                limit.unwrap_or(100),
-            )
+            audit::find_page(tx, object_kind.as_deref(), object_id.as_deref(), actor.as_deref(), after, limit)
         })
     })
     .await?;

@@ -2,7 +2,7 @@
 //! PIN attempts.
 
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::pin::Pin;
 
@@ -12,8 +12,10 @@ use actix_web::{web, FromRequest, HttpRequest};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use super::client_address::TrustedProxies;
 use super::problem::{internal, ApiError, ErrorCode};
 use super::{blocking, AppState};
+use crate::domain::login_throttle::seconds_rounded_up;
 use crate::service;
 use crate::service::auth::Principal;
 
@@ -91,12 +93,18 @@ const LIMITED_CLIENTS_MAX: usize = 100_000;
 /// a client gets this many attempts on each; the PIN lock itself is in the database.
 pub struct AttemptLimiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
+    proxies: TrustedProxies,
 }
 
 impl AttemptLimiter {
-    pub fn per_minute(attempts: u32) -> Self {
+    pub fn per_minute(attempts: u32, proxies: TrustedProxies) -> Self {
         let attempts = NonZeroU32::new(attempts).unwrap_or(NonZeroU32::MIN);
-        Self { limiter: RateLimiter::keyed(Quota::per_minute(attempts)) }
+        Self { limiter: RateLimiter::keyed(Quota::per_minute(attempts)), proxies }
+    }
+
+    /// The address the request comes from (see [`TrustedProxies`]).
+    pub fn client_of(&self, request: &HttpRequest) -> IpAddr {
+        self.proxies.client_of(request)
     }
 
     /// Counts an attempt from the request's client; 429 with `Retry-After` when over.
@@ -104,11 +112,10 @@ impl AttemptLimiter {
         if self.limiter.len() > LIMITED_CLIENTS_MAX {
             self.limiter.retain_recent();
         }
-        let client = request.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |address| address.ip());
-        self.limiter.check_key(&client).map_err(|not_until| {
+        self.limiter.check_key(&self.client_of(request)).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError {
-                retry_after_seconds: Some(wait.as_secs().max(1)),
+                retry_after_seconds: Some(seconds_rounded_up(wait)),
                 ..ApiError::new(ErrorCode::TooManyRequests, "too many login or PIN attempts from this client")
             }
         })

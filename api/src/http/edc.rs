@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Authenticated, VerifiedToken};
 use super::problem::{ApiError, ErrorCode, Problem};
 use super::sessions::parse_pin;
-use super::{blocking, AppState};
+use super::{blocking, paging, AppState};
 use crate::domain::card::CardNumber;
 use crate::domain::edc::{business_date, PurchaseProgramme, Stan};
 use crate::domain::money::Amount;
@@ -19,6 +19,7 @@ use crate::service::edc::reports::{self, HistoryEntry, Settlement};
 use crate::service::edc::reversal::{self, Original, ReversalResult};
 use crate::service::edc::{self, BasketLine, CardInput, CardRequest, EdcReceipt, Operation};
 use crate::store::catalogue::CatalogueItem;
+use crate::store::edc::HISTORY_PAGE_MAX;
 use crate::store::now;
 
 /// The `Idempotency-Key` header: a retry with the same key gets the first answer.
@@ -29,7 +30,14 @@ impl FromRequest for IdempotencyKey {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let key = request.headers().get("idempotency-key").and_then(|value| value.to_str().ok()).map(str::trim);
+        // A header that is present but not text (non-ASCII bytes) is malformed, not missing.
+        let Some(value) = request.headers().get("idempotency-key") else {
+            return std::future::ready(Err(ApiError::new(
+                ErrorCode::IdempotencyKeyMissing,
+                "send an Idempotency-Key header (e.g. terminal id and STAN)",
+            )));
+        };
+        let key = value.to_str().ok().map(str::trim);
         std::future::ready(match key {
             Some(key)
                 if !key.is_empty()
@@ -38,12 +46,11 @@ impl FromRequest for IdempotencyKey {
             {
                 Ok(Self(key.to_owned()))
             }
-            Some(_) => {
-                Err(ApiError::new(ErrorCode::InvalidRequest, "Idempotency-Key: 1 to 128 printable ASCII characters"))
-            }
-            None => Err(ApiError::new(
-                ErrorCode::IdempotencyKeyMissing,
-                "send an Idempotency-Key header (e.g. terminal id and STAN)",
+            _ => Err(ApiError::new(
+                ErrorCode::IdempotencyKeyInvalid,
+                format!(
+                    "Idempotency-Key: 1 to {IDEMPOTENCY_TEXT_BYTES_MAX} printable ASCII characters, without spaces"
+                ),
             )),
         })
     }
@@ -258,11 +265,11 @@ pub async fn transactions(
     query: web::Query<DayQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let DayQuery { date, after, limit } = query.into_inner();
+    let after = paging::cursor("after", after)?;
+    let limit = paging::limit(limit, HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX)?;
     let day = date.unwrap_or_else(|| business_date(now()));
     let store = state.store.clone();
-    let entries =
-        blocking(move || reports::agent_history(&store, &caller.0, day, after, limit.unwrap_or(HISTORY_PAGE_DEFAULT)))
-            .await?;
+    let entries = blocking(move || reports::agent_history(&store, &caller.0, day, after, limit)).await?;
     Ok(HttpResponse::Ok().json(entries))
 }
 
@@ -329,9 +336,8 @@ pub async fn family_transactions(
     let store = state.store.clone();
     let family_id = family_id.into_inner();
     let HistoryQuery { before, limit } = query.into_inner();
-    let entries = blocking(move || {
-        edc::family_history(&store, &caller.0, family_id, before, limit.unwrap_or(HISTORY_PAGE_DEFAULT))
-    })
-    .await?;
+    let before = paging::cursor("before", before)?;
+    let limit = paging::limit(limit, HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX)?;
+    let entries = blocking(move || edc::family_history(&store, &caller.0, family_id, before, limit)).await?;
     Ok(HttpResponse::Ok().json(entries))
 }

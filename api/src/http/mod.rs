@@ -4,6 +4,8 @@
 pub mod audit;
 pub mod auth;
 pub mod cards;
+pub mod client_address;
+pub mod cors;
 pub mod disbursements;
 pub mod edc;
 pub mod families;
@@ -14,11 +16,15 @@ pub mod metrics;
 pub mod monitoring;
 pub mod openapi;
 pub mod operators;
+pub mod paging;
 pub mod pins;
 pub mod problem;
 pub mod regions;
+pub mod request_log;
+pub mod security_headers;
 pub mod sessions;
 pub mod test_clock;
+pub mod text_guard;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -52,6 +58,8 @@ pub struct AppState {
     pub card_issuer: Arc<IssuerSigningKey>,
     /// Lines paid per transaction when a disbursement runs.
     pub disbursement_chunk_lines: i64,
+    /// Browser origins allowed to call the API (CORS); none by default.
+    pub cors_origins: cors::CorsOrigins,
     /// Whether `/test-clock` may move the ledger's clock (`kks serve --test-clock`).
     pub test_clock: bool,
 }
@@ -69,6 +77,7 @@ pub fn app(
     >,
 > {
     let test_clock = state.test_clock;
+    let cors = state.cors_origins.middleware();
     App::new()
         .app_data(state)
         .app_data(json_config())
@@ -76,11 +85,15 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(|error, _| invalid(error.to_string())))
         .app_data(web::QueryConfig::default().error_handler(|error, _| invalid(error.to_string())))
         // Outermost last: the request id is set first, and every answer, errors included,
-        // is counted and localised.
+        // is counted, localised and carries the security headers; text is checked before
+        // any handler runs, and its refusals are localised too.
+        .wrap(from_fn(text_guard::refuse_forbidden_characters))
         .wrap(from_fn(problem::localize))
         .wrap(from_fn(metrics::observe))
+        .wrap(from_fn(security_headers::add))
+        .wrap(cors)
         .wrap(Compress::default())
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<request_log::RequestLog>::new())
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics))
@@ -141,6 +154,7 @@ pub fn app(
                 .route("/cycles/{cycle}/close", web::post().to(disbursements::close_cycle))
                 .route("/monitoring/overview", web::get().to(monitoring::overview))
                 .route("/monitoring/families", web::get().to(monitoring::families))
+                .route("/monitoring/families/search", web::post().to(monitoring::search_families))
                 .route("/monitoring/families/{family_id}", web::get().to(monitoring::family))
                 .route("/monitoring/indicators", web::get().to(monitoring::indicators))
                 .route("/monitoring/agents", web::get().to(monitoring::agents))

@@ -10,11 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Authenticated;
 use super::problem::{ApiError, ErrorCode, Problem};
-use super::{blocking, AppState};
+use super::{blocking, paging, AppState};
 use crate::domain::auth::RegionCode;
-use crate::service::monitoring::agents::{self, AgentActivity, AGENTS_PAGE_DEFAULT};
+use crate::service::monitoring::agents::{self, AgentActivity, AGENTS_PAGE_DEFAULT, AGENTS_PAGE_MAX};
 use crate::service::monitoring::csv::CsvExport;
-use crate::service::monitoring::families::{self, FamilyList, FamilyPage, FAMILIES_PAGE_DEFAULT};
+use crate::service::monitoring::families::{self, FamilyList, FamilyPage, FAMILIES_PAGE_DEFAULT, FAMILIES_PAGE_MAX};
 use crate::service::monitoring::indicators::{self, FacilitatorArea, Indicators, NewFacilitator};
 use crate::service::monitoring::overview::{self, Overview, SERIES_DAYS_DEFAULT};
 
@@ -90,8 +90,6 @@ pub struct FamiliesQuery {
     /// A region code (a village for its families); absent: the operator's whole region.
     #[param(value_type = Option<String>)]
     pub region: Option<RegionCode>,
-    /// A 16-digit NIK, or part of the recipient's name.
-    pub q: Option<String>,
     /// Paging: only families with a larger id.
     pub after: Option<i64>,
     /// At most this many (1–200, default 50).
@@ -99,7 +97,26 @@ pub struct FamiliesQuery {
     pub format: Option<ExportFormat>,
 }
 
-/// The families of a region, or those matching a search, with their money in short.
+/// A search for families by NIK or name. It travels in a body, never in a URL: URLs end up
+/// in logs, proxies and browser histories, and a NIK or a name is personal data.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FamilySearch {
+    /// A 16-digit NIK, or part of the recipient's name.
+    #[schema(max_length = 64, example = "aminah")]
+    pub q: String,
+    /// A region code to search in; absent: the operator's whole region.
+    #[schema(value_type = Option<String>)]
+    pub region: Option<RegionCode>,
+    /// Paging: only families with a larger id.
+    pub after: Option<i64>,
+    /// At most this many (1–200, default 50).
+    pub limit: Option<i64>,
+}
+
+/// The families of a region with their money in short.
+///
+/// To search by NIK or name, use `POST /v1/monitoring/families/search`.
 #[utoipa::path(get, path = "/v1/monitoring/families", tag = "monitoring", security(("bearer" = [])), params(FamiliesQuery),
     responses((status = 200, description = "JSON, or CSV with `format=csv` or `Accept: text/csv`", content((FamilyList = "application/json"), (String = "text/csv"))),
               (status = "4XX", body = Problem, content_type = "application/problem+json")))]
@@ -109,20 +126,33 @@ pub async fn families(
     caller: Authenticated,
     query: web::Query<FamiliesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let FamiliesQuery { region, q, after, limit, format } = query.into_inner();
+    let FamiliesQuery { region, after, limit, format } = query.into_inner();
+    let after = paging::cursor("after", after)?.unwrap_or(0);
+    let limit = paging::limit(limit, FAMILIES_PAGE_DEFAULT, FAMILIES_PAGE_MAX)?;
     let store = state.store.clone();
-    let list = blocking(move || {
-        families::list(
-            &store,
-            &caller.0,
-            region.as_ref(),
-            q.as_deref(),
-            after.unwrap_or(0),
-            limit.unwrap_or(FAMILIES_PAGE_DEFAULT),
-        )
-    })
-    .await?;
+    let list = blocking(move || families::list(&store, &caller.0, region.as_ref(), None, after, limit)).await?;
     Ok(answer(&request, format, &list, "families"))
+}
+
+/// Families found by NIK or by part of the recipient's name.
+///
+/// Within the operator's region; JSON, or CSV with `Accept: text/csv`.
+#[utoipa::path(post, path = "/v1/monitoring/families/search", tag = "monitoring", security(("bearer" = [])), request_body = FamilySearch,
+    responses((status = 200, description = "JSON, or CSV with `Accept: text/csv`", content((FamilyList = "application/json"), (String = "text/csv"))),
+              (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn search_families(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: web::Json<FamilySearch>,
+) -> Result<HttpResponse, ApiError> {
+    let FamilySearch { q, region, after, limit } = body.into_inner();
+    let after = paging::cursor("after", after)?.unwrap_or(0);
+    let limit = paging::limit(limit, FAMILIES_PAGE_DEFAULT, FAMILIES_PAGE_MAX)?;
+    let store = state.store.clone();
+    let list =
+        blocking(move || families::list(&store, &caller.0, region.as_ref(), Some(q.as_str()), after, limit)).await?;
+    Ok(answer(&request, None, &list, "families"))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -203,18 +233,10 @@ pub async fn agents(
     query: web::Query<AgentsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let AgentsQuery { region, date, after, limit, format } = query.into_inner();
+    let after = paging::cursor("after", after)?.unwrap_or(0);
+    let limit = paging::limit(limit, AGENTS_PAGE_DEFAULT, AGENTS_PAGE_MAX)?;
     let store = state.store.clone();
-    let activity = blocking(move || {
-        agents::activity(
-            &store,
-            &caller.0,
-            region.as_ref(),
-            date,
-            after.unwrap_or(0),
-            limit.unwrap_or(AGENTS_PAGE_DEFAULT),
-        )
-    })
-    .await?;
+    let activity = blocking(move || agents::activity(&store, &caller.0, region.as_ref(), date, after, limit)).await?;
     Ok(answer(&request, format, &activity, "agents"))
 }
 

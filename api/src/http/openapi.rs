@@ -82,6 +82,7 @@ use crate::service::auth::Role;
         operators::reset_password,
         monitoring::overview,
         monitoring::families,
+        monitoring::search_families,
         monitoring::family,
         monitoring::indicators,
         monitoring::agents,

@@ -34,6 +34,8 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
             Self::InvalidRequest
+            | Self::CharacterNotAllowed
+            | Self::PagingInvalid
             | Self::CardNumberMalformed
             | Self::CardNumberCheckDigit
             | Self::CardNumberUnknownBank
@@ -51,7 +53,9 @@ impl ErrorCode {
                 StatusCode::NOT_FOUND
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unauthenticated | Self::TokenRevoked | Self::WrongCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated | Self::TokenRevoked | Self::WrongCredentials | Self::WrongCardOrPin => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden | Self::TerminalNotAllowed | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::WrongPin | Self::CardLost | Self::CardReplaced | Self::CardExpired => {
@@ -75,7 +79,7 @@ impl ErrorCode {
             | Self::UnknownItem => StatusCode::UNPROCESSABLE_ENTITY,
             Self::OperationNotAllowed => StatusCode::FORBIDDEN,
             Self::DuplicateStan | Self::OriginalReversed => StatusCode::CONFLICT,
-            Self::IdempotencyKeyMissing => StatusCode::BAD_REQUEST,
+            Self::IdempotencyKeyMissing | Self::IdempotencyKeyInvalid => StatusCode::BAD_REQUEST,
             Self::LiveBatchExists | Self::BatchPaysNobody | Self::BatchNotCancellable => StatusCode::CONFLICT,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -85,6 +89,13 @@ impl ErrorCode {
     pub fn title(self, language: Language) -> &'static str {
         let (english, indonesian) = match self {
             Self::InvalidRequest => ("The request is not valid", "Permintaan tidak valid"),
+            Self::CharacterNotAllowed => (
+                "Remove control characters and text-direction marks from the text",
+                "Hapus karakter kontrol dan tanda arah teks dari isian",
+            ),
+            Self::PagingInvalid => {
+                ("Ask for a page within the allowed range", "Minta halaman dalam rentang yang diizinkan")
+            }
             Self::UnsupportedMediaType => {
                 ("Send the body as application/json", "Kirim isi permintaan sebagai application/json")
             }
@@ -94,6 +105,7 @@ impl ErrorCode {
             Self::Unauthenticated => ("Log in first", "Silakan masuk terlebih dahulu"),
             Self::TokenRevoked => ("The session has ended; log in again", "Sesi telah berakhir; silakan masuk lagi"),
             Self::WrongCredentials => ("Wrong user name or password", "Nama pengguna atau kata sandi salah"),
+            Self::WrongCardOrPin => ("Wrong card number or PIN", "Nomor kartu atau PIN salah"),
             Self::Forbidden => ("You may not do this", "Anda tidak berwenang melakukan ini"),
             Self::TerminalNotAllowed => ("This terminal may not be used", "Terminal ini tidak dapat digunakan"),
             Self::TooManyRequests => {
@@ -162,6 +174,10 @@ impl ErrorCode {
                 ("The transaction was cancelled by a reversal", "Transaksi sudah dibatalkan (reversal)")
             }
             Self::IdempotencyKeyMissing => ("Send an Idempotency-Key header", "Sertakan header Idempotency-Key"),
+            Self::IdempotencyKeyInvalid => (
+                "The Idempotency-Key must be 1 to 128 printable ASCII characters",
+                "Idempotency-Key harus 1 sampai 128 karakter ASCII yang dapat dicetak",
+            ),
             Self::HoldNotFound => ("The block does not exist", "Pemblokiran tidak ditemukan"),
             Self::HoldNotActive => ("The block has already ended", "Pemblokiran sudah berakhir"),
             Self::JournalNotFound => ("The transaction does not exist", "Transaksi tidak ditemukan"),
@@ -288,6 +304,13 @@ impl From<StoreError> for ApiError {
 /// never carries internal details (those go to the log).
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
+        if let ServiceError::LoginThrottled { wait } = &error {
+            let seconds = crate::domain::login_throttle::seconds_rounded_up(*wait);
+            return Self {
+                retry_after_seconds: Some(seconds),
+                ..Self::new(ErrorCode::TooManyRequests, error.to_string())
+            };
+        }
         match error.code() {
             ErrorCode::InternalError => internal(&error),
             ErrorCode::ServiceUnavailable => Self::new(ErrorCode::ServiceUnavailable, "the database is unavailable"),

@@ -107,7 +107,11 @@ pub async fn login_agent(
     Ok(HttpResponse::Ok().json(tokens))
 }
 
-/// A family logs in with its card number and PIN (three wrong PINs lock the card's PIN).
+/// A family logs in with its card number and PIN.
+///
+/// A wrong PIN and an unknown card get the same answer (`WRONG_CARD_OR_PIN`); failed logins are throttled per card and per client
+/// with a growing delay (429 with `Retry-After`), and never lock the card's PIN, which only
+/// wrong PINs at an agent's terminal do.
 #[utoipa::path(post, path = "/v1/auth/families/login", tag = "auth", request_body = FamilyLogin,
     responses((status = 200, body = TokenPair), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn login_family(
@@ -116,11 +120,12 @@ pub async fn login_family(
     body: web::Json<FamilyLogin>,
 ) -> Result<HttpResponse, ApiError> {
     state.login_limiter.check(&request)?;
+    let client = state.login_limiter.client_of(&request);
     let FamilyLogin { card_number, pin } = body.into_inner();
     let card_number = CardNumber::parse(&card_number)?;
     let pin = parse_pin("pin", &pin)?;
     let (store, auth) = (state.store.clone(), state.auth.clone());
-    let tokens = blocking(move || auth::login_family(&store, &auth, &card_number, &pin)).await?;
+    let tokens = blocking(move || auth::login_family(&store, &auth, &card_number, &pin, client)).await?;
     Ok(HttpResponse::Ok().json(tokens))
 }
 

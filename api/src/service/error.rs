@@ -24,7 +24,7 @@ pub enum ServiceError {
     #[error("{0} not found")]
     NotFound(&'static str),
     /// No valid token: missing, malformed, expired, badly signed or for another audience.
-    #[error("authentication required: {0}")]
+    #[error("{0}")]
     Unauthenticated(String),
     /// The token was valid once but has been revoked (logout, password change).
     #[error("the token has been revoked; log in again")]
@@ -32,6 +32,13 @@ pub enum ServiceError {
     /// Wrong user name or password (which one is not said).
     #[error("wrong user name or password")]
     WrongCredentials,
+    /// A family's login with a card number no card has, or a wrong PIN: one answer for
+    /// both, so that the login does not tell which card numbers exist.
+    #[error("the card number or the PIN is wrong")]
+    WrongCardOrPin,
+    /// Too many failed logins for this card or from this client: wait before trying again.
+    #[error("too many failed logins for this card or from this address; try again in {} seconds", crate::domain::login_throttle::seconds_rounded_up(*wait))]
+    LoginThrottled { wait: std::time::Duration },
     /// The caller's role may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -147,6 +154,10 @@ impl From<diesel::result::Error> for ServiceError {
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     InvalidRequest,
+    /// Text with a control character or a bidirectional override (400).
+    CharacterNotAllowed,
+    /// A paging parameter (`limit`, a cursor) out of range (400).
+    PagingInvalid,
     UnsupportedMediaType,
     PayloadTooLarge,
     NotFound,
@@ -154,6 +165,8 @@ pub enum ErrorCode {
     Unauthenticated,
     TokenRevoked,
     WrongCredentials,
+    /// A family login with a wrong PIN or a card number no card has (401).
+    WrongCardOrPin,
     Forbidden,
     TerminalNotAllowed,
     TooManyRequests,
@@ -193,6 +206,8 @@ pub enum ErrorCode {
     DuplicateStan,
     OriginalReversed,
     IdempotencyKeyMissing,
+    /// An `Idempotency-Key` that is empty, too long or not printable ASCII (400).
+    IdempotencyKeyInvalid,
     HoldNotFound,
     HoldNotActive,
     JournalNotFound,
@@ -216,6 +231,8 @@ impl ServiceError {
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::TokenRevoked => ErrorCode::TokenRevoked,
             Self::WrongCredentials => ErrorCode::WrongCredentials,
+            Self::WrongCardOrPin => ErrorCode::WrongCardOrPin,
+            Self::LoginThrottled { .. } => ErrorCode::TooManyRequests,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::WrongPin { .. } => ErrorCode::WrongPin,
             Self::PinLocked => ErrorCode::PinLocked,

@@ -13,6 +13,7 @@ pub mod disbursements;
 pub mod edc;
 pub mod families;
 mod group_commit;
+pub mod login_throttles;
 pub mod monitoring;
 pub mod operators;
 pub mod reconciliation;

@@ -197,6 +197,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_throttles (subject) {
+        subject -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        blocked_until -> Timestamp,
+    }
+}
+
+diesel::table! {
     catalogue_items (sku) {
         sku -> Text,
         name -> Text,
@@ -306,6 +315,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     edc_transactions,
     usage_counters,
+    login_throttles,
     catalogue_items,
     benefit_schedules,
     disbursement_batches,

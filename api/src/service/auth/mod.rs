@@ -1,5 +1,6 @@
 //! Logging in, proving who is calling, and logging out.
 
+pub mod family_login;
 pub mod passwords;
 pub mod pin;
 pub mod principal;
@@ -7,8 +8,7 @@ pub mod tokens;
 
 use std::time::Duration;
 
-use crate::domain::auth::{Password, Pin, PinKey};
-use crate::domain::card::CardNumber;
+use crate::domain::auth::{Password, PinKey};
 use crate::service::ServiceError;
 use crate::store::{agents, audit, families, operators, Store, StoreError, Tx};
 pub use principal::{Principal, Role};
@@ -109,17 +109,7 @@ pub fn login_agent(
     auth.tokens.issue_pair(&principal, agent.token_version)
 }
 
-/// A family logs in with its card and PIN; wrong PINs count towards the lock.
-pub fn login_family(
-    store: &Store,
-    auth: &Auth,
-    card_number: &CardNumber,
-    pin: &Pin,
-) -> Result<TokenPair, ServiceError> {
-    let card = store.write(|tx| pin::verify_card_and_pin(tx, &auth.pin_key, card_number, pin))??;
-    let family = store.read(|tx| families::find_by_id(tx, card.family_id))?.ok_or(ServiceError::NotFound("family"))?;
-    auth.tokens.issue_pair(&Principal::Family { id: family.id }, family.token_version)
-}
+pub use family_login::login_family;
 
 /// A new token pair for a refresh token that is still valid and not revoked.
 pub fn refresh(store: &Store, auth: &Auth, refresh_token: &str) -> Result<TokenPair, ServiceError> {

@@ -69,7 +69,7 @@ impl Principal {
 
     /// The principal a verified token speaks for.
     pub fn from_claims(claims: &Claims) -> Result<Self, ServiceError> {
-        let malformed = || ServiceError::Unauthenticated("the token's subject is malformed".to_owned());
+        let malformed = || claims.typ.not_valid();
         let (kind, id) = claims.sub.split_once(':').ok_or_else(malformed)?;
         let id: i64 = id.parse().map_err(|_| malformed())?;
         let operator = |role| {

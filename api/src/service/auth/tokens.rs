@@ -100,10 +100,11 @@ impl TokenService {
     }
 
     /// Checks signature (HS256 only: `none` and every other algorithm are refused),
-    /// issuer, audience and expiry, and that the token is of the kind expected.
+    /// issuer, audience and expiry, and that the token is of the kind expected. A refusal
+    /// says what the client must do, never which check of the library failed.
     pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, ServiceError> {
         if token.len() > TOKEN_BYTES_MAX {
-            return Err(ServiceError::Unauthenticated("the token is too long".to_owned()));
+            return Err(kind.not_valid());
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[TOKEN_ISSUER]);
@@ -111,11 +112,55 @@ impl TokenService {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = CLOCK_LEEWAY_SECONDS;
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-            .map_err(|error| ServiceError::Unauthenticated(format!("invalid token: {error}")))?
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => kind.expired(),
+                _ => kind.not_valid(),
+            })?
             .claims;
         if claims.typ != kind {
-            return Err(ServiceError::Unauthenticated(format!("a {:?} token is needed here", kind).to_lowercase()));
+            return Err(ServiceError::Unauthenticated(format!(
+                "{} was sent where {} is needed: send {}",
+                claims.typ.with_article(),
+                kind.with_article(),
+                kind.with_the()
+            )));
         }
         Ok(claims)
+    }
+}
+
+impl TokenKind {
+    fn with_article(self) -> &'static str {
+        match self {
+            Self::Access => "an access token",
+            Self::Refresh => "a refresh token",
+        }
+    }
+
+    fn with_the(self) -> &'static str {
+        match self {
+            Self::Access => "the access token",
+            Self::Refresh => "the refresh token",
+        }
+    }
+
+    /// Forged, altered, truncated, for another audience or algorithm: whatever the cause,
+    /// the client's only remedy is a new login.
+    pub fn not_valid(self) -> ServiceError {
+        let capitalised = match self {
+            Self::Access => "The access token",
+            Self::Refresh => "The refresh token",
+        };
+        ServiceError::Unauthenticated(format!("{capitalised} is not valid: sign in again"))
+    }
+
+    fn expired(self) -> ServiceError {
+        ServiceError::Unauthenticated(
+            match self {
+                Self::Access => "The access token has expired: get a new one with the refresh token, or sign in again",
+                Self::Refresh => "The refresh token has expired: sign in again",
+            }
+            .to_owned(),
+        )
     }
 }
