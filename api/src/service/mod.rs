@@ -15,6 +15,7 @@ pub mod ledger_check;
 pub mod monitoring;
 pub mod reconciliation;
 pub mod regions;
+pub mod retention;
 pub mod seed;
 
 pub use error::ServiceError;
