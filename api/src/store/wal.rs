@@ -31,13 +31,10 @@ use super::{StoreError, SQLITE_BUSY_TIMEOUT_MS};
 /// The bound on the WAL by default, in MiB (`--sqlite-wal-max-mb`).
 pub const SQLITE_WAL_MAX_MB_DEFAULT: u64 = 64;
 
-/// How often the log's size is looked at. At full rate the log grew by about 34 MB a
-/// second (issue 22): checked this often, it passes its trigger by about 3 MB at most.
+/// How often the log is copied back passively and its length looked at. At full rate
+/// the log grew by about 34 MB a second (issue 22): checked this often, it passes its
+/// trigger by about 3 MB at most.
 pub const WAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
-
-/// How often the log is copied back passively while it is under its trigger, so that
-/// the database file stays current and a restart has little left to copy.
-pub const PASSIVE_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long a restart waits for older readers, at first: card traffic waits behind it,
 /// so it is short; most readers finish within a few milliseconds.
@@ -48,6 +45,17 @@ pub const RESTART_READER_WAIT_MIN: Duration = Duration::from_millis(20);
 /// Card traffic can wait this long once, when a long report pins the log.
 pub const RESTART_READER_WAIT_MAX: Duration = Duration::from_millis(640);
 
+/// Passive checkpoints run one after another before a restart, at most: each copies what
+/// was written during the one before, so that the restart, which card traffic waits for,
+/// has little left to copy.
+pub const PASSIVE_CHECKPOINTS_BEFORE_RESTART_MAX: usize = 4;
+
+/// Frames (pages) a restart may be left to copy: about 4 MiB of 4 KiB pages.
+pub const RESTART_FRAMES_LEFT_MAX: i32 = 1_024;
+
+/// The log restarts once it holds this fraction of its bound (see `trigger_bytes`).
+pub const RESTART_TRIGGER_DIVISOR: u64 = 16;
+
 /// How often a log still over its bound is reported, at most.
 const OVER_BOUND_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -57,7 +65,6 @@ pub struct WalBound {
     wal_path: PathBuf,
     max_bytes: u64,
     reader_wait: Duration,
-    last_passive: Instant,
     last_warning: Option<Instant>,
 }
 
@@ -80,7 +87,6 @@ impl WalBound {
             wal_path: PathBuf::from(format!("{database_path}-wal")),
             max_bytes: max_bytes.max(1),
             reader_wait: RESTART_READER_WAIT_MIN,
-            last_passive: Instant::now(),
             last_warning: None,
         }
     }
@@ -90,49 +96,58 @@ impl WalBound {
         std::fs::metadata(&self.wal_path).map(|metadata| metadata.len()).unwrap_or(0)
     }
 
-    /// The size at which a restart starts: half the bound, so that the log written while
-    /// it runs still fits under the bound.
+    /// The log length at which a restart starts: a sixteenth of the bound. A short log is
+    /// cheap to restart (little left to copy while card traffic waits), and the rest of
+    /// the bound is room for the log to grow while a long read holds a restart up.
     fn trigger_bytes(&self) -> u64 {
-        self.max_bytes / 2
+        self.max_bytes / RESTART_TRIGGER_DIVISOR
     }
 
-    /// One pass: copies the log back passively now and then; restarts it once it passes
-    /// its trigger. `passive` runs a passive checkpoint on a connection of its own.
-    pub fn keep(&mut self, writer: &GroupCommit, passive: impl FnOnce() -> Result<(), StoreError>) {
-        let before_bytes = self.wal_bytes();
-        let due_passive = self.last_passive.elapsed() >= PASSIVE_CHECKPOINT_INTERVAL;
-        if before_bytes < self.trigger_bytes() {
-            if due_passive {
-                self.last_passive = Instant::now();
-                if let Err(error) = passive() {
-                    tracing::warn!(%error, "checkpointing the SQLite WAL failed; will try again");
-                }
-            }
+    /// One pass: copies the log back passively (beside the traffic), and restarts it once
+    /// what it holds passes the trigger. `passive` runs a passive checkpoint on a
+    /// connection of its own. The trigger counts the frames in the log, not the file's
+    /// size: after a restart the file keeps its size (up to the bound) while the log in it
+    /// starts again from its beginning.
+    pub fn keep(&mut self, writer: &GroupCommit, mut passive: impl FnMut() -> Result<CheckpointOutcome, StoreError>) {
+        let mut outcome = match passive() {
+            Ok(outcome) => outcome,
+            Err(error) => return tracing::warn!(%error, "checkpointing the SQLite WAL failed; will try again"),
+        };
+        let log_bytes = frames_bytes(outcome.log);
+        if log_bytes < self.trigger_bytes() {
             return;
         }
-        // The bulk is copied beside the traffic; the restart only copies what came since.
-        self.last_passive = Instant::now();
-        if let Err(error) = passive() {
-            tracing::warn!(%error, "checkpointing the SQLite WAL failed; will try again");
+        // The bulk is copied beside the traffic; the restart, which card traffic waits
+        // for, only copies what came since the last passive checkpoint.
+        for _ in 1..PASSIVE_CHECKPOINTS_BEFORE_RESTART_MAX {
+            if outcome.log - outcome.checkpointed <= RESTART_FRAMES_LEFT_MAX {
+                break;
+            }
+            match passive() {
+                Ok(next) => outcome = next,
+                Err(error) => return tracing::warn!(%error, "checkpointing the SQLite WAL failed; will try again"),
+            }
         }
         let reader_wait = self.reader_wait;
+        let started = Instant::now();
         let restarted = writer.between_transactions(|connection| restart(connection, reader_wait));
         match restarted {
             Ok(outcome) if outcome.busy == 0 => {
                 self.reader_wait = RESTART_READER_WAIT_MIN;
-                tracing::debug!(wal_bytes = before_bytes, frames = outcome.log, "restarted the SQLite WAL");
+                let writer_held_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                tracing::debug!(log_bytes, frames = outcome.log, writer_held_ms, "restarted the SQLite WAL");
             }
-            Ok(outcome) => self.postponed(before_bytes, outcome),
+            Ok(outcome) => self.postponed(log_bytes, outcome),
             Err(error) => {
-                tracing::warn!(%error, wal_bytes = before_bytes, "restarting the SQLite WAL failed; will try again")
+                tracing::warn!(%error, log_bytes, "restarting the SQLite WAL failed; will try again")
             }
         }
     }
 
     /// A reader still read the log after the wait: wait longer next time if the log is
     /// over its bound, and say so now and then.
-    fn postponed(&mut self, wal_bytes: u64, outcome: CheckpointOutcome) {
-        if wal_bytes <= self.max_bytes {
+    fn postponed(&mut self, log_bytes: u64, outcome: CheckpointOutcome) {
+        if log_bytes <= self.max_bytes {
             return;
         }
         self.reader_wait = (self.reader_wait * 2).min(RESTART_READER_WAIT_MAX);
@@ -140,7 +155,7 @@ impl WalBound {
         if !warned_lately {
             self.last_warning = Some(Instant::now());
             tracing::warn!(
-                wal_bytes,
+                log_bytes,
                 wal_max_bytes = self.max_bytes,
                 frames = outcome.log,
                 next_reader_wait_ms = u64::try_from(self.reader_wait.as_millis()).unwrap_or(u64::MAX),
@@ -148,6 +163,13 @@ impl WalBound {
             );
         }
     }
+}
+
+/// The bytes `frames` take in the log: SQLite's default 4 KiB page (the migrations keep
+/// it) and a 24-byte frame header each.
+fn frames_bytes(frames: i32) -> u64 {
+    const FRAME_BYTES: u64 = 4_096 + 24;
+    u64::try_from(frames).unwrap_or(0) * FRAME_BYTES
 }
 
 /// `wal_checkpoint(RESTART)` on the writer, waiting at most `reader_wait` for readers of
@@ -160,7 +182,6 @@ fn restart(connection: &mut SqliteConnection, reader_wait: Duration) -> Result<C
 }
 
 /// A passive checkpoint: copies what no reader still needs, waits for nothing.
-pub fn passive(connection: &mut SqliteConnection) -> Result<(), StoreError> {
-    connection.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?;
-    Ok(())
+pub fn passive(connection: &mut SqliteConnection) -> Result<CheckpointOutcome, StoreError> {
+    Ok(diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result::<CheckpointOutcome>(connection)?)
 }
