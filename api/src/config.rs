@@ -25,9 +25,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "KKS_POSTGRES_POOL_SIZE", default_value_t = POSTGRES_POOL_SIZE_DEFAULT)]
     pub postgres_pool_size: u32,
 
-    /// SQLite: the bound on the write-ahead log (`FILE-wal`), in MiB. Past half of it the
-    /// log is copied back into the database file and started again; a longer file is cut
-    /// back to it.
+    /// SQLite: the bound on the write-ahead log (`FILE-wal`), in MiB. Once the log holds a
+    /// sixteenth of it, it is copied back into the database file and started again; a
+    /// longer file is cut back to it.
     #[arg(long, global = true, env = "KKS_SQLITE_WAL_MAX_MB", default_value_t = SQLITE_WAL_MAX_MB_DEFAULT,
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub sqlite_wal_max_mb: u64,

@@ -7,8 +7,8 @@
 //! does, so with passive checkpoints alone the log never restarts: measured, 6.16 GB of
 //! WAL for a 628 MB database after three minutes of 32 terminals (issue 22).
 //!
-//! So, when the log passes half its bound, this module copies it back passively (beside
-//! the traffic), then runs `wal_checkpoint(RESTART)` on the writer connection itself,
+//! So, every 100 ms, this module copies the log back passively (beside the traffic),
+//! and once the log holds a sixteenth of its bound it runs `wal_checkpoint(RESTART)` on the writer connection itself,
 //! between two group commits: it copies the few frames written meanwhile and waits, for
 //! a bounded time, until the readers that started before it have finished. Readers that
 //! start after it read the database file, not the log, so they never hold it up. The
