@@ -11,6 +11,7 @@ mod card_sim;
 mod cards;
 mod crash_safety;
 mod disbursements;
+mod disk;
 mod edc;
 mod edge;
 mod families;

@@ -198,6 +198,7 @@ fn run(backend: Backend, families: usize) -> BenchResult<Figures> {
         url: DatabaseUrl::parse(&url)?,
         postgres_pool_size: 4,
         sqlite_group_commit: true,
+        sqlite_wal_max_bytes: kks_api::store::SQLITE_WAL_MAX_MB_DEFAULT * 1024 * 1024,
     })?;
     store.migrate()?;
     let label = match backend {

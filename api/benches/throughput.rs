@@ -318,6 +318,7 @@ fn sqlite_tpcb(settings: &Settings) -> BenchResult<Value> {
         url: DatabaseUrl::parse(&folder.path().join("tpcb.sqlite").display().to_string())?,
         postgres_pool_size: kks_api::store::POSTGRES_POOL_SIZE_DEFAULT,
         sqlite_group_commit: true,
+        sqlite_wal_max_bytes: kks_api::store::SQLITE_WAL_MAX_MB_DEFAULT * 1024 * 1024,
     };
     let store = Store::open(&options)?;
     store.write(|tx| {
@@ -705,6 +706,7 @@ impl BenchDatabase {
             url: DatabaseUrl::parse(&self.url)?,
             postgres_pool_size: kks_api::store::POSTGRES_POOL_SIZE_DEFAULT,
             sqlite_group_commit: grouped,
+            sqlite_wal_max_bytes: kks_api::store::SQLITE_WAL_MAX_MB_DEFAULT * 1024 * 1024,
         };
         Ok(Store::open(&options)?)
     }

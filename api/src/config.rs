@@ -11,8 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::domain::card_qr::IssuerSigningKey;
 use crate::http::client_address::TrustedProxies;
 use crate::http::cors::CorsOrigins;
-use crate::store::POSTGRES_POOL_SIZE_DEFAULT;
 use crate::store::{DatabaseUrl, StoreError, StoreOptions};
+use crate::store::{POSTGRES_POOL_SIZE_DEFAULT, SQLITE_WAL_MAX_MB_DEFAULT};
 
 /// KKS: non-cash social assistance on the Kartu Keluarga Sejahtera combo card.
 #[derive(Debug, Parser)]
@@ -26,6 +26,13 @@ pub struct Cli {
     /// PostgreSQL connections held by this process (ignored for SQLite).
     #[arg(long, global = true, env = "KKS_POSTGRES_POOL_SIZE", default_value_t = POSTGRES_POOL_SIZE_DEFAULT)]
     pub postgres_pool_size: u32,
+
+    /// SQLite: the bound on the write-ahead log (`FILE-wal`), in MiB. Once the log holds a
+    /// sixteenth of it, it is copied back into the database file and started again; a
+    /// longer file is cut back to it.
+    #[arg(long, global = true, env = "KKS_SQLITE_WAL_MAX_MB", default_value_t = SQLITE_WAL_MAX_MB_DEFAULT,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub sqlite_wal_max_mb: u64,
 
     /// Production mode: no demo data, and no built-in development secrets: a missing
     /// secret stops the start.
@@ -147,6 +154,14 @@ pub struct ServeArgs {
     #[arg(long, env = "KKS_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: TrustedProxies,
 
+    /// How long the answer to a card transaction is kept for its retries, in hours (at
+    /// least 25: the reversal window and the clock skew). Older answers are deleted in
+    /// the background; the transactions themselves stay.
+    #[arg(long, env = "KKS_IDEMPOTENCY_RETENTION_HOURS",
+          default_value_t = crate::service::retention::IDEMPOTENCY_RETENTION_HOURS_DEFAULT,
+          value_parser = clap::value_parser!(u32).range(i64::from(crate::service::retention::IDEMPOTENCY_RETENTION_HOURS_MIN)..))]
+    pub idempotency_retention_hours: u32,
+
     /// For tests only: the ledger's clock stands still until `PUT /test-clock` moves it
     /// forward (stage openings, hold releases, the business day). Refused in production.
     #[arg(long)]
@@ -246,6 +261,7 @@ impl Cli {
             url: DatabaseUrl::parse(&self.database)?,
             postgres_pool_size: self.postgres_pool_size,
             sqlite_group_commit: true,
+            sqlite_wal_max_bytes: self.sqlite_wal_max_mb.saturating_mul(1024 * 1024),
         })
     }
 }

@@ -196,6 +196,9 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         http::disbursements::run_in_background(state.store.clone(), batch_id, args.disbursement_chunk_lines);
     }
     release_due_holds_in_background(state.store.clone());
+    let retention = service::retention::Retention::hours(args.idempotency_retention_hours)
+        .context("--idempotency-retention-hours")?;
+    purge_expired_answers_in_background(state.store.clone(), retention);
     let factory_state = state.clone();
     let mut server = HttpServer::new(move || http::app(factory_state.clone()));
     if let Some(workers) = args.workers {
@@ -266,6 +269,23 @@ fn create_admin_when_the_writer_is_free(store: &Store, new: NewAdmin) -> anyhow:
             }
             result => return result.context("creating the admin"),
         }
+    }
+}
+
+/// How often answers kept for retries are looked at for expiry.
+const ANSWER_PURGE_INTERVAL: Duration = Duration::from_secs(5);
+
+fn purge_expired_answers_in_background(store: Store, retention: service::retention::Retention) {
+    let spawned = std::thread::Builder::new().name("purge-expired-answers".to_owned()).spawn(move || loop {
+        std::thread::sleep(ANSWER_PURGE_INTERVAL);
+        match service::retention::purge_expired_answers(&store, retention) {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "deleted idempotency answers older than their retention"),
+            Err(error) => tracing::warn!(%error, "deleting expired idempotency answers failed; will try again"),
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "could not start the thread that deletes expired idempotency answers");
     }
 }
 

@@ -32,6 +32,20 @@ impl TestDatabase {
         database
     }
 
+    /// A SQLite database in `folder`, which someone else provides and removes (a small
+    /// filesystem of the test's own); migrated.
+    pub fn sqlite_in(folder: &std::path::Path) -> Self {
+        let url = format!("sqlite://{}", folder.join("kks.sqlite").display());
+        let database = Self { url, _folder: None, postgres_name: None };
+        database.store().migrate().expect("migrating the SQLite test database");
+        database
+    }
+
+    /// The SQLite file's path (panics on PostgreSQL).
+    pub fn sqlite_path(&self) -> &str {
+        self.url.strip_prefix("sqlite://").expect("a SQLite test database")
+    }
+
     /// Fails (never skips) when PostgreSQL is unreachable: a skipped backend is not a pass.
     pub fn postgres() -> Self {
         let admin_url = postgres_admin_url();
@@ -76,6 +90,7 @@ impl TestDatabase {
             url: DatabaseUrl::parse(&self.url).expect("test database URL"),
             postgres_pool_size: 16,
             sqlite_group_commit: true,
+            sqlite_wal_max_bytes: kks_api::store::SQLITE_WAL_MAX_MB_DEFAULT * 1024 * 1024,
         };
         Store::open(&options).expect("opening the test database")
     }

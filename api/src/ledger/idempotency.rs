@@ -127,9 +127,21 @@ where
             bind::<Timestamp, _>(now()),
         ),
     );
-    let claimed = on_backend!(tx, connection => claim.execute(connection)?);
+    let mut claimed = on_backend!(tx, connection => claim.execute(connection)?);
     if claimed == 0 {
-        return replay(tx, request);
+        if let Some(answer) = replay(tx, request)? {
+            return Ok(answer);
+        }
+        // The record expired and was purged between the claim and the look-up (another
+        // PostgreSQL connection): the key is free again, once.
+        claimed = on_backend!(tx, connection => claim.execute(connection)?);
+        if claimed == 0 {
+            return Err(LedgerError::from(StoreError::Unavailable(format!(
+                "idempotency key {} is being purged; try again",
+                request.key
+            )))
+            .into());
+        }
     }
     let result = match checks(tx) {
         Ok(checked) => tx.savepoint(|tx| operation(tx, checked)),
@@ -152,30 +164,52 @@ where
     Ok(result)
 }
 
-fn replay<T, E>(tx: &mut Tx<'_>, request: &IdempotentRequest<'_>) -> Result<Result<T, E>, E>
+/// The stored answer to the request's key, or `None` when the record is gone (purged).
+fn replay<T, E>(tx: &mut Tx<'_>, request: &IdempotentRequest<'_>) -> Result<Option<Result<T, E>>, E>
 where
     T: DeserializeOwned,
     E: Replayable + From<LedgerError> + From<diesel::result::Error>,
 {
-    let (stored_fingerprint, stored): (String, String) = on_backend!(tx, connection => idempotency_records::table
+    let found: Option<(String, String)> = on_backend!(tx, connection => idempotency_records::table
         .find((request.scope, request.key))
         .select((idempotency_records::request_fingerprint, idempotency_records::response))
-        .first(connection)?);
+        .first(connection)
+        .optional()?);
+    let Some((stored_fingerprint, stored)) = found else { return Ok(None) };
     if stored_fingerprint != request.fingerprint {
-        return Ok(Err(LedgerError::from(Refusal::IdempotencyKeyReused { key: request.key.to_owned() }).into()));
+        return Ok(Some(Err(LedgerError::from(Refusal::IdempotencyKeyReused { key: request.key.to_owned() }).into())));
     }
     let corrupt =
         |what: &str| LedgerError::from(StoreError::Corrupt(format!("idempotency record {}: {what}", request.key)));
     match serde_json::from_str::<StoredAnswer>(&stored).map_err(|_| corrupt("unreadable answer"))? {
         StoredAnswer::Done { response } => {
-            Ok(Ok(serde_json::from_value(response).map_err(|_| corrupt("answer of another shape"))?))
+            Ok(Some(Ok(serde_json::from_value(response).map_err(|_| corrupt("answer of another shape"))?)))
         }
         StoredAnswer::Refused { refusal } => {
-            Ok(Err(E::from_stored(refusal).ok_or_else(|| corrupt("unknown refusal"))?))
+            Ok(Some(Err(E::from_stored(refusal).ok_or_else(|| corrupt("unknown refusal"))?)))
         }
     }
 }
 
 fn to_json(value: &impl Serialize) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(value).map_err(|error| StoreError::Corrupt(format!("storing an answer: {error}")))
+}
+
+/// The most idempotency records one purge transaction deletes: bounds how long it keeps
+/// the writer (SQLite) or its row locks (PostgreSQL) from card traffic.
+pub const PURGE_BATCH_ROWS: usize = 1_000;
+
+/// Deletes up to [`PURGE_BATCH_ROWS`] of the oldest records written before `cutoff`, in
+/// one transaction, and says how many. Only the stored answers go: the operations they
+/// answered (journals, EDC records, STAN slots) stay as they are.
+pub fn purge_older_than(store: &Store, cutoff: chrono::NaiveDateTime) -> Result<usize, StoreError> {
+    // The LIMIT is written out, not bound: see `cached_sql` on re-prepared LIMITs.
+    const _: () = assert!(PURGE_BATCH_ROWS == 1_000, "the LIMIT below is PURGE_BATCH_ROWS");
+    let purge = cached_sql(
+        "DELETE FROM idempotency_records WHERE (scope, idempotency_key) IN \
+         (SELECT scope, idempotency_key FROM idempotency_records WHERE created_at < ? \
+          ORDER BY created_at LIMIT 1000)",
+        (bind::<Timestamp, _>(cutoff),),
+    );
+    store.write(|tx| -> Result<usize, StoreError> { Ok(on_backend!(tx, connection => purge.execute(connection)?)) })
 }

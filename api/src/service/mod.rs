@@ -16,6 +16,7 @@ pub mod monitoring;
 pub mod operators;
 pub mod reconciliation;
 pub mod regions;
+pub mod retention;
 pub mod seed;
 
 pub use error::ServiceError;

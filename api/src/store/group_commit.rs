@@ -121,6 +121,22 @@ impl GroupCommit {
         }
     }
 
+    /// Runs `task` on the writer connection outside any transaction (a WAL checkpoint):
+    /// the open batch, whose requests have all done their work and only wait for its
+    /// commit, is committed first, and new requests wait until `task` returns.
+    pub fn between_transactions<T>(
+        &self,
+        task: impl FnOnce(&mut SqliteConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut open = self.lock();
+        self.finish(&mut open, Ok(()));
+        let mut writer = checkout(&self.pool)?;
+        let result = task(&mut writer);
+        drop(writer);
+        drop(open);
+        result
+    }
+
     /// The batch. A request that panics ends its batch before letting go of the lock
     /// (see [`Self::write`]), so the state behind a poisoned lock is sound.
     fn lock(&self) -> MutexGuard<'_, OpenBatch> {

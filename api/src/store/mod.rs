@@ -20,6 +20,7 @@ pub mod reconciliation;
 pub mod regions;
 pub mod schema;
 pub mod usage;
+pub mod wal;
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use clock::now;
+pub use wal::SQLITE_WAL_MAX_MB_DEFAULT;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
@@ -153,9 +155,21 @@ impl From<diesel::result::Error> for StoreError {
             Error::DatabaseError(_, info) if info.message() == "database is locked" => {
                 Self::Unavailable("another process is writing to the SQLite file".to_owned())
             }
+            // A full disk (or one that fails) is an outage too: the request was not wrong,
+            // and the same request succeeds once there is room again.
+            Error::DatabaseError(_, info) if is_disk_failure(info.message()) => {
+                Self::Unavailable(info.message().to_owned())
+            }
             other => Self::Query(other),
         }
     }
+}
+
+/// Whether a database error says the disk is full or failing: SQLite's `SQLITE_FULL` and
+/// `SQLITE_IOERR`, PostgreSQL's `disk_full` (53100), whose message names the errno.
+fn is_disk_failure(message: &str) -> bool {
+    const DISK_FAILURES: [&str; 3] = ["database or disk is full", "disk I/O error", "No space left on device"];
+    DISK_FAILURES.iter().any(|failure| message.contains(failure))
 }
 
 impl From<diesel::r2d2::PoolError> for StoreError {
@@ -211,10 +225,12 @@ impl Tx<'_> {
 
 /// Applied to every SQLite connection: durable WAL, a busy timeout, foreign keys. No
 /// connection checkpoints the WAL by itself (the one that happened to commit would stall
-/// every queued writer while it copies pages): [`checkpoint_in_background`] does.
+/// every queued writer while it copies pages): a background thread does ([`wal`]), and
+/// `journal_size_limit` cuts the log file back to its bound whenever it starts again.
 #[derive(Debug)]
 struct SqlitePragmas {
     cache_kib: u32,
+    wal_max_bytes: u64,
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
@@ -227,8 +243,10 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
                  PRAGMA foreign_keys = ON;
                  PRAGMA temp_store = MEMORY;
                  PRAGMA cache_size = -{cache_kib};
-                 PRAGMA wal_autocheckpoint = 0;",
-                cache_kib = self.cache_kib
+                 PRAGMA wal_autocheckpoint = 0;
+                 PRAGMA journal_size_limit = {wal_max_bytes};",
+                cache_kib = self.cache_kib,
+                wal_max_bytes = self.wal_max_bytes
             ))
             .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -279,6 +297,20 @@ pub struct StoreOptions {
     /// SQLite: concurrent writes share one durable commit (see [`group_commit`]); off,
     /// every write is a transaction of its own (to measure what grouping gains).
     pub sqlite_group_commit: bool,
+    /// SQLite: the bound on the write-ahead log, in bytes (see [`wal`]).
+    pub sqlite_wal_max_bytes: u64,
+}
+
+impl StoreOptions {
+    /// The defaults for a database at `url`: as `kks` runs with no configuration.
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self {
+            url,
+            postgres_pool_size: POSTGRES_POOL_SIZE_DEFAULT,
+            sqlite_group_commit: true,
+            sqlite_wal_max_bytes: SQLITE_WAL_MAX_MB_DEFAULT * 1024 * 1024,
+        }
+    }
 }
 
 impl Store {
@@ -286,11 +318,12 @@ impl Store {
         let url = options.url.clone();
         let pools = match url.backend() {
             Backend::Sqlite => {
+                let wal_max_bytes = options.sqlite_wal_max_bytes;
                 let builder = |cache_kib| {
                     Pool::builder()
                         .min_idle(Some(0))
                         .connection_timeout(CONNECTION_WAIT_MAX)
-                        .connection_customizer(Box::new(SqlitePragmas { cache_kib }))
+                        .connection_customizer(Box::new(SqlitePragmas { cache_kib, wal_max_bytes }))
                 };
                 let manager = || ConnectionManager::<SqliteConnection>::new(url.location());
                 Pools::Sqlite {
@@ -316,7 +349,10 @@ impl Store {
         let pools = std::sync::Arc::new(pools);
         match url.backend() {
             Backend::Sqlite => {
-                maintain_in_background(&pools, "sqlite-checkpoint", SQLITE_CHECKPOINT_INTERVAL, checkpoint)
+                let mut bound = wal::WalBound::new(url.location(), options.sqlite_wal_max_bytes);
+                maintain_in_background(&pools, "sqlite-checkpoint", wal::WAL_CHECK_INTERVAL, move |pools| {
+                    checkpoint(pools, &mut bound)
+                })
             }
             Backend::Postgres => maintain_in_background(&pools, "postgres-analyze", POSTGRES_ANALYZE_INTERVAL, analyze),
         }
@@ -417,15 +453,17 @@ impl Store {
     }
 }
 
-/// How often the SQLite WAL is copied back into the database file.
-const SQLITE_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
-
 /// How often PostgreSQL's statistics are checked for tables that changed (when autovacuum,
 /// which would do it, is off). A stage changes a million rows in a minute or two.
 const POSTGRES_ANALYZE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Runs `task` every `interval` on a thread of its own, until the store is dropped.
-fn maintain_in_background(pools: &std::sync::Arc<Pools>, name: &str, interval: Duration, task: fn(&Pools)) {
+fn maintain_in_background(
+    pools: &std::sync::Arc<Pools>,
+    name: &str,
+    interval: Duration,
+    mut task: impl FnMut(&Pools) + Send + 'static,
+) {
     let pools = std::sync::Arc::downgrade(pools);
     let spawned = std::thread::Builder::new().name(name.to_owned()).spawn(move || loop {
         std::thread::sleep(interval);
@@ -437,15 +475,11 @@ fn maintain_in_background(pools: &std::sync::Arc<Pools>, name: &str, interval: D
     }
 }
 
-/// Copies the SQLite WAL into the database file without blocking readers or the writer
-/// (`PASSIVE`); left alone, the WAL grows.
-fn checkpoint(pools: &Pools) {
-    if let Pools::Sqlite { readers, .. } = pools {
-        let checkpointed = checkout(readers)
-            .and_then(|mut connection| Ok(connection.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?));
-        if let Err(error) = checkpointed {
-            tracing::warn!(%error, "checkpointing the SQLite WAL failed; will try again");
-        }
+/// Copies the SQLite WAL back into the database file, and starts it again from its
+/// beginning before it passes its bound ([`wal`]); left alone, the WAL grows.
+fn checkpoint(pools: &Pools, bound: &mut wal::WalBound) {
+    if let Pools::Sqlite { writer, readers } = pools {
+        bound.keep(writer, || wal::passive(&mut *checkout(readers)?));
     }
 }
 
@@ -516,6 +550,18 @@ mod tests {
         assert_eq!(DatabaseUrl::parse("kks.sqlite").unwrap().location(), "kks.sqlite");
         assert!(DatabaseUrl::parse("mysql://db/kks").is_err());
         assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn a_full_disk_is_an_outage_not_a_bad_query() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let full = Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new("database or disk is full".to_owned()));
+        assert!(matches!(StoreError::from(full), StoreError::Unavailable(_)));
+        let postgres = "could not extend file \"base/16384/16390\": No space left on device".to_owned();
+        let full = Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(postgres));
+        assert!(matches!(StoreError::from(full), StoreError::Unavailable(_)));
+        let unique = Error::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new("duplicate key".to_owned()));
+        assert!(matches!(StoreError::from(unique), StoreError::Query(_)));
     }
 
     #[test]
