@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod binary;
 pub mod cards;
 pub mod disbursements;
 pub mod edc;

@@ -95,6 +95,7 @@ use crate::service::auth::Role;
         sessions::Me,
         pins::PinChange,
         pins::PinReset,
+        monitoring::ExportFormat,
     )),
     modifiers(&BearerSecurity, &UtcTimestamps),
     tags(

@@ -39,6 +39,7 @@ pub const PAUSE_BETWEEN_CHUNKS: std::time::Duration = std::time::Duration::from_
 /// What to pay.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"programme": "pkh", "year": 2017, "period": 2, "region": "32.04"}))]
 pub struct BatchRequest {
     pub programme: Programme,
     pub year: i32,
@@ -66,6 +67,7 @@ pub struct BatchView {
 /// Why a batch is cancelled.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "prepared for the wrong region"}))]
 pub struct CancelRequest {
     /// A short sentence (1 to 120 characters), kept on the batch and in the audit trail.
     #[schema(value_type = String, min_length = 1, max_length = 120)]

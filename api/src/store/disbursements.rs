@@ -20,6 +20,7 @@ use crate::ledger::JournalId;
 )]
 #[diesel(table_name = benefit_schedules)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"programme": "bpnt", "year": 2018, "category": "all", "period": 1, "amount_minor": 11000000}))]
 pub struct ScheduleRow {
     pub programme: String,
     pub year: i32,
