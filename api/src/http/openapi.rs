@@ -177,9 +177,3 @@ pub async fn openapi_json() -> Result<HttpResponse, super::problem::ApiError> {
     let document = document_json().map_err(|error| super::problem::internal(&error))?;
     Ok(HttpResponse::Ok().content_type("application/json").body(document))
 }
-
-/// A page that lists every operation and error code from this document, for people.
-/// It is served by this server with no asset from elsewhere (no internet at run time).
-pub async fn docs() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(include_str!("../../assets/docs/index.html"))
-}
