@@ -330,7 +330,12 @@ pub async fn purchase(
 #[utoipa::path(post, path = "/v1/edc/reversals", tag = "edc", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
         description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = ReversalRequest,
-    responses((status = 200, body = ReversalResult), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ReversalResult),
+              (status = "4XX", description = refusals(&[ErrorCode::InvalidRequest, ErrorCode::UnsupportedMediaType,
+                  ErrorCode::PayloadTooLarge, ErrorCode::Unauthenticated, ErrorCode::TokenRevoked, ErrorCode::Forbidden,
+                  ErrorCode::IdempotencyKeyMissing, ErrorCode::IdempotencyKeyReused, ErrorCode::TransmissionTimeOutOfRange,
+                  ErrorCode::ReversalWindowClosed]),
+               body = Problem, content_type = "application/problem+json")))]
 pub async fn reversal(
     state: web::Data<AppState>,
     caller: Authenticated,

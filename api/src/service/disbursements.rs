@@ -507,8 +507,12 @@ pub fn add_schedule(store: &Store, principal: &Principal, rows: &[ScheduleRow]) 
             Some(Payees::Category(_)) => programme.is_conditional(),
             None => false,
         };
-        if !category_ok || !(1..=programme.periods_per_year()).contains(&row.period) || row.amount_minor <= 0 {
-            return Err(ServiceError::Invalid(format!("row {row:?}: check category, period and amount")));
+        if !category_ok
+            || !store::SCHEDULE_YEARS.contains(&row.year)
+            || !(1..=programme.periods_per_year()).contains(&row.period)
+            || row.amount_minor <= 0
+        {
+            return Err(ServiceError::Invalid(format!("row {row:?}: check year, category, period and amount")));
         }
     }
     let actor = principal.subject();
