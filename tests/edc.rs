@@ -206,6 +206,30 @@ on_both_backends! {
         assert_problem(agent.send(WITHDRAW, with(keyed(&other), json!({"amount": "1000"}))), 422, "CARD_LOST");
     }
 
+    fn a_card_transaction_without_what_its_operation_needs_is_refused_invalid_request_and_changes_nothing(database) {
+        let server = TestServer::start(&database);
+        let family = server.demo().families[0].clone();
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let warong = Terminal::of(&server, "ewarong.cileunyi");
+        let rice = json!([{"sku": "BERAS-1KG", "quantity": 1}]);
+        for (terminal, path, body, missing) in [
+            (&agent, WITHDRAW, keyed(&family), "amount"),
+            (&agent, TO_SAVINGS, keyed(&family), "amount"),
+            (&warong, PURCHASE, with(keyed(&family), json!({"basket": rice})), "programme"),
+            (&warong, PURCHASE, with(keyed(&family), json!({"programme": "bpnt"})), "basket"),
+        ] {
+            let problem = assert_problem(terminal.send(path, body), 400, "INVALID_REQUEST");
+            assert!(problem["detail"].as_str().unwrap().contains(missing), "{path} without {missing}: {problem}");
+        }
+        // A field of another operation is refused, not silently ignored.
+        let problem = assert_problem(agent.send(BALANCE, with(keyed(&family), json!({"amount": "1000"}))), 400, "INVALID_REQUEST");
+        assert!(problem["detail"].as_str().unwrap().contains("amount"), "{problem}");
+
+        let inquiry = approved(agent.send(BALANCE, keyed(&family)));
+        assert_eq!((balance(&inquiry, "wallet_pkh").as_str(), balance(&inquiry, "wallet_bpnt").as_str()), ("500000.00", "110000.00"));
+        assert_ledger_clean(&database.store());
+    }
+
     fn an_e_warong_sells_eligible_goods_within_quota(database) {
         // Rp 100,000 more than the demo's Rp 40,500 in the LPG wallet, funded before the
         // server starts: after three tubes the money is there, the month's quota is not.

@@ -34,14 +34,40 @@ on_both_backends! {
         assert_eq!(String::from_utf8_lossy(&printed.stdout), COMMITTED_OPENAPI);
     }
 
-    fn the_docs_page_is_served_without_outside_assets(database) {
+    fn the_docs_page_is_swagger_ui_on_this_servers_document_with_every_file_from_this_server(database) {
         let server = TestServer::start(&database);
         let response = server.get("/docs");
         assert_eq!(response.status(), 200);
-        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+        let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        for directive in ["default-src 'none'", "script-src 'self'", "img-src 'self' data:", "frame-ancestors 'none'"] {
+            assert!(policy.contains(directive), "{directive} in {policy}");
+        }
         let page = response.text().unwrap();
-        assert!(page.contains("/openapi.json"));
+        assert!(page.contains("/docs/swagger-ui/swagger-ui-bundle.js") && page.contains("/docs/errors"), "{page}");
         assert!(!page.contains("http://") && !page.contains("https://"), "no asset from another host");
+        assert!(server.get("/docs/docs.js").text().unwrap().contains("url: '/openapi.json'"));
+
+        let vendored: [(&str, &str, &[u8]); 5] = [
+            ("/docs/swagger-ui/swagger-ui-bundle.js", "text/javascript; charset=utf-8",
+                include_bytes!("../api/assets/swagger-ui/swagger-ui-bundle.js")),
+            ("/docs/swagger-ui/swagger-ui.css", "text/css; charset=utf-8", include_bytes!("../api/assets/swagger-ui/swagger-ui.css")),
+            ("/docs/swagger-ui/favicon-32x32.png", "image/png", include_bytes!("../api/assets/swagger-ui/favicon-32x32.png")),
+            ("/docs/swagger-ui/LICENSE", "text/plain; charset=utf-8", include_bytes!("../api/assets/swagger-ui/LICENSE")),
+            ("/docs/errors", "text/html; charset=utf-8", include_bytes!("../api/assets/docs/errors.html")),
+        ];
+        for (path, content_type, body) in vendored {
+            let response = server.get(path);
+            assert_eq!(response.status(), 200, "{path}");
+            assert_eq!(response.headers()["content-type"], content_type, "{path}");
+            assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+            assert!(response.bytes().unwrap() == body, "{path} is the vendored file");
+        }
+        let errors_page = server.get("/docs/errors").text().unwrap();
+        assert!(errors_page.contains("/docs/errors.js") && !errors_page.contains("<script>"), "no inline script");
+
+        let unknown = server.get("/docs/swagger-ui/index.html");
+        assert_eq!((unknown.status().as_u16(), unknown.headers()["content-type"].to_str().unwrap()), (404, "application/problem+json"));
     }
 
     fn an_unknown_route_answers_problem_json_in_the_clients_language(database) {

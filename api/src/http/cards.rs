@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Authenticated;
+use super::binary::Png;
 use super::problem::{ApiError, Problem};
 use super::{blocking, AppState};
 use crate::domain::card::CardNumber;
@@ -15,6 +16,7 @@ use crate::store::audit::AuditEvent;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "card lost at the market"}))]
 pub struct CardChange {
     /// Why (recorded in the card's history).
     #[schema(min_length = 1, max_length = 500)]
@@ -23,6 +25,7 @@ pub struct CardChange {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"qr": "KKS1.AQ.c2lnbmF0dXJl"}))]
 pub struct QrCheck {
     /// The text decoded from the card's QR code.
     #[schema(max_length = 256)]
@@ -62,7 +65,7 @@ pub async fn find(
 /// The card front as PNG: bank, programme, holder, masked number, expiry and QR.
 #[utoipa::path(get, path = "/v1/cards/{card_number}/image.png", tag = "cards", security(("bearer" = [])),
     params(("card_number" = String, Path)),
-    responses((status = 200, description = "The card front", content_type = "image/png", body = Vec<u8>),
+    responses((status = 200, description = "The card front", content_type = "image/png", body = Png),
                (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn image(
     state: web::Data<AppState>,

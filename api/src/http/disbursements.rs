@@ -3,6 +3,7 @@
 use actix_web::{web, HttpResponse};
 
 use super::auth::Authenticated;
+use super::binary::CsvFile;
 use super::problem::{ApiError, Problem};
 use super::{blocking, AppState};
 use crate::domain::auth::RegionCode;
@@ -118,7 +119,7 @@ pub async fn record(
 /// Records a CSV of verifications (`family_id,complied,member_id,obligation`, a header
 /// line first): good rows are kept, bad rows reported by line.
 #[utoipa::path(post, path = "/v1/verifications/{cycle}/csv", tag = "disbursements", security(("bearer" = [])),
-    params(("cycle" = String, Path, pattern = "^[0-9]{4}-[1-4]$", example = "2017-2")), request_body(content = String, content_type = "text/csv"),
+    params(("cycle" = String, Path, pattern = "^[0-9]{4}-[1-4]$", example = "2017-2")), request_body(content = CsvFile, content_type = "text/csv"),
     responses((status = 200, body = UploadReport), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload(
     state: web::Data<AppState>,

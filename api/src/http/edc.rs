@@ -7,7 +7,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Authenticated, VerifiedToken};
-use super::problem::{ApiError, ErrorCode, Problem};
+use super::binary::Png;
+use super::problem::{refusals, ApiError, ErrorCode, Problem};
 use super::sessions::parse_pin;
 use super::{blocking, paging, AppState};
 use crate::domain::card::CardNumber;
@@ -59,6 +60,7 @@ impl FromRequest for IdempotencyKey {
 /// The card as the terminal read it: the scanned QR, or the number keyed in. Exactly one.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"card_number": "5221843673963604"}))]
 pub struct CardField {
     #[schema(max_length = 256)]
     pub qr: Option<String>,
@@ -66,34 +68,96 @@ pub struct CardField {
     pub card_number: Option<String>,
 }
 
-/// What every card transaction carries.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CardTransaction {
-    pub card: CardField,
-    #[schema(pattern = "^[0-9]{6}$")]
-    pub pin: String,
-    /// The terminal's trace number: 6 digits, new for every request of the business day.
-    #[schema(pattern = "^[0-9]{6}$")]
-    pub stan: String,
-    /// When the terminal sent the request (ISO 8583 field 7), RFC 3339 with an offset. Its
-    /// date in WIB is the transaction's business day; refused when more than 10 minutes
-    /// from the server's clock. A retry sends the same value.
-    #[schema(value_type = TransmittedAt)]
-    pub transmitted_at: String,
-    /// Withdrawal and e-wallet to savings: how much.
-    pub amount: Option<Amount>,
-    /// Purchase: which e-wallet pays.
-    pub programme: Option<PurchaseProgramme>,
-    /// Purchase: the goods.
-    #[schema(max_items = 20)]
-    pub basket: Option<Vec<BasketLine>>,
+/// Declares the body of one card transaction: what every card transaction carries (the
+/// card, the cardholder's PIN, the terminal's STAN and when it sent the request) and the
+/// fields of its own operation, all in one flat object that refuses unknown fields (serde
+/// cannot deny unknown fields across a `flatten`). `into_parts` splits the body into the
+/// common part and a tuple of the operation's fields.
+macro_rules! card_transaction_body {
+    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident: $field_type:ty),* $(,)? }) => {
+        #[derive(Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        $(#[$meta])*
+        pub struct $name {
+            pub card: CardField,
+            /// The cardholder's 6-digit PIN, entered on the terminal's PIN pad.
+            #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+            pub pin: String,
+            /// The terminal's trace number: 6 digits, new for every request of the business day.
+            #[schema(pattern = "^[0-9]{6}$", example = "000002")]
+            pub stan: String,
+            /// When the terminal sent the request (ISO 8583 field 7), RFC 3339 with an offset. Its
+            /// date in WIB is the transaction's business day; refused when more than 10 minutes
+            /// from the server's clock. A retry sends the same value.
+            #[schema(value_type = TransmittedAt)]
+            pub transmitted_at: String,
+            $($(#[$field_meta])* pub $field: $field_type,)*
+        }
+
+        impl $name {
+            fn into_parts(self) -> (CardPresented, ($($field_type,)*)) {
+                let Self { card, pin, stan, transmitted_at, $($field),* } = self;
+                (CardPresented { card, pin, stan, transmitted_at }, ($($field,)*))
+            }
+        }
+    };
+}
+
+card_transaction_body! {
+    /// A balance inquiry: the card and its PIN, nothing else.
+    #[schema(example = json!({"card": {"card_number": "5221843673963604"}, "pin": "123456", "stan": "000001",
+        "transmitted_at": "2026-12-04T09:15:00+07:00"}))]
+    BalanceInquiryRequest {}
+}
+
+card_transaction_body! {
+    /// A cash withdrawal: how much to pay out from savings (at most Rp 2,500,000 a withdrawal
+    /// and Rp 5,000,000 a card a day).
+    #[schema(example = json!({"card": {"card_number": "5221843673963604"}, "pin": "123456", "stan": "000002",
+        "transmitted_at": "2026-12-04T09:16:00+07:00", "amount": "150000"}))]
+    CashWithdrawalRequest {
+        /// How much cash the agent pays out, in rupiah.
+        amount: Amount,
+    }
+}
+
+card_transaction_body! {
+    /// A move of PKH money from the e-wallet to savings: how much.
+    #[schema(example = json!({"card": {"card_number": "5221843673963604"}, "pin": "123456", "stan": "000003",
+        "transmitted_at": "2026-12-04T09:17:00+07:00", "amount": "500000"}))]
+    WalletToSavingsRequest {
+        /// How much PKH money moves to savings, in rupiah.
+        amount: Amount,
+    }
+}
+
+card_transaction_body! {
+    /// A purchase at an e-Warong: which e-wallet pays and the goods.
+    #[schema(example = json!({"card": {"card_number": "5221843673963604"}, "pin": "123456", "stan": "000004",
+        "transmitted_at": "2026-12-04T09:18:00+07:00", "programme": "bpnt",
+        "basket": [{"sku": "BERAS-1KG", "quantity": 5}]}))]
+    PurchaseRequest {
+        /// Which e-wallet pays: `bpnt` (food) or `lpg`.
+        programme: PurchaseProgramme,
+        /// The goods: 1 to 20 lines of the catalogue's items, all of the programme.
+        #[schema(min_items = 1, max_items = 20)]
+        basket: Vec<BasketLine>,
+    }
+}
+
+/// What every card transaction carries, as sent, before it is parsed.
+struct CardPresented {
+    card: CardField,
+    pin: String,
+    stan: String,
+    transmitted_at: String,
 }
 
 /// The transaction to cancel, as ISO 8583's field 90 names it: its STAN and its
 /// transmission time, which together give its business day.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"original_stan": "000002", "original_transmitted_at": "2026-12-04T09:16:00+07:00"}))]
 pub struct ReversalRequest {
     /// The STAN of the transaction to cancel.
     #[schema(pattern = "^[0-9]{6}$")]
@@ -132,7 +196,7 @@ fn transmitted_at(field: &str, text: &str) -> Result<TransmittedAt, ApiError> {
     TransmittedAt::parse(text).map_err(|error| invalid(format!("{field}: {error}")))
 }
 
-impl CardTransaction {
+impl CardPresented {
     fn into_request(self, idempotency_key: String, operation: Operation) -> Result<CardRequest, ApiError> {
         let card = match (self.card.qr, self.card.card_number) {
             (Some(qr), None) => CardInput::Qr(qr),
@@ -162,79 +226,109 @@ async fn run(
     Ok(HttpResponse::Ok().json(receipt))
 }
 
-/// A transaction that moves an `amount` (required in the body).
-async fn run_with_amount(
-    state: web::Data<AppState>,
-    caller: VerifiedToken,
-    key: IdempotencyKey,
-    body: web::Json<CardTransaction>,
-    operation: impl FnOnce(Amount) -> Operation,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let amount = body.amount.ok_or_else(|| invalid("amount is required"))?;
-    let request = body.into_request(key.0, operation(amount))?;
-    run(state, caller, request).await
+/// What may refuse every card transaction, before its own rules.
+const CARD_TRANSACTION_REFUSALS: &[ErrorCode] = &[
+    ErrorCode::InvalidRequest,
+    ErrorCode::UnsupportedMediaType,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::Unauthenticated,
+    ErrorCode::TokenRevoked,
+    ErrorCode::Forbidden,
+    ErrorCode::IdempotencyKeyMissing,
+    ErrorCode::IdempotencyKeyReused,
+    ErrorCode::TransmissionTimeOutOfRange,
+    ErrorCode::DuplicateStan,
+    ErrorCode::OriginalReversed,
+    ErrorCode::CardNumberMalformed,
+    ErrorCode::CardNumberCheckDigit,
+    ErrorCode::CardNumberUnknownBank,
+    ErrorCode::CardQrMalformed,
+    ErrorCode::CardQrUnsupportedVersion,
+    ErrorCode::CardForged,
+    ErrorCode::CardAltered,
+    ErrorCode::CardLost,
+    ErrorCode::CardReplaced,
+    ErrorCode::CardExpired,
+    ErrorCode::NotFound,
+    ErrorCode::WrongPin,
+    ErrorCode::PinLocked,
+];
+
+/// The 4XX answer's description for a card transaction that may also be refused `own`.
+fn card_transaction_refusals(own: &[ErrorCode]) -> String {
+    refusals(&[CARD_TRANSACTION_REFUSALS, own].concat())
 }
 
 /// Balance of every pocket: savings and each programme e-wallet, held and available.
 #[utoipa::path(post, path = "/v1/edc/balance-inquiries", tag = "edc", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
-        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CardTransaction,
-    responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = BalanceInquiryRequest,
+    responses((status = 200, body = EdcReceipt),
+              (status = "4XX", description = card_transaction_refusals(&[]), body = Problem, content_type = "application/problem+json")))]
 pub async fn balance_inquiry(
     state: web::Data<AppState>,
     caller: VerifiedToken,
     key: IdempotencyKey,
-    body: web::Json<CardTransaction>,
+    body: web::Json<BalanceInquiryRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.into_inner().into_request(key.0, Operation::BalanceInquiry)?;
-    run(state, caller, request).await
+    let (presented, ()) = body.into_inner().into_parts();
+    run(state, caller, presented.into_request(key.0, Operation::BalanceInquiry)?).await
 }
 
 /// Cash withdrawal (tarik tunai) from savings; the agent pays out and is owed the amount.
 #[utoipa::path(post, path = "/v1/edc/cash-withdrawals", tag = "edc", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
-        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CardTransaction,
-    responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CashWithdrawalRequest,
+    responses((status = 200, body = EdcReceipt),
+              (status = "4XX", description = card_transaction_refusals(&[ErrorCode::OperationNotAllowed, ErrorCode::AccountClosed,
+                  ErrorCode::InsufficientFunds, ErrorCode::FundsHeld, ErrorCode::WithdrawalLimitExceeded,
+                  ErrorCode::DailyWithdrawalLimitExceeded, ErrorCode::AgentDailyLimitExceeded]),
+               body = Problem, content_type = "application/problem+json")))]
 pub async fn cash_withdrawal(
     state: web::Data<AppState>,
     caller: VerifiedToken,
     key: IdempotencyKey,
-    body: web::Json<CardTransaction>,
+    body: web::Json<CashWithdrawalRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    run_with_amount(state, caller, key, body, |amount| Operation::CashWithdrawal { amount }).await
+    let (presented, (amount,)) = body.into_inner().into_parts();
+    run(state, caller, presented.into_request(key.0, Operation::CashWithdrawal { amount })?).await
 }
 
 /// PKH e-wallet to savings (pemindahbukuan), so the family can draw it in cash.
 #[utoipa::path(post, path = "/v1/edc/wallet-to-savings", tag = "edc", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
-        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CardTransaction,
-    responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = WalletToSavingsRequest,
+    responses((status = 200, body = EdcReceipt),
+              (status = "4XX", description = card_transaction_refusals(&[ErrorCode::AccountClosed, ErrorCode::InsufficientFunds,
+                  ErrorCode::FundsHeld, ErrorCode::WalletBlocked]),
+               body = Problem, content_type = "application/problem+json")))]
 pub async fn wallet_to_savings(
     state: web::Data<AppState>,
     caller: VerifiedToken,
     key: IdempotencyKey,
-    body: web::Json<CardTransaction>,
+    body: web::Json<WalletToSavingsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    run_with_amount(state, caller, key, body, |amount| Operation::WalletToSavings { amount }).await
+    let (presented, (amount,)) = body.into_inner().into_parts();
+    run(state, caller, presented.into_request(key.0, Operation::WalletToSavings { amount })?).await
 }
 
 /// Purchase at an e-Warong from the BPNT or LPG e-wallet: eligible goods, within quota.
 #[utoipa::path(post, path = "/v1/edc/purchases", tag = "edc", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
-        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CardTransaction,
-    responses((status = 200, body = EdcReceipt), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+        description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = PurchaseRequest,
+    responses((status = 200, body = EdcReceipt),
+              (status = "4XX", description = card_transaction_refusals(&[ErrorCode::OperationNotAllowed, ErrorCode::AccountClosed,
+                  ErrorCode::InsufficientFunds, ErrorCode::FundsHeld, ErrorCode::UnknownItem, ErrorCode::ItemNotEligible,
+                  ErrorCode::QuotaExceeded]),
+               body = Problem, content_type = "application/problem+json")))]
 pub async fn purchase(
     state: web::Data<AppState>,
     caller: VerifiedToken,
     key: IdempotencyKey,
-    body: web::Json<CardTransaction>,
+    body: web::Json<PurchaseRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut body = body.into_inner();
-    let programme = body.programme.ok_or_else(|| invalid("programme is required: bpnt or lpg"))?;
-    let basket = body.basket.take().ok_or_else(|| invalid("basket is required"))?;
-    let request = body.into_request(key.0, Operation::Purchase { programme, basket })?;
-    run(state, caller, request).await
+    let (presented, (programme, basket)) = body.into_inner().into_parts();
+    run(state, caller, presented.into_request(key.0, Operation::Purchase { programme, basket })?).await
 }
 
 /// Cancels the terminal's transaction with this STAN and transmission time (up to 24 hours
@@ -243,7 +337,12 @@ pub async fn purchase(
 #[utoipa::path(post, path = "/v1/edc/reversals", tag = "edc", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
         description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = ReversalRequest,
-    responses((status = 200, body = ReversalResult), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ReversalResult),
+              (status = "4XX", description = refusals(&[ErrorCode::InvalidRequest, ErrorCode::UnsupportedMediaType,
+                  ErrorCode::PayloadTooLarge, ErrorCode::Unauthenticated, ErrorCode::TokenRevoked, ErrorCode::Forbidden,
+                  ErrorCode::IdempotencyKeyMissing, ErrorCode::IdempotencyKeyReused, ErrorCode::TransmissionTimeOutOfRange,
+                  ErrorCode::ReversalWindowClosed]),
+               body = Problem, content_type = "application/problem+json")))]
 pub async fn reversal(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -290,7 +389,7 @@ pub async fn settlement(
 /// The e-wallet slip of a transaction as PNG (the agent that made it, or its family).
 #[utoipa::path(get, path = "/v1/edc/transactions/{reference}/slip.png", tag = "edc", security(("bearer" = [])),
     params(("reference" = String, Path)),
-    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The slip", content_type = "image/png", body = Png), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn slip(
     state: web::Data<AppState>,
     caller: Authenticated,

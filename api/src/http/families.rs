@@ -17,6 +17,7 @@ use crate::service::ServiceError;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"nik": "3204125508850001", "recipient_name": "Siti Aminah", "address": "Kp. Cileunyi RT 01/02", "village": "32.04.12.2001", "category": "regular", "members": [{"name": "Siti Aminah", "component": "pregnant_or_nursing"}, {"name": "Budi", "component": "school_child", "school_level": "sd"}]}))]
 pub struct RegisterFamily {
     /// The registered recipient's 16-digit NIK.
     #[schema(pattern = "^[0-9]{16}$")]
@@ -36,6 +37,7 @@ pub struct RegisterFamily {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Budi", "component": "school_child", "school_level": "sd"}))]
 pub struct MemberInput {
     #[schema(max_length = 200)]
     pub name: String,
@@ -46,6 +48,7 @@ pub struct MemberInput {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"bank": "bri"}))]
 pub struct IssueCard {
     pub bank: Bank,
 }

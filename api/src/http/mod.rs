@@ -3,10 +3,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod binary;
 pub mod cards;
 pub mod client_address;
 pub mod cors;
 pub mod disbursements;
+pub mod docs;
 pub mod edc;
 pub mod families;
 pub mod health;
@@ -98,7 +100,8 @@ pub fn app(
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics))
         .route("/openapi.json", web::get().to(openapi::openapi_json))
-        .route("/docs", web::get().to(openapi::docs))
+        .route("/docs", web::get().to(docs::index))
+        .route("/docs/{file:.+}", web::get().to(docs::file))
         .route("/dashboard", web::get().to(monitoring::dashboard))
         .route("/dashboard/{file}", web::get().to(monitoring::dashboard_asset))
         .route("/.well-known/kks-card-issuer", web::get().to(cards::issuer_key))

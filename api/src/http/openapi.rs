@@ -104,6 +104,7 @@ use crate::service::auth::Role;
         pins::PinChange,
         pins::PinReset,
         operators::PasswordChange,
+        monitoring::ExportFormat,
     )),
     modifiers(&BearerSecurity, &UtcTimestamps),
     tags(
@@ -185,10 +186,4 @@ pub fn document_json() -> Result<String, serde_json::Error> {
 pub async fn openapi_json() -> Result<HttpResponse, super::problem::ApiError> {
     let document = document_json().map_err(|error| super::problem::internal(&error))?;
     Ok(HttpResponse::Ok().content_type("application/json").body(document))
-}
-
-/// A page that lists every operation and error code from this document, for people.
-/// It is served by this server with no asset from elsewhere (no internet at run time).
-pub async fn docs() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(include_str!("../../assets/docs/index.html"))
 }

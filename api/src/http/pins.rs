@@ -16,6 +16,7 @@ pub const RESET_REASON_CHARS_MAX: usize = 500;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"old_pin": "123456", "new_pin": "654321"}))]
 pub struct PinChange {
     #[schema(pattern = "^[0-9]{6}$")]
     pub old_pin: String,
@@ -25,6 +26,7 @@ pub struct PinChange {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "PIN locked after three wrong entries; cardholder identified at the office", "new_pin": "654321"}))]
 pub struct PinReset {
     /// Why the PIN is reset (recorded in the audit trail).
     #[schema(min_length = 1, max_length = 500)]

@@ -243,6 +243,19 @@ pub struct Problem {
     pub code: ErrorCode,
 }
 
+/// The description of an operation's 4XX answer in the OpenAPI document: the codes it
+/// may carry, each with its HTTP status, so a client team knows what to branch on.
+pub fn refusals(codes: &[ErrorCode]) -> String {
+    let listed: Vec<String> = codes
+        .iter()
+        .map(|code| {
+            let name: &'static str = (*code).into();
+            format!("`{name}` ({})", code.status().as_u16())
+        })
+        .collect();
+    format!("Refused (problem+json); `code` is one of: {}.", listed.join(", "))
+}
+
 /// An error on its way to the client.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{code:?}: {detail}")]

@@ -13,6 +13,7 @@ use crate::store::regions::Region;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "32.04.12.2099", "name": "Desa Contoh"}))]
 pub struct NewRegion {
     /// Kemendagri code: `32`, `32.04`, `32.04.12` or `32.04.12.2001`.
     #[schema(value_type = String)]

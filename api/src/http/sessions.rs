@@ -14,6 +14,7 @@ use crate::service::auth::{self, Principal, Role};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "operator.jabar", "password": "the password given to you"}))]
 pub struct OperatorLogin {
     #[schema(max_length = 64)]
     pub username: String,
@@ -23,6 +24,7 @@ pub struct OperatorLogin {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "agen.cileunyi", "password": "the password given to you", "terminal_id": "T3204001"}))]
 pub struct AgentLogin {
     #[schema(max_length = 64)]
     pub username: String,
@@ -35,6 +37,7 @@ pub struct AgentLogin {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"card_number": "5221843673963604", "pin": "123456"}))]
 pub struct FamilyLogin {
     #[schema(value_type = CardNumber)]
     pub card_number: String,
@@ -45,6 +48,7 @@ pub struct FamilyLogin {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"}))]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }

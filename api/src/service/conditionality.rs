@@ -30,6 +30,7 @@ pub const CSV_ROWS_MAX: usize = 100_000;
 /// One family's verification for a cycle.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"family_id": 1, "cycle": "2017-2", "complied": false, "member_id": 2, "obligation": "school_attendance"}))]
 pub struct Verification {
     pub family_id: i64,
     /// `YEAR-STAGE`, e.g. `2017-2`.

@@ -39,6 +39,7 @@ pub const PAUSE_BETWEEN_CHUNKS: std::time::Duration = std::time::Duration::from_
 /// What to pay.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"programme": "pkh", "year": 2017, "period": 2, "region": "32.04"}))]
 pub struct BatchRequest {
     pub programme: Programme,
     pub year: i32,
@@ -66,6 +67,7 @@ pub struct BatchView {
 /// Why a batch is cancelled.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "prepared for the wrong region"}))]
 pub struct CancelRequest {
     /// A short sentence (1 to 120 characters), kept on the batch and in the audit trail.
     #[schema(value_type = String, min_length = 1, max_length = 120)]
@@ -505,8 +507,12 @@ pub fn add_schedule(store: &Store, principal: &Principal, rows: &[ScheduleRow]) 
             Some(Payees::Category(_)) => programme.is_conditional(),
             None => false,
         };
-        if !category_ok || !(1..=programme.periods_per_year()).contains(&row.period) || row.amount_minor <= 0 {
-            return Err(ServiceError::Invalid(format!("row {row:?}: check category, period and amount")));
+        if !category_ok
+            || !store::SCHEDULE_YEARS.contains(&row.year)
+            || !(1..=programme.periods_per_year()).contains(&row.period)
+            || row.amount_minor <= 0
+        {
+            return Err(ServiceError::Invalid(format!("row {row:?}: check year, category, period and amount")));
         }
     }
     let actor = principal.subject();

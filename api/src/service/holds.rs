@@ -23,6 +23,7 @@ pub const DUE_ACCOUNTS_PER_PASS: i64 = 200;
 /// An operator's hold on one of a family's pockets.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"pocket": "wallet_pkh", "amount": "100000", "reference": "case 17/2026"}))]
 pub struct NewHold {
     /// Which pocket: `savings`, `wallet_pkh`, `wallet_bpnt` or `wallet_lpg`.
     pub pocket: AccountKind,
@@ -38,6 +39,7 @@ pub struct NewHold {
 /// Why an operator ends a hold.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "case 17/2026 closed: no irregularity"}))]
 pub struct HoldEnding {
     #[schema(min_length = 1, max_length = 256, example = "case 17/2026 closed: no irregularity")]
     pub reason: String,

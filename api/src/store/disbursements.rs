@@ -15,13 +15,20 @@ use crate::domain::family::{BenefitCategory, FamilyStatus};
 use crate::ledger::JournalId;
 
 /// One row of a benefit schedule.
+/// The years a benefit schedule may name (the table's CHECK): a year outside is refused as
+/// invalid input before the database would refuse it as an internal error.
+pub const SCHEDULE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 #[derive(
     Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, Queryable, Selectable, Insertable, utoipa::ToSchema,
 )]
 #[diesel(table_name = benefit_schedules)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"programme": "bpnt", "year": 2018, "category": "all", "period": 1, "amount_minor": 11000000}))]
 pub struct ScheduleRow {
     pub programme: String,
+    /// Within [`SCHEDULE_YEARS`].
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     /// `all`, or a PKH benefit category.
     pub category: String,

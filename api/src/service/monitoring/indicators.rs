@@ -321,6 +321,7 @@ fn facilitators(tx: &mut Tx<'_>, region: Option<&RegionCode>) -> Result<Vec<Faci
 /// A facilitator to add: a name and the villages of the families they accompany.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Dewi Lestari", "villages": ["32.04.12.2001"]}))]
 pub struct NewFacilitator {
     pub name: String,
     #[schema(value_type = Vec<String>, example = json!(["32.04.12.2001"]))]
