@@ -64,7 +64,7 @@ const SEKAYU: &str = "33.74.01.1001";
 fn second_operator_of_jawa_barat(store: &Store) -> OperatorCredentials {
     use kks_api::domain::auth::{OperatorRole, Password, RegionCode, RegionScope};
     const USERNAME: &str = "operator2.jabar";
-    let password = "second-operator-password";
+    let password = "kedua petugas bandung barat";
     let hash =
         kks_api::service::auth::passwords::hash(&Password::parse_new(password.to_owned(), USERNAME).unwrap()).unwrap();
     let scope = RegionScope::Region(RegionCode::parse("32").unwrap());
