@@ -139,7 +139,12 @@ fn answer_of(response: reqwest::blocking::Response) -> (Answer, Value) {
 
 impl World {
     pub fn start(database: &TestDatabase) -> Self {
-        let server = TestServer::start_with(database, &["--test-clock", "--login-attempts-per-minute", "1000000"]);
+        // The model keeps every answer for retries: answers outlive the sequences (a century
+        // of test-clock time), and their expiry is proven apart, in `tests/disk.rs`.
+        let server = TestServer::start_with(
+            database,
+            &["--test-clock", "--login-attempts-per-minute", "1000000", "--idempotency-retention-hours", "876000"],
+        );
         let admin = Session::operator(&server, "admin");
         let catalogue: Value = admin.get("/v1/catalogue").json().unwrap();
         let catalogue = catalogue
