@@ -193,7 +193,7 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
     // A disbursement interrupted by a crash or a restart carries on where it stopped.
     for batch_id in service::disbursements::unfinished(&state.store).context("finding unfinished disbursements")? {
         tracing::info!(batch_id, "resuming disbursement");
-        http::disbursements::run_in_background(state.store.clone(), batch_id, args.disbursement_chunk_lines);
+        service::disbursements::run_in_background(state.store.clone(), batch_id, args.disbursement_chunk_lines);
     }
     release_due_holds_in_background(state.store.clone());
     let retention = service::retention::Retention::hours(args.idempotency_retention_hours)

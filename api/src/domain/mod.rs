@@ -23,6 +23,8 @@ pub mod disbursement;
 pub mod edc;
 pub mod family;
 pub mod holds;
+pub mod idempotency;
+pub mod ids;
 pub mod language;
 pub mod ledger;
 pub mod login_throttle;

@@ -7,10 +7,7 @@ use utoipa::IntoParams;
 use super::auth::Authenticated;
 use super::problem::{ApiError, Problem};
 use super::{blocking, paging, AppState};
-use crate::domain::auth::RegionScope;
-use crate::service::auth::Principal;
-use crate::service::ServiceError;
-use crate::store::audit::{self, AuditEvent, AUDIT_PAGE_MAX};
+use crate::service::audit::{self, AuditEvent, AuditFilter, AUDIT_PAGE_MAX};
 
 /// Events in a page unless the client asks for another size.
 const AUDIT_PAGE_DEFAULT: i64 = 100;
@@ -37,18 +34,15 @@ pub async fn events(
     caller: Authenticated,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if !matches!(caller.0, Principal::Operator { scope: RegionScope::National, .. }) {
-        return Err(ServiceError::Forbidden("the whole audit trail is for national operators".to_owned()).into());
-    }
     let store = state.store.clone();
     let AuditQuery { object_kind, object_id, actor, after, limit } = query.into_inner();
-    let after = paging::cursor("after", after)?.unwrap_or(0);
-    let limit = paging::limit(limit, AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX)?;
-    let events = blocking(move || {
-        store.read(|tx| {
-            audit::find_page(tx, object_kind.as_deref(), object_id.as_deref(), actor.as_deref(), after, limit)
-        })
-    })
-    .await?;
+    let filter = AuditFilter {
+        object_kind,
+        object_id,
+        actor,
+        after: paging::cursor("after", after)?.unwrap_or(0),
+        limit: paging::limit(limit, AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX)?,
+    };
+    let events = blocking(move || audit::events(&store, &caller.0, &filter)).await?;
     Ok(HttpResponse::Ok().json(events))
 }

@@ -10,9 +10,8 @@ use crate::domain::auth::RegionCode;
 use crate::domain::benefit::Programme;
 use crate::domain::conditionality::Cycle;
 use crate::service::conditionality::{self, CycleSummary, UploadReport, Verification};
-use crate::service::disbursements::{self, BatchRequest, BatchView, CancelRequest};
+use crate::service::disbursements::{self, BatchRequest, BatchView, CancelRequest, ScheduleRow};
 use crate::service::reconciliation::{self, Reconciliation};
-use crate::store::disbursements::ScheduleRow;
 
 /// An operator prepares a batch: one line per eligible family, amounts from the schedule.
 #[utoipa::path(post, path = "/v1/disbursements", tag = "disbursements", security(("bearer" = [])), request_body = BatchRequest,
@@ -70,7 +69,7 @@ pub async fn execute(
     let store = state.store.clone();
     let batch_id = path.into_inner();
     let view = blocking(move || disbursements::start(&store, &caller.0, batch_id)).await?;
-    run_in_background(state.store.clone(), batch_id, state.disbursement_chunk_lines);
+    disbursements::run_in_background(state.store.clone(), batch_id, state.disbursement_chunk_lines);
     Ok(HttpResponse::Accepted().json(view))
 }
 
@@ -90,16 +89,6 @@ pub async fn cancel(
     let request = body.into_inner();
     let view = blocking(move || disbursements::cancel(&store, &caller.0, batch_id, &request)).await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-/// Pays a batch on a thread of its own; a failure is logged and the batch stays
-/// `executing`, to be resumed by the next start.
-pub fn run_in_background(store: crate::store::Store, batch_id: i64, lines_per_chunk: i64) {
-    std::thread::spawn(move || {
-        if let Err(error) = disbursements::run(&store, batch_id, lines_per_chunk) {
-            tracing::error!(batch_id, %error, "disbursement stopped; it resumes on the next start");
-        }
-    });
 }
 
 /// Records one family's commitment verification for a cycle.

@@ -12,16 +12,13 @@ use super::problem::{refusals, ApiError, ErrorCode, Problem};
 use super::sessions::parse_pin;
 use super::{blocking, paging, AppState};
 use crate::domain::card::CardNumber;
-use crate::domain::edc::{business_date, PurchaseProgramme, Stan};
+use crate::domain::edc::{PurchaseProgramme, Stan};
+use crate::domain::idempotency::{self, IDEMPOTENCY_TEXT_BYTES_MAX};
 use crate::domain::money::Amount;
 use crate::domain::transmission::TransmittedAt;
-use crate::ledger::idempotency::IDEMPOTENCY_TEXT_BYTES_MAX;
-use crate::service::edc::reports::{self, HistoryEntry, Settlement};
+use crate::service::edc::reports::{self, HistoryEntry, Settlement, HISTORY_PAGE_MAX};
 use crate::service::edc::reversal::{self, Original, ReversalResult};
-use crate::service::edc::{self, BasketLine, CardInput, CardRequest, EdcReceipt, Operation};
-use crate::store::catalogue::CatalogueItem;
-use crate::store::edc::HISTORY_PAGE_MAX;
-use crate::store::now;
+use crate::service::edc::{self, BasketLine, CardInput, CardRequest, CatalogueItem, EdcReceipt, Operation};
 
 /// The `Idempotency-Key` header: a retry with the same key gets the first answer.
 pub struct IdempotencyKey(pub String);
@@ -40,13 +37,7 @@ impl FromRequest for IdempotencyKey {
         };
         let key = value.to_str().ok().map(str::trim);
         std::future::ready(match key {
-            Some(key)
-                if !key.is_empty()
-                    && key.len() <= IDEMPOTENCY_TEXT_BYTES_MAX
-                    && key.bytes().all(|byte| byte.is_ascii_graphic()) =>
-            {
-                Ok(Self(key.to_owned()))
-            }
+            Some(key) if idempotency::is_well_formed_key(key) => Ok(Self(key.to_owned())),
             _ => Err(ApiError::new(
                 ErrorCode::IdempotencyKeyInvalid,
                 format!(
@@ -366,9 +357,8 @@ pub async fn transactions(
     let DayQuery { date, after, limit } = query.into_inner();
     let after = paging::cursor("after", after)?;
     let limit = paging::limit(limit, HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX)?;
-    let day = date.unwrap_or_else(|| business_date(now()));
     let store = state.store.clone();
-    let entries = blocking(move || reports::agent_history(&store, &caller.0, day, after, limit)).await?;
+    let entries = blocking(move || reports::agent_history(&store, &caller.0, date, after, limit)).await?;
     Ok(HttpResponse::Ok().json(entries))
 }
 
@@ -380,7 +370,7 @@ pub async fn settlement(
     caller: Authenticated,
     query: web::Query<DayQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let day = query.date.unwrap_or_else(|| business_date(now()));
+    let day = query.date;
     let store = state.store.clone();
     let settlement = blocking(move || reports::settlement(&store, &caller.0, day)).await?;
     Ok(HttpResponse::Ok().json(settlement))

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use super::auth::Authenticated;
 use super::problem::{ApiError, Problem};
 use super::{blocking, AppState};
-use crate::ledger::HoldId;
+use crate::domain::ids::HoldId;
 use crate::service::holds::{self, HoldEnding, HoldRecord, NewHold};
 
 /// An operator of the family's region blocks an amount of one of its pockets while a case

@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use crate::domain::card_qr::IssuerSigningKey;
 use crate::service::auth::Auth;
-use crate::store::Store;
+use crate::service::Store;
 use auth::AttemptLimiter;
 use metrics::Metrics;
 use problem::{internal, ApiError, ErrorCode};

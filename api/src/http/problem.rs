@@ -14,7 +14,6 @@ use crate::domain::language::Language;
 use crate::service::error::card_number_code;
 pub use crate::service::error::ErrorCode;
 use crate::service::ServiceError;
-use crate::store::StoreError;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
@@ -304,12 +303,6 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         self.render(Language::English)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        ServiceError::from(error).into()
     }
 }
 

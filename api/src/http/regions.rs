@@ -8,8 +8,7 @@ use super::auth::Authenticated;
 use super::problem::{ApiError, Problem};
 use super::{blocking, AppState};
 use crate::domain::auth::RegionCode;
-use crate::service::regions;
-use crate::store::regions::Region;
+use crate::service::regions::{self, Region};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

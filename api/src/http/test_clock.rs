@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::problem::{ApiError, ErrorCode};
-use crate::store::clock;
+use crate::service::clock;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::error::{LedgerError, Refusal};
-use super::ids::AccountId;
 use crate::domain::holds::AccountState;
+use crate::domain::ids::AccountId;
 use crate::domain::ledger::{AccountKind, AccountStatus, HoldReason, OwnerKind};
 use crate::store::schema::accounts;
 use crate::store::{now, on_backend, parse_stored, StoreError, Tx};

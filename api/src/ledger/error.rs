@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{AccountId, HoldId, JournalId};
+use crate::domain::ids::{AccountId, HoldId, JournalId};
 use crate::domain::ledger::{AccountKind, HoldReason, HoldStatus, OwnerKind};
 use crate::store::StoreError;
 

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::error::{LedgerError, Refusal};
-use super::ids::{AccountId, HoldId, JournalId};
 use super::posting::{self, PostedJournal};
+use crate::domain::ids::{AccountId, HoldId, JournalId};
 use crate::domain::ledger::{AccountStatus, HoldReason, HoldStatus, JournalKind};
 use crate::domain::money::Amount;
 use crate::store::schema::{accounts, holds};

@@ -9,12 +9,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::{LedgerError, Refusal};
+use crate::domain::idempotency::IDEMPOTENCY_TEXT_BYTES_MAX;
 use crate::store::cached_sql::{bind, cached_sql};
 use crate::store::schema::idempotency_records;
 use crate::store::{now, on_backend, Store, StoreError, Tx};
-
-/// The longest scope or key stored, in bytes.
-pub const IDEMPOTENCY_TEXT_BYTES_MAX: usize = 128;
 
 /// An error that can be stored as the answer to a request and given again on a retry.
 /// Business refusals are replayable; outages are not (nothing was decided).

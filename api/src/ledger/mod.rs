@@ -5,9 +5,9 @@ pub mod accounts;
 pub mod error;
 pub mod holds;
 pub mod idempotency;
-pub mod ids;
 pub mod posting;
 pub mod verify;
 
 pub use error::{LedgerError, Refusal};
-pub use ids::{AccountId, HoldId, JournalId};
+// Row ids are plain values that every layer may name; the ledger owns what they point at.
+pub use crate::domain::ids::{AccountId, HoldId, JournalId};

@@ -10,7 +10,7 @@ use diesel::sql_types::BigInt;
 use serde::Serialize;
 
 use super::accounts::KINDS_THAT_MAY_GO_NEGATIVE;
-use super::ids::{AccountId, JournalId};
+use crate::domain::ids::{AccountId, JournalId};
 use crate::store::{on_backend, StoreError, Tx};
 
 /// The most discrepancies of one kind a report lists (the count is always complete).

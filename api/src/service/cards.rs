@@ -319,8 +319,16 @@ pub fn usable_card_from_qr(tx: &mut Tx<'_>, issuer: &IssuerVerifyingKey, text: &
 }
 
 /// Checks a scanned card QR: genuine, current, not expired and not reported lost. Each
-/// refusal has its own code.
-pub fn check_qr(store: &Store, issuer: &IssuerVerifyingKey, text: &str) -> Result<CardCheck, ServiceError> {
+/// refusal has its own code. For agents and operators: a family has no terminal to scan with.
+pub fn check_qr(
+    store: &Store,
+    issuer: &IssuerVerifyingKey,
+    principal: &Principal,
+    text: &str,
+) -> Result<CardCheck, ServiceError> {
+    if matches!(principal, Principal::Family { .. }) {
+        return Err(ServiceError::Forbidden("card checks are for agents and operators".to_owned()));
+    }
     let card = store.read(|tx| usable_card_from_qr(tx, issuer, text))?;
     Ok(CardCheck {
         masked_number: card.card_number.masked(),

@@ -22,7 +22,8 @@ use crate::domain::ledger::{AccountKind, AccountStatus, JournalKind, OwnerKind};
 use crate::domain::money::{rupiah_from_minor, Amount};
 use crate::ledger::holds::{self, HoldDraft};
 use crate::ledger::{accounts, posting, AccountId};
-use crate::store::disbursements::{self as store, Batch, BatchInsertForm, LineInsertForm, ScheduleRow};
+pub use crate::store::disbursements::ScheduleRow;
+use crate::store::disbursements::{self as store, Batch, BatchInsertForm, LineInsertForm};
 use crate::store::{audit, now, Store, StoreError, Tx};
 
 /// Families read per transaction while preparing lines.
@@ -293,6 +294,16 @@ pub fn cancel(
         record(tx, &actor, "disbursement.cancelled", batch_id, request.reason.as_str(), details)
     })?;
     view(store, principal, batch_id)
+}
+
+/// Pays a batch on a thread of its own; a failure is logged and the batch stays
+/// `executing`, to be resumed by the next start.
+pub fn run_in_background(store: Store, batch_id: i64, lines_per_chunk: i64) {
+    std::thread::spawn(move || {
+        if let Err(error) = run(&store, batch_id, lines_per_chunk) {
+            tracing::error!(batch_id, %error, "disbursement stopped; it resumes on the next start");
+        }
+    });
 }
 
 /// Pays the batch's pending lines chunk by chunk until none is left, then completes it.

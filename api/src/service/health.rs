@@ -1,8 +1,9 @@
 //! Whether this process can serve requests.
 
-use crate::store::{Store, StoreError};
+use crate::service::ServiceError;
+use crate::store::Store;
 
 /// Ready when the database answers a query.
-pub fn readiness(store: &Store) -> Result<(), StoreError> {
-    store.ping()
+pub fn readiness(store: &Store) -> Result<(), ServiceError> {
+    Ok(store.ping()?)
 }

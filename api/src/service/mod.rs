@@ -2,6 +2,7 @@
 //! the ledger.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod cards;
 pub mod conditionality;
@@ -19,4 +20,8 @@ pub mod regions;
 pub mod retention;
 pub mod seed;
 
+/// The ledger's clock, which a test server may move forward (`--test-clock`).
+pub use crate::store::clock;
+/// The database handle that handlers pass to use cases; they never query it themselves.
+pub use crate::store::Store;
 pub use error::ServiceError;

@@ -3,7 +3,8 @@
 use crate::domain::auth::{OperatorRole, RegionCode};
 use crate::service::auth::Principal;
 use crate::service::{access, ServiceError};
-use crate::store::regions::{self, Region};
+use crate::store::regions;
+pub use crate::store::regions::Region;
 use crate::store::Store;
 
 /// The longest region name, in characters.

@@ -12,7 +12,7 @@ use crate::domain::auth::RegionCode;
 use crate::domain::benefit::{Payees, Programme, Rate};
 use crate::domain::disbursement::BatchStatus;
 use crate::domain::family::{BenefitCategory, FamilyStatus};
-use crate::ledger::JournalId;
+use crate::domain::ids::JournalId;
 
 /// One row of a benefit schedule.
 /// The years a benefit schedule may name (the table's CHECK): a year outside is refused as

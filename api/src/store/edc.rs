@@ -9,7 +9,7 @@ use super::cached_sql::{bind, cached_sql};
 use super::schema::edc_transactions;
 use super::{now, on_backend, parse_stored, StoreError, Tx};
 use crate::domain::edc::{EdcKind, EdcStatus};
-use crate::ledger::JournalId;
+use crate::domain::ids::JournalId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdcTransaction {

@@ -7,12 +7,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::EdcDetails;
-use crate::domain::edc::{EdcKind, EdcStatus};
+use crate::domain::edc::{business_date, EdcKind, EdcStatus};
 use crate::domain::money::rupiah_from_minor;
 use crate::service::auth::Principal;
 use crate::service::ServiceError;
+pub use crate::store::edc::HISTORY_PAGE_MAX;
 use crate::store::edc::{self as edc_store, EdcTransaction};
-use crate::store::Store;
+use crate::store::{now, Store};
 
 /// One transaction in a history list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -77,22 +78,29 @@ fn agent_id(principal: &Principal) -> Result<i64, ServiceError> {
     }
 }
 
-/// The agent's own transactions on a business day, across all its terminals.
+/// The business day asked for, or today's by the ledger's clock.
+fn day_or_today(day: Option<NaiveDate>) -> NaiveDate {
+    day.unwrap_or_else(|| business_date(now()))
+}
+
+/// The agent's own transactions on a business day (today unless told), across all its terminals.
 pub fn agent_history(
     store: &Store,
     principal: &Principal,
-    day: NaiveDate,
+    day: Option<NaiveDate>,
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<HistoryEntry>, ServiceError> {
     let agent_id = agent_id(principal)?;
+    let day = day_or_today(day);
     let rows = store.read(|tx| edc_store::find_by_agent_and_date(tx, agent_id, day, after, limit))?;
     Ok(rows.into_iter().map(HistoryEntry::from).collect())
 }
 
-/// The agent's settlement for a business day, from the database's sums.
-pub fn settlement(store: &Store, principal: &Principal, day: NaiveDate) -> Result<Settlement, ServiceError> {
+/// The agent's settlement for a business day (today unless told), from the database's sums.
+pub fn settlement(store: &Store, principal: &Principal, day: Option<NaiveDate>) -> Result<Settlement, ServiceError> {
     let agent_id = agent_id(principal)?;
+    let day = day_or_today(day);
     let totals = store.read(|tx| edc_store::day_totals(tx, agent_id, day))?;
     let approved = |kind: EdcKind| {
         totals
