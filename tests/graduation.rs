@@ -49,6 +49,8 @@ on_both_backends! {
         assert_eq!((exit["status"].as_str(), exit["reason_wording"].as_str()), (Some("graduated"), Some("SUDAH MAMPU")));
         assert_eq!(exit["non_cash_continues"], true, "food and LPG go on unless the exit says otherwise");
         assert_eq!(status(&operator, &siti), "graduated");
+        let profile: Value = Session::family(&server, &siti).get(&format!("/v1/families/{}", siti.family_id)).json().unwrap();
+        assert_eq!(profile["exit"]["reason"], "sudah_mampu", "the family sees why it left: {profile}");
         let again = approved(operator.post(&exit_path(&siti), &body));
         assert_eq!(again["recorded_at"], exit["recorded_at"], "a retry answers the exit on file");
         let other = json!({"kind": "self_exit", "reason": "usaha_berkembang_pesat", "year_out": this_year()});

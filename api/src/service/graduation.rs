@@ -34,7 +34,7 @@ pub struct ExitView {
 }
 
 impl ExitView {
-    fn of(exit: FamilyExit) -> Self {
+    pub(crate) fn of(exit: FamilyExit) -> Self {
         Self {
             family_id: exit.family_id,
             status: FamilyStatus::Graduated,
