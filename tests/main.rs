@@ -16,6 +16,7 @@ mod edc;
 mod edge;
 mod families;
 mod going_live;
+mod graduation;
 mod hostile_input;
 mod http_skeleton;
 mod idempotency;

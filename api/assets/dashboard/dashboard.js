@@ -296,6 +296,11 @@ function indicatorsView(indicators) {
   }
   const families = indicators.families;
   box.append(element("p", `KPM: ${count(families.active)} aktif, ${count(families.suspended)} ditangguhkan, ${count(families.terminated)} dihentikan, ${count(families.graduated)} graduasi`));
+  const exits = Object.entries(indicators.exits_by_reason || {});
+  if (exits.length) {
+    const wording = { sudah_mampu: "Sudah mampu", usaha_berkembang_pesat: "Usaha berkembang pesat", sudah_tidak_ada_komponen_pkh: "Sudah tidak ada komponen PKH" };
+    box.append(table(["Alasan keluar PKH (graduasi)", "KPM"], exits.map(([reason, families]) => [wording[reason] || reason, count(families)])));
+  }
 }
 
 function agentsView(activity) {

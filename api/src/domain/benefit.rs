@@ -3,6 +3,7 @@
 
 use super::family::{BenefitCategory, FamilyStatus};
 use super::ledger::AccountKind;
+use strum::IntoEnumIterator;
 
 text_enum! {
     /// A social assistance programme on the KKS card.
@@ -38,16 +39,32 @@ impl Programme {
         self == Self::Pkh
     }
 
-    /// The families a period of the programme pays: PKH its active and suspended members
-    /// (a suspended family's money arrives in its blocked wallet); the other programmes
-    /// also a family whose PKH membership ended.
-    pub fn paid_statuses(self) -> &'static [FamilyStatus] {
-        if self.is_conditional() {
-            &[FamilyStatus::Active, FamilyStatus::Suspended]
-        } else {
-            &[FamilyStatus::Active, FamilyStatus::Suspended, FamilyStatus::Terminated]
+    /// Whether a period of the programme pays a family: PKH its active and suspended
+    /// members (a suspended family's money arrives in its blocked wallet); the other
+    /// programmes also a family whose PKH membership ended, and a graduated one unless
+    /// its exit stopped them. The one rule of who is paid.
+    pub fn pays(self, enrolment: Enrolment) -> bool {
+        match enrolment.status {
+            FamilyStatus::Active | FamilyStatus::Suspended => true,
+            FamilyStatus::Terminated => !self.is_conditional(),
+            FamilyStatus::Graduated => !self.is_conditional() && enrolment.non_cash_continues,
         }
     }
+
+    /// The statuses of which [`Programme::pays`] may pay a family: the batch's first sieve.
+    pub fn paid_statuses(self) -> Vec<FamilyStatus> {
+        FamilyStatus::iter()
+            .filter(|status| self.pays(Enrolment { status: *status, non_cash_continues: true }))
+            .collect()
+    }
+}
+
+/// Where a family stands for payment: its status, and whether its exit (if it left PKH)
+/// kept its food and LPG assistance. A family that never left has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enrolment {
+    pub status: FamilyStatus,
+    pub non_cash_continues: bool,
 }
 
 /// Whom one amount of a benefit schedule pays.
@@ -132,6 +149,19 @@ mod tests {
         ];
         assert_eq!(amount_for(&both, BenefitCategory::Papua), Some(12_000_000));
         assert_eq!(amount_for(&both, BenefitCategory::Regular), Some(11_000_000));
+    }
+
+    #[test]
+    fn pkh_stops_at_an_exit_and_food_and_lpg_go_on_unless_the_exit_stopped_them() {
+        let enrolment = |status, non_cash_continues| Enrolment { status, non_cash_continues };
+        assert!(Programme::Pkh.pays(enrolment(FamilyStatus::Suspended, true)));
+        assert!(!Programme::Pkh.pays(enrolment(FamilyStatus::Graduated, true)));
+        assert!(!Programme::Pkh.pays(enrolment(FamilyStatus::Terminated, true)));
+        assert!(Programme::Bpnt.pays(enrolment(FamilyStatus::Graduated, true)));
+        assert!(!Programme::Lpg.pays(enrolment(FamilyStatus::Graduated, false)));
+        assert!(Programme::Lpg.pays(enrolment(FamilyStatus::Terminated, true)));
+        assert_eq!(Programme::Pkh.paid_statuses(), [FamilyStatus::Active, FamilyStatus::Suspended]);
+        assert_eq!(Programme::Bpnt.paid_statuses().len(), 4);
     }
 
     #[test]

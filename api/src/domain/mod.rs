@@ -22,6 +22,7 @@ pub mod conditionality;
 pub mod disbursement;
 pub mod edc;
 pub mod family;
+pub mod graduation;
 pub mod holds;
 pub mod idempotency;
 pub mod ids;

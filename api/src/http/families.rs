@@ -10,9 +10,11 @@ use super::{blocking, AppState};
 use crate::domain::auth::RegionCode;
 use crate::domain::card::Bank;
 use crate::domain::family::{BenefitCategory, MemberCommitment, MemberComponent, SchoolLevel};
+use crate::domain::graduation::{ExitKind, ExitReason, ExitTerms};
 use crate::domain::nik::Nik;
 use crate::service::cards::{self, NewCard};
 use crate::service::families::{self, FamilyProfile, NewFamily, NewMember, Pocket};
+use crate::service::graduation::{self, ExitView};
 use crate::service::ServiceError;
 
 #[derive(Deserialize, ToSchema)]
@@ -128,4 +130,54 @@ pub async fn issue_card(
     let (family_id, bank) = (family_id.into_inner(), body.bank);
     let card = blocking(move || cards::issue(&store, &auth.pin_key, &issuer, &caller.0, family_id, bank)).await?;
     Ok(HttpResponse::Created().json(card))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "self_exit", "reason": "sudah_mampu", "year_out": 2017, "non_cash_continues": true, "note": "usaha warung"}))]
+pub struct RecordExit {
+    pub kind: ExitKind,
+    /// The seed form's reason: a natural exit is `sudah_tidak_ada_komponen_pkh`, a
+    /// graduation or self exit `sudah_mampu` or `usaha_berkembang_pesat`.
+    pub reason: ExitReason,
+    /// The year the family leaves PKH (the form's "tahun keluar"), not before it joined.
+    #[schema(minimum = 2000, maximum = 2100)]
+    pub year_out: i32,
+    /// Whether BPNT and LPG keep paying the family (default: they do).
+    #[serde(default = "continues")]
+    pub non_cash_continues: bool,
+    /// The form's "keterangan".
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub note: String,
+}
+
+fn continues() -> bool {
+    true
+}
+
+/// An operator of the family's region records its graduation or exit from PKH: the family
+/// becomes `graduated`, gets no further PKH stage, and keeps what its wallets hold. A retry
+/// with the same body answers the same exit.
+#[utoipa::path(post, path = "/v1/families/{family_id}/exit", tag = "families", security(("bearer" = [])),
+    params(("family_id" = i64, Path)), request_body = RecordExit,
+    responses((status = 200, body = ExitView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn record_exit(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    family_id: web::Path<i64>,
+    body: web::Json<RecordExit>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let terms = ExitTerms {
+        kind: body.kind,
+        reason: body.reason,
+        year_out: body.year_out,
+        non_cash_continues: body.non_cash_continues,
+        note: body.note.trim().to_owned(),
+    };
+    let store = state.store.clone();
+    let family_id = family_id.into_inner();
+    let exit = blocking(move || graduation::record_exit(&store, &caller.0, family_id, &terms)).await?;
+    Ok(HttpResponse::Ok().json(exit))
 }

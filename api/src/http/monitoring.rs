@@ -15,6 +15,7 @@ use crate::domain::auth::RegionCode;
 use crate::service::monitoring::agents::{self, AgentActivity, AGENTS_PAGE_DEFAULT, AGENTS_PAGE_MAX};
 use crate::service::monitoring::csv::CsvExport;
 use crate::service::monitoring::families::{self, FamilyList, FamilyPage, FAMILIES_PAGE_DEFAULT, FAMILIES_PAGE_MAX};
+use crate::service::monitoring::graduations::{self, Graduations};
 use crate::service::monitoring::indicators::{self, FacilitatorArea, Indicators, NewFacilitator};
 use crate::service::monitoring::overview::{self, Overview, SERIES_DAYS_DEFAULT};
 
@@ -205,6 +206,35 @@ pub async fn indicators(
     let store = state.store.clone();
     let figures = blocking(move || indicators::indicators(&store, &caller.0, region.as_ref())).await?;
     Ok(answer(&request, format, &figures, "indicators"))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GraduationsQuery {
+    /// A region code; absent: the operator's whole region (or the country).
+    #[param(value_type = Option<String>)]
+    pub region: Option<RegionCode>,
+    /// A facilitator's id: the families of their area (the seed's form per pendamping).
+    pub facilitator: Option<i64>,
+    pub format: Option<ExportFormat>,
+}
+
+/// The seed's "Monitoring KPM graduasi" form: each family that graduated or exited, with
+/// district, village, recipient, year in, year out and reason, per facilitator area or
+/// region.
+#[utoipa::path(get, path = "/v1/monitoring/graduations", tag = "monitoring", security(("bearer" = [])), params(GraduationsQuery),
+    responses((status = 200, description = "JSON, or CSV with `format=csv` or `Accept: text/csv`", content((Graduations = "application/json"), (String = "text/csv"))),
+              (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn graduations(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<GraduationsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let GraduationsQuery { region, facilitator, format } = query.into_inner();
+    let store = state.store.clone();
+    let list = blocking(move || graduations::graduations(&store, &caller.0, region.as_ref(), facilitator)).await?;
+    Ok(answer(&request, format, &list, "graduations"))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -45,7 +45,11 @@ impl ErrorCode {
             Self::CardForged | Self::CardAltered | Self::FamilyRulesNotMet | Self::PasswordWeak => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::CardExists | Self::FamilyExists | Self::UsernameTaken => StatusCode::CONFLICT,
+            Self::CardExists
+            | Self::FamilyExists
+            | Self::UsernameTaken
+            | Self::FamilyNotActive
+            | Self::AlreadyExited => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => {
@@ -134,6 +138,10 @@ impl ErrorCode {
             Self::FamilyExists => {
                 ("A family with this NIK is already registered", "Keluarga dengan NIK ini sudah terdaftar")
             }
+            Self::FamilyNotActive => {
+                ("Only an active family graduates or exits", "Hanya keluarga aktif yang dapat graduasi atau keluar")
+            }
+            Self::AlreadyExited => ("The family already left PKH", "Keluarga sudah keluar dari PKH"),
             Self::UsernameInvalid => ("The user name is not valid", "Nama pengguna tidak valid"),
             Self::UsernameTaken => ("This user name is taken", "Nama pengguna sudah dipakai"),
             Self::PasswordWeak => ("The password is too weak", "Kata sandi terlalu lemah"),

@@ -197,14 +197,14 @@ fn write_lines(store: &Store, batch: &Batch, programme: Programme, rates: &[Rate
             }
             let payees = store::find_payees(
                 tx,
-                programme.paid_statuses(),
+                &programme.paid_statuses(),
                 batch.region_code.as_ref().map(RegionCode::as_str),
                 after,
                 PAYEES_PER_TRANSACTION,
             )?;
             let Some(last) = payees.last().map(|payee| payee.family_id) else { return Ok(None) };
             let mut lines = Vec::with_capacity(payees.len());
-            for payee in &payees {
+            for payee in payees.iter().filter(|payee| programme.pays(payee.enrolment())) {
                 let category = payee.category;
                 if let Some(amount_minor) = amount_for(rates, category) {
                     lines.push(LineInsertForm {

@@ -60,6 +60,11 @@ pub enum ServiceError {
     FamilyRules(#[from] FamilyRuleError),
     #[error("a family with this NIK is already registered")]
     FamilyExists,
+    /// The family is terminated or suspended: it cannot graduate or exit now.
+    #[error("{0}")]
+    FamilyNotActive(String),
+    #[error("the family already left PKH with another exit")]
+    AlreadyExited,
     #[error(transparent)]
     UsernameInvalid(#[from] UsernameError),
     #[error("this user name is taken")]
@@ -186,6 +191,10 @@ pub enum ErrorCode {
     NikInvalid,
     FamilyRulesNotMet,
     FamilyExists,
+    /// A graduation or exit of a family that is terminated or suspended (409).
+    FamilyNotActive,
+    /// A second, different exit of a family that already left PKH (409).
+    AlreadyExited,
     UsernameInvalid,
     UsernameTaken,
     PasswordWeak,
@@ -243,6 +252,8 @@ impl ServiceError {
             Self::NikInvalid(_) => ErrorCode::NikInvalid,
             Self::FamilyRules(_) => ErrorCode::FamilyRulesNotMet,
             Self::FamilyExists => ErrorCode::FamilyExists,
+            Self::FamilyNotActive(_) => ErrorCode::FamilyNotActive,
+            Self::AlreadyExited => ErrorCode::AlreadyExited,
             Self::CardExists => ErrorCode::CardExists,
             Self::UsernameInvalid(_) => ErrorCode::UsernameInvalid,
             Self::UsernameTaken => ErrorCode::UsernameTaken,

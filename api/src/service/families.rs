@@ -22,8 +22,10 @@ use crate::domain::nik::Nik;
 use crate::ledger::accounts::{self, Account};
 use crate::ledger::holds::{self, Hold};
 use crate::ledger::AccountId;
+use crate::service::graduation::ExitView;
 use crate::service::ServiceError;
 use crate::store::families::{self, Family, FamilyInsertForm};
+use crate::store::family_exits;
 use crate::store::{audit, cards, now, regions, Store, Tx};
 
 /// The longest name or address stored, in characters.
@@ -58,6 +60,8 @@ pub struct FamilyProfile {
     pub status: FamilyStatus,
     pub members: Vec<MemberView>,
     pub cards: Vec<CardSummary>,
+    /// Why and when the family left PKH, once it graduated or exited.
+    pub exit: Option<ExitView>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -233,6 +237,7 @@ fn profile_of(tx: &mut Tx<'_>, family: Family) -> Result<FamilyProfile, ServiceE
         village: family.village,
         category: family.category,
         status: family.status,
+        exit: family_exits::find_by_family(tx, family.id)?.map(ExitView::of),
         members,
         cards,
     })

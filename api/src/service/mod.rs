@@ -10,6 +10,7 @@ pub mod disbursements;
 pub mod edc;
 pub mod error;
 pub mod families;
+pub mod graduation;
 pub mod health;
 pub mod holds;
 pub mod ledger_check;

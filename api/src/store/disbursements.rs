@@ -6,10 +6,10 @@ use diesel::sql_types::BigInt;
 use serde::Serialize;
 
 use super::cached_sql::{bind, cached_sql};
-use super::schema::{benefit_schedules, disbursement_batches, disbursement_lines, families};
+use super::schema::{benefit_schedules, disbursement_batches, disbursement_lines, families, family_exits};
 use super::{now, on_backend, parse_stored, StoreError, Tx};
 use crate::domain::auth::RegionCode;
-use crate::domain::benefit::{Payees, Programme, Rate};
+use crate::domain::benefit::{Enrolment, Payees, Programme, Rate};
 use crate::domain::disbursement::BatchStatus;
 use crate::domain::family::{BenefitCategory, FamilyStatus};
 use crate::domain::ids::JournalId;
@@ -346,14 +346,21 @@ pub fn change_status(
     Ok(changed == 1)
 }
 
-/// A family a batch would pay (or a cycle decide): its id, benefit category, village and
-/// status.
+/// A family a batch would pay (or a cycle decide): its id, benefit category, village,
+/// status, and whether its exit (if it left PKH) kept its food and LPG assistance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payee {
     pub family_id: i64,
     pub category: BenefitCategory,
     pub village_code: String,
     pub status: FamilyStatus,
+    pub non_cash_continues: bool,
+}
+
+impl Payee {
+    pub fn enrolment(&self) -> Enrolment {
+        Enrolment { status: self.status, non_cash_continues: self.non_cash_continues }
+    }
 }
 
 /// Families in one of `statuses`, in a region (by code prefix), by id, after `after`.
@@ -365,13 +372,20 @@ pub fn find_payees(
     limit: i64,
 ) -> Result<Vec<Payee>, StoreError> {
     let statuses: Vec<&str> = statuses.iter().map(<&str>::from).collect();
-    let rows: Vec<(i64, String, String, String)> = on_backend!(tx, connection => {
+    let rows: Vec<(i64, String, String, String, Option<bool>)> = on_backend!(tx, connection => {
         let mut query = families::table
+            .left_join(family_exits::table)
             .filter(families::status.eq_any(&statuses))
             .filter(families::id.gt(after))
             .order(families::id)
             .limit(limit)
-            .select((families::id, families::category, families::village_code, families::status))
+            .select((
+                families::id,
+                families::category,
+                families::village_code,
+                families::status,
+                family_exits::non_cash_continues.nullable(),
+            ))
             .into_boxed();
         if let Some(prefix) = region_prefix {
             query = query.filter(families::village_code.eq(prefix).or(families::village_code.like(format!("{prefix}.%"))));
@@ -379,12 +393,13 @@ pub fn find_payees(
         query.load(connection)?
     });
     rows.into_iter()
-        .map(|(family_id, category, village_code, status)| {
+        .map(|(family_id, category, village_code, status, non_cash_continues)| {
             Ok(Payee {
                 family_id,
                 category: parse_stored("families.category", &category)?,
                 village_code,
                 status: parse_stored("families.status", &status)?,
+                non_cash_continues: non_cash_continues.unwrap_or(true),
             })
         })
         .collect()

@@ -118,6 +118,15 @@ pub fn set_status(tx: &mut Tx<'_>, id: i64, status: FamilyStatus) -> Result<(), 
     Ok(())
 }
 
+/// Moves the family from `from` to `to`; `false` if it was not in `from` any more.
+pub fn change_status(tx: &mut Tx<'_>, id: i64, from: FamilyStatus, to: FamilyStatus) -> Result<bool, StoreError> {
+    let (from, to): (&str, &str) = (from.into(), to.into());
+    let changed = on_backend!(tx, connection => diesel::update(families::table.find(id).filter(families::status.eq(from)))
+        .set(families::status.eq(to))
+        .execute(connection)?);
+    Ok(changed == 1)
+}
+
 /// Revokes every token issued to the family so far.
 pub fn bump_token_version(tx: &mut Tx<'_>, id: i64) -> Result<(), StoreError> {
     on_backend!(tx, connection => diesel::update(families::table.find(id))

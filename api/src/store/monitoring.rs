@@ -550,6 +550,14 @@ pub fn find_facilitators(
     })
 }
 
+pub fn find_facilitator_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<Facilitator>, StoreError> {
+    on_backend!(tx, connection => Ok(facilitators::table
+        .find(id)
+        .select((facilitators::id, facilitators::name, facilitators::region_code))
+        .get_result(connection)
+        .optional()?))
+}
+
 /// The villages of each facilitator's area.
 pub fn find_facilitator_villages(tx: &mut Tx<'_>, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
     on_backend!(tx, connection => Ok(facilitator_villages::table

@@ -296,7 +296,22 @@ diesel::joinable!(postings -> accounts (account_id));
 diesel::joinable!(holds -> accounts (account_id));
 
 diesel::joinable!(terminals -> agents (agent_id));
+diesel::table! {
+    family_exits (family_id) {
+        family_id -> BigInt,
+        kind -> Text,
+        reason -> Text,
+        year_in -> Integer,
+        year_out -> Integer,
+        non_cash_continues -> Bool,
+        note -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(family_members -> families (family_id));
+diesel::joinable!(family_exits -> families (family_id));
 diesel::joinable!(cards -> families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -311,6 +326,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     terminals,
     families,
     family_members,
+    family_exits,
     cards,
     audit_events,
     edc_transactions,

@@ -3,6 +3,7 @@
 
 use super::agents::AgentActivity;
 use super::families::{FamilyList, FamilyPage};
+use super::graduations::Graduations;
 use super::indicators::{Indicators, SavingsTransfer};
 use super::overview::Overview;
 use super::{PocketFigures, RegionFigures};
@@ -246,7 +247,54 @@ impl CsvExport for Indicators {
         ] {
             push("families", "status".to_owned(), measure, value.to_string());
         }
+        for (reason, families) in &self.exits_by_reason {
+            push("exits", "reason".to_owned(), reason, families.to_string());
+        }
         rows
+    }
+}
+
+/// The seed's "Monitoring KPM graduasi" form, one family per row.
+impl CsvExport for Graduations {
+    fn header(&self) -> &'static [&'static str] {
+        &[
+            "no",
+            "facilitator",
+            "district",
+            "village",
+            "recipient_name",
+            "year_in",
+            "year_out",
+            "reason",
+            "note",
+            "kind",
+            "non_cash_continues",
+            "family_id",
+        ]
+    }
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        let facilitator = self.facilitator.as_ref().map(|area| area.name.clone()).unwrap_or_default();
+        self.exits
+            .iter()
+            .zip(1..)
+            .map(|(exit, number): (_, u64)| {
+                vec![
+                    number.to_string(),
+                    facilitator.clone(),
+                    exit.district.clone(),
+                    exit.village.clone(),
+                    exit.recipient_name.clone(),
+                    exit.year_in.to_string(),
+                    exit.year_out.to_string(),
+                    exit.reason_wording.clone(),
+                    exit.note.clone(),
+                    exit.kind.to_string(),
+                    exit.non_cash_continues.to_string(),
+                    exit.family_id.to_string(),
+                ]
+            })
+            .collect()
     }
 }
 

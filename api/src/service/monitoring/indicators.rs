@@ -22,6 +22,7 @@ use crate::service::access;
 use crate::service::auth::Principal;
 use crate::service::ServiceError;
 use crate::store::disbursements::{find_schedules_by_year, ScheduleRow};
+use crate::store::family_exits;
 use crate::store::monitoring::{self as store, FacilitatorInsertForm};
 use crate::store::{audit, now, parse_stored, regions, Store, Tx};
 
@@ -133,6 +134,8 @@ pub struct Indicators {
     pub cycle_outcomes: Vec<OutcomeIndicator>,
     /// Graduations and terminations are the families in those statuses now.
     pub families: StatusFigures,
+    /// Families that left PKH, by the seed form's reason.
+    pub exits_by_reason: BTreeMap<String, i64>,
 }
 
 /// The indicators of `region` (the operator's scope when `None`).
@@ -176,6 +179,10 @@ pub fn indicators(
             verifications: verifications(tx, &read_codes)?,
             cycle_outcomes: outcomes(tx, &read_codes)?,
             families: statuses.figures().families,
+            exits_by_reason: family_exits::count_by_reason(tx, area.code().map(RegionCode::as_str))?
+                .into_iter()
+                .map(|(reason, families)| (reason.to_string(), families))
+                .collect(),
         })
     })
 }

@@ -7,6 +7,7 @@
 pub mod agents;
 pub mod csv;
 pub mod families;
+pub mod graduations;
 pub mod indicators;
 pub mod overview;
 
