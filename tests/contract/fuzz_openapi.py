@@ -11,7 +11,9 @@ each role (operator, supervisor, admin, agent, family), then:
    body valid against its documented schema, invalid input (by the schema) refused with a
    4xx, a missing required header (Idempotency-Key) refused, unsupported methods answered
    405 with an Allow header, and a token that is not checked (ignored auth) caught;
-3. runs `kks verify-ledger` on the database the fuzzers wrote to: it must be clean.
+3. runs `kks verify-ledger` on the database the fuzzers wrote to: it must be clean;
+4. reads the server's log of the whole run: no card number, NIK, name, PIN, password or
+   token of the database or of this run may appear in it (card numbers only masked).
 
 `POST /v1/auth/logout` is fuzzed only without a token: with one, it would revoke the
 role's tokens and the rest of the run would test nothing but 401.
@@ -26,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -58,7 +61,8 @@ def start_server(binary, directory):
         directory,
         # Fuzzed logins must reach the code behind the limiter, not only its 429.
         extra_args=("--login-attempts-per-minute", "1000000"),
-        env={**os.environ, "KKS_LOG": "warn,tracing_actix_web=error"},
+        # The production log level: the run's log is checked for personal data afterwards.
+        env={**os.environ, "KKS_LOG": "info"},
     )
 
 
@@ -81,6 +85,31 @@ def tokens_by_role(base, credentials):
         "family": login(base, "/v1/auth/families/login",
                         {"card_number": family["card_number"], "pin": family["pin"]}),
     }
+
+
+def personal_data_in_log(log_text, database_path, credentials, tokens):
+    """What the log holds in clear that it must not: each a short description, none if clean.
+
+    The secrets are every card number, NIK and name in the database, the demo passwords and
+    PINs, and the tokens of this run; besides, any run of 16 digits (a card number or NIK
+    the fuzzer made up) must not stand in the log unmasked.
+    """
+    with sqlite3.connect(f"file:{database_path}?mode=ro", uri=True) as db:
+        secrets = {("card number", row[0]) for row in db.execute("SELECT card_number FROM cards")}
+        for nik, name in db.execute("SELECT nik, recipient_name FROM families"):
+            secrets |= {("NIK", nik), ("name", name)}
+        secrets |= {("name", row[0]) for row in db.execute("SELECT name FROM family_members")}
+    for person in credentials["operators"] + credentials["agents"]:
+        secrets.add(("password", person["password"]))
+    secrets |= {("token", token) for token in tokens.values()}
+    found = [f"{kind} {value[:6]}…" for kind, value in sorted(secrets) if value and value in log_text]
+    found += [f"16 digits {digits[:6]}…" for digits in sorted(set(re.findall(r"(?<!\d)\d{16}(?!\d)", log_text)))]
+    # A PIN as a value of its own: timestamps carry six-digit fractions (`.123456`).
+    for family in credentials["families"]:
+        pins = re.findall(rf"(?<![\d.]){re.escape(family['pin'])}(?!\d)", log_text)
+        if pins:
+            found.append(f"PIN of family {family['family_id']}")
+    return found
 
 
 def path_with_values(path, credentials):
@@ -274,6 +303,17 @@ def main():
         else:
             failed += 1
             print(f"FAIL after fuzzing, kks verify-ledger:\n{verified.stdout}{verified.stderr}")
+        server.stderr.flush()
+        log_text = server.stderr_path.read_text(errors="replace")
+        database_path = server.database_url.removeprefix("sqlite://")
+        in_clear = personal_data_in_log(log_text, database_path, credentials, tokens)
+        if in_clear:
+            failed += 1
+            print(f"FAIL the server's log of the run holds personal data in clear: {', '.join(in_clear[:20])}")
+        else:
+            passed += 1
+            print(f"ok   the server's log of the run ({len(log_text.splitlines())} lines) holds no card number, "
+                  "NIK, name, PIN, password or token in clear")
         if failed:
             print(f"--- kks stderr (tail)\n{server.stderr_tail()}")
     finally:

@@ -39,11 +39,19 @@ pub fn register(scope: Option<&'static str>) -> impl Fn(&mut web::ServiceConfig)
                 None => Some(path.clone()).filter(|path| !path.starts_with("/v1/")),
             };
             if let Some(local) = local {
-                config.service(web::resource(local).to(move || {
-                    let allow = allow.clone();
-                    async move { HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, allow)).finish() }
-                }));
+                config.service(web::resource(local).to(move || std::future::ready(answer(allow.clone()))));
             }
         }
     }
+}
+
+/// The 405 answer of a literal path whose sibling has a parameter in the same place
+/// (`/families/search` beside `/families/{family_id}`): registered on the literal path's
+/// own resource, so that `GET /families/search` is not taken for family "search".
+pub fn only(allow: &'static str) -> actix_web::Route {
+    web::to(move || std::future::ready(answer(allow)))
+}
+
+fn answer(allow: impl Into<String>) -> HttpResponse {
+    HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, allow.into())).finish()
 }

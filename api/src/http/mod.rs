@@ -158,7 +158,11 @@ pub fn app(
                 .route("/cycles/{cycle}/close", web::post().to(disbursements::close_cycle))
                 .route("/monitoring/overview", web::get().to(monitoring::overview))
                 .route("/monitoring/families", web::get().to(monitoring::families))
-                .route("/monitoring/families/search", web::post().to(monitoring::search_families))
+                .service(
+                    web::resource("/monitoring/families/search")
+                        .route(web::post().to(monitoring::search_families))
+                        .default_service(method_not_allowed::only("POST")),
+                )
                 .route("/monitoring/families/{family_id}", web::get().to(monitoring::family))
                 .route("/monitoring/indicators", web::get().to(monitoring::indicators))
                 .route("/monitoring/graduations", web::get().to(monitoring::graduations))

@@ -263,14 +263,26 @@ pub fn refusals(codes: &[ErrorCode]) -> String {
     format!("Refused (problem+json); `code` is one of: {}.", listed.join(", "))
 }
 
-/// An error on its way to the client.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{code:?}: {detail}")]
+/// An error on its way to the client. Printed (`{}`, `{:?}`) by its code only: the detail
+/// may echo what the client sent (a card number, a name), and the web framework logs
+/// every error it sees.
+#[derive(Clone, thiserror::Error)]
+#[error("{code:?}")]
 pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
     /// Seconds after which a retry may succeed (sent as `Retry-After`).
     pub retry_after_seconds: Option<u64>,
+}
+
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ApiError")
+            .field("code", &self.code)
+            .field("retry_after_seconds", &self.retry_after_seconds)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ApiError {
