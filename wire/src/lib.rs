@@ -1,6 +1,6 @@
 //! What crosses the wire between the KKS server and its clients (an agent's EDC terminal,
-//! card-sim): the card number and the card QR codec, and the values EDC requests and
-//! answers carry.
+//! card-sim): the card number and the card QR codec, the EDC request and answer bodies
+//! with the values they carry, and the problem+json error codes clients branch on.
 //!
 //! The server defines its routes with these types and publishes their OpenAPI schemas
 //! (the `ToSchema` derives live here); a client depends on this crate alone, never on the
@@ -30,4 +30,5 @@ pub mod card_qr;
 pub mod edc;
 pub mod language;
 pub mod ledger;
+pub mod problem;
 pub mod transmission;

@@ -1,5 +1,10 @@
 //! The agent's EDC terminal as it speaks to the server: trace numbers, business days,
-//! transaction kinds, the limits of a basket, and rupiah as a slip prints them.
+//! transaction kinds, the limits of a basket, rupiah as a slip prints them, and the
+//! bodies of card transactions, reversals and the agent's reports.
+
+pub mod reports;
+pub mod reversal;
+pub mod transaction;
 
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime};
 use serde::Serialize;
