@@ -30,5 +30,6 @@ pub mod card_qr;
 pub mod edc;
 pub mod language;
 pub mod ledger;
+pub mod money;
 pub mod problem;
 pub mod transmission;

@@ -3,6 +3,7 @@
 //! bodies of card transactions, reversals and the agent's reports.
 
 pub mod reports;
+pub mod requests;
 pub mod reversal;
 pub mod transaction;
 
