@@ -4,6 +4,10 @@
 //! Layers, with arrows pointing one way: [`http`] → [`service`] → [`domain`], and
 //! [`service`] → [`ledger`] (money) and [`store`] (everything else) → the database.
 
+// `text_enum!`, kks-wire's, declares the server's own text enums too (one spelling rule).
+#[macro_use]
+extern crate kks_wire;
+
 pub mod config;
 pub mod domain;
 pub mod http;

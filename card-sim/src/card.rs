@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use chrono::NaiveDate;
-use kks_api::domain::card_qr::{CardQrError, CardQrPayload, IssuerVerifyingKey};
+use kks_wire::card_qr::{CardQrError, CardQrPayload, IssuerVerifyingKey};
 use serde::Deserialize;
 use serde_json::json;
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{anyhow, Context as _};
-use kks_api::domain::auth::AgentKind;
+use kks_wire::auth::AgentKind;
 use serde::Deserialize;
 
 use crate::api::Login;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use kks_api::domain::edc::{business_date, Stan};
+use kks_wire::edc::{business_date, Stan};
 use serde::{Deserialize, Serialize};
 
 /// The largest STAN; the counter starts again at 1 after it.

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use kks_api::domain::edc::PurchaseProgramme;
-use kks_api::domain::transmission::TransmittedAt;
-use kks_api::service::edc::reversal::{Original, ReversalOutcome, ReversalResult};
-use kks_api::service::edc::{BasketLine, EdcReceipt};
+use kks_wire::edc::reversal::{Original, ReversalOutcome, ReversalResult};
+use kks_wire::edc::transaction::{BasketLine, EdcReceipt};
+use kks_wire::edc::PurchaseProgramme;
+use kks_wire::transmission::TransmittedAt;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use hmac::{Hmac, Mac};
+pub use kks_wire::auth::AgentKind;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -22,14 +23,6 @@ impl OperatorRole {
     /// Supervisors and admins approve and unlock; operators only prepare.
     pub fn may_approve(self) -> bool {
         matches!(self, Self::Supervisor | Self::Admin)
-    }
-}
-
-text_enum! {
-    /// What kind of agent: a bank agent (cash in, cash out) or an e-Warong (sells goods).
-    pub enum AgentKind {
-        BankAgent,
-        EWarong,
     }
 }
 

@@ -6,7 +6,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::ledger::{AccountKind, AccountStatus, HoldReason, JournalKind};
+use super::ledger::{may_go_negative, AccountKind, AccountStatus, HoldReason, JournalKind};
 
 /// An account as far as the movement rule needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub fn movement_decision(account: &AccountState, amount_minor: i64, kind: Journa
     if account.status == AccountStatus::Closed {
         return Err(MovementRefusal::Closed);
     }
-    if amount_minor >= 0 || account.kind.may_go_negative() {
+    if amount_minor >= 0 || may_go_negative(account.kind) {
         return Ok(());
     }
     if account.blocked && !kind.passes_debit_block() {

@@ -1,6 +1,8 @@
 //! The vocabulary of the ledger: who owns an account, what kind it is, why money is held
 //! and what a journal records. Stored as text; these enums are the only spellings.
 
+pub use kks_wire::ledger::AccountKind;
+
 use super::language::Words;
 
 text_enum! {
@@ -15,32 +17,10 @@ text_enum! {
     }
 }
 
-text_enum! {
-    /// What an account holds.
-    pub enum AccountKind {
-        /// The family's savings account (tabungan): the only pocket that pays out cash.
-        Savings,
-        /// PKH conditional cash transfer e-wallet.
-        WalletPkh,
-        /// BPNT food assistance e-wallet (spend only).
-        WalletBpnt,
-        /// LPG subsidy e-wallet (spend only).
-        WalletLpg,
-        /// The state treasury (Kas Negara): the source of all programme money.
-        Treasury,
-        /// A programme's fund at the paying bank, between treasury and families.
-        ProgrammeFund,
-        /// What the bank owes an agent for cash paid out and goods sold.
-        AgentSettlement,
-    }
-}
-
-impl AccountKind {
-    /// The treasury is the one account allowed below zero: its negative balance is the
-    /// money the state has put into the programme, so the journal sums to zero.
-    pub fn may_go_negative(self) -> bool {
-        self == Self::Treasury
-    }
+/// The treasury is the one account allowed below zero: its negative balance is the money
+/// the state has put into the programme, so the journal sums to zero.
+pub fn may_go_negative(kind: AccountKind) -> bool {
+    kind == AccountKind::Treasury
 }
 
 text_enum! {
@@ -151,7 +131,7 @@ mod tests {
 
     #[test]
     fn only_the_treasury_may_go_negative() {
-        let negative: Vec<_> = AccountKind::iter().filter(|kind| kind.may_go_negative()).collect();
+        let negative: Vec<_> = AccountKind::iter().filter(|kind| may_go_negative(*kind)).collect();
         assert_eq!(negative, vec![AccountKind::Treasury]);
     }
 }

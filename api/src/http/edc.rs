@@ -3,8 +3,12 @@
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
+pub use kks_wire::edc::requests::{
+    BalanceInquiryRequest, CardField, CardPresented, CashWithdrawalRequest, PurchaseRequest, ReversalRequest,
+    WalletToSavingsRequest,
+};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::auth::{Authenticated, VerifiedToken};
 use super::binary::Png;
@@ -12,13 +16,12 @@ use super::problem::{refusals, ApiError, ErrorCode, Problem};
 use super::sessions::parse_pin;
 use super::{blocking, paging, AppState};
 use crate::domain::card::CardNumber;
-use crate::domain::edc::{PurchaseProgramme, Stan};
+use crate::domain::edc::Stan;
 use crate::domain::idempotency::{self, IDEMPOTENCY_TEXT_BYTES_MAX};
-use crate::domain::money::Amount;
 use crate::domain::transmission::TransmittedAt;
 use crate::service::edc::reports::{self, HistoryEntry, Settlement, HISTORY_PAGE_MAX};
 use crate::service::edc::reversal::{self, Original, ReversalResult};
-use crate::service::edc::{self, BasketLine, CardInput, CardRequest, CatalogueItem, EdcReceipt, Operation};
+use crate::service::edc::{self, CardInput, CardRequest, CatalogueItem, EdcReceipt, Operation};
 
 /// The `Idempotency-Key` header: a retry with the same key gets the first answer.
 pub struct IdempotencyKey(pub String);
@@ -48,121 +51,10 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
-/// The card as the terminal read it: the scanned QR, or the number keyed in. Exactly one.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"card_number": "5221843673963604"}))]
-pub struct CardField {
-    #[schema(max_length = 256)]
-    pub qr: Option<String>,
-    #[schema(value_type = Option<CardNumber>)]
-    pub card_number: Option<String>,
-}
-
-/// Declares the body of one card transaction: what every card transaction carries (the
-/// card, the cardholder's PIN, the terminal's STAN and when it sent the request) and the
-/// fields of its own operation, all in one flat object that refuses unknown fields (serde
-/// cannot deny unknown fields across a `flatten`). `into_parts` splits the body into the
-/// common part and a tuple of the operation's fields.
-macro_rules! card_transaction_body {
-    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident: $field_type:ty),* $(,)? }) => {
-        #[derive(Deserialize, ToSchema)]
-        #[serde(deny_unknown_fields)]
-        $(#[$meta])*
-        pub struct $name {
-            pub card: CardField,
-            /// The cardholder's 6-digit PIN, entered on the terminal's PIN pad.
-            #[schema(pattern = "^[0-9]{6}$", example = "123456")]
-            pub pin: String,
-            /// The terminal's trace number: 6 digits, new for every request of the business day.
-            #[schema(pattern = "^[0-9]{6}$", example = "000002")]
-            pub stan: String,
-            /// When the terminal sent the request (ISO 8583 field 7), RFC 3339 with an offset. Its
-            /// date in WIB is the transaction's business day; refused when more than 10 minutes
-            /// from the server's clock. A retry sends the same value.
-            #[schema(value_type = TransmittedAt)]
-            pub transmitted_at: String,
-            $($(#[$field_meta])* pub $field: $field_type,)*
-        }
-
-        impl $name {
-            fn into_parts(self) -> (CardPresented, ($($field_type,)*)) {
-                let Self { card, pin, stan, transmitted_at, $($field),* } = self;
-                (CardPresented { card, pin, stan, transmitted_at }, ($($field,)*))
-            }
-        }
-    };
-}
-
-card_transaction_body! {
-    /// A balance inquiry: the card and its PIN, nothing else.
-    #[schema(example = json!({"card": {"card_number": "5221843673963604"}, "pin": "123456", "stan": "000001",
-        "transmitted_at": "2026-12-04T09:15:00+07:00"}))]
-    BalanceInquiryRequest {}
-}
-
-card_transaction_body! {
-    /// A cash withdrawal: how much to pay out from savings (at most Rp 2,500,000 a withdrawal
-    /// and Rp 5,000,000 a card a day).
-    #[schema(example = json!({"card": {"card_number": "5221843673963604"}, "pin": "123456", "stan": "000002",
-        "transmitted_at": "2026-12-04T09:16:00+07:00", "amount": "150000"}))]
-    CashWithdrawalRequest {
-        /// How much cash the agent pays out, in rupiah.
-        amount: Amount,
-    }
-}
-
-card_transaction_body! {
-    /// A move of PKH money from the e-wallet to savings: how much.
-    #[schema(example = json!({"card": {"card_number": "5221843673963604"}, "pin": "123456", "stan": "000003",
-        "transmitted_at": "2026-12-04T09:17:00+07:00", "amount": "500000"}))]
-    WalletToSavingsRequest {
-        /// How much PKH money moves to savings, in rupiah.
-        amount: Amount,
-    }
-}
-
-card_transaction_body! {
-    /// A purchase at an e-Warong: which e-wallet pays and the goods.
-    #[schema(example = json!({"card": {"card_number": "5221843673963604"}, "pin": "123456", "stan": "000004",
-        "transmitted_at": "2026-12-04T09:18:00+07:00", "programme": "bpnt",
-        "basket": [{"sku": "BERAS-1KG", "quantity": 5}]}))]
-    PurchaseRequest {
-        /// Which e-wallet pays: `bpnt` (food) or `lpg`.
-        programme: PurchaseProgramme,
-        /// The goods: 1 to 20 lines of the catalogue's items, all of the programme.
-        #[schema(min_items = 1, max_items = 20)]
-        basket: Vec<BasketLine>,
-    }
-}
-
-/// What every card transaction carries, as sent, before it is parsed.
-struct CardPresented {
-    card: CardField,
-    pin: String,
-    stan: String,
-    transmitted_at: String,
-}
-
-/// The transaction to cancel, as ISO 8583's field 90 names it: its STAN and its
-/// transmission time, which together give its business day.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"original_stan": "000002", "original_transmitted_at": "2026-12-04T09:16:00+07:00"}))]
-pub struct ReversalRequest {
-    /// The STAN of the transaction to cancel.
-    #[schema(pattern = "^[0-9]{6}$")]
-    pub original_stan: String,
-    /// The `transmitted_at` the original was sent with; at most 24 hours ago.
-    #[schema(value_type = TransmittedAt)]
-    pub original_transmitted_at: String,
-}
-
-impl ReversalRequest {
-    fn into_original(self) -> Result<Original, ApiError> {
-        let stan = Stan::parse(&self.original_stan).map_err(|error| invalid(format!("original_stan: {error}")))?;
-        Ok(Original { stan, transmitted_at: transmitted_at("original_transmitted_at", &self.original_transmitted_at)? })
-    }
+/// The original a reversal names, parsed.
+fn reversal_original(request: ReversalRequest) -> Result<Original, ApiError> {
+    let stan = Stan::parse(&request.original_stan).map_err(|error| invalid(format!("original_stan: {error}")))?;
+    Ok(Original { stan, transmitted_at: transmitted_at("original_transmitted_at", &request.original_transmitted_at)? })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -187,23 +79,26 @@ fn transmitted_at(field: &str, text: &str) -> Result<TransmittedAt, ApiError> {
     TransmittedAt::parse(text).map_err(|error| invalid(format!("{field}: {error}")))
 }
 
-impl CardPresented {
-    fn into_request(self, idempotency_key: String, operation: Operation) -> Result<CardRequest, ApiError> {
-        let card = match (self.card.qr, self.card.card_number) {
-            (Some(qr), None) => CardInput::Qr(qr),
-            (None, Some(number)) => CardInput::Keyed(CardNumber::parse(&number)?),
-            _ => return Err(invalid("card: send either qr or card_number")),
-        };
-        let stan = Stan::parse(&self.stan).map_err(|error| invalid(format!("stan: {error}")))?;
-        Ok(CardRequest {
-            card,
-            pin: parse_pin("pin", &self.pin)?,
-            stan,
-            transmitted_at: transmitted_at("transmitted_at", &self.transmitted_at)?,
-            idempotency_key,
-            operation,
-        })
-    }
+/// A card transaction as sent, parsed into the request the service runs.
+fn card_request(
+    presented: CardPresented,
+    idempotency_key: String,
+    operation: Operation,
+) -> Result<CardRequest, ApiError> {
+    let card = match (presented.card.qr, presented.card.card_number) {
+        (Some(qr), None) => CardInput::Qr(qr),
+        (None, Some(number)) => CardInput::Keyed(CardNumber::parse(&number)?),
+        _ => return Err(invalid("card: send either qr or card_number")),
+    };
+    let stan = Stan::parse(&presented.stan).map_err(|error| invalid(format!("stan: {error}")))?;
+    Ok(CardRequest {
+        card,
+        pin: parse_pin("pin", &presented.pin)?,
+        stan,
+        transmitted_at: transmitted_at("transmitted_at", &presented.transmitted_at)?,
+        idempotency_key,
+        operation,
+    })
 }
 
 async fn run(
@@ -263,7 +158,7 @@ pub async fn balance_inquiry(
     body: web::Json<BalanceInquiryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (presented, ()) = body.into_inner().into_parts();
-    run(state, caller, presented.into_request(key.0, Operation::BalanceInquiry)?).await
+    run(state, caller, card_request(presented, key.0, Operation::BalanceInquiry)?).await
 }
 
 /// Cash withdrawal (tarik tunai) from savings; the agent pays out and is owed the amount.
@@ -282,7 +177,7 @@ pub async fn cash_withdrawal(
     body: web::Json<CashWithdrawalRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (presented, (amount,)) = body.into_inner().into_parts();
-    run(state, caller, presented.into_request(key.0, Operation::CashWithdrawal { amount })?).await
+    run(state, caller, card_request(presented, key.0, Operation::CashWithdrawal { amount })?).await
 }
 
 /// PKH e-wallet to savings (pemindahbukuan), so the family can draw it in cash.
@@ -300,7 +195,7 @@ pub async fn wallet_to_savings(
     body: web::Json<WalletToSavingsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (presented, (amount,)) = body.into_inner().into_parts();
-    run(state, caller, presented.into_request(key.0, Operation::WalletToSavings { amount })?).await
+    run(state, caller, card_request(presented, key.0, Operation::WalletToSavings { amount })?).await
 }
 
 /// Purchase at an e-Warong from the BPNT or LPG e-wallet: eligible goods, within quota.
@@ -319,7 +214,7 @@ pub async fn purchase(
     body: web::Json<PurchaseRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (presented, (programme, basket)) = body.into_inner().into_parts();
-    run(state, caller, presented.into_request(key.0, Operation::Purchase { programme, basket })?).await
+    run(state, caller, card_request(presented, key.0, Operation::Purchase { programme, basket })?).await
 }
 
 /// Cancels the terminal's transaction with this STAN and transmission time (up to 24 hours
@@ -340,7 +235,7 @@ pub async fn reversal(
     key: IdempotencyKey,
     body: web::Json<ReversalRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let original = body.into_inner().into_original()?;
+    let original = reversal_original(body.into_inner())?;
     let store = state.store.clone();
     let result = blocking(move || reversal::reverse(&store, &caller.0, &original, &key.0)).await?;
     Ok(HttpResponse::Ok().json(result))

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::error::{LedgerError, Refusal};
 use crate::domain::holds::AccountState;
 use crate::domain::ids::AccountId;
-use crate::domain::ledger::{AccountKind, AccountStatus, HoldReason, OwnerKind};
+use crate::domain::ledger::{may_go_negative, AccountKind, AccountStatus, HoldReason, OwnerKind};
 use crate::store::schema::accounts;
 use crate::store::{now, on_backend, parse_stored, StoreError, Tx};
 
@@ -16,7 +16,7 @@ use crate::store::{now, on_backend, parse_stored, StoreError, Tx};
 /// once: the posting primitive's conditional update names them on every leg.
 pub(crate) static KINDS_THAT_MAY_GO_NEGATIVE: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
     use strum::IntoEnumIterator;
-    AccountKind::iter().filter(|kind| kind.may_go_negative()).map(<&str>::from).collect()
+    AccountKind::iter().filter(|kind| may_go_negative(*kind)).map(<&str>::from).collect()
 });
 
 /// An account as stored, with its materialised balance and held total.

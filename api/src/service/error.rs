@@ -1,8 +1,7 @@
 //! What a use case answers when it does not succeed. The HTTP layer maps each variant
 //! to one stable problem code.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+pub use kks_wire::problem::ErrorCode;
 
 use crate::domain::auth::{UsernameError, WeakPassword};
 use crate::domain::card::CardNumberError;
@@ -148,87 +147,6 @@ impl From<diesel::result::Error> for ServiceError {
     fn from(error: diesel::result::Error) -> Self {
         Self::Store(StoreError::from(error))
     }
-}
-
-/// Every machine-readable error code the API answers with. Clients branch on these;
-/// they never change meaning once published.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumIter, strum::IntoStaticStr,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    InvalidRequest,
-    /// Text with a control character or a bidirectional override (400).
-    CharacterNotAllowed,
-    /// A paging parameter (`limit`, a cursor) out of range (400).
-    PagingInvalid,
-    UnsupportedMediaType,
-    PayloadTooLarge,
-    NotFound,
-    MethodNotAllowed,
-    Unauthenticated,
-    TokenRevoked,
-    WrongCredentials,
-    /// A family login with a wrong PIN or a card number no card has (401).
-    WrongCardOrPin,
-    Forbidden,
-    TerminalNotAllowed,
-    TooManyRequests,
-    WrongPin,
-    PinLocked,
-    CardLost,
-    CardReplaced,
-    CardExpired,
-    CardNumberMalformed,
-    CardNumberCheckDigit,
-    CardNumberUnknownBank,
-    CardQrMalformed,
-    CardQrUnsupportedVersion,
-    CardForged,
-    CardAltered,
-    CardExists,
-    NikInvalid,
-    FamilyRulesNotMet,
-    FamilyExists,
-    /// A graduation or exit of a family that is terminated or suspended (409).
-    FamilyNotActive,
-    /// A second, different exit of a family that already left PKH (409).
-    AlreadyExited,
-    UsernameInvalid,
-    UsernameTaken,
-    PasswordWeak,
-    PasswordChangeRequired,
-    AccountNotFound,
-    AccountClosed,
-    AccountNotEmpty,
-    InsufficientFunds,
-    FundsHeld,
-    WalletBlocked,
-    OperationNotAllowed,
-    WithdrawalLimitExceeded,
-    DailyWithdrawalLimitExceeded,
-    AgentDailyLimitExceeded,
-    QuotaExceeded,
-    ItemNotEligible,
-    UnknownItem,
-    DuplicateStan,
-    OriginalReversed,
-    IdempotencyKeyMissing,
-    /// An `Idempotency-Key` that is empty, too long or not printable ASCII (400).
-    IdempotencyKeyInvalid,
-    HoldNotFound,
-    HoldNotActive,
-    JournalNotFound,
-    AlreadyReversed,
-    IdempotencyKeyReused,
-    LiveBatchExists,
-    BatchPaysNobody,
-    BatchNotCancellable,
-    TransmissionTimeOutOfRange,
-    ReversalWindowClosed,
-    ServiceUnavailable,
-    InternalError,
 }
 
 impl ServiceError {

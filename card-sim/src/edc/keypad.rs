@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use kks_api::domain::card::CardNumber;
-use kks_api::domain::edc::{format_rupiah, PurchaseProgramme, BASKET_LINES_MAX, BASKET_QUANTITY_MAX};
-use kks_api::service::edc::BasketLine;
+use kks_wire::card::CardNumber;
+use kks_wire::edc::transaction::BasketLine;
+use kks_wire::edc::{format_rupiah, PurchaseProgramme, BASKET_LINES_MAX, BASKET_QUANTITY_MAX};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 

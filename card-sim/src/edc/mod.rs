@@ -8,10 +8,10 @@ mod keypad;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use kks_api::domain::card_qr::IssuerVerifyingKey;
-use kks_api::domain::edc::format_rupiah;
-use kks_api::service::edc::reversal::Original;
-use kks_api::service::edc::EdcReceipt;
+use kks_wire::card_qr::IssuerVerifyingKey;
+use kks_wire::edc::format_rupiah;
+use kks_wire::edc::reversal::Original;
+use kks_wire::edc::transaction::EdcReceipt;
 use rust_decimal::Decimal;
 
 use crate::api::{Answer, Login, Server, Session};

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context as _};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use kks_api::domain::auth::AgentKind;
-use kks_api::domain::edc::PurchaseProgramme;
+use kks_wire::auth::AgentKind;
+use kks_wire::edc::PurchaseProgramme;
 use serde::Deserialize;
 
 use crate::api::{is_loopback, Session};

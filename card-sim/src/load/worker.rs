@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use hdrhistogram::Histogram;
-use kks_api::domain::edc::{PurchaseProgramme, Stan};
-use kks_api::service::edc::reversal::Original;
-use kks_api::service::edc::BasketLine;
+use kks_wire::edc::reversal::Original;
+use kks_wire::edc::transaction::BasketLine;
+use kks_wire::edc::{PurchaseProgramme, Stan};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use rust_decimal::Decimal;

@@ -25,7 +25,7 @@ mod run;
 use std::path::Path;
 
 use anyhow::Context as _;
-use kks_api::service::edc::reversal::ReversalOutcome;
+use kks_wire::edc::reversal::ReversalOutcome;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 

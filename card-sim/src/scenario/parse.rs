@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{anyhow, bail, Context as _};
-use kks_api::domain::edc::PurchaseProgramme;
-use kks_api::service::edc::reversal::ReversalOutcome;
-use kks_api::service::edc::BasketLine;
+use kks_wire::edc::reversal::ReversalOutcome;
+use kks_wire::edc::transaction::BasketLine;
+use kks_wire::edc::PurchaseProgramme;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 

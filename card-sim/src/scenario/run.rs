@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use anyhow::{anyhow, Context as _};
-use kks_api::domain::edc::Stan;
-use kks_api::domain::transmission::TransmittedAt;
-use kks_api::service::edc::reversal::{Original, ReversalResult};
-use kks_api::service::edc::EdcReceipt;
+use kks_wire::edc::reversal::{Original, ReversalResult};
+use kks_wire::edc::transaction::EdcReceipt;
+use kks_wire::edc::Stan;
+use kks_wire::transmission::TransmittedAt;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 

@@ -4,12 +4,11 @@
 //! money and the limits are restored exactly once; a reversal that arrives before its
 //! original leaves a placeholder in the original's slot, so the late original fails.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+pub use kks_wire::edc::reversal::{Original, ReversalOutcome, ReversalResult};
 
 use super::EdcDetails;
-use crate::domain::edc::{new_reference, EdcKind, EdcStatus, Stan};
-use crate::domain::transmission::{check_reversal, TransmittedAt};
+use crate::domain::edc::{new_reference, EdcKind, EdcStatus};
+use crate::domain::transmission::check_reversal;
 use crate::domain::usage::{basket_usage, cash_withdrawal_usage, Usage};
 use crate::ledger::idempotency::{self, IdempotentRequest};
 use crate::ledger::posting;
@@ -18,34 +17,6 @@ use crate::service::ServiceError;
 use crate::store::edc::{self as edc_store, EdcInsertForm, EdcTransaction};
 use crate::store::usage as usage_store;
 use crate::store::{now, Store, Tx};
-
-/// The transaction a reversal cancels, as the terminal names it.
-#[derive(Debug, Clone)]
-pub struct Original {
-    pub stan: Stan,
-    /// When the terminal sent the original: its business day is the original's slot.
-    pub transmitted_at: TransmittedAt,
-}
-
-/// What a reversal did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReversalOutcome {
-    /// The original was approved; its money is back where it was.
-    Reversed,
-    /// The original never arrived; if it does, it will be refused.
-    OriginalVoided,
-    /// Nothing left to do: reversed before.
-    AlreadyReversed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ReversalResult {
-    pub outcome: ReversalOutcome,
-    pub original_stan: String,
-    /// The original's reference, when it had arrived.
-    pub original_reference: Option<String>,
-}
 
 /// Reverses the terminal's transaction `original`, once per idempotency key.
 pub fn reverse(
