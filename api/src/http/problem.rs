@@ -42,11 +42,12 @@ impl ErrorCode {
             | Self::CardQrMalformed
             | Self::CardQrUnsupportedVersion
             | Self::NikInvalid
-            | Self::UsernameInvalid => StatusCode::BAD_REQUEST,
+            | Self::UsernameInvalid
+            | Self::TerminalIdInvalid => StatusCode::BAD_REQUEST,
             Self::CardForged | Self::CardAltered | Self::FamilyRulesNotMet | Self::PasswordWeak => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::CardExists | Self::FamilyExists | Self::UsernameTaken => StatusCode::CONFLICT,
+            Self::CardExists | Self::FamilyExists | Self::UsernameTaken | Self::TerminalTaken => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => {
@@ -56,7 +57,9 @@ impl ErrorCode {
             Self::Unauthenticated | Self::TokenRevoked | Self::WrongCredentials | Self::WrongCardOrPin => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::Forbidden | Self::TerminalNotAllowed | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::TerminalNotAllowed | Self::TerminalInactive | Self::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::WrongPin | Self::CardLost | Self::CardReplaced | Self::CardExpired => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -108,6 +111,9 @@ impl ErrorCode {
             Self::WrongCardOrPin => ("Wrong card number or PIN", "Nomor kartu atau PIN salah"),
             Self::Forbidden => ("You may not do this", "Anda tidak berwenang melakukan ini"),
             Self::TerminalNotAllowed => ("This terminal may not be used", "Terminal ini tidak dapat digunakan"),
+            Self::TerminalInactive => ("This terminal was deactivated", "Terminal ini sudah dinonaktifkan"),
+            Self::TerminalIdInvalid => ("The terminal id is not valid", "ID terminal tidak valid"),
+            Self::TerminalTaken => ("This terminal is registered already", "Terminal ini sudah terdaftar"),
             Self::TooManyRequests => {
                 ("Too many attempts; wait and try again", "Terlalu banyak percobaan; tunggu lalu coba lagi")
             }

@@ -134,7 +134,7 @@ fn parse_scope(text: &str) -> Result<RegionScope, ServiceError> {
         .map_err(|_| ServiceError::Invalid(format!("region: {text:?} is neither a region code nor {NATIONAL:?}")))
 }
 
-fn display_name(text: &str) -> Result<&str, ServiceError> {
+pub(crate) fn display_name(text: &str) -> Result<&str, ServiceError> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > DISPLAY_NAME_CHARS_MAX || text.chars().any(char::is_control) {
         return Err(ServiceError::Invalid(format!(
@@ -144,7 +144,7 @@ fn display_name(text: &str) -> Result<&str, ServiceError> {
     Ok(text)
 }
 
-fn reason(text: &str) -> Result<&str, ServiceError> {
+pub(crate) fn reason(text: &str) -> Result<&str, ServiceError> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > REASON_CHARS_MAX || text.chars().any(char::is_control) {
         return Err(ServiceError::Invalid(format!(
