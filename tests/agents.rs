@@ -153,6 +153,9 @@ on_both_backends! {
             assert_problem(jateng.post("/v1/agents", &body), status, code);
         }
         assert_eq!(usernames(&national, "").len(), 3, "a refused registration adds nobody");
+        let sekayu = id_of(&demo_agent(&national, "agen.sekayu"));
+        assert_problem(jateng.patch(&format!("/v1/agents/{sekayu}"), &json!({"reason": "nothing"})), 400, "INVALID_REQUEST");
+        assert_problem(jateng.patch("/v1/terminals/T3374001", &json!({"reason": "nothing"})), 400, "INVALID_REQUEST");
         let operator = Session::operator(&server, "operator.jateng");
         assert_problem(operator.post("/v1/agents", &new_agent("agen.pasar", "bank_agent", "bni", "33.74.01.1001")), 403, "FORBIDDEN");
         assert_problem(operator.get("/v1/agents"), 403, "FORBIDDEN");

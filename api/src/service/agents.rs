@@ -422,6 +422,9 @@ pub fn change(store: &Store, caller: &Principal, id: i64, change: &AgentChange) 
     let why = reason(&change.reason)?;
     let new_name = change.display_name.as_deref().map(display_name).transpose()?;
     let new_owner = change.owner_name.as_deref().map(owner_name).transpose()?;
+    if new_name.is_none() && new_owner.is_none() && change.disabled.is_none() {
+        return Err(ServiceError::Invalid("nothing to change: give display_name, owner_name or disabled".to_owned()));
+    }
     store.write(|tx| {
         let before = managed(tx, own_scope, id)?;
         let access_change = change.disabled.is_some_and(|disabled| disabled != before.is_disabled());
@@ -490,6 +493,9 @@ pub fn change_terminal(
 ) -> Result<TerminalView, ServiceError> {
     let own_scope = admin(caller)?;
     let why = reason(&change.reason)?;
+    if change.agent_id.is_none() && change.disabled.is_none() {
+        return Err(ServiceError::Invalid("nothing to change: give agent_id or disabled".to_owned()));
+    }
     store.write(|tx| {
         let before = agents::find_terminal_by_id(tx, terminal_id)?.ok_or(ServiceError::NotFound("terminal"))?;
         managed(tx, own_scope, before.agent_id).map_err(|_| ServiceError::NotFound("terminal"))?;

@@ -280,6 +280,10 @@ pub fn change(
     let why = reason(&change.reason)?;
     let new_name = change.display_name.as_deref().map(display_name).transpose()?;
     let new_scope = change.region.as_deref().map(parse_scope).transpose()?;
+    // An empty change would reach the database as an UPDATE with nothing to set.
+    if new_name.is_none() && change.role.is_none() && new_scope.is_none() && change.disabled.is_none() {
+        return Err(ServiceError::Invalid("nothing to change: give display_name, role, region or disabled".to_owned()));
+    }
     if let Some(scope) = new_scope.as_ref().filter(|scope| !may_manage(role, own_scope, scope)) {
         return Err(ServiceError::Forbidden(format!(
             "you may move people only inside {}, not to {}",
