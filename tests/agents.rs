@@ -138,6 +138,7 @@ on_both_backends! {
         assert_problem(jateng.patch(&format!("/v1/agents/{cileunyi}"), &json!({"disabled": true, "reason": "test"})), 404, "NOT_FOUND");
         assert_problem(jateng.post(&format!("/v1/agents/{cileunyi}/terminals"), &json!({"terminal_id": "T3374999", "serial": "X-1"})), 404, "NOT_FOUND");
         assert_problem(jateng.patch("/v1/terminals/T3204001", &json!({"disabled": true, "reason": "test"})), 404, "NOT_FOUND");
+        assert_problem(jateng.post(&format!("/v1/agents/{cileunyi}/password-reset"), &json!({"password": FIRST_PASSWORD, "reason": "test"})), 404, "NOT_FOUND");
         assert_eq!(usernames(&jateng, "?region=32"), Vec::<String>::new());
 
         for (body, status, code) in [
@@ -247,6 +248,19 @@ on_both_backends! {
         // Activated again, the agent works with the password it had.
         assert_eq!(admin.patch(&format!("/v1/agents/{agent_id}"), &json!({"disabled": false, "reason": "reopened"})).status(), 200);
         cileunyi.session = Session::agent(&server, "agen.cileunyi");
+        approved(cileunyi.send(BALANCE, keyed(&family)));
+
+        // A forgotten password: the admin's reset stops the tokens, the temporary password
+        // only lets the agent choose another.
+        let reset = admin.post(&format!("/v1/agents/{agent_id}/password-reset"), &json!({"password": FIRST_PASSWORD, "reason": "forgot it"}));
+        assert_eq!(reset.status(), 204);
+        assert_problem(cileunyi.send(BALANCE, keyed(&family)), 401, "TOKEN_REVOKED");
+        assert_problem(login("T3204001"), 401, "WRONG_CREDENTIALS");
+        let temporary = json!({"username": "agen.cileunyi", "password": FIRST_PASSWORD, "terminal_id": "T3204001"});
+        assert_problem(server.post("/v1/auth/agents/login", &temporary), 403, "PASSWORD_CHANGE_REQUIRED");
+        let change = json!({"username": "agen.cileunyi", "current_password": FIRST_PASSWORD, "new_password": OWN_PASSWORD});
+        assert_eq!(server.post("/v1/auth/agents/password", &change).status(), 204);
+        cileunyi.session = Session::agent_with(&server, "agen.cileunyi", OWN_PASSWORD, "T3204001");
         approved(cileunyi.send(BALANCE, keyed(&family)));
         assert_ledger_clean(&database.store());
     }

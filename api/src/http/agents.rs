@@ -11,6 +11,7 @@ use super::{blocking, AppState};
 use crate::service::agents::{
     self, AgentChange, AgentQuery, AgentView, NewAgent, NewTerminal, TerminalChange, TerminalView,
 };
+use crate::service::operators::PasswordReset;
 
 /// An admin registers a bank agent or an e-Warong in a village of its region; the agent's
 /// settlement account opens at once, and the first password must be replaced at first
@@ -107,6 +108,23 @@ pub async fn change_terminal(
     let (terminal_id, change) = (path.into_inner(), body.into_inner());
     let changed = blocking(move || agents::change_terminal(&store, &caller.0, &terminal_id, &change)).await?;
     Ok(HttpResponse::Ok().json(changed))
+}
+
+/// An admin sets a temporary password for an agent of its region: the agent's tokens
+/// stop, and the agent must choose a new password before working again.
+#[utoipa::path(post, path = "/v1/agents/{agent_id}/password-reset", tag = "agents", security(("bearer" = [])),
+    params(("agent_id" = i64, Path)), request_body = PasswordReset,
+    responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<i64>,
+    body: web::Json<PasswordReset>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let (id, reset) = (path.into_inner(), body.into_inner());
+    blocking(move || agents::reset_password(&store, &caller.0, id, &reset)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// An agent replaces its password (after registration, the only thing the first password

@@ -133,6 +133,7 @@ pub fn app(
                 .route("/agents/{agent_id}", web::get().to(agents::view))
                 .route("/agents/{agent_id}", web::patch().to(agents::change))
                 .route("/agents/{agent_id}/terminals", web::post().to(agents::add_terminal))
+                .route("/agents/{agent_id}/password-reset", web::post().to(agents::reset_password))
                 .route("/terminals/{terminal_id}", web::patch().to(agents::change_terminal))
                 .route("/regions", web::post().to(regions::add))
                 .route("/regions", web::get().to(regions::children))

@@ -86,6 +86,7 @@ use crate::service::auth::Role;
         agents::view,
         agents::change,
         agents::add_terminal,
+        agents::reset_password,
         agents::change_terminal,
         monitoring::overview,
         monitoring::families,

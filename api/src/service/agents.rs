@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{passwords, Principal};
-use super::operators::{display_name, reason};
+use super::operators::{display_name, reason, PasswordReset};
 use super::ServiceError;
 use crate::domain::auth::{
     may_manage, AgentKind, OperatorRole, Password, RegionCode, RegionLevel, RegionScope, Username, WeakPassword,
@@ -533,6 +533,33 @@ pub fn change_terminal(
             },
         )?;
         Ok(TerminalView::from(after))
+    })
+}
+
+/// An admin sets a temporary password for an agent of its region who forgot its own: the
+/// agent's tokens stop, and the agent must choose a new password before working again.
+pub fn reset_password(store: &Store, caller: &Principal, id: i64, reset: &PasswordReset) -> Result<(), ServiceError> {
+    let own_scope = admin(caller)?;
+    let why = reason(&reset.reason)?;
+    let target = store.read(|tx| managed(tx, own_scope, id))?;
+    let password = Password::parse_new(reset.password.clone(), &target.username)?;
+    let password_hash = passwords::hash(&password)?;
+    store.write(|tx| {
+        managed(tx, own_scope, id)?;
+        agents::set_password(tx, id, &password_hash, true)?;
+        agents::bump_token_version(tx, id)?;
+        audit::record(
+            tx,
+            &audit::AuditRecord {
+                actor: &caller.subject(),
+                action: "agent.password_reset",
+                object_kind: "agent",
+                object_id: &id.to_string(),
+                reason: why,
+                details: serde_json::json!({ "tokens_revoked": true }),
+            },
+        )?;
+        Ok(())
     })
 }
 
