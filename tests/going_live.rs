@@ -75,6 +75,23 @@ on_both_backends! {
         assert!(!events[0].to_string().contains(GOOD_PASSWORD));
         let families: serde_json::Value = admin.get("/v1/monitoring/overview").json().unwrap();
         assert!(!families.to_string().contains("Jawa Barat"), "no demo region: {families}");
+
+        // An agent with a terminal, from nothing: its village first, then the agent, which
+        // replaces its first password and logs in on its terminal.
+        for (code, name) in [("32", "Jawa Barat"), ("32.04", "Kabupaten Bandung"), ("32.04.12", "Cileunyi"), ("32.04.12.2001", "Cileunyi Kulon")] {
+            assert_eq!(admin.post("/v1/regions", &json!({"code": code, "name": name})).status(), 201);
+        }
+        let agent = admin.post("/v1/agents", &json!({"username": "agen.kulon", "display_name": "BRILink Kulon", "owner_name": "Asep Saepudin",
+            "kind": "bank_agent", "bank": "bri", "village": "32.04.12.2001", "password": GOOD_PASSWORD}));
+        assert_eq!(agent.status(), 201, "{}", agent.text().unwrap_or_default());
+        let agent_id = agent.json::<serde_json::Value>().unwrap()["id"].as_i64().unwrap();
+        let terminal = admin.post(&format!("/v1/agents/{agent_id}/terminals"), &json!({"terminal_id": "T3204901", "serial": "PAX-A920-0901"}));
+        assert_eq!(terminal.status(), 201);
+        let own = "enam itik pulang petang";
+        let changed = server.post("/v1/auth/agents/password", &json!({"username": "agen.kulon", "current_password": GOOD_PASSWORD, "new_password": own}));
+        assert_eq!(changed.status(), 204);
+        let me: serde_json::Value = Session::agent_with(&server, "agen.kulon", own, "T3204901").get("/v1/me").json().unwrap();
+        assert_eq!(me["terminal_id"], "T3204901");
     }
 }
 

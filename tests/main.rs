@@ -4,6 +4,7 @@
 
 mod support;
 
+mod agents;
 mod audit_trail;
 mod auth;
 mod bank_invariant;

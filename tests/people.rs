@@ -97,6 +97,9 @@ on_both_backends! {
         let find = |username: &str| id_of(page.as_array().unwrap().iter().find(|operator| operator["username"] == username).unwrap());
         let (operator_id, supervisor_id) = (find("operator.jabar"), find("supervisor.jabar"));
 
+        // A change of nothing is refused, not an internal error.
+        assert_problem(admin.patch(&format!("/v1/operators/{operator_id}"), &json!({"reason": "nothing"})), 400, "INVALID_REQUEST");
+
         // A new display name is no change of rights: the token stays good.
         let operator = Session::operator(&server, "operator.jabar");
         let renamed = admin.patch(&format!("/v1/operators/{operator_id}"), &json!({"display_name": "Operator Dinsos Jabar", "reason": "spelling"}));

@@ -85,7 +85,12 @@ impl<'a> Session<'a> {
 
     pub fn agent(server: &'a TestServer, username: &str) -> Self {
         let agent = server.demo().agent(username);
-        let body = json!({"username": username, "password": agent.password, "terminal_id": agent.terminal_id});
+        Self::agent_with(server, username, &agent.password, &agent.terminal_id)
+    }
+
+    /// An agent who is not one of the demo's, on one of its terminals.
+    pub fn agent_with(server: &'a TestServer, username: &str, password: &str, terminal_id: &str) -> Self {
+        let body = json!({"username": username, "password": password, "terminal_id": terminal_id});
         Self::from_login(server, server.post("/v1/auth/agents/login", &body))
     }
 
@@ -174,7 +179,12 @@ pub struct Terminal<'a> {
 impl<'a> Terminal<'a> {
     pub fn of(server: &'a TestServer, agent: &str) -> Self {
         let terminal_id = server.demo().agent(agent).terminal_id.clone();
-        let session = Session::agent(server, agent);
+        Self::on(Session::agent(server, agent), &terminal_id)
+    }
+
+    /// The terminal an agent's session was opened on (an agent who is not the demo's).
+    pub fn on(session: Session<'a>, terminal_id: &str) -> Self {
+        let terminal_id = terminal_id.to_owned();
         Self { session, terminal_id, next_stan: AtomicU32::new(1), transmitted: Mutex::new(HashMap::new()) }
     }
 

@@ -31,6 +31,12 @@ pub enum ErrorCode {
     WrongCardOrPin,
     Forbidden,
     TerminalNotAllowed,
+    /// A terminal an admin deactivated (403).
+    TerminalInactive,
+    /// A terminal id or serial that is not well formed (400).
+    TerminalIdInvalid,
+    /// A terminal id or serial registered already (409).
+    TerminalTaken,
     TooManyRequests,
     WrongPin,
     PinLocked,
@@ -101,11 +107,13 @@ impl ErrorCode {
             | Self::CardQrMalformed
             | Self::CardQrUnsupportedVersion
             | Self::NikInvalid
-            | Self::UsernameInvalid => 400,
+            | Self::UsernameInvalid
+            | Self::TerminalIdInvalid => 400,
             Self::CardForged | Self::CardAltered | Self::FamilyRulesNotMet | Self::PasswordWeak => 422,
             Self::CardExists
             | Self::FamilyExists
             | Self::UsernameTaken
+            | Self::TerminalTaken
             | Self::FamilyNotActive
             | Self::AlreadyExited => 409,
             Self::UnsupportedMediaType => 415,
@@ -113,7 +121,7 @@ impl ErrorCode {
             Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::Unauthenticated | Self::TokenRevoked | Self::WrongCredentials | Self::WrongCardOrPin => 401,
-            Self::Forbidden | Self::TerminalNotAllowed | Self::PasswordChangeRequired => 403,
+            Self::Forbidden | Self::TerminalNotAllowed | Self::TerminalInactive | Self::PasswordChangeRequired => 403,
             Self::TooManyRequests => 429,
             Self::WrongPin | Self::CardLost | Self::CardReplaced | Self::CardExpired => 422,
             Self::PinLocked => 423,
@@ -164,6 +172,9 @@ impl ErrorCode {
             Self::WrongCardOrPin => ("Wrong card number or PIN", "Nomor kartu atau PIN salah"),
             Self::Forbidden => ("You may not do this", "Anda tidak berwenang melakukan ini"),
             Self::TerminalNotAllowed => ("This terminal may not be used", "Terminal ini tidak dapat digunakan"),
+            Self::TerminalInactive => ("This terminal was deactivated", "Terminal ini sudah dinonaktifkan"),
+            Self::TerminalIdInvalid => ("The terminal id is not valid", "ID terminal tidak valid"),
+            Self::TerminalTaken => ("This terminal is registered already", "Terminal ini sudah terdaftar"),
             Self::TooManyRequests => {
                 ("Too many attempts; wait and try again", "Terlalu banyak percobaan; tunggu lalu coba lagi")
             }

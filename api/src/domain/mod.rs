@@ -19,6 +19,7 @@ pub mod money;
 pub mod monitoring;
 pub mod nik;
 pub mod pin_attempts;
+pub mod terminal;
 pub mod text;
 pub mod transmission;
 pub mod usage;

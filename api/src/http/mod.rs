@@ -1,6 +1,7 @@
 //! actix-web routes. Handlers are thin: extract, authorize, call one service function,
 //! map the result.
 
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod binary;
@@ -118,6 +119,7 @@ pub fn app(
                 .route("/auth/agents/login", web::post().to(sessions::login_agent))
                 .route("/auth/families/login", web::post().to(sessions::login_family))
                 .route("/auth/operators/password", web::post().to(operators::change_own_password))
+                .route("/auth/agents/password", web::post().to(agents::change_own_password))
                 .route("/auth/refresh", web::post().to(sessions::refresh))
                 .route("/auth/logout", web::post().to(sessions::logout))
                 .route("/me", web::get().to(sessions::me))
@@ -126,6 +128,13 @@ pub fn app(
                 .route("/operators", web::get().to(operators::list))
                 .route("/operators/{operator_id}", web::patch().to(operators::change))
                 .route("/operators/{operator_id}/password-reset", web::post().to(operators::reset_password))
+                .route("/agents", web::post().to(agents::create))
+                .route("/agents", web::get().to(agents::list))
+                .route("/agents/{agent_id}", web::get().to(agents::view))
+                .route("/agents/{agent_id}", web::patch().to(agents::change))
+                .route("/agents/{agent_id}/terminals", web::post().to(agents::add_terminal))
+                .route("/agents/{agent_id}/password-reset", web::post().to(agents::reset_password))
+                .route("/terminals/{terminal_id}", web::patch().to(agents::change_terminal))
                 .route("/regions", web::post().to(regions::add))
                 .route("/regions", web::get().to(regions::children))
                 .route("/families", web::post().to(families::register))

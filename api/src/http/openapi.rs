@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
 use super::{
-    audit, cards, disbursements, edc, families, holds, metrics, monitoring, operators, pins, regions, sessions,
+    agents, audit, cards, disbursements, edc, families, holds, metrics, monitoring, operators, pins, regions, sessions,
 };
 use crate::domain::card::CardNumber;
 use crate::domain::transmission::TransmittedAt;
@@ -34,6 +34,7 @@ use crate::service::auth::Role;
         sessions::login_agent,
         sessions::login_family,
         operators::change_own_password,
+        agents::change_own_password,
         sessions::refresh,
         sessions::logout,
         sessions::me,
@@ -81,6 +82,13 @@ use crate::service::auth::Role;
         operators::list,
         operators::change,
         operators::reset_password,
+        agents::create,
+        agents::list,
+        agents::view,
+        agents::change,
+        agents::add_terminal,
+        agents::reset_password,
+        agents::change_terminal,
         monitoring::overview,
         monitoring::families,
         monitoring::search_families,
@@ -115,6 +123,7 @@ use crate::service::auth::Role;
         (name = "cards", description = "KKS cards: issue, lifecycle, QR, image, PINs"),
         (name = "families", description = "Beneficiary families (KPM), their profile and balances"),
         (name = "people", description = "Programme staff: admins add, change, disable and reset the people of their region"),
+        (name = "agents", description = "Bank agents and e-Warong: admins register them and their EDC terminals, move and deactivate terminals, deactivate agents"),
         (name = "regions", description = "The official region hierarchy"),
         (name = "disbursements", description = "Stage disbursements (maker–checker) and the conditionality cycle"),
         (name = "edc", description = "The agent's EDC terminal: card transactions, reversal, history, settlement"),

@@ -9,6 +9,7 @@ use crate::domain::card_qr::CardQrError;
 use crate::domain::disbursement::BatchStatus;
 use crate::domain::family::FamilyRuleError;
 use crate::domain::nik::NikError;
+use crate::domain::terminal::TerminalIdError;
 use crate::domain::transmission::TransmissionTimeError;
 use crate::ledger::idempotency::Replayable;
 use crate::ledger::{LedgerError, Refusal};
@@ -53,6 +54,14 @@ pub enum ServiceError {
     CardExpired,
     #[error("this terminal does not belong to the agent, or is disabled")]
     TerminalNotAllowed,
+    /// An admin deactivated the terminal: it makes no more card transactions.
+    #[error("terminal {0} was deactivated by an admin; it makes no transactions")]
+    TerminalInactive(String),
+    #[error(transparent)]
+    TerminalIdInvalid(#[from] TerminalIdError),
+    /// A terminal id or a device serial number that is registered already.
+    #[error("{0}")]
+    TerminalTaken(String),
     #[error("NIK: {0}")]
     NikInvalid(#[from] NikError),
     #[error(transparent)]
@@ -71,8 +80,8 @@ pub enum ServiceError {
     #[error(transparent)]
     PasswordWeak(#[from] WeakPassword),
     /// The password was set by an admin: the person chooses their own before working.
-    #[error("choose a new password first: POST /v1/auth/operators/password with the one you were given")]
-    PasswordChangeRequired,
+    #[error("choose a new password first: POST {0} with the one you were given")]
+    PasswordChangeRequired(&'static str),
     #[error("the family already has a card; replace it instead")]
     CardExists,
     #[error("the card QR is not a KKS card code")]
@@ -167,6 +176,9 @@ impl ServiceError {
             Self::CardReplaced => ErrorCode::CardReplaced,
             Self::CardExpired => ErrorCode::CardExpired,
             Self::TerminalNotAllowed => ErrorCode::TerminalNotAllowed,
+            Self::TerminalInactive(_) => ErrorCode::TerminalInactive,
+            Self::TerminalIdInvalid(_) => ErrorCode::TerminalIdInvalid,
+            Self::TerminalTaken(_) => ErrorCode::TerminalTaken,
             Self::NikInvalid(_) => ErrorCode::NikInvalid,
             Self::FamilyRules(_) => ErrorCode::FamilyRulesNotMet,
             Self::FamilyExists => ErrorCode::FamilyExists,
@@ -176,7 +188,7 @@ impl ServiceError {
             Self::UsernameInvalid(_) => ErrorCode::UsernameInvalid,
             Self::UsernameTaken => ErrorCode::UsernameTaken,
             Self::PasswordWeak(_) => ErrorCode::PasswordWeak,
-            Self::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            Self::PasswordChangeRequired(_) => ErrorCode::PasswordChangeRequired,
             Self::CardQrMalformed => ErrorCode::CardQrMalformed,
             Self::CardQrUnsupportedVersion(_) => ErrorCode::CardQrUnsupportedVersion,
             Self::CardForged => ErrorCode::CardForged,

@@ -2,6 +2,7 @@
 //! the ledger.
 
 pub mod access;
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod cards;

@@ -134,7 +134,7 @@ fn parse_scope(text: &str) -> Result<RegionScope, ServiceError> {
         .map_err(|_| ServiceError::Invalid(format!("region: {text:?} is neither a region code nor {NATIONAL:?}")))
 }
 
-fn display_name(text: &str) -> Result<&str, ServiceError> {
+pub(crate) fn display_name(text: &str) -> Result<&str, ServiceError> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > DISPLAY_NAME_CHARS_MAX || text.chars().any(char::is_control) {
         return Err(ServiceError::Invalid(format!(
@@ -144,7 +144,7 @@ fn display_name(text: &str) -> Result<&str, ServiceError> {
     Ok(text)
 }
 
-fn reason(text: &str) -> Result<&str, ServiceError> {
+pub(crate) fn reason(text: &str) -> Result<&str, ServiceError> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > REASON_CHARS_MAX || text.chars().any(char::is_control) {
         return Err(ServiceError::Invalid(format!(
@@ -280,6 +280,10 @@ pub fn change(
     let why = reason(&change.reason)?;
     let new_name = change.display_name.as_deref().map(display_name).transpose()?;
     let new_scope = change.region.as_deref().map(parse_scope).transpose()?;
+    // An empty change would reach the database as an UPDATE with nothing to set.
+    if new_name.is_none() && change.role.is_none() && new_scope.is_none() && change.disabled.is_none() {
+        return Err(ServiceError::Invalid("nothing to change: give display_name, role, region or disabled".to_owned()));
+    }
     if let Some(scope) = new_scope.as_ref().filter(|scope| !may_manage(role, own_scope, scope)) {
         return Err(ServiceError::Forbidden(format!(
             "you may move people only inside {}, not to {}",

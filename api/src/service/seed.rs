@@ -5,15 +5,16 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::domain::auth::{AgentKind, OperatorRole, Password, PinKey, RegionCode, RegionScope};
+use crate::domain::auth::{AgentKind, OperatorRole, Password, PinKey, RegionCode, RegionScope, Username};
 use crate::domain::benefit::Programme;
 use crate::domain::card::Bank;
 use crate::domain::family::{BenefitCategory, MemberComponent, SchoolLevel};
+use crate::domain::terminal::{TerminalId, TerminalSerial};
+use crate::service::agents::{self, AgentRegistration};
 use crate::service::auth::{passwords, Principal};
 use crate::service::cards;
 use crate::service::disbursements::{self, BatchRequest};
 use crate::service::ServiceError;
-use crate::store::agents::{self, AgentInsertForm};
 use crate::store::families::{self, FamilyInsertForm};
 use crate::store::monitoring::{self, FacilitatorInsertForm};
 use crate::store::operators::{self, OperatorInsertForm};
@@ -140,19 +141,75 @@ fn seed_operators(tx: &mut Tx<'_>) -> Result<Vec<OperatorCredentials>, ServiceEr
     Ok(credentials)
 }
 
+/// Who the audit trail says registered the demo's agents.
+const SEED_ACTOR: &str = "system:seed";
+
+/// An agent of the demo, with its one terminal.
+struct DemoAgent {
+    username: &'static str,
+    display_name: &'static str,
+    owner_name: &'static str,
+    kind: AgentKind,
+    bank: Bank,
+    village: &'static str,
+    terminal_id: &'static str,
+    serial: &'static str,
+}
+
 fn seed_agents(tx: &mut Tx<'_>) -> Result<Vec<AgentCredentials>, ServiceError> {
     let demo = [
-        ("agen.cileunyi", "BRILink Warung Bu Siti", AgentKind::BankAgent, Bank::Bri, "32.04.12.2001", "T3204001"),
-        ("ewarong.cileunyi", "e-Warong KUBE Mawar", AgentKind::EWarong, Bank::Bni, "32.04.12.2001", "T3204002"),
-        ("agen.sekayu", "Agen46 Toko Pak Budi", AgentKind::BankAgent, Bank::Bni, "33.74.01.1001", "T3374001"),
+        DemoAgent {
+            username: "agen.cileunyi",
+            display_name: "BRILink Warung Bu Siti",
+            owner_name: "Siti Rohmah",
+            kind: AgentKind::BankAgent,
+            bank: Bank::Bri,
+            village: "32.04.12.2001",
+            terminal_id: "T3204001",
+            serial: "DEMO-3204001",
+        },
+        DemoAgent {
+            username: "ewarong.cileunyi",
+            display_name: "e-Warong KUBE Mawar",
+            owner_name: "Euis Mulyani",
+            kind: AgentKind::EWarong,
+            bank: Bank::Bni,
+            village: "32.04.12.2001",
+            terminal_id: "T3204002",
+            serial: "DEMO-3204002",
+        },
+        DemoAgent {
+            username: "agen.sekayu",
+            display_name: "Agen46 Toko Pak Budi",
+            owner_name: "Budi Santoso",
+            kind: AgentKind::BankAgent,
+            bank: Bank::Bni,
+            village: "33.74.01.1001",
+            terminal_id: "T3374001",
+            serial: "DEMO-3374001",
+        },
     ];
     let mut credentials = Vec::with_capacity(demo.len());
-    for (username, display_name, kind, bank, village_code, terminal_id) in demo {
+    for DemoAgent { username, display_name, owner_name, kind, bank, village: village_code, terminal_id, serial } in demo
+    {
         let village = region(village_code)?;
         let (password, password_hash) = random_password(username)?;
-        let agent =
-            agents::insert(tx, &AgentInsertForm::new(username, display_name, kind, bank, &village, &password_hash))?;
-        agents::insert_terminal(tx, terminal_id, agent.id)?;
+        let parsed_username = Username::parse(username).map_err(|error| ServiceError::Internal(error.to_string()))?;
+        let registration = AgentRegistration {
+            username: &parsed_username,
+            display_name,
+            owner_name,
+            kind,
+            bank,
+            village: &village,
+            password_hash: &password_hash,
+            password_chosen_by_another: false,
+        };
+        let agent = agents::register(tx, &registration, SEED_ACTOR, "demo data set")?;
+        let parsed_terminal =
+            TerminalId::parse(terminal_id).map_err(|error| ServiceError::Internal(error.to_string()))?;
+        let parsed_serial = TerminalSerial::parse(serial).map_err(|error| ServiceError::Internal(error.to_string()))?;
+        agents::add_terminal(tx, &agent, &parsed_terminal, Some(&parsed_serial), SEED_ACTOR)?;
         credentials.push(AgentCredentials {
             username: username.to_owned(),
             password,

@@ -101,6 +101,9 @@ diesel::table! {
         password_hash -> Text,
         token_version -> BigInt,
         created_at -> Timestamp,
+        owner_name -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        password_change_required -> Bool,
     }
 }
 
@@ -110,6 +113,7 @@ diesel::table! {
         agent_id -> BigInt,
         status -> Text,
         created_at -> Timestamp,
+        serial -> Nullable<Text>,
     }
 }
 

@@ -10,7 +10,13 @@ use std::time::Duration;
 
 use crate::domain::auth::{Password, PinKey};
 use crate::service::ServiceError;
+use crate::store::agents::Agent;
 use crate::store::{agents, audit, families, operators, Store, StoreError, Tx};
+
+/// Where an operator replaces a password an admin set.
+pub const OPERATOR_PASSWORD_PATH: &str = "/v1/auth/operators/password";
+/// Where an agent replaces a password an admin set.
+pub const AGENT_PASSWORD_PATH: &str = "/v1/auth/agents/password";
 pub use principal::{Principal, Role};
 use tokens::{TokenKind, TokenPair, TokenService};
 
@@ -41,11 +47,39 @@ pub fn verify_access_token(auth: &Auth, token: &str) -> Result<(Principal, i64),
     Ok((Principal::from_claims(&claims)?, claims.ver))
 }
 
-/// The principal, if its token version is still the current one (not logged out since).
+/// The principal, if its token version is still the current one (not logged out since)
+/// and, for an agent, its terminal is still its own and active.
 pub fn check_not_revoked(store: &Store, principal: Principal, version: i64) -> Result<Principal, ServiceError> {
-    let current = store.read_one(|tx| token_version(tx, &principal))?;
-    ensure_current(current, version)?;
+    store.read_one(|tx| ensure_still_valid(tx, &principal, version))?;
     Ok(principal)
+}
+
+/// Refuses a token that was revoked since it was issued (see [`check_not_revoked`]).
+fn ensure_still_valid(tx: &mut Tx<'_>, principal: &Principal, version: i64) -> Result<(), ServiceError> {
+    match principal {
+        Principal::Agent { id, terminal } => agent_on_terminal(tx, *id, terminal, version).map(|_| ()),
+        Principal::Operator { .. } | Principal::Family { .. } => ensure_current(token_version(tx, principal)?, version),
+    }
+}
+
+/// The agent behind a token for `terminal_id`, if the token is current (the agent has not
+/// logged out or been deactivated since) and the terminal is still the agent's and
+/// active: an admin's deactivation or move of a terminal stops its tokens at once.
+pub fn agent_on_terminal(
+    tx: &mut Tx<'_>,
+    agent_id: i64,
+    terminal_id: &str,
+    version: i64,
+) -> Result<Agent, ServiceError> {
+    let found = agents::find_with_terminal(tx, agent_id, terminal_id)?;
+    let (agent, terminal) = found.filter(|(agent, _)| !agent.is_disabled()).ok_or(ServiceError::TokenRevoked)?;
+    ensure_current(Some(agent.token_version), version)?;
+    match terminal {
+        Some(terminal) if terminal.agent_id != agent.id => Err(ServiceError::TerminalNotAllowed),
+        Some(terminal) if !terminal.is_active() => Err(ServiceError::TerminalInactive(terminal.id)),
+        Some(_) => Ok(agent),
+        None => Err(ServiceError::TerminalNotAllowed),
+    }
 }
 
 /// Refuses a token whose version is not the subject's current one: the subject logged out
@@ -64,7 +98,10 @@ fn token_version(tx: &mut Tx<'_>, principal: &Principal) -> Result<Option<i64>, 
         Principal::Operator { id, .. } => operators::find_by_id(tx, *id)?
             .filter(|operator| !operator.is_disabled())
             .map(|operator| operator.token_version),
-        Principal::Agent { id, .. } => agents::find_by_id(tx, *id)?.map(|agent| agent.token_version),
+        // A deactivated agent's tokens stop at once, whatever their version.
+        Principal::Agent { id, .. } => {
+            agents::find_by_id(tx, *id)?.filter(|agent| !agent.is_disabled()).map(|agent| agent.token_version)
+        }
         Principal::Family { id } => families::find_by_id(tx, *id)?.map(|family| family.token_version),
     })
 }
@@ -83,7 +120,7 @@ pub fn login_operator(
     // A disabled operator is told nothing more than a stranger.
     let operator = operator.filter(|operator| !operator.is_disabled()).ok_or(ServiceError::WrongCredentials)?;
     if operator.password_change_required {
-        return Err(ServiceError::PasswordChangeRequired);
+        return Err(ServiceError::PasswordChangeRequired(OPERATOR_PASSWORD_PATH));
     }
     let principal = Principal::Operator { id: operator.id, role: operator.role, scope: operator.scope };
     auth.tokens.issue_pair(&principal, operator.token_version)
@@ -100,7 +137,11 @@ pub fn login_agent(
     if !passwords::verify(password, agent.as_ref().map(|agent| agent.password_hash.as_str())) {
         return Err(ServiceError::WrongCredentials);
     }
-    let agent = agent.ok_or(ServiceError::WrongCredentials)?;
+    // A deactivated agent is told nothing more than a stranger.
+    let agent = agent.filter(|agent| !agent.is_disabled()).ok_or(ServiceError::WrongCredentials)?;
+    if agent.password_change_required {
+        return Err(ServiceError::PasswordChangeRequired(AGENT_PASSWORD_PATH));
+    }
     let terminal = store.read(|tx| agents::find_terminal_by_id(tx, terminal_id))?;
     if !terminal.is_some_and(|terminal| terminal.agent_id == agent.id && terminal.is_active()) {
         return Err(ServiceError::TerminalNotAllowed);
@@ -115,8 +156,7 @@ pub use family_login::login_family;
 pub fn refresh(store: &Store, auth: &Auth, refresh_token: &str) -> Result<TokenPair, ServiceError> {
     let claims = auth.tokens.verify(refresh_token, TokenKind::Refresh)?;
     let principal = Principal::from_claims(&claims)?;
-    let current = store.read(|tx| token_version(tx, &principal))?;
-    ensure_current(current, claims.ver)?;
+    store.read(|tx| ensure_still_valid(tx, &principal, claims.ver))?;
     auth.tokens.issue_pair(&principal, claims.ver)
 }
 

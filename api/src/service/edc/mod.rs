@@ -37,7 +37,7 @@ use crate::ledger::accounts;
 use crate::ledger::idempotency::{self, IdempotentRequest};
 use crate::ledger::posting::{self, PostedJournal};
 use crate::ledger::{AccountId, LedgerError, Refusal};
-use crate::store::agents::{self, Agent};
+use crate::store::agents::Agent;
 use crate::store::cards::Card;
 use crate::store::catalogue;
 pub use crate::store::catalogue::CatalogueItem;
@@ -100,8 +100,9 @@ pub struct EdcDetails {
 /// Runs a card transaction for an agent's terminal, once per idempotency key.
 ///
 /// The caller's access token has been verified but not yet checked for revocation: the
-/// agent is read in the transaction anyway, so its token version is compared there,
-/// before the key is claimed or an earlier answer given again.
+/// agent and its terminal are read in the transaction anyway, so the token version and
+/// the terminal (still the agent's, still active) are checked there, before the key is
+/// claimed or an earlier answer given again.
 pub fn transact(
     store: &Store,
     auth: &Auth,
@@ -124,7 +125,7 @@ pub fn transact(
     idempotency::run_once_as(
         store,
         &key,
-        |tx| signed_in_agent(tx, *agent_id, token_version),
+        |tx| super::auth::agent_on_terminal(tx, *agent_id, terminal, token_version),
         |tx, agent| {
             // The transmission time is checked once the key has proved new, not before:
             // a retry of a request answered earlier gets its first answer however late
@@ -137,13 +138,6 @@ pub fn transact(
         },
         |tx, (agent, card)| execute(tx, &agent, terminal, &card, request),
     )
-}
-
-/// The agent, if the token it presented is still current (it has not logged out since).
-fn signed_in_agent(tx: &mut Tx<'_>, agent_id: i64, token_version: i64) -> Result<Agent, ServiceError> {
-    let agent = agents::find_by_id(tx, agent_id)?;
-    super::auth::ensure_current(agent.as_ref().map(|agent| agent.token_version), token_version)?;
-    agent.ok_or(ServiceError::TokenRevoked)
 }
 
 /// The card behind the input, if it may transact and the PIN is right.
