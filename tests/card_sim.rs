@@ -324,4 +324,21 @@ on_both_backends! {
         }
         assert_ledger_clean(&database.store());
     }
+
+    fn an_open_loop_run_starts_its_transactions_at_the_rate_asked_whatever_the_answers(database) {
+        let seeded = seeded(&database);
+        let output = seeded.card_sim(&["load", "--credentials", &seeded.credentials(), "--database", database.url(),
+            "--kks", KKS_BINARY, "--count", "100", "--rate", "50", "--concurrency", "4", "--seed", "11", "--json"]);
+        let stdout = text(&output.stdout);
+        assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["mode"], "open_loop");
+        assert_eq!(report["target_rate"], 50);
+        assert_eq!(report["transactions"], 100);
+        // The 100th transaction is due 99/50 s after the first: pacing can only make a run
+        // longer than that, never shorter (a lower bound, not a timing expectation).
+        assert!(report["duration_seconds"].as_f64().unwrap() >= 99.0 / 50.0, "{}", report["duration_seconds"]);
+        assert_eq!(report["unexpected"], json!({}));
+        assert_eq!(report["ledger"]["clean"], true, "{}", report["ledger"]);
+    }
 }

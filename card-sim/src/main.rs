@@ -82,7 +82,9 @@ enum Command {
     Scenario(ScenarioArgs),
     /// Many simulated terminals at once, then throughput, latency percentiles, errors and a ledger check.
     ///
-    /// Closed loop: each worker sends its next request when the previous answer has arrived. Workers
+    /// Closed loop by default: each worker sends its next request when the previous answer has
+    /// arrived. With --rate, open loop: transactions are due at a fixed rate and each latency is
+    /// counted from when it was due, so a server that falls behind shows its queue. Workers
     /// share the demo agents' terminals (one login each) and each has its own STAN range. The mix of
     /// transaction kinds, the share of wrong PINs and of retries (the same request and
     /// Idempotency-Key sent again, which must get the same answer) are set by flags. At the end:

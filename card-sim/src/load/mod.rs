@@ -1,6 +1,11 @@
-//! `load`: many simulated terminals at once against a server on this machine, in a
-//! closed loop (each worker sends its next request when the previous answer is in),
-//! then throughput, latency percentiles, outcomes by code and a ledger check.
+//! `load`: many simulated terminals at once against a server on this machine, then
+//! throughput, latency percentiles, outcomes by code and a ledger check.
+//!
+//! Closed loop by default: each worker sends its next request when the previous answer is
+//! in, so a slow server slows the senders and its queueing hides from the latency
+//! (coordinated omission). With `--rate` the run is open loop: transaction `n` is due at
+//! `start + n / rate` whether or not earlier answers are in, and its latency is counted
+//! from when it was due, so time spent waiting for a free terminal counts too.
 
 mod report;
 mod worker;
@@ -33,6 +38,9 @@ const COUNT_MAX: u64 = 100_000;
 /// The longest run, in seconds; a `--count` run stops there too.
 const DURATION_SECONDS_MAX: u64 = 3_600;
 
+/// The highest open-loop rate, transactions per second.
+const RATE_MAX: u64 = 100_000;
+
 /// STANs a worker can use: the six-digit space shared out among the workers.
 const STAN_SPACE: u32 = 999_999;
 
@@ -59,6 +67,10 @@ pub struct LoadArgs {
     /// Stop after this many seconds (1–3600). Without --count or --duration-secs: --count 1000.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=DURATION_SECONDS_MAX))]
     duration_secs: Option<u64>,
+    /// Open loop: start transactions at this many per second (1–100000) across all workers,
+    /// each latency counted from when its transaction was due. Without it: closed loop.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=RATE_MAX))]
+    rate: Option<u64>,
     /// Weights of the transaction kinds: inquiry (balance), withdraw (cash, at a bank agent),
     /// purchase (at an e-Warong), transfer (PKH e-wallet to savings).
     #[arg(long, default_value = "inquiry=50,withdraw=30,purchase=10,transfer=10")]
@@ -162,6 +174,9 @@ pub struct Shared {
     /// Tickets: a worker takes one per transaction; `None` runs until the deadline.
     pub count: Option<u64>,
     pub tickets: AtomicU64,
+    /// Open loop: the interval between due times, counted from `started`.
+    pub interval: Option<Duration>,
+    pub started: Instant,
     pub deadline: Instant,
     /// STANs per worker, and where this run starts inside each worker's range.
     pub stan_range: u32,
@@ -247,6 +262,8 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<bool> {
         retry_share: args.retry_share,
         count,
         tickets: AtomicU64::new(0),
+        interval: args.rate.map(|rate| Duration::from_secs_f64(1.0 / rate as f64)),
+        started: Instant::now(),
         deadline: Instant::now() + duration,
         stan_range,
         stan_offset: rand::random_range(0..stan_range),
@@ -255,7 +272,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<bool> {
         done: AtomicBool::new(false),
     };
     let seed = args.seed.unwrap_or_else(rand::random);
-    let started = Instant::now();
+    let started = shared.started;
     let stats = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..concurrency)
             .map(|number| {
@@ -285,6 +302,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<bool> {
         terminals: terminals_used,
         families: shared.credentials.families.len(),
         concurrency: args.concurrency,
+        rate: args.rate,
         mix: shared.mix.iter().map(|(kind, weight)| (kind.name().to_owned(), *weight)).collect::<BTreeMap<_, _>>(),
         elapsed,
         stats: total,

@@ -28,6 +28,8 @@ pub struct RunFacts {
     pub terminals: Vec<String>,
     pub families: usize,
     pub concurrency: u64,
+    /// Open loop at this many transactions per second; `None` for a closed loop.
+    pub rate: Option<u64>,
     pub mix: BTreeMap<String, u32>,
     pub elapsed: Duration,
     pub stats: Stats,
@@ -56,8 +58,11 @@ pub struct Latency {
 
 #[derive(Debug, Serialize)]
 pub struct Report {
-    /// Always `closed_loop`: a worker sends its next request when the previous answer is in.
+    /// `closed_loop` (a worker sends its next request when the previous answer is in) or
+    /// `open_loop` (transactions start at `target_rate` per second; latency from when due).
     pub mode: &'static str,
+    /// Open loop: the transactions per second asked for.
+    pub target_rate: Option<u64>,
     pub server: String,
     pub terminals: Vec<String>,
     pub families: usize,
@@ -97,7 +102,8 @@ impl Report {
             .map(|(code, count)| (code.clone(), *count))
             .collect();
         Self {
-            mode: "closed_loop",
+            mode: if facts.rate.is_some() { "open_loop" } else { "closed_loop" },
+            target_rate: facts.rate,
             server: facts.server,
             terminals: facts.terminals,
             families: facts.families,
@@ -144,10 +150,16 @@ impl Report {
             entries.iter().map(|(name, count)| format!("{name} {count}")).collect::<Vec<_>>().join(", ")
         };
         let mix = self.mix.iter().map(|(kind, weight)| format!("{kind}={weight}")).collect::<Vec<_>>().join(",");
-        println!(
-            "card-sim load: closed loop — {} workers, each sends its next request when the previous answer is in",
-            self.concurrency
-        );
+        match self.target_rate {
+            Some(rate) => println!(
+                "card-sim load: open loop — {rate} transactions/s due, {} workers; latency counted from when due",
+                self.concurrency
+            ),
+            None => println!(
+                "card-sim load: closed loop — {} workers, each sends its next request when the previous answer is in",
+                self.concurrency
+            ),
+        }
         println!(
             "  server        {} ({} terminals: {}; {} families)",
             self.server,

@@ -99,15 +99,20 @@ pub fn run(number: u32, shared: &Shared, seed: u64) -> anyhow::Result<Stats> {
         if Instant::now() >= shared.deadline {
             break;
         }
-        if let Some(count) = shared.count {
-            if shared.tickets.fetch_add(1, Ordering::Relaxed) >= count {
-                break;
-            }
-        } else {
-            shared.tickets.fetch_add(1, Ordering::Relaxed);
+        let ticket = shared.tickets.fetch_add(1, Ordering::Relaxed);
+        if shared.count.is_some_and(|count| ticket >= count) {
+            break;
+        }
+        let due = due_time(shared, ticket);
+        // Pacing, not synchronisation: an open-loop worker waits for its transaction's turn.
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        if Instant::now() >= shared.deadline {
+            break;
         }
         let stan = stan_from(stan_base + 1 + (shared.stan_offset + sequence) % shared.stan_range)?;
-        one_transaction(shared, &mut random, &mut stats, &stan);
+        one_transaction(shared, &mut random, &mut stats, &stan, due);
         if shared.count.is_some() {
             shared.progress.inc(1);
         }
@@ -118,7 +123,21 @@ pub fn run(number: u32, shared: &Shared, seed: u64) -> anyhow::Result<Stats> {
     Ok(stats)
 }
 
-fn one_transaction(shared: &Shared, random: &mut StdRng, stats: &mut Stats, stan: &Stan) {
+/// When transaction `ticket` is due: open loop, `ticket` intervals after the start;
+/// closed loop, now (the previous answer is in).
+fn due_time(shared: &Shared, ticket: u64) -> Instant {
+    match shared.interval {
+        Some(interval) => {
+            let ticket = u32::try_from(ticket).unwrap_or(u32::MAX);
+            shared.started + interval.saturating_mul(ticket)
+        }
+        None => Instant::now(),
+    }
+}
+
+/// One transaction, due at `due`: its latency runs from then, so an open-loop
+/// transaction that waited for a free worker counts its wait.
+fn one_transaction(shared: &Shared, random: &mut StdRng, stats: &mut Stats, stan: &Stan, due: Instant) {
     let kind = pick_kind(shared, random);
     let eligible: Vec<&Terminal> =
         shared.terminals.iter().filter(|(agent, _)| kind.allowed_at(*agent)).map(|(_, terminal)| terminal).collect();
@@ -138,9 +157,8 @@ fn one_transaction(shared: &Shared, random: &mut StdRng, stats: &mut Stats, stan
     let body = transaction.body(&sent);
     let path = transaction.operation.path();
 
-    let started = Instant::now();
     let outcome = terminal.send_body(path, &body, &key, false);
-    stats.record_latency(started.elapsed());
+    stats.record_latency(due.elapsed());
     stats.transactions += 1;
     *stats.kinds.entry(kind.name()).or_default() += 1;
     *stats.outcomes.entry(outcome.code().to_owned()).or_default() += 1;
