@@ -14,6 +14,21 @@ fn the_committed_openapi_document_matches_the_code() {
     );
 }
 
+#[test]
+fn every_operation_has_an_operation_id_of_its_own() {
+    // Generated clients name their functions after operationIds: two alike collide.
+    let document: serde_json::Value = serde_json::from_str(COMMITTED_OPENAPI).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            if let Some(first) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("operationId {id} is on both {first} and {method} {path}");
+            }
+        }
+    }
+}
+
 on_both_backends! {
     fn a_fresh_server_is_healthy_and_ready(database) {
         let server = TestServer::start(&database);

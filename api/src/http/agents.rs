@@ -16,7 +16,7 @@ use crate::service::operators::PasswordReset;
 /// An admin registers a bank agent or an e-Warong in a village of its region; the agent's
 /// settlement account opens at once, and the first password must be replaced at first
 /// login.
-#[utoipa::path(post, path = "/v1/agents", tag = "agents", security(("bearer" = [])), request_body = NewAgent,
+#[utoipa::path(post, path = "/v1/agents", operation_id = "create_agent", tag = "agents", security(("bearer" = [])), request_body = NewAgent,
     responses((status = 201, body = AgentView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -31,7 +31,7 @@ pub async fn create(
 
 /// The agents of the admin's region (and below) with their terminals, by id; filtered by
 /// region, bank, kind and name.
-#[utoipa::path(get, path = "/v1/agents", tag = "agents", security(("bearer" = [])), params(AgentQuery),
+#[utoipa::path(get, path = "/v1/agents", operation_id = "list_agents", tag = "agents", security(("bearer" = [])), params(AgentQuery),
     responses((status = 200, body = [AgentView]), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -45,7 +45,7 @@ pub async fn list(
 }
 
 /// One agent of the admin's region, with its terminals.
-#[utoipa::path(get, path = "/v1/agents/{agent_id}", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/agents/{agent_id}", operation_id = "view_agent", tag = "agents", security(("bearer" = [])),
     params(("agent_id" = i64, Path)),
     responses((status = 200, body = AgentView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn view(
@@ -61,7 +61,7 @@ pub async fn view(
 
 /// An admin renames an agent or its owner, or deactivates it (its tokens stop at once; its
 /// transactions and settlement account stay) or activates it again.
-#[utoipa::path(patch, path = "/v1/agents/{agent_id}", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/agents/{agent_id}", operation_id = "change_agent", tag = "agents", security(("bearer" = [])),
     params(("agent_id" = i64, Path)), request_body = AgentChange,
     responses((status = 200, body = AgentView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn change(
@@ -112,7 +112,7 @@ pub async fn change_terminal(
 
 /// An admin sets a temporary password for an agent of its region: the agent's tokens
 /// stop, and the agent must choose a new password before working again.
-#[utoipa::path(post, path = "/v1/agents/{agent_id}/password-reset", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/agents/{agent_id}/password-reset", operation_id = "reset_agent_password", tag = "agents", security(("bearer" = [])),
     params(("agent_id" = i64, Path)), request_body = PasswordReset,
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn reset_password(
@@ -129,7 +129,7 @@ pub async fn reset_password(
 
 /// An agent replaces its password (after registration, the only thing the first password
 /// does); every earlier token is revoked, so log in again.
-#[utoipa::path(post, path = "/v1/auth/agents/password", tag = "auth", request_body = PasswordChange,
+#[utoipa::path(post, path = "/v1/auth/agents/password", operation_id = "change_own_agent_password", tag = "auth", request_body = PasswordChange,
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_own_password(
     state: web::Data<AppState>,

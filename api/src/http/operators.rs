@@ -26,7 +26,7 @@ pub struct PasswordChange {
 
 /// An admin adds a person inside its own region; the first password must be replaced at
 /// first login.
-#[utoipa::path(post, path = "/v1/operators", tag = "people", security(("bearer" = [])), request_body = NewOperator,
+#[utoipa::path(post, path = "/v1/operators", operation_id = "create_operator", tag = "people", security(("bearer" = [])), request_body = NewOperator,
     responses((status = 201, body = OperatorView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -40,7 +40,7 @@ pub async fn create(
 }
 
 /// The people of the admin's region (and below), by id.
-#[utoipa::path(get, path = "/v1/operators", tag = "people", security(("bearer" = [])), params(OperatorQuery),
+#[utoipa::path(get, path = "/v1/operators", operation_id = "list_operators", tag = "people", security(("bearer" = [])), params(OperatorQuery),
     responses((status = 200, body = [OperatorView]), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -55,7 +55,7 @@ pub async fn list(
 
 /// An admin changes a person's name, role, region or access; a change of rights revokes
 /// the person's tokens at once.
-#[utoipa::path(patch, path = "/v1/operators/{operator_id}", tag = "people", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/operators/{operator_id}", operation_id = "change_operator", tag = "people", security(("bearer" = [])),
     params(("operator_id" = i64, Path)), request_body = OperatorChange,
     responses((status = 200, body = OperatorView), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn change(
@@ -72,7 +72,7 @@ pub async fn change(
 
 /// An admin sets a temporary password: the person's tokens stop, and the person must
 /// choose a new password before working again.
-#[utoipa::path(post, path = "/v1/operators/{operator_id}/password-reset", tag = "people", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/operators/{operator_id}/password-reset", operation_id = "reset_operator_password", tag = "people", security(("bearer" = [])),
     params(("operator_id" = i64, Path)), request_body = PasswordReset,
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn reset_password(
@@ -89,7 +89,7 @@ pub async fn reset_password(
 
 /// A person replaces their password (after an admin's reset, the only thing a temporary
 /// password does); every earlier token is revoked, so log in again.
-#[utoipa::path(post, path = "/v1/auth/operators/password", tag = "auth", request_body = PasswordChange,
+#[utoipa::path(post, path = "/v1/auth/operators/password", operation_id = "change_own_operator_password", tag = "auth", request_body = PasswordChange,
     responses((status = 204), (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_own_password(
     state: web::Data<AppState>,
