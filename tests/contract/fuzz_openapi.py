@@ -13,7 +13,8 @@ each role (operator, supervisor, admin, agent, family), then:
    405 with an Allow header, and a token that is not checked (ignored auth) caught;
 3. runs `kks verify-ledger` on the database the fuzzers wrote to: it must be clean;
 4. reads the server's log of the whole run: no card number, NIK, name, PIN, password or
-   token of the database or of this run may appear in it (card numbers only masked).
+   token of the database or of this run may appear in it (card numbers only masked); and
+   every problem code answered must be listed in its operation's documented refusals.
 
 `POST /v1/auth/logout` is fuzzed only without a token: with one, it would revoke the
 role's tokens and the rest of the run would test nothing but 401.
@@ -110,6 +111,25 @@ def personal_data_in_log(log_text, database_path, credentials, tokens):
         if pins:
             found.append(f"PIN of family {family['family_id']}")
     return found
+
+
+def unlisted_refusals(log_text, document):
+    """Codes the log shows an operation answered that its `4XX` response does not list."""
+    listed = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            description = operation.get("responses", {}).get("4XX", {}).get("description", "")
+            listed[(method.upper(), path)] = set(re.findall(r"`([A-Z_]+)`", description))
+    found = {}
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", log_text)
+    for line in plain.splitlines():
+        answered = re.search(r"http\.method=(\w+) http\.route=(\S+) .*http\.status_code=(4\d\d) code=\"([A-Z_]+)\"", line)
+        if not answered:
+            continue
+        method, route, _, code = answered.groups()
+        if (method, route) in listed and code not in listed[(method, route)]:
+            found.setdefault(f"{method} {route}", set()).add(code)
+    return [f"{operation}: {', '.join(sorted(codes))}" for operation, codes in sorted(found.items())]
 
 
 def path_with_values(path, credentials):
@@ -314,6 +334,15 @@ def main():
             passed += 1
             print(f"ok   the server's log of the run ({len(log_text.splitlines())} lines) holds no card number, "
                   "NIK, name, PIN, password or token in clear")
+        unlisted = unlisted_refusals(log_text, document)
+        if unlisted:
+            failed += 1
+            print("FAIL codes answered that the operation's documented refusals do not list:")
+            for entry in unlisted:
+                print(f"     {entry}")
+        else:
+            passed += 1
+            print("ok   every problem code answered is listed in its operation's documented refusals")
         if failed:
             print(f"--- kks stderr (tail)\n{server.stderr_tail()}")
     finally:

@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 
 use super::auth::{Authenticated, VerifiedToken};
 use super::binary::Png;
-use super::problem::{refusals, ApiError, ErrorCode, Problem};
+use super::problem::{ApiError, ErrorCode, Problem};
 use super::sessions::parse_pin;
 use super::{blocking, paging, AppState};
 use crate::domain::card::CardNumber;
@@ -113,44 +113,12 @@ async fn run(
 }
 
 /// What may refuse every card transaction, before its own rules.
-const CARD_TRANSACTION_REFUSALS: &[ErrorCode] = &[
-    ErrorCode::InvalidRequest,
-    ErrorCode::UnsupportedMediaType,
-    ErrorCode::PayloadTooLarge,
-    ErrorCode::Unauthenticated,
-    ErrorCode::TokenRevoked,
-    ErrorCode::Forbidden,
-    ErrorCode::IdempotencyKeyMissing,
-    ErrorCode::IdempotencyKeyReused,
-    ErrorCode::TransmissionTimeOutOfRange,
-    ErrorCode::DuplicateStan,
-    ErrorCode::OriginalReversed,
-    ErrorCode::CardNumberMalformed,
-    ErrorCode::CardNumberCheckDigit,
-    ErrorCode::CardNumberUnknownBank,
-    ErrorCode::CardQrMalformed,
-    ErrorCode::CardQrUnsupportedVersion,
-    ErrorCode::CardForged,
-    ErrorCode::CardAltered,
-    ErrorCode::CardLost,
-    ErrorCode::CardReplaced,
-    ErrorCode::CardExpired,
-    ErrorCode::NotFound,
-    ErrorCode::WrongPin,
-    ErrorCode::PinLocked,
-];
-
-/// The 4XX answer's description for a card transaction that may also be refused `own`.
-fn card_transaction_refusals(own: &[ErrorCode]) -> String {
-    refusals(&[CARD_TRANSACTION_REFUSALS, own].concat())
-}
-
 /// Balance of every pocket: savings and each programme e-wallet, held and available.
 #[utoipa::path(post, path = "/v1/edc/balance-inquiries", tag = "edc", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
         description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = BalanceInquiryRequest,
     responses((status = 200, body = EdcReceipt),
-              (status = "4XX", description = card_transaction_refusals(&[]), body = Problem, content_type = "application/problem+json")))]
+              (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn balance_inquiry(
     state: web::Data<AppState>,
     caller: VerifiedToken,
@@ -166,10 +134,7 @@ pub async fn balance_inquiry(
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
         description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = CashWithdrawalRequest,
     responses((status = 200, body = EdcReceipt),
-              (status = "4XX", description = card_transaction_refusals(&[ErrorCode::OperationNotAllowed, ErrorCode::AccountClosed,
-                  ErrorCode::InsufficientFunds, ErrorCode::FundsHeld, ErrorCode::WithdrawalLimitExceeded,
-                  ErrorCode::DailyWithdrawalLimitExceeded, ErrorCode::AgentDailyLimitExceeded]),
-               body = Problem, content_type = "application/problem+json")))]
+              (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn cash_withdrawal(
     state: web::Data<AppState>,
     caller: VerifiedToken,
@@ -185,9 +150,7 @@ pub async fn cash_withdrawal(
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
         description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = WalletToSavingsRequest,
     responses((status = 200, body = EdcReceipt),
-              (status = "4XX", description = card_transaction_refusals(&[ErrorCode::AccountClosed, ErrorCode::InsufficientFunds,
-                  ErrorCode::FundsHeld, ErrorCode::WalletBlocked]),
-               body = Problem, content_type = "application/problem+json")))]
+              (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn wallet_to_savings(
     state: web::Data<AppState>,
     caller: VerifiedToken,
@@ -203,10 +166,7 @@ pub async fn wallet_to_savings(
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
         description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = PurchaseRequest,
     responses((status = 200, body = EdcReceipt),
-              (status = "4XX", description = card_transaction_refusals(&[ErrorCode::OperationNotAllowed, ErrorCode::AccountClosed,
-                  ErrorCode::InsufficientFunds, ErrorCode::FundsHeld, ErrorCode::UnknownItem, ErrorCode::ItemNotEligible,
-                  ErrorCode::QuotaExceeded]),
-               body = Problem, content_type = "application/problem+json")))]
+              (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn purchase(
     state: web::Data<AppState>,
     caller: VerifiedToken,
@@ -224,11 +184,7 @@ pub async fn purchase(
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
         description = "Required. A retry with the same key gets the first answer; an EDC sends terminal id and STAN.")), request_body = ReversalRequest,
     responses((status = 200, body = ReversalResult),
-              (status = "4XX", description = refusals(&[ErrorCode::InvalidRequest, ErrorCode::UnsupportedMediaType,
-                  ErrorCode::PayloadTooLarge, ErrorCode::Unauthenticated, ErrorCode::TokenRevoked, ErrorCode::Forbidden,
-                  ErrorCode::IdempotencyKeyMissing, ErrorCode::IdempotencyKeyReused, ErrorCode::TransmissionTimeOutOfRange,
-                  ErrorCode::ReversalWindowClosed]),
-               body = Problem, content_type = "application/problem+json")))]
+              (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn reversal(
     state: web::Data<AppState>,
     caller: Authenticated,

@@ -22,6 +22,7 @@ pub mod operators;
 pub mod paging;
 pub mod pins;
 pub mod problem;
+pub mod refusals;
 pub mod regions;
 pub mod request_log;
 pub mod security_headers;

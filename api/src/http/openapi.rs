@@ -7,6 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
+use super::refusals::ListedRefusals;
 use super::{
     agents, audit, cards, disbursements, edc, families, holds, metrics, monitoring, operators, pins, regions, sessions,
 };
@@ -116,7 +117,7 @@ use crate::service::auth::Role;
         operators::PasswordChange,
         monitoring::ExportFormat,
     )),
-    modifiers(&BearerSecurity, &UtcTimestamps),
+    modifiers(&BearerSecurity, &UtcTimestamps, &ListedRefusals),
     tags(
         (name = "operations", description = "Health, readiness, metrics and this document"),
         (name = "auth", description = "Logging in and out: operators, agents on a terminal, families with card and PIN"),
