@@ -284,7 +284,10 @@ on_both_backends! {
         let listed: Value = admin.get("/v1/agents?region=33").json().unwrap();
         assert_eq!(listed[0]["terminals"][0]["terminal_id"], "T3374001");
         assert_eq!(listed[0]["owner_name"], "Budi Santoso");
-        for query in ["?limit=0", "?limit=201", "?region=3x", "?bank=bca", "?kind=toko", "?colour=red"] {
+        for query in ["?limit=0", "?limit=201", "?after=-1"] {
+            assert_problem(admin.get(&format!("/v1/agents{query}")), 400, "PAGING_INVALID");
+        }
+        for query in ["?region=3x", "?bank=bca", "?kind=toko", "?colour=red"] {
             assert_problem(admin.get(&format!("/v1/agents{query}")), 400, "INVALID_REQUEST");
         }
         let jabar = provincial_admin(&server, "admin.jabar", "32");

@@ -221,7 +221,8 @@ on_both_backends! {
         assert!(problem["detail"].as_str().unwrap().starts_with("an access token was sent where a refresh token is needed"), "{problem}");
         let admin = Session::operator(&server, "admin");
         for path in ["/v1/audit-events?limit=-5", "/v1/audit-events?limit=0", "/v1/audit-events?limit=201", "/v1/audit-events?after=-1",
-                     "/v1/monitoring/families?limit=-5", "/v1/monitoring/agents?limit=501"] {
+                     "/v1/monitoring/families?limit=-5", "/v1/monitoring/agents?limit=501",
+                     "/v1/operators?limit=0", "/v1/operators?after=-1", "/v1/agents?limit=201", "/v1/agents?after=-1"] {
             assert_problem(admin.get(path), 400, "PAGING_INVALID");
         }
     }

@@ -87,7 +87,7 @@ on_both_backends! {
         let operator = Session::operator(&server, "operator.jabar");
         assert_problem(operator.post("/v1/operators", &person("operator.garut", "operator", "32")), 403, "FORBIDDEN");
         assert_problem(operator.get("/v1/operators"), 403, "FORBIDDEN");
-        assert_problem(jabar.get("/v1/operators?limit=0"), 400, "INVALID_REQUEST");
+        assert_problem(jabar.get("/v1/operators?limit=0"), 400, "PAGING_INVALID");
     }
 
     fn a_change_of_rights_revokes_the_persons_tokens_at_once(database) {

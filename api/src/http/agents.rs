@@ -7,9 +7,10 @@ use super::auth::Authenticated;
 use super::operators::PasswordChange;
 use super::problem::{ApiError, Problem};
 use super::sessions::password;
-use super::{blocking, AppState};
+use super::{blocking, paging, AppState};
 use crate::service::agents::{
     self, AgentChange, AgentQuery, AgentView, NewAgent, NewTerminal, TerminalChange, TerminalView,
+    AGENTS_PER_PAGE_DEFAULT, AGENTS_PER_PAGE_MAX,
 };
 use crate::service::operators::PasswordReset;
 
@@ -39,7 +40,9 @@ pub async fn list(
     query: web::Query<AgentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
-    let query = query.into_inner();
+    let mut query = query.into_inner();
+    query.after = paging::cursor("after", query.after)?;
+    query.limit = Some(paging::limit(query.limit, AGENTS_PER_PAGE_DEFAULT, AGENTS_PER_PAGE_MAX)?);
     let page = blocking(move || agents::list(&store, &caller.0, &query)).await?;
     Ok(HttpResponse::Ok().json(page))
 }

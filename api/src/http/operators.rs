@@ -8,8 +8,11 @@ use utoipa::ToSchema;
 use super::auth::Authenticated;
 use super::problem::{ApiError, Problem};
 use super::sessions::password;
-use super::{blocking, AppState};
-use crate::service::operators::{self, NewOperator, OperatorChange, OperatorQuery, OperatorView, PasswordReset};
+use super::{blocking, paging, AppState};
+use crate::service::operators::{
+    self, NewOperator, OperatorChange, OperatorQuery, OperatorView, PasswordReset, OPERATORS_PER_PAGE_DEFAULT,
+    OPERATORS_PER_PAGE_MAX,
+};
 
 /// A person replaces their password, proving the current one.
 #[derive(Deserialize, ToSchema)]
@@ -48,7 +51,9 @@ pub async fn list(
     query: web::Query<OperatorQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
-    let query = query.into_inner();
+    let mut query = query.into_inner();
+    query.after = paging::cursor("after", query.after)?;
+    query.limit = Some(paging::limit(query.limit, OPERATORS_PER_PAGE_DEFAULT, OPERATORS_PER_PAGE_MAX)?);
     let page = blocking(move || operators::list(&store, &caller.0, &query)).await?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -362,10 +362,8 @@ pub fn create(store: &Store, caller: &Principal, new: &NewAgent) -> Result<Agent
 /// The agents inside the admin's region, filtered, by id.
 pub fn list(store: &Store, caller: &Principal, query: &AgentQuery) -> Result<Vec<AgentView>, ServiceError> {
     let own_scope = admin(caller)?;
-    let limit = query.limit.unwrap_or(AGENTS_PER_PAGE_DEFAULT);
-    if !(1..=AGENTS_PER_PAGE_MAX).contains(&limit) {
-        return Err(ServiceError::Invalid(format!("limit: 1 to {AGENTS_PER_PAGE_MAX}")));
-    }
+    // Checked at the door (PAGING_INVALID); kept within the bound here whatever the caller.
+    let limit = query.limit.unwrap_or(AGENTS_PER_PAGE_DEFAULT).clamp(1, AGENTS_PER_PAGE_MAX);
     let region = query
         .region
         .as_deref()

@@ -250,10 +250,8 @@ fn insert(tx: &mut Tx<'_>, form: &OperatorInsertForm<'_>, actor: &str, why: &str
 /// The people inside the admin's own part of the country, by id.
 pub fn list(store: &Store, caller: &Principal, query: &OperatorQuery) -> Result<Vec<OperatorView>, ServiceError> {
     let (_, own_scope) = admin(caller)?;
-    let limit = query.limit.unwrap_or(OPERATORS_PER_PAGE_DEFAULT);
-    if !(1..=OPERATORS_PER_PAGE_MAX).contains(&limit) {
-        return Err(ServiceError::Invalid(format!("limit: 1 to {OPERATORS_PER_PAGE_MAX}")));
-    }
+    // Checked at the door (PAGING_INVALID); kept within the bound here whatever the caller.
+    let limit = query.limit.unwrap_or(OPERATORS_PER_PAGE_DEFAULT).clamp(1, OPERATORS_PER_PAGE_MAX);
     let page = store.read(|tx| operators::find_page(tx, own_scope, query.role, query.after.unwrap_or(0), limit))?;
     Ok(page.into_iter().map(OperatorView::from).collect())
 }
