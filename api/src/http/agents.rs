@@ -12,6 +12,7 @@ use crate::service::agents::{
     self, AgentChange, AgentQuery, AgentView, NewAgent, NewTerminal, TerminalChange, TerminalView,
     AGENTS_PER_PAGE_DEFAULT, AGENTS_PER_PAGE_MAX,
 };
+use crate::service::auth::own_password::{self, PasswordOwner};
 use crate::service::operators::PasswordReset;
 
 /// An admin registers a bank agent or an e-Warong in a village of its region; the agent's
@@ -143,6 +144,9 @@ pub async fn change_own_password(
     let PasswordChange { username, current_password, new_password } = body.into_inner();
     let current = password(current_password)?;
     let store = state.store.clone();
-    blocking(move || agents::change_own_password(&store, &username, &current, new_password)).await?;
+    blocking(move || {
+        own_password::change_own_password(&store, PasswordOwner::Agent, &username, &current, new_password)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,6 +9,7 @@ use super::auth::Authenticated;
 use super::problem::{ApiError, Problem};
 use super::sessions::password;
 use super::{blocking, paging, AppState};
+use crate::service::auth::own_password::{self, PasswordOwner};
 use crate::service::operators::{
     self, NewOperator, OperatorChange, OperatorQuery, OperatorView, PasswordReset, OPERATORS_PER_PAGE_DEFAULT,
     OPERATORS_PER_PAGE_MAX,
@@ -105,6 +106,9 @@ pub async fn change_own_password(
     let PasswordChange { username, current_password, new_password } = body.into_inner();
     let current = password(current_password)?;
     let store = state.store.clone();
-    blocking(move || operators::change_own_password(&store, &username, &current, new_password)).await?;
+    blocking(move || {
+        own_password::change_own_password(&store, PasswordOwner::Operator, &username, &current, new_password)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

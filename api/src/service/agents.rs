@@ -16,7 +16,7 @@ use super::auth::{passwords, Principal};
 use super::operators::{display_name, reason, PasswordReset};
 use super::ServiceError;
 use crate::domain::auth::{
-    may_manage, AgentKind, OperatorRole, Password, RegionCode, RegionLevel, RegionScope, Username, WeakPassword,
+    may_manage, AgentKind, OperatorRole, Password, RegionCode, RegionLevel, RegionScope, Username,
 };
 use crate::domain::card::Bank;
 use crate::domain::ledger::{AccountKind, OwnerKind};
@@ -554,49 +554,6 @@ pub fn reset_password(store: &Store, caller: &Principal, id: i64, reset: &Passwo
                 object_kind: "agent",
                 object_id: &id.to_string(),
                 reason: why,
-                details: serde_json::json!({ "tokens_revoked": true }),
-            },
-        )?;
-        Ok(())
-    })
-}
-
-/// An agent replaces its password, proving the current one (also the way out of the first
-/// password an admin set: it does nothing else). Every earlier token is revoked.
-pub fn change_own_password(
-    store: &Store,
-    username: &str,
-    current: &Password,
-    new_text: String,
-) -> Result<(), ServiceError> {
-    let agent = store.read(|tx| agents::find_by_username(tx, username))?;
-    // The hash is checked outside any transaction: it takes tens of milliseconds.
-    if !passwords::verify(current, agent.as_ref().map(|agent| agent.password_hash.as_str())) {
-        return Err(ServiceError::WrongCredentials);
-    }
-    let agent = agent.filter(|agent| !agent.is_disabled()).ok_or(ServiceError::WrongCredentials)?;
-    let new = Password::parse_new(new_text, &agent.username)?;
-    if new.expose() == current.expose() {
-        return Err(WeakPassword::SameAsCurrent.into());
-    }
-    let password_hash = passwords::hash(&new)?;
-    store.write(|tx| {
-        // A change in between (another device, a deactivation) wins.
-        let unchanged = agents::find_by_id(tx, agent.id)?
-            .is_some_and(|now_stored| now_stored.password_hash == agent.password_hash && !now_stored.is_disabled());
-        if !unchanged {
-            return Err(ServiceError::WrongCredentials);
-        }
-        agents::set_password(tx, agent.id, &password_hash, false)?;
-        agents::bump_token_version(tx, agent.id)?;
-        audit::record(
-            tx,
-            &audit::AuditRecord {
-                actor: &format!("agent:{}", agent.id),
-                action: "agent.password_changed",
-                object_kind: "agent",
-                object_id: &agent.id.to_string(),
-                reason: "changed by its owner",
                 details: serde_json::json!({ "tokens_revoked": true }),
             },
         )?;

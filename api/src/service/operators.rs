@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth::{passwords, Principal};
 use super::ServiceError;
-use crate::domain::auth::{may_manage, OperatorRole, Password, RegionCode, RegionScope, Username, WeakPassword};
+use crate::domain::auth::{may_manage, OperatorRole, Password, RegionCode, RegionScope, Username};
 use crate::store::operators::{self, Operator, OperatorInsertForm, OperatorUpdateForm};
 use crate::store::{audit, now, regions, Store, StoreError, Tx};
 
@@ -364,49 +364,6 @@ pub fn reset_password(store: &Store, caller: &Principal, id: i64, reset: &Passwo
                 object_kind: "operator",
                 object_id: &id.to_string(),
                 reason: why,
-                details: serde_json::json!({ "tokens_revoked": true }),
-            },
-        )?;
-        Ok(())
-    })
-}
-
-/// A person replaces their password, proving the current one (also the way out of a
-/// reset: a temporary password does nothing else). Every earlier token is revoked.
-pub fn change_own_password(
-    store: &Store,
-    username: &str,
-    current: &Password,
-    new_text: String,
-) -> Result<(), ServiceError> {
-    let operator = store.read(|tx| operators::find_by_username(tx, username))?;
-    // The hash is checked outside any transaction: it takes tens of milliseconds.
-    if !passwords::verify(current, operator.as_ref().map(|operator| operator.password_hash.as_str())) {
-        return Err(ServiceError::WrongCredentials);
-    }
-    let operator = operator.filter(|operator| !operator.is_disabled()).ok_or(ServiceError::WrongCredentials)?;
-    let new = Password::parse_new(new_text, &operator.username)?;
-    if new.expose() == current.expose() {
-        return Err(WeakPassword::SameAsCurrent.into());
-    }
-    let password_hash = passwords::hash(&new)?;
-    store.write(|tx| {
-        // An admin's reset in between wins: the current password proven above is gone.
-        let unchanged = operators::find_by_id(tx, operator.id)?
-            .is_some_and(|now_stored| now_stored.password_hash == operator.password_hash && !now_stored.is_disabled());
-        if !unchanged {
-            return Err(ServiceError::WrongCredentials);
-        }
-        operators::set_password(tx, operator.id, &password_hash, false)?;
-        operators::bump_token_version(tx, operator.id)?;
-        audit::record(
-            tx,
-            &audit::AuditRecord {
-                actor: &format!("operator:{}", operator.id),
-                action: "operator.password_changed",
-                object_kind: "operator",
-                object_id: &operator.id.to_string(),
-                reason: "changed by its owner",
                 details: serde_json::json!({ "tokens_revoked": true }),
             },
         )?;
