@@ -6,13 +6,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::auth::Authenticated;
 use super::operators::PasswordChange;
 use super::problem::{ApiError, Problem};
-use super::sessions::password;
 use super::{blocking, paging, AppState};
 use crate::service::agents::{
     self, AgentChange, AgentQuery, AgentView, NewAgent, NewTerminal, TerminalChange, TerminalView,
     AGENTS_PER_PAGE_DEFAULT, AGENTS_PER_PAGE_MAX,
 };
-use crate::service::auth::own_password::{self, PasswordOwner};
+use crate::service::auth::password_change::PasswordOwner;
 use crate::service::operators::PasswordReset;
 
 /// An admin registers a bank agent or an e-Warong in a village of its region; the agent's
@@ -140,13 +139,5 @@ pub async fn change_own_password(
     request: HttpRequest,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    state.login_limiter.check(&request)?;
-    let PasswordChange { username, current_password, new_password } = body.into_inner();
-    let current = password(current_password)?;
-    let store = state.store.clone();
-    blocking(move || {
-        own_password::change_own_password(&store, PasswordOwner::Agent, &username, &current, new_password)
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    super::operators::change_password_of(PasswordOwner::Agent, state, request, body).await
 }

@@ -9,7 +9,7 @@ use super::auth::Authenticated;
 use super::problem::{ApiError, Problem};
 use super::sessions::password;
 use super::{blocking, paging, AppState};
-use crate::service::auth::own_password::{self, PasswordOwner};
+use crate::service::auth::password_change::{self, PasswordOwner};
 use crate::service::operators::{
     self, NewOperator, OperatorChange, OperatorQuery, OperatorView, PasswordReset, OPERATORS_PER_PAGE_DEFAULT,
     OPERATORS_PER_PAGE_MAX,
@@ -102,13 +102,21 @@ pub async fn change_own_password(
     request: HttpRequest,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
+    change_password_of(PasswordOwner::Operator, state, request, body).await
+}
+
+/// The body of both own-password operations (operators', agents'): throttled like a login,
+/// since it proves a password too.
+pub(super) async fn change_password_of(
+    owner: PasswordOwner,
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
     state.login_limiter.check(&request)?;
     let PasswordChange { username, current_password, new_password } = body.into_inner();
     let current = password(current_password)?;
     let store = state.store.clone();
-    blocking(move || {
-        own_password::change_own_password(&store, PasswordOwner::Operator, &username, &current, new_password)
-    })
-    .await?;
+    blocking(move || password_change::change_own_password(&store, owner, &username, &current, new_password)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

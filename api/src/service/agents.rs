@@ -12,6 +12,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::auth::password_change::{self, PasswordOwner};
 use super::auth::{passwords, Principal};
 use super::operators::{display_name, reason, PasswordReset};
 use super::ServiceError;
@@ -544,19 +545,6 @@ pub fn reset_password(store: &Store, caller: &Principal, id: i64, reset: &Passwo
     let password_hash = passwords::hash(&password)?;
     store.write(|tx| {
         managed(tx, own_scope, id)?;
-        agents::set_password(tx, id, &password_hash, true)?;
-        agents::bump_token_version(tx, id)?;
-        audit::record(
-            tx,
-            &audit::AuditRecord {
-                actor: &caller.subject(),
-                action: "agent.password_reset",
-                object_kind: "agent",
-                object_id: &id.to_string(),
-                reason: why,
-                details: serde_json::json!({ "tokens_revoked": true }),
-            },
-        )?;
-        Ok(())
+        password_change::set_by_admin(tx, PasswordOwner::Agent, id, &password_hash, &caller.subject(), why)
     })
 }

@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::auth::password_change::{self, PasswordOwner};
 use super::auth::{passwords, Principal};
 use super::ServiceError;
 use crate::domain::auth::{may_manage, OperatorRole, Password, RegionCode, RegionScope, Username};
@@ -354,19 +355,6 @@ pub fn reset_password(store: &Store, caller: &Principal, id: i64, reset: &Passwo
     let password_hash = passwords::hash(&password)?;
     store.write(|tx| {
         managed(tx, caller, id)?;
-        operators::set_password(tx, id, &password_hash, true)?;
-        operators::bump_token_version(tx, id)?;
-        audit::record(
-            tx,
-            &audit::AuditRecord {
-                actor: &caller.subject(),
-                action: "operator.password_reset",
-                object_kind: "operator",
-                object_id: &id.to_string(),
-                reason: why,
-                details: serde_json::json!({ "tokens_revoked": true }),
-            },
-        )?;
-        Ok(())
+        password_change::set_by_admin(tx, PasswordOwner::Operator, id, &password_hash, &caller.subject(), why)
     })
 }

@@ -1,7 +1,7 @@
 //! Logging in, proving who is calling, and logging out.
 
 pub mod family_login;
-pub mod own_password;
+pub mod password_change;
 pub mod passwords;
 pub mod pin;
 pub mod principal;

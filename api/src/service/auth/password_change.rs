@@ -1,6 +1,7 @@
-//! An operator or an agent replaces its own password, proving the current one (also the
-//! way out of a password an admin set: it does nothing else). One use case for both: the
-//! two log in with a user name and a password and differ only in their table.
+//! The passwords of operators and agents: the owner replaces its own, proving the current
+//! one (also the way out of a password an admin set: it does nothing else), or an admin
+//! sets one that must be replaced. One piece for both: the two log in with a user name and
+//! a password and differ only in their table.
 
 use crate::domain::auth::{Password, WeakPassword};
 use crate::service::auth::passwords;
@@ -56,20 +57,70 @@ impl PasswordOwner {
         })
     }
 
-    /// Stores the new hash (chosen by its owner: no change required) and revokes every
-    /// earlier token.
-    fn replace(self, tx: &mut Tx<'_>, id: i64, password_hash: &str) -> Result<(), StoreError> {
+    /// Stores the new hash, to be replaced at the next login when `chosen_by_another`, and
+    /// revokes every earlier token.
+    fn store(self, tx: &mut Tx<'_>, id: i64, password_hash: &str, chosen_by_another: bool) -> Result<(), StoreError> {
         match self {
             Self::Operator => {
-                operators::set_password(tx, id, password_hash, false)?;
+                operators::set_password(tx, id, password_hash, chosen_by_another)?;
                 operators::bump_token_version(tx, id)
             }
             Self::Agent => {
-                agents::set_password(tx, id, password_hash, false)?;
+                agents::set_password(tx, id, password_hash, chosen_by_another)?;
                 agents::bump_token_version(tx, id)
             }
         }
     }
+
+    /// Stores the hash and records in the audit trail who set it and why
+    /// (`operator.password_changed`, `agent.password_reset`…).
+    fn set(
+        self,
+        tx: &mut Tx<'_>,
+        id: i64,
+        password_hash: &str,
+        by: PasswordSetter<'_>,
+        why: &str,
+    ) -> Result<(), ServiceError> {
+        let (actor, event, chosen_by_another) = match by {
+            PasswordSetter::Owner => (format!("{}:{id}", self.kind()), "password_changed", false),
+            PasswordSetter::Admin(actor) => (actor.to_owned(), "password_reset", true),
+        };
+        self.store(tx, id, password_hash, chosen_by_another)?;
+        audit::record(
+            tx,
+            &audit::AuditRecord {
+                actor: &actor,
+                action: &format!("{}.{event}", self.kind()),
+                object_kind: self.kind(),
+                object_id: &id.to_string(),
+                reason: why,
+                details: serde_json::json!({ "tokens_revoked": true }),
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// Who sets a password: its owner, or an admin (by its audit subject, `operator:7`).
+#[derive(Clone, Copy)]
+enum PasswordSetter<'a> {
+    Owner,
+    Admin(&'a str),
+}
+
+/// An admin sets a temporary password for `owner`'s `id`, inside the admin's transaction
+/// (which has checked the admin may): every token of the owner stops, and the owner must
+/// choose a new password before working again.
+pub fn set_by_admin(
+    tx: &mut Tx<'_>,
+    owner: PasswordOwner,
+    id: i64,
+    password_hash: &str,
+    admin: &str,
+    why: &str,
+) -> Result<(), ServiceError> {
+    owner.set(tx, id, password_hash, PasswordSetter::Admin(admin), why)
 }
 
 #[derive(Clone, Copy)]
@@ -107,19 +158,6 @@ pub fn change_own_password(
         if !unchanged {
             return Err(ServiceError::WrongCredentials);
         }
-        owner.replace(tx, holder.id, &password_hash)?;
-        let kind = owner.kind();
-        audit::record(
-            tx,
-            &audit::AuditRecord {
-                actor: &format!("{kind}:{}", holder.id),
-                action: &format!("{kind}.password_changed"),
-                object_kind: kind,
-                object_id: &holder.id.to_string(),
-                reason: "changed by its owner",
-                details: serde_json::json!({ "tokens_revoked": true }),
-            },
-        )?;
-        Ok(())
+        owner.set(tx, holder.id, &password_hash, PasswordSetter::Owner, "changed by its owner")
     })
 }
