@@ -25,7 +25,7 @@ use crate::support::bank::{
     Answer,
 };
 use crate::support::ledger::assert_ledger_clean;
-use crate::support::{kks, on_both_backends, TestServer};
+use crate::support::{kks, on_both_backends, TestDatabase, TestServer};
 
 const WORKERS: usize = 8;
 const OPERATIONS_PER_WORKER: usize = 150;
@@ -333,98 +333,112 @@ fn check_invariants(store: &kks_api::store::Store) {
 
 on_both_backends! {
     fn many_terminals_on_a_hot_card_never_create_or_lose_money(database) {
-        let store = database.store();
-        // Funded before the server starts: while it runs, it is the only writer.
-        let server = TestServer::start_after(&database, &[], |store, demo| {
-            for family in &demo.families {
-                fund_family(store, family.family_id, AccountKind::Savings, SAVINGS_FUNDING_RUPIAH);
-                fund_family(store, family.family_id, AccountKind::WalletPkh, PKH_FUNDING_RUPIAH);
-                fund_family(store, family.family_id, AccountKind::WalletBpnt, BPNT_FUNDING_RUPIAH);
-            }
-        });
-        let families = server.demo().families.clone();
-        let opening = balances(&store);
-        let operators: BTreeMap<String, Session> = ["operator.jabar", "operator.jateng"]
-            .into_iter()
-            .map(|name| (name.to_owned(), Session::operator(&server, name)))
-            .collect();
-        let books = Mutex::new(Books::default());
-        let done = AtomicBool::new(false);
-        let checks_while_running = AtomicUsize::new(0);
+        let server = start_funded(&database, &[]);
+        run_bank_traffic(&database, &server);
+    }
+}
 
-        let hold_changes = std::thread::scope(|scope| {
-            let chaos = scope.spawn(|| hold_chaos(&server, &families, &done));
-            let checker = scope.spawn(|| loop {
-                check_invariants(&store);
-                checks_while_running.fetch_add(1, Ordering::Relaxed);
-                if done.load(Ordering::Relaxed) {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(300));
-            });
-            let workers: Vec<_> = (0..WORKERS)
-                .map(|index| {
-                    let (agent, sells_goods) = AGENTS[index % AGENTS.len()];
-                    let (server, families, operators, books) = (&server, &families, &operators, &books);
-                    scope.spawn(move || {
-                        let mut worker = Worker {
-                            terminal: Terminal::of(server, agent),
-                            sells_goods,
-                            families,
-                            operators,
-                            books,
-                            // Each worker draws STANs from its own slice of the terminal's day.
-                            next_stan: u32::try_from(index).unwrap() * 100_000,
-                            last_money: None,
-                        };
-                        let mut random = rand::rng();
-                        for _ in 0..OPERATIONS_PER_WORKER {
-                            worker.one_operation(&mut random);
-                        }
-                    })
-                })
-                .collect();
-            // Every thread is joined before any failure is reported, so that one failing
-            // worker stops the others instead of leaving them waiting.
-            let finished: Vec<_> = workers.into_iter().map(|worker| worker.join()).collect();
-            done.store(true, Ordering::Relaxed);
-            let (checked, chaos) = (checker.join(), chaos.join());
-            for worker in finished {
-                worker.expect("a worker failed");
-            }
-            checked.expect("an invariant check failed while the traffic ran");
-            chaos.expect("the hold thread failed")
-        });
-
-        let books = books.into_inner().unwrap();
-        check_invariants(&store);
-        let verified = kks(&database, &["verify-ledger"]);
-        assert!(verified.status.success(), "kks verify-ledger: {}", String::from_utf8_lossy(&verified.stdout));
-
-        let journal_count =
-            assert_books_match_ledger(&store, &opening, &books.approved, &books.reversed, &books.refused);
-        let slots = edc_rows(&store);
-        for slot in &books.voided {
-            let void = ("reversed_before_arrival".to_owned(), None);
-            assert_eq!(slots.get(slot), Some(&void), "the voided original {slot:?} left its slot to the void");
+/// Seeds the demo, funds every family's pockets, then starts the server with `flags`:
+/// funded before it starts, as while it runs it is the only writer.
+pub fn start_funded(database: &TestDatabase, flags: &[&str]) -> TestServer {
+    TestServer::start_after(database, flags, |store, demo| {
+        for family in &demo.families {
+            fund_family(store, family.family_id, AccountKind::Savings, SAVINGS_FUNDING_RUPIAH);
+            fund_family(store, family.family_id, AccountKind::WalletPkh, PKH_FUNDING_RUPIAH);
+            fund_family(store, family.family_id, AccountKind::WalletBpnt, BPNT_FUNDING_RUPIAH);
         }
+    })
+}
 
-        let money_moved = books.approved.iter().filter(|approved| approved.journal_kind.is_some()).count();
-        assert!(money_moved > 0 && books.codes.contains_key("WRONG_PIN"), "the traffic moved money and met wrong PINs: {:?}", books.codes);
-        println!(
-            "bank test ({}): {} operations by {WORKERS} terminals ({}% on one card), {} retries with the same key \
+/// The bank test's traffic and checks, through `server` (one `kks serve`, or a load
+/// balancer in front of several) on the funded demo data of `database`.
+pub fn run_bank_traffic(database: &TestDatabase, server: &TestServer) {
+    let store = database.store();
+    let families = server.demo().families.clone();
+    let opening = balances(&store);
+    let operators: BTreeMap<String, Session> = ["operator.jabar", "operator.jateng"]
+        .into_iter()
+        .map(|name| (name.to_owned(), Session::operator(server, name)))
+        .collect();
+    let books = Mutex::new(Books::default());
+    let done = AtomicBool::new(false);
+    let checks_while_running = AtomicUsize::new(0);
+
+    let hold_changes = std::thread::scope(|scope| {
+        let chaos = scope.spawn(|| hold_chaos(server, &families, &done));
+        let checker = scope.spawn(|| loop {
+            check_invariants(&store);
+            checks_while_running.fetch_add(1, Ordering::Relaxed);
+            if done.load(Ordering::Relaxed) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        });
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|index| {
+                let (agent, sells_goods) = AGENTS[index % AGENTS.len()];
+                let (server, families, operators, books) = (&server, &families, &operators, &books);
+                scope.spawn(move || {
+                    let mut worker = Worker {
+                        terminal: Terminal::of(server, agent),
+                        sells_goods,
+                        families,
+                        operators,
+                        books,
+                        // Each worker draws STANs from its own slice of the terminal's day.
+                        next_stan: u32::try_from(index).unwrap() * 100_000,
+                        last_money: None,
+                    };
+                    let mut random = rand::rng();
+                    for _ in 0..OPERATIONS_PER_WORKER {
+                        worker.one_operation(&mut random);
+                    }
+                })
+            })
+            .collect();
+        // Every thread is joined before any failure is reported, so that one failing
+        // worker stops the others instead of leaving them waiting.
+        let finished: Vec<_> = workers.into_iter().map(|worker| worker.join()).collect();
+        done.store(true, Ordering::Relaxed);
+        let (checked, chaos) = (checker.join(), chaos.join());
+        for worker in finished {
+            worker.expect("a worker failed");
+        }
+        checked.expect("an invariant check failed while the traffic ran");
+        chaos.expect("the hold thread failed")
+    });
+
+    let books = books.into_inner().unwrap();
+    check_invariants(&store);
+    let verified = kks(database, &["verify-ledger"]);
+    assert!(verified.status.success(), "kks verify-ledger: {}", String::from_utf8_lossy(&verified.stdout));
+
+    let journal_count = assert_books_match_ledger(&store, &opening, &books.approved, &books.reversed, &books.refused);
+    let slots = edc_rows(&store);
+    for slot in &books.voided {
+        let void = ("reversed_before_arrival".to_owned(), None);
+        assert_eq!(slots.get(slot), Some(&void), "the voided original {slot:?} left its slot to the void");
+    }
+
+    let money_moved = books.approved.iter().filter(|approved| approved.journal_kind.is_some()).count();
+    assert!(
+        money_moved > 0 && books.codes.contains_key("WRONG_PIN"),
+        "the traffic moved money and met wrong PINs: {:?}",
+        books.codes
+    );
+    println!(
+        "bank test ({}): {} operations by {WORKERS} terminals ({}% on one card), {} retries with the same key \
              ({} sent twice at once), {} PIN unlocks, {} hold changes; outcomes {:?}; {} invariant checks while \
              running, all clean; {} journals, every acknowledged operation present once, balances as acknowledged",
-            if database.is_postgres() { "PostgreSQL" } else { "SQLite" },
-            books.approved.len() + books.refused.len(),
-            HOT_CARD_PERCENT,
-            books.retries + books.concurrent_retries,
-            books.concurrent_retries,
-            books.pin_unlocks,
-            hold_changes,
-            books.codes,
-            checks_while_running.load(Ordering::Relaxed),
-            journal_count,
-        );
-    }
+        if database.is_postgres() { "PostgreSQL" } else { "SQLite" },
+        books.approved.len() + books.refused.len(),
+        HOT_CARD_PERCENT,
+        books.retries + books.concurrent_retries,
+        books.concurrent_retries,
+        books.pin_unlocks,
+        hold_changes,
+        books.codes,
+        checks_while_running.load(Ordering::Relaxed),
+        journal_count,
+    );
 }

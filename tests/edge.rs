@@ -4,7 +4,7 @@ use reqwest::blocking::RequestBuilder;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::api::{assert_problem, transmitted_now, Session};
+use crate::support::api::{another_card_number, assert_problem, transmitted_now, Session};
 use crate::support::{on_both_backends, TestServer};
 
 /// Characters no text field accepts: NUL, another C0 control, a line break, DEL, a C1
@@ -128,12 +128,6 @@ fn send(session: &Session, method: Method, path: &str) -> RequestBuilder {
     session
         .authorized(session.server.client.request(method, session.server.url(path)))
         .header("Idempotency-Key", "edge-1")
-}
-
-fn another_card_number(like: &str, serial: u64) -> String {
-    use kks_api::domain::card::{Bank, CardNumber};
-    let bank = Bank::from_iin(&like[..6]).unwrap();
-    CardNumber::issue(bank, serial).unwrap().as_str().to_owned()
 }
 
 const FAMILY_LOGIN: &str = "/v1/auth/families/login";

@@ -23,13 +23,15 @@ mod http_skeleton;
 mod idempotency;
 mod ledger_concurrency;
 mod ledger_posting;
+mod load_balancer;
 mod migrations;
 mod money_rules;
 mod monitoring;
 mod monitoring_shards;
 mod people;
-mod postgres_restart;
+mod postgres_outages;
 mod refusal_reasons;
+
 mod suspension_stories;
 mod table_statistics;
 mod verify_ledger;

@@ -259,3 +259,11 @@ pub fn with(mut fields: Value, more: Value) -> Value {
     }
     fields
 }
+
+/// A valid card number of the same bank as `like`, with its own serial: a card that
+/// may or may not exist.
+pub fn another_card_number(like: &str, serial: u64) -> String {
+    use kks_api::domain::card::{Bank, CardNumber};
+    let bank = Bank::from_iin(&like[..6]).unwrap();
+    CardNumber::issue(bank, serial).unwrap().as_str().to_owned()
+}

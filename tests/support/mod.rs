@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod bank;
+pub mod cluster;
 pub mod database;
+pub mod haproxy;
 pub mod ledger;
 pub mod server;
 

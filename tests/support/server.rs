@@ -23,7 +23,7 @@ pub struct TestServer {
     pub client: reqwest::blocking::Client,
     /// The demo users seeded on first start (empty when the database was not fresh).
     pub credentials: Option<Credentials>,
-    _folder: tempfile::TempDir,
+    folder: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -83,14 +83,11 @@ impl TestServer {
                 panic!("kks serve did not start listening within {STARTUP_WAIT_MAX:?}");
             }
         };
-        let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("building an HTTP client");
+        let client = http_client();
         let credentials = std::fs::read(&credentials_path)
             .ok()
             .map(|bytes| serde_json::from_slice(&bytes).expect("readable demo credentials"));
-        Self { child, base_url, client, credentials, _folder: folder }
+        Self { child, base_url, client, credentials, folder }
     }
 
     /// Seeds the demo (`kks seed --demo`), lets `prepare` write to the database while no
@@ -120,6 +117,22 @@ impl TestServer {
         server
     }
 
+    /// A server process of another kind that serves the API (HAProxy in front of several
+    /// `kks serve`), with the demo users it passes through and a folder it keeps.
+    pub fn from_process(
+        child: Child,
+        base_url: String,
+        credentials: Option<Credentials>,
+        folder: tempfile::TempDir,
+    ) -> Self {
+        Self { child, base_url, client: http_client(), credentials, folder }
+    }
+
+    /// The folder that lives as long as the server (its demo credentials, its configuration).
+    pub fn folder(&self) -> &std::path::Path {
+        self.folder.path()
+    }
+
     /// The demo users; panics when the database was not fresh.
     pub fn demo(&self) -> &Credentials {
         self.credentials.as_ref().expect("the server seeded demo data")
@@ -132,6 +145,10 @@ impl TestServer {
     pub fn get(&self, path: &str) -> reqwest::blocking::Response {
         self.client.get(self.url(path)).send().expect("GET request")
     }
+}
+
+fn http_client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("building an HTTP client")
 }
 
 impl Drop for TestServer {

@@ -1,117 +1,35 @@
-//! PostgreSQL stopping and starting again under a running API: while the database is
-//! down, every request fails cleanly (503 problem+json, not 500, and within the store's
-//! connection wait rather than hanging); once it is back, requests succeed again without
-//! restarting the API; the requests answered 503 resolve to one outcome when retried with
-//! their Idempotency-Key, and the ledger is whole. Once with a fast shutdown, once with an
-//! immediate one (a crash, recovered from the write-ahead log).
+//! PostgreSQL going away under a running API: stopped and started again (a fast shutdown,
+//! then an immediate one: a crash recovered from the write-ahead log), or its primary
+//! killed and a synchronous standby promoted. While it is away every request fails cleanly
+//! (503 problem+json, not 500, and within the store's connection wait rather than
+//! hanging); once it is back, requests succeed again without restarting the API; the
+//! requests answered 503 resolve to one outcome when retried with their Idempotency-Key,
+//! and the ledger is whole.
 //!
-//! The test runs its own throwaway PostgreSQL cluster (initdb, pg_ctl as the `postgres`
-//! user through runuser), so it needs root, as CI has; without it, it fails and says so.
+//! The tests run throwaway PostgreSQL clusters of their own ([`crate::support::cluster`]),
+//! so they need root, as CI has; without it, they fail and say so.
 
 mod postgres {
     use std::collections::BTreeSet;
-    use std::path::PathBuf;
-    use std::process::Command;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Mutex;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use kks_api::domain::ledger::AccountKind;
     use serde_json::{json, Value};
 
     use crate::support::api::{assert_problem, Terminal};
     use crate::support::bank::{answer, assert_books_match_ledger, balances, fund_family, Acknowledged, Answer};
+    use crate::support::cluster::Cluster;
     use crate::support::ledger::assert_ledger_clean;
     use crate::support::{kks, TestDatabase, TestServer};
 
-    /// How many times the test asks `/readyz` (every 250 ms) for the API to find the
-    /// restarted database before it gives up.
-    const RECOVERY_POLLS_MAX: usize = 240;
+    /// How long the test waits for payments to flow, or for the API to find the database
+    /// again, before it gives up.
+    const RECOVERY_WAIT_MAX: Duration = Duration::from_secs(60);
 
     /// Terminals sending payments through the outages, each one request at a time.
     const BACKGROUND_TERMINALS: usize = 3;
-
-    /// A PostgreSQL cluster of this test's own, on its own port and socket folder.
-    struct Cluster {
-        folder: tempfile::TempDir,
-        bin: PathBuf,
-        port: u16,
-    }
-
-    fn run(command: &mut Command, what: &str) {
-        let output = command.output().unwrap_or_else(|error| panic!("{what}: {error}"));
-        assert!(
-            output.status.success(),
-            "{what} failed: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    impl Cluster {
-        fn start_new() -> Self {
-            let uid = Command::new("id").arg("-u").output().expect("running id -u");
-            assert_eq!(
-                String::from_utf8_lossy(&uid.stdout).trim(),
-                "0",
-                "this test starts and stops a PostgreSQL cluster of its own as the postgres user (runuser), \
-                 which needs root, as CI has. Run it as root, or leave it out with --skip postgres::"
-            );
-            let bin = std::fs::read_dir("/usr/lib/postgresql")
-                .expect("PostgreSQL's binaries in /usr/lib/postgresql (apt-get install postgresql)")
-                .filter_map(|entry| entry.ok().map(|entry| entry.path().join("bin")))
-                .filter(|bin| bin.join("pg_ctl").is_file())
-                .max()
-                .expect("pg_ctl under /usr/lib/postgresql/*/bin");
-            let folder = tempfile::tempdir().expect("a folder for the cluster");
-            run(Command::new("chown").arg("postgres").arg(folder.path()), "chown postgres");
-            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let cluster = Self { folder, bin, port };
-            run(
-                Command::new("runuser").args(["-u", "postgres", "--"]).arg(cluster.bin.join("initdb")).args([
-                    "-D",
-                    &cluster.data(),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                ]),
-                "initdb",
-            );
-            cluster.start();
-            cluster
-        }
-
-        fn data(&self) -> String {
-            self.folder.path().join("data").display().to_string()
-        }
-
-        fn url(&self) -> String {
-            format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-        }
-
-        fn pg_ctl(&self, args: &[&str]) -> Command {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(self.bin.join("pg_ctl")).args(["-D", &self.data()]).args(args);
-            command
-        }
-
-        fn start(&self) {
-            let log = self.folder.path().join("log").display().to_string();
-            let options =
-                format!("-h 127.0.0.1 -p {} -k {} -c max_connections=50", self.port, self.folder.path().display());
-            run(&mut self.pg_ctl(&["-l", &log, "-w", "-o", &options, "start"]), "pg_ctl start");
-        }
-
-        fn stop(&self, mode: &str) {
-            run(&mut self.pg_ctl(&["-m", mode, "-w", "stop"]), "pg_ctl stop");
-        }
-    }
-
-    impl Drop for Cluster {
-        fn drop(&mut self) {
-            let _ = self.pg_ctl(&["-m", "immediate", "stop"]).output();
-        }
-    }
 
     struct StopOnDrop<'a>(&'a AtomicBool);
 
@@ -153,12 +71,79 @@ mod postgres {
         }
     }
 
+    /// A way the database goes away under the running API, and comes back.
+    struct Outage<'a> {
+        name: &'static str,
+        begin: Box<dyn Fn() + Sync + 'a>,
+        end: Box<dyn Fn() + Sync + 'a>,
+    }
+
+    /// What a run through outages measured.
+    struct Figures {
+        acknowledged: usize,
+        /// Requests answered 503 (the probes' included), each sent again with its key.
+        unanswered: usize,
+        seconds_unavailable: Vec<f64>,
+        journals: usize,
+    }
+
     #[test]
     fn requests_fail_cleanly_with_503_while_postgresql_is_down_and_succeed_once_it_is_back() {
         let cluster = Cluster::start_new();
         let database = TestDatabase::existing(&cluster.url());
+        let cluster = &cluster;
+        let outages = ["fast", "immediate"].map(|mode| Outage {
+            name: mode,
+            begin: Box::new(move || cluster.stop(mode)),
+            end: Box::new(move || cluster.start()),
+        });
+        let figures = payments_through_outages(&database, &outages);
+        println!(
+            "PostgreSQL restart test: 2 outages (fast and immediate shutdown), {:.1} s each; {} requests answered \
+             503 problem+json while down, all resolved on retry with the same key; {} approved; {} journals, every \
+             acknowledged one present once; verify-ledger clean",
+            figures.seconds_unavailable.iter().sum::<f64>() / 2.0,
+            figures.unanswered,
+            figures.acknowledged,
+            figures.journals,
+        );
+    }
+
+    /// The primary's machine dies (SIGKILL to every PostgreSQL process) under card load and
+    /// its synchronous standby is promoted; the API, on a multi-host URL, finds the new
+    /// primary by itself, and nothing it acknowledged is missing there.
+    #[test]
+    fn when_the_primary_dies_its_synchronous_standby_takes_over_and_no_acknowledged_payment_is_lost() {
+        let primary = Cluster::start_new_primary();
+        let standby = Cluster::start_standby_of(&primary);
+        let url = format!(
+            "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
+            primary.port, standby.port
+        );
+        let database = TestDatabase::existing(&url);
+        let outages =
+            [Outage { name: "failover", begin: Box::new(|| primary.kill()), end: Box::new(|| standby.promote()) }];
+        let figures = payments_through_outages(&database, &outages);
+        assert_eq!(standby.query("SELECT pg_is_in_recovery()"), "f", "the books were read on the new primary");
+        println!(
+            "PostgreSQL failover test: primary killed (SIGKILL), synchronous standby promoted; {:.1} s without a \
+             primary; {} payments acknowledged, all on the new primary; {} requests answered 503 problem+json, \
+             each resolved to one outcome by a retry with its key; {} journals; verify-ledger clean",
+            figures.seconds_unavailable.iter().sum::<f64>(),
+            figures.acknowledged,
+            figures.unanswered,
+            figures.journals,
+        );
+    }
+
+    /// Background terminals pay from one card through each outage in turn. While the
+    /// database is away, readiness, an authenticated read and a payment are answered 503
+    /// problem+json; once it is back (without restarting the API) every request answered
+    /// 503 is sent again with its key and gets one outcome, twice the same; at the end
+    /// every acknowledged payment is in the ledger once, and the ledger is whole.
+    fn payments_through_outages(database: &TestDatabase, outages: &[Outage]) -> Figures {
         let store = database.store();
-        let server = TestServer::start_after(&database, &["--postgres-pool-size", "4"], |store, demo| {
+        let server = TestServer::start_after(database, &["--postgres-pool-size", "4"], |store, demo| {
             fund_family(store, demo.families[0].family_id, AccountKind::WalletPkh, 5_000_000);
         });
         let family = server.demo().families[0].clone();
@@ -169,9 +154,9 @@ mod postgres {
         let probe = Terminal::of(&server, "agen.cileunyi");
         let card = json!({ "card": { "card_number": family.card_number }, "pin": family.pin, "amount": "1000" });
         let seen = Mutex::new(Seen::default());
-        let mut probes_503 = 0;
+        let mut seconds_unavailable = Vec::new();
 
-        for (round, mode) in ["fast", "immediate"].into_iter().enumerate() {
+        for (round, outage) in outages.iter().enumerate() {
             let stop = AtomicBool::new(false);
             std::thread::scope(|scope| {
                 // Stops the background terminal however this round ends, a failed check too.
@@ -185,6 +170,7 @@ mod postgres {
                             match wallet_to_savings(&terminal, &card, &stan, &key) {
                                 (503, None) => {
                                     seen.lock().unwrap().unavailable.push((stan, key));
+                                    // A terminal's retry pace, not a synchronisation.
                                     std::thread::sleep(Duration::from_millis(100));
                                 }
                                 (_, Some(outcome)) => record(&seen, &terminal, family.family_id, &stan, outcome),
@@ -193,10 +179,16 @@ mod postgres {
                         }
                     });
                 }
-                std::thread::sleep(Duration::from_millis(500));
-                cluster.stop(mode);
+                // The outage comes while payments are being approved.
+                let approved_before = seen.lock().unwrap().approved.len();
+                wait_until(
+                    || seen.lock().unwrap().approved.len() >= approved_before + 10,
+                    "payments before the outage",
+                );
+                let began = Instant::now();
+                (outage.begin)();
 
-                // While the database is down, at once: readiness, an authenticated read, a
+                // While the database is away, at once: readiness, an authenticated read, a
                 // payment. The probe's STANs are apart from the background terminals'.
                 let stan = format!("90000{round}");
                 let key = format!("{}-{stan}", probe.terminal_id);
@@ -208,19 +200,12 @@ mod postgres {
                 });
                 assert_problem(ready, 503, "SERVICE_UNAVAILABLE");
                 assert_problem(me, 503, "SERVICE_UNAVAILABLE");
-                assert_eq!((status, outcome), (503, None), "a payment while the database is down");
+                assert_eq!((status, outcome), (503, None), "a payment while the database is away ({})", outage.name);
                 seen.lock().unwrap().unavailable.push((stan, key));
-                probes_503 += 3;
 
-                cluster.start();
-                let recovered = (0..RECOVERY_POLLS_MAX).any(|_| {
-                    let ready = server.get("/readyz").status() == 200;
-                    if !ready {
-                        std::thread::sleep(Duration::from_millis(250));
-                    }
-                    ready
-                });
-                assert!(recovered, "the API did not find PostgreSQL again after a {mode} restart");
+                (outage.end)();
+                wait_until(|| server.get("/readyz").status() == 200, "the API finding the database again");
+                seconds_unavailable.push(began.elapsed().as_secs_f64());
                 assert_eq!(probe.session.get("/v1/me").status(), 200);
             });
         }
@@ -236,19 +221,19 @@ mod postgres {
             record(&seen, &terminal, family.family_id, stan, first);
         }
         let seen = seen.into_inner().unwrap();
-        assert!(!seen.approved.is_empty());
         let journals = assert_books_match_ledger(&store, &opening, &seen.approved, &BTreeSet::new(), &seen.refused);
         assert_ledger_clean(&store);
-        let verified = kks(&database, &["verify-ledger"]);
+        let verified = kks(database, &["verify-ledger"]);
         assert!(verified.status.success(), "kks verify-ledger: {}", String::from_utf8_lossy(&verified.stdout));
-        println!(
-            "PostgreSQL restart test: 2 outages (fast and immediate shutdown); {probes_503} probes answered 503 \
-             problem+json while down; the background terminals got {} answers 503, all resolved on retry with the \
-             same key; {} approved, {} refused; {journals} journals, every acknowledged one present once; \
-             verify-ledger clean",
-            unavailable.len() - 2,
-            seen.approved.len(),
-            seen.refused.len(),
-        );
+        Figures { acknowledged: seen.approved.len(), unanswered: unavailable.len(), seconds_unavailable, journals }
+    }
+
+    /// Waits, bounded, for `condition`, asking every 100 ms.
+    fn wait_until(condition: impl Fn() -> bool, what: &str) {
+        let deadline = Instant::now() + RECOVERY_WAIT_MAX;
+        while !condition() {
+            assert!(Instant::now() < deadline, "waited {RECOVERY_WAIT_MAX:?} for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
