@@ -31,6 +31,7 @@ mod monitoring_shards;
 mod people;
 mod postgres_outages;
 mod refusal_reasons;
+mod reports_standby;
 
 mod suspension_stories;
 mod table_statistics;

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::domain::card_qr::IssuerSigningKey;
 use crate::http::client_address::TrustedProxies;
 use crate::http::cors::CorsOrigins;
-use crate::store::{DatabaseUrl, StoreError, StoreOptions};
+use crate::store::{Backend, DatabaseUrl, StoreError, StoreOptions};
 use crate::store::{POSTGRES_POOL_SIZE_DEFAULT, SQLITE_WAL_MAX_MB_DEFAULT};
 
 /// KKS: non-cash social assistance on the Kartu Keluarga Sejahtera combo card.
@@ -154,6 +154,13 @@ pub struct ServeArgs {
     #[arg(long, env = "KKS_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: TrustedProxies,
 
+    /// A read-only copy of the PostgreSQL database (a streaming standby) for the
+    /// monitoring pages and their CSV exports, so that the dashboard's readers never load
+    /// the primary; a libpq URL like `--database`. None by default: they read the primary.
+    /// The overview says how far behind the standby is.
+    #[arg(long, env = "KKS_REPORTS_DATABASE_URL")]
+    pub reports_database: Option<String>,
+
     /// How long the answer to a card transaction is kept for its retries, in hours (at
     /// least 25: the reversal window and the clock skew). Older answers are deleted in
     /// the background; the transactions themselves stay.
@@ -211,6 +218,8 @@ pub enum ConfigError {
     SecretTooShort(&'static str, usize),
     #[error("KKS_ISSUER_KEY: {0}")]
     IssuerKey(String),
+    #[error("--reports-database: {0}")]
+    ReportsDatabase(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -256,6 +265,20 @@ impl Cli {
 }
 
 impl Cli {
+    /// The store of the monitoring pages: `--reports-database` (PostgreSQL only, with
+    /// this store's pool size) or, without it, `None`: they read the database itself.
+    pub fn reports_store_options(&self, args: &ServeArgs) -> Result<Option<StoreOptions>, ConfigError> {
+        let Some(url) = &args.reports_database else { return Ok(None) };
+        let url = DatabaseUrl::parse(url).map_err(|error| ConfigError::ReportsDatabase(error.to_string()))?;
+        let main = self.store_options()?;
+        if url.backend() != Backend::Postgres || main.url.backend() != Backend::Postgres {
+            return Err(ConfigError::ReportsDatabase(
+                "only a standby of a PostgreSQL database (postgres:// both)".to_owned(),
+            ));
+        }
+        Ok(Some(StoreOptions { url, ..main }))
+    }
+
     pub fn store_options(&self) -> Result<StoreOptions, StoreError> {
         Ok(StoreOptions {
             url: DatabaseUrl::parse(&self.database)?,

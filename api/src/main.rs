@@ -176,8 +176,13 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         Duration::from_secs(u64::from(cli.access_token_minutes) * 60),
         Duration::from_secs(u64::from(cli.refresh_token_hours) * 3600),
     );
+    let reports = match cli.reports_store_options(args)? {
+        Some(options) => Store::open(&options).context("opening --reports-database")?,
+        None => store.clone(),
+    };
     let state = web::Data::new(AppState {
         store,
+        reports,
         metrics: Metrics::new().context("registering metrics")?,
         auth,
         login_limiter: AttemptLimiter::per_minute(args.login_attempts_per_minute, args.trusted_proxies.clone()),

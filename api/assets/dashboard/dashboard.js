@@ -9,7 +9,7 @@ const SERIES_DAYS = 30;
 const POCKET_NAMES = { wallet_pkh: "PKH", wallet_bpnt: "BPNT (pangan)", wallet_lpg: "LPG", savings: "Tabungan (savings)" };
 const PROGRAMME_POCKETS = ["wallet_pkh", "wallet_bpnt", "wallet_lpg"];
 
-const state = { access: null, refresh: null, who: "", view: { region: null, family: null, q: null }, shown: null, timer: null, busy: false };
+const state = { access: null, refresh: null, who: "", view: { region: null, family: null, q: null }, shown: null, timer: null, busy: false, standbyLagMs: null };
 const byId = (id) => document.getElementById(id);
 
 // --- Small helpers ------------------------------------------------------------------
@@ -331,6 +331,7 @@ async function showRegion(code) {
     api(`/v1/monitoring/agents${query({ region: code })}`),
   ]);
   const region = overview.region;
+  state.standbyLagMs = overview.standby_lag_ms;
   breadcrumbs(overview.path, region ? region.name : null);
   byId("region-title").textContent = region ? `${region.name} (${region.level}, ${region.code})` : "Nasional (Indonesia)";
   const headline = byId("headline");
@@ -408,7 +409,10 @@ async function render() {
     if (family) await showFamily(family);
     else if (state.view.q) await showSearch(state.view.region, state.view.q);
     else await showRegion(state.view.region);
-    byId("updated").textContent = `diperbarui ${new Date().toLocaleTimeString("id-ID")}`;
+    // Figures read from a standby (kks serve --reports-database) say how far behind it is.
+    const lag = state.standbyLagMs;
+    const behind = lag == null ? "" : ` · dari replika, tertinggal ${(lag / 1000).toFixed(1)} dtk`;
+    byId("updated").textContent = `diperbarui ${new Date().toLocaleTimeString("id-ID")}${behind}`;
     byId("live").classList.remove("stale");
     showError(null);
   } catch (error) {

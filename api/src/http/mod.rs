@@ -55,6 +55,8 @@ pub const CSV_BODY_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// What every handler can reach.
 pub struct AppState {
     pub store: Store,
+    /// Where the monitoring pages read: a standby (`--reports-database`), or `store`.
+    pub reports: Store,
     pub metrics: Metrics,
     pub auth: Auth,
     pub login_limiter: AttemptLimiter,

@@ -78,7 +78,7 @@ pub async fn overview(
     query: web::Query<OverviewQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let OverviewQuery { region, days, format } = query.into_inner();
-    let store = state.store.clone();
+    let store = state.reports.clone();
     let figures =
         blocking(move || overview::overview(&store, &caller.0, region.as_ref(), days.unwrap_or(SERIES_DAYS_DEFAULT)))
             .await?;
@@ -130,7 +130,7 @@ pub async fn families(
     let FamiliesQuery { region, after, limit, format } = query.into_inner();
     let after = paging::cursor("after", after)?.unwrap_or(0);
     let limit = paging::limit(limit, FAMILIES_PAGE_DEFAULT, FAMILIES_PAGE_MAX)?;
-    let store = state.store.clone();
+    let store = state.reports.clone();
     let list = blocking(move || families::list(&store, &caller.0, region.as_ref(), None, after, limit)).await?;
     Ok(answer(&request, format, &list, "families"))
 }
@@ -150,7 +150,7 @@ pub async fn search_families(
     let FamilySearch { q, region, after, limit } = body.into_inner();
     let after = paging::cursor("after", after)?.unwrap_or(0);
     let limit = paging::limit(limit, FAMILIES_PAGE_DEFAULT, FAMILIES_PAGE_MAX)?;
-    let store = state.store.clone();
+    let store = state.reports.clone();
     let list =
         blocking(move || families::list(&store, &caller.0, region.as_ref(), Some(q.as_str()), after, limit)).await?;
     Ok(answer(&request, None, &list, "families"))
@@ -176,7 +176,7 @@ pub async fn family(
     query: web::Query<FormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let family_id = path.into_inner();
-    let store = state.store.clone();
+    let store = state.reports.clone();
     let page = blocking(move || families::page(&store, &caller.0, family_id)).await?;
     Ok(answer(&request, query.format, &page, &format!("family-{family_id}")))
 }
@@ -203,7 +203,7 @@ pub async fn indicators(
     query: web::Query<RegionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let RegionQuery { region, format } = query.into_inner();
-    let store = state.store.clone();
+    let store = state.reports.clone();
     let figures = blocking(move || indicators::indicators(&store, &caller.0, region.as_ref())).await?;
     Ok(answer(&request, format, &figures, "indicators"))
 }
@@ -232,7 +232,7 @@ pub async fn graduations(
     query: web::Query<GraduationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let GraduationsQuery { region, facilitator, format } = query.into_inner();
-    let store = state.store.clone();
+    let store = state.reports.clone();
     let list = blocking(move || graduations::graduations(&store, &caller.0, region.as_ref(), facilitator)).await?;
     Ok(answer(&request, format, &list, "graduations"))
 }
@@ -265,7 +265,7 @@ pub async fn agents(
     let AgentsQuery { region, date, after, limit, format } = query.into_inner();
     let after = paging::cursor("after", after)?.unwrap_or(0);
     let limit = paging::limit(limit, AGENTS_PAGE_DEFAULT, AGENTS_PAGE_MAX)?;
-    let store = state.store.clone();
+    let store = state.reports.clone();
     let activity = blocking(move || agents::activity(&store, &caller.0, region.as_ref(), date, after, limit)).await?;
     Ok(answer(&request, format, &activity, "agents"))
 }

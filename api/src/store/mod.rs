@@ -19,6 +19,7 @@ pub mod monitoring;
 pub mod operators;
 pub mod reconciliation;
 pub mod regions;
+pub mod replication;
 pub mod schema;
 pub mod usage;
 pub mod wal;
@@ -496,7 +497,7 @@ fn analyze(pools: &Pools) {
 /// settings, when autovacuum is off.
 const STALE_TABLES_SQL: &str = "SELECT format('%I.%I', s.schemaname, s.relname) AS name
     FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-    WHERE current_setting('autovacuum') = 'off'
+    WHERE current_setting('autovacuum') = 'off' AND NOT pg_is_in_recovery()
       AND s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
           + current_setting('autovacuum_analyze_scale_factor')::float8 * GREATEST(c.reltuples, 0)
     ORDER BY 1";

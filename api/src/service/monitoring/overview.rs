@@ -18,7 +18,7 @@ use crate::domain::monitoring::Flow;
 use crate::service::auth::Principal;
 use crate::service::ServiceError;
 use crate::store::monitoring as store;
-use crate::store::{now, parse_stored, regions, Store, StoreError, Tx};
+use crate::store::{now, parse_stored, regions, replication, Store, StoreError, Tx};
 
 /// Days of history the chart shows unless asked otherwise.
 pub const SERIES_DAYS_DEFAULT: u32 = 90;
@@ -59,6 +59,9 @@ pub struct Overview {
     /// When the figures were read (UTC).
     #[schema(value_type = String)]
     pub as_of: NaiveDateTime,
+    /// Present when the figures come from a read-only standby (`--reports-database`):
+    /// how many milliseconds of the primary's transactions it had not replayed yet.
+    pub standby_lag_ms: Option<i64>,
 }
 
 /// The overview of `region` (the operator's whole scope when `None`) with `days` of daily
@@ -103,6 +106,7 @@ pub fn overview(
             series: series(tx, &read_codes, since)?,
             children,
             as_of,
+            standby_lag_ms: replication::standby_lag_ms(tx)?,
         })
     })
 }
