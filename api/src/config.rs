@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::domain::card_qr::IssuerSigningKey;
+use crate::domain::auth::PinKey;
+use crate::domain::card_qr::{IssuerKeys, IssuerSigningKey};
+use crate::domain::key_ring::{KeyRing, KeyRingError, KeyVersion};
+use crate::domain::pin_keys::PinKeys;
 use crate::http::client_address::TrustedProxies;
 use crate::http::cors::CorsOrigins;
 use crate::store::{DatabaseUrl, StoreError, StoreOptions};
@@ -39,18 +42,39 @@ pub struct Cli {
     #[arg(long, global = true, env = "KKS_PRODUCTION")]
     pub production: bool,
 
-    /// Secret that signs access and refresh tokens (HS256), at least 32 bytes.
+    /// Secret that signs access and refresh tokens (HS256), at least 32 bytes. With
+    /// `KKS_JWT_KEYS` it is the oldest key, version 1.
     #[arg(long, global = true, env = "KKS_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
 
+    /// Token-signing secrets across a rotation, newest first: `VERSION:SECRET,…` (e.g.
+    /// `2:…,1:…`). The newest signs new tokens, its version in their `kid`; the others
+    /// verify tokens until they expire.
+    #[arg(long, global = true, env = "KKS_JWT_KEYS", hide_env_values = true)]
+    pub jwt_keys: Option<Secret>,
+
     /// The bank's PIN verification key (HMAC), at least 32 bytes. It never enters the
     /// database, so a copy of the database alone does not reveal PINs.
+    /// With `KKS_PIN_KEYS` it is the oldest key, version 1.
     #[arg(long, global = true, env = "KKS_PIN_KEY", hide_env_values = true)]
     pub pin_key: Option<Secret>,
 
+    /// PIN keys across a rotation, newest first: `VERSION:SECRET,…`. The newest makes new
+    /// PIN verification values; a card's PIN kept under an older one is re-keyed at its
+    /// next right PIN.
+    #[arg(long, global = true, env = "KKS_PIN_KEYS", hide_env_values = true)]
+    pub pin_keys: Option<Secret>,
+
     /// The card issuer's Ed25519 private key (64 hex characters) that signs card QR codes.
+    /// With `KKS_ISSUER_KEYS` it is the oldest key.
     #[arg(long, global = true, env = "KKS_ISSUER_KEY", hide_env_values = true)]
     pub issuer_key: Option<Secret>,
+
+    /// Card issuer keys across a rotation, newest first: `HEX,HEX,…` (each 64 hex
+    /// characters; its key id follows from it). The newest signs new cards; every one
+    /// verifies the cards it signed, so keep a key until its last card has expired.
+    #[arg(long, global = true, env = "KKS_ISSUER_KEYS", hide_env_values = true)]
+    pub issuer_keys: Option<Secret>,
 
     /// How long an access token is valid, in minutes.
     #[arg(long, global = true, env = "KKS_ACCESS_TOKEN_MINUTES", default_value_t = 15)]
@@ -92,6 +116,9 @@ pub enum Command {
     /// Manage programme staff from the command line (the first admin of an empty database).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Rotate the token, PIN and card issuer keys (README, Going live, Key rotation).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Recompute every balance from the journal and check the ledger's invariants;
     /// exits 1 with a report on any discrepancy.
     VerifyLedger {
@@ -114,6 +141,34 @@ pub enum AdminCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new key, to be put first in its list variable (`KKS_ISSUER_KEYS`,
+    /// `KKS_JWT_KEYS`, `KKS_PIN_KEYS`); the keys in use stay after it.
+    Generate {
+        #[arg(value_enum)]
+        kind: KeyKind,
+    },
+    /// The configured key ids, and how many active cards keep their PIN under each PIN key
+    /// version; exits 1 when a card's PIN is under a key that is not configured.
+    Status {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which secret a key is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyKind {
+    /// The card issuer's Ed25519 key, which signs card QR codes.
+    Issuer,
+    /// The secret that signs access and refresh tokens.
+    Jwt,
+    /// The bank's PIN verification key.
+    Pin,
 }
 
 #[derive(Debug, Args)]
@@ -205,12 +260,13 @@ impl fmt::Debug for Secret {
 /// Why the configuration cannot start the service.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("production mode needs {0} (see README, Configuration)")]
-    MissingSecret(&'static str),
+    #[error("production mode needs {0} or {1} (see README, Configuration)")]
+    MissingSecret(&'static str, &'static str),
     #[error("{0} must be at least {1} bytes")]
-    SecretTooShort(&'static str, usize),
-    #[error("KKS_ISSUER_KEY: {0}")]
-    IssuerKey(String),
+    SecretTooShort(String, usize),
+    /// A key list or key that cannot be read; says which entry and why, never the secret.
+    #[error("{0}: {1}")]
+    Key(String, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -224,34 +280,128 @@ const DEVELOPMENT_JWT_SECRET: &str = "kks-development-jwt-secret-do-not-use-in-p
 const DEVELOPMENT_PIN_KEY: &str = "kks-development-pin-key-do-not-use-in-production";
 const DEVELOPMENT_ISSUER_KEY: &str = "4b4b53206465766c6f706d656e7420697373756572206b6579202d206e6f7421";
 
-/// The secrets the service runs with, resolved from the configuration.
+/// The secrets the service runs with, resolved from the configuration: each kind a ring
+/// of keys, newest first (README, Going live, Key rotation).
 pub struct Secrets {
-    pub jwt_secret: Secret,
-    pub pin_key: Secret,
-    pub issuer_key: Arc<IssuerSigningKey>,
-    /// Whether the built-in development secrets are in use (logged loudly).
+    pub jwt_secrets: KeyRing<KeyVersion, Secret>,
+    pub pin_secrets: KeyRing<KeyVersion, Secret>,
+    pub issuer_keys: Arc<IssuerKeys>,
+    /// Whether a built-in development secret is in use (logged loudly).
     pub development: bool,
+}
+
+impl Secrets {
+    pub fn pin_keys(&self) -> PinKeys {
+        self.pin_secrets.map(|secret| PinKey::new(secret.expose().as_bytes()))
+    }
+}
+
+/// Where one kind of key is configured: a list, newest first, and the single-key variable
+/// of earlier releases, which joins the list as its oldest key.
+struct KeySource<'a> {
+    list: &'a Option<Secret>,
+    list_name: &'static str,
+    single: &'a Option<Secret>,
+    single_name: &'static str,
+    development: &'static str,
 }
 
 impl Cli {
     pub fn secrets(&self) -> Result<Secrets, ConfigError> {
-        let pick = |given: &Option<Secret>, name: &'static str, development: &str| match (given, self.production) {
-            (Some(secret), _) => Ok(secret.clone()),
-            (None, true) => Err(ConfigError::MissingSecret(name)),
-            (None, false) => Ok(Secret(development.to_owned())),
+        let (jwt_secrets, jwt_development) = self.versioned_keys(&KeySource {
+            list: &self.jwt_keys,
+            list_name: "KKS_JWT_KEYS",
+            single: &self.jwt_secret,
+            single_name: "KKS_JWT_SECRET",
+            development: DEVELOPMENT_JWT_SECRET,
+        })?;
+        let (pin_secrets, pin_development) = self.versioned_keys(&KeySource {
+            list: &self.pin_keys,
+            list_name: "KKS_PIN_KEYS",
+            single: &self.pin_key,
+            single_name: "KKS_PIN_KEY",
+            development: DEVELOPMENT_PIN_KEY,
+        })?;
+        let source = KeySource {
+            list: &self.issuer_keys,
+            list_name: "KKS_ISSUER_KEYS",
+            single: &self.issuer_key,
+            single_name: "KKS_ISSUER_KEY",
+            development: DEVELOPMENT_ISSUER_KEY,
         };
-        let jwt_secret = pick(&self.jwt_secret, "KKS_JWT_SECRET", DEVELOPMENT_JWT_SECRET)?;
-        let pin_key = pick(&self.pin_key, "KKS_PIN_KEY", DEVELOPMENT_PIN_KEY)?;
-        let issuer_hex = pick(&self.issuer_key, "KKS_ISSUER_KEY", DEVELOPMENT_ISSUER_KEY)?;
-        for (name, secret) in [("KKS_JWT_SECRET", &jwt_secret), ("KKS_PIN_KEY", &pin_key)] {
+        let (issuer_hex, issuer_development) = self.key_entries(&source)?;
+        let issuer_keys = issuer_hex
+            .iter()
+            .map(|(name, hex)| {
+                IssuerSigningKey::from_hex(hex.expose())
+                    .map_err(|error| ConfigError::Key(name.clone(), error.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let issuer_keys = IssuerKeys::from_keys(issuer_keys).map_err(|error| source.refused(&error))?;
+        Ok(Secrets {
+            jwt_secrets,
+            pin_secrets,
+            issuer_keys: Arc::new(issuer_keys),
+            development: jwt_development || pin_development || issuer_development,
+        })
+    }
+
+    /// The token or PIN keys: `VERSION:SECRET` entries, then the single key as version 1.
+    fn versioned_keys(&self, source: &KeySource<'_>) -> Result<(KeyRing<KeyVersion, Secret>, bool), ConfigError> {
+        let (entries, development) = self.key_entries(source)?;
+        let mut keys = Vec::with_capacity(entries.len());
+        for (name, entry) in entries {
+            let (version, secret) = if name == source.single_name {
+                (KeyVersion::FIRST, entry)
+            } else {
+                let (version, secret) = entry
+                    .expose()
+                    .split_once(':')
+                    .ok_or_else(|| ConfigError::Key(name.clone(), "write VERSION:SECRET".to_owned()))?;
+                let version = KeyVersion::parse(version.trim())
+                    .map_err(|error| ConfigError::Key(name.clone(), error.to_string()))?;
+                (version, Secret(secret.trim().to_owned()))
+            };
             if secret.0.len() < SECRET_BYTES_MIN {
                 return Err(ConfigError::SecretTooShort(name, SECRET_BYTES_MIN));
             }
+            keys.push((version, secret));
         }
-        let issuer_key = IssuerSigningKey::from_hex(issuer_hex.expose())
-            .map_err(|error| ConfigError::IssuerKey(error.to_string()))?;
-        let development = self.jwt_secret.is_none() || self.pin_key.is_none() || self.issuer_key.is_none();
-        Ok(Secrets { jwt_secret, pin_key, issuer_key: Arc::new(issuer_key), development })
+        Ok((KeyRing::new(keys).map_err(|error| source.refused(&error))?, development))
+    }
+
+    /// The entries of a source, each with the name an error message gives it, newest
+    /// first; the development key when none is configured (refused in production mode).
+    fn key_entries(&self, source: &KeySource<'_>) -> Result<(Vec<(String, Secret)>, bool), ConfigError> {
+        let mut entries = Vec::new();
+        if let Some(list) = source.list {
+            for (index, entry) in list.expose().split(',').enumerate() {
+                let name = format!("{} entry {}", source.list_name, index.saturating_add(1));
+                if entry.trim().is_empty() {
+                    return Err(ConfigError::Key(name, "is empty".to_owned()));
+                }
+                entries.push((name, Secret(entry.trim().to_owned())));
+            }
+        }
+        if let Some(single) = source.single {
+            entries.push((source.single_name.to_owned(), single.clone()));
+        }
+        if !entries.is_empty() {
+            return Ok((entries, false));
+        }
+        if self.production {
+            return Err(ConfigError::MissingSecret(source.single_name, source.list_name));
+        }
+        Ok((vec![(source.single_name.to_owned(), Secret(source.development.to_owned()))], true))
+    }
+}
+
+impl KeySource<'_> {
+    fn refused(&self, error: &KeyRingError) -> ConfigError {
+        ConfigError::Key(
+            self.list_name.to_owned(),
+            format!("{error} ({} counts as the oldest key, version 1 for tokens and PINs)", self.single_name),
+        )
     }
 }
 
