@@ -172,6 +172,14 @@ on_both_backends! {
         let (usage, exit) = pin_key_usage(&database, KEYS_B_ONLY);
         assert_eq!(exit, Some(1), "status fails while a card's PIN is under a retired key: {usage:?}");
         assert!(usage.iter().any(|(version, cards, configured)| *version == 1 && *cards >= 1 && !configured), "{usage:?}");
+
+        // An operator gives the card a new PIN, under the new key.
+        let mut server = TestServer::start_with_keys(&database, KEYS_B_ONLY);
+        server.credentials = Some(demo.clone());
+        let reset = json!({"reason": "PIN key retired; cardholder identified at the office", "new_pin": "135790"});
+        let operator = Session::operator(&server, "operator.jabar");
+        assert_eq!(operator.post(&format!("/v1/cards/{}/pin-reset", untouched.card_number), &reset).status(), 204);
+        assert_eq!(Session::from_card(&server, &untouched.card_number, "135790").get(&format!("/v1/families/{}/balances", untouched.family_id)).status(), 200);
     }
 
     fn a_key_list_that_cannot_be_read_is_refused_with_a_clear_message(database) {
