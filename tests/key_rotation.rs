@@ -182,6 +182,27 @@ on_both_backends! {
         assert_eq!(Session::from_card(&server, &untouched.card_number, "135790").get(&format!("/v1/families/{}/balances", untouched.family_id)).status(), 200);
     }
 
+    fn kks_keys_generate_prints_the_entry_to_put_first_in_its_list(database) {
+        let generated = |kind: &str| {
+            let output = kks_with_keys(&database, KEYS_B_THEN_A, &["keys", "generate", kind]);
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+            (String::from_utf8(output.stdout).unwrap().trim_end().to_owned(), stderr)
+        };
+        let (pin, guidance) = generated("pin");
+        let (version, secret) = pin.split_once(':').unwrap();
+        assert_eq!((version, secret.len()), ("3", 64), "the version after the highest configured: {pin}");
+        assert!(guidance.contains("put it first in KKS_PIN_KEYS"), "{guidance}");
+        assert!(generated("jwt").0.starts_with("3:"));
+        let (issuer, guidance) = generated("issuer");
+        let key_id = IssuerSigningKey::from_hex(&issuer).unwrap().verifying_key().key_id_hex();
+        assert!(guidance.contains(&format!("new key {key_id}: put it first in KKS_ISSUER_KEYS")), "{guidance}");
+        let rotated = format!("{pin},{PIN_KEYS_B}");
+        let output = kks_with_keys(&database, &[("KKS_PIN_KEYS", Some(&rotated))], &["keys", "status"]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success() && stdout.contains("PIN keys (the first keeps new PINs): 3, 2"), "{stdout}");
+    }
+
     fn a_key_list_that_cannot_be_read_is_refused_with_a_clear_message(database) {
         let cases: [(&[(&str, Option<&str>)], &str); 4] = [
             (&[("KKS_JWT_KEYS", Some("two:kks-test-jwt-key-b-from-after-the-rotation"))], "KKS_JWT_KEYS entry 1: a key version is a whole number"),
