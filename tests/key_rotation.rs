@@ -22,17 +22,20 @@ const PIN_KEYS_B: &str = "2:kks-test-pin-key-b-from-after-the-rotation";
 /// The new card issuer key (a 32-byte seed in hex).
 const ISSUER_KEY_B_HEX: &str = "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf";
 
+/// Key variables set (`Some`) or removed (`None`) over the test server's defaults.
+type KeyVariables = [(&'static str, Option<&'static str>)];
+
 /// The keys before the rotation: the test server's token and issuer keys, and PIN key A.
-const KEYS_A: &[(&str, Option<&str>)] = &[("KKS_PIN_KEY", Some(PIN_KEY_A))];
+const KEYS_A: &KeyVariables = &[("KKS_PIN_KEY", Some(PIN_KEY_A))];
 /// After the rotation: the new keys first, the old ones (the single-key variables) kept.
-const KEYS_B_THEN_A: &[(&str, Option<&str>)] = &[
+const KEYS_B_THEN_A: &KeyVariables = &[
     ("KKS_PIN_KEY", Some(PIN_KEY_A)),
     ("KKS_JWT_KEYS", Some(JWT_KEYS_B)),
     ("KKS_PIN_KEYS", Some(PIN_KEYS_B)),
     ("KKS_ISSUER_KEYS", Some(ISSUER_KEY_B_HEX)),
 ];
 /// The old keys retired.
-const KEYS_B_ONLY: &[(&str, Option<&str>)] = &[
+const KEYS_B_ONLY: &KeyVariables = &[
     ("KKS_JWT_SECRET", None),
     ("KKS_ISSUER_KEY", None),
     ("KKS_PIN_KEY", None),
@@ -204,7 +207,7 @@ on_both_backends! {
     }
 
     fn a_key_list_that_cannot_be_read_is_refused_with_a_clear_message(database) {
-        let cases: [(&[(&str, Option<&str>)], &str); 4] = [
+        let cases: [(&KeyVariables, &str); 4] = [
             (&[("KKS_JWT_KEYS", Some("two:kks-test-jwt-key-b-from-after-the-rotation"))], "KKS_JWT_KEYS entry 1: a key version is a whole number"),
             (&[("KKS_PIN_KEYS", Some("2:short"))], "KKS_PIN_KEYS entry 1 must be at least 32 bytes"),
             (&[("KKS_JWT_KEYS", Some("1:kks-test-jwt-key-b-from-after-the-rotation"))], "KKS_JWT_KEYS: key id 1 is given twice (KKS_JWT_SECRET counts as the oldest key"),
