@@ -21,6 +21,7 @@ mod graduation;
 mod hostile_input;
 mod http_skeleton;
 mod idempotency;
+mod key_rotation;
 mod ledger_concurrency;
 mod ledger_posting;
 mod load_balancer;

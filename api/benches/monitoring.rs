@@ -29,10 +29,12 @@ use diesel::Connection;
 use hdrhistogram::Histogram;
 use kks_api::domain::auth::{OperatorRole, Pin, PinKey, RegionCode, RegionScope};
 use kks_api::domain::card::CardNumber;
-use kks_api::domain::card_qr::IssuerSigningKey;
+use kks_api::domain::card_qr::{IssuerSigningKey, IssuerVerifyingKeys};
 use kks_api::domain::edc::{business_date, Stan};
+use kks_api::domain::key_ring::{KeyRing, KeyVersion};
 use kks_api::domain::ledger::{AccountKind, JournalKind, OwnerKind};
 use kks_api::domain::money::{rupiah_from_minor, Amount};
+use kks_api::domain::pin_keys::PinKeys;
 use kks_api::domain::transmission::TransmittedAt;
 use kks_api::ledger::{accounts, posting, AccountId};
 use kks_api::service::auth::{Auth, Principal};
@@ -483,8 +485,8 @@ fn time_queries(store: &Store) -> BenchResult<Vec<QueryFigures>> {
 /// EDC cash withdrawals through the service layer with the monitoring triggers, then
 /// without the posting triggers (dropped), on the loaded database.
 fn trigger_cost(store: &Store, backend: Backend) -> BenchResult<TriggerCost> {
-    let pin_key = PinKey::new(b"benchmark pin verification key, 32+ bytes");
-    let demo = kks_api::service::seed::seed_demo(store, &pin_key, business_date(now()))?;
+    let pin_keys = PinKeys::single(KeyVersion::FIRST, PinKey::new(b"benchmark pin verification key, 32+ bytes"));
+    let demo = kks_api::service::seed::seed_demo(store, &pin_keys, business_date(now()))?;
     let family = demo.families.first().ok_or("a demo family")?;
     let savings = store
         .read(|tx| {
@@ -497,12 +499,12 @@ fn trigger_cost(store: &Store, backend: Backend) -> BenchResult<TriggerCost> {
     let million = Amount::from_rupiah(1_000_000)?;
     store.write(|tx| posting::transfer(tx, JournalKind::Adjustment, "bench savings", treasury, savings, million))?;
     let auth = Auth::new(
-        b"benchmark jwt secret, at least 32 bytes long",
-        pin_key,
+        &KeyRing::single(KeyVersion::FIRST, b"benchmark jwt secret, at least 32 bytes long".to_vec()),
+        pin_keys,
         Duration::from_secs(900),
         Duration::from_secs(3600),
     );
-    let issuer = IssuerSigningKey::from_seed(&[9; 32]).verifying_key();
+    let issuer = IssuerVerifyingKeys::new(vec![IssuerSigningKey::from_seed(&[9; 32]).verifying_key()]);
     let card = CardNumber::parse(&family.card_number)?;
     let pin = Pin::parse(&family.pin)?;
     let bank_agent =

@@ -40,9 +40,11 @@ use diesel::Connection;
 use hdrhistogram::Histogram;
 use kks_api::domain::auth::{OperatorRole, Password, Pin, PinKey};
 use kks_api::domain::card::{Bank, CardNumber};
-use kks_api::domain::card_qr::IssuerSigningKey;
+use kks_api::domain::card_qr::{IssuerSigningKey, IssuerVerifyingKeys};
 use kks_api::domain::edc::Stan;
+use kks_api::domain::key_ring::{KeyRing, KeyVersion};
 use kks_api::domain::money::Amount;
+use kks_api::domain::pin_keys::PinKeys;
 use kks_api::domain::transmission::TransmittedAt;
 use kks_api::service::auth::{passwords, Auth, Principal};
 use kks_api::service::edc::{self, CardInput, CardRequest, Operation};
@@ -131,13 +133,13 @@ fn main() -> BenchResult<()> {
 }
 
 fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
-    let pin_key = PinKey::new(PIN_KEY.as_bytes());
+    let pin_keys = PinKeys::single(KeyVersion::FIRST, PinKey::new(PIN_KEY.as_bytes()));
     let folder = tempfile::tempdir()?;
     let (demo, cardholders) = {
         let store = database.store(true)?;
         store.migrate()?;
-        let demo = kks_api::service::seed::seed_demo(&store, &pin_key, chrono::Utc::now().date_naive())?;
-        let cardholders = load_cardholders(&store, &pin_key)?;
+        let demo = kks_api::service::seed::seed_demo(&store, &pin_keys, chrono::Utc::now().date_naive())?;
+        let cardholders = load_cardholders(&store, pin_keys.newest().1)?;
         load_agents(&store)?;
         (demo, cardholders)
     };
@@ -150,7 +152,7 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
         eprintln!("  ceiling ({mode}) …");
         let store = database.store(*grouped)?;
         let agents = (round * CEILING_AGENTS / modes.len())..((round + 1) * CEILING_AGENTS / modes.len());
-        let mut figures = ceiling(&store, &pin_key, &cardholders, agents, settings)?;
+        let mut figures = ceiling(&store, &pin_keys, &cardholders, agents, settings)?;
         figures["mode"] = json!(mode);
         eprintln!("    {figures}");
         ceilings.push(figures);
@@ -219,13 +221,14 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
 
 fn ceiling(
     store: &Store,
-    pin_key: &PinKey,
+    pin_keys: &PinKeys,
     cardholders: &[String],
     agents: std::ops::Range<usize>,
     settings: &Settings,
 ) -> BenchResult<Value> {
-    let auth = Auth::new(JWT_SECRET.as_bytes(), pin_key.clone(), Duration::from_secs(900), Duration::from_secs(3600));
-    let issuer = IssuerSigningKey::from_seed(&[9; 32]).verifying_key();
+    let jwt_secrets = KeyRing::single(KeyVersion::FIRST, JWT_SECRET.as_bytes().to_vec());
+    let auth = Auth::new(&jwt_secrets, pin_keys.clone(), Duration::from_secs(900), Duration::from_secs(3600));
+    let issuer = IssuerVerifyingKeys::new(vec![IssuerSigningKey::from_seed(&[9; 32]).verifying_key()]);
     let pin = Pin::parse(CARDHOLDER_PIN)?;
     let amount = Amount::from_minor(WITHDRAWAL_RUPIAH * 100)?;
     // Each thread has its own terminals, so STANs never collide.

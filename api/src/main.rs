@@ -10,11 +10,11 @@ use std::time::Duration;
 use actix_web::{web, HttpServer};
 use anyhow::Context;
 use clap::Parser;
-use kks_api::config::{AdminCommand, Cli, Command, LogFormat, Secrets, ServeArgs};
-use kks_api::domain::auth::PinKey;
+use kks_api::config::{AdminCommand, Cli, Command, KeyKind, KeysCommand, LogFormat, Secrets, ServeArgs};
 use kks_api::http::auth::AttemptLimiter;
 use kks_api::http::{self, metrics::Metrics, AppState};
 use kks_api::service::auth::Auth;
+use kks_api::service::key_rotation::{self, ConfiguredKeys};
 use kks_api::service::operators::NewAdmin;
 use kks_api::service::{self, seed::DemoCredentials, ServiceError};
 use kks_api::store::operators::Operator;
@@ -109,6 +109,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys(command) => run_keys(cli, &options, command),
         Command::VerifyLedger { json } => {
             let store = Store::open(&options).with_context(|| format!("opening the database {}", options.url))?;
             let report = service::ledger_check::verify_ledger(&store).context("verifying the ledger")?;
@@ -133,6 +134,57 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn run_keys(cli: &Cli, options: &StoreOptions, command: &KeysCommand) -> anyhow::Result<ExitCode> {
+    let secrets = cli.secrets().context("reading the secrets")?;
+    match command {
+        KeysCommand::Generate { kind } => {
+            let (new, variable) = match kind {
+                KeyKind::Issuer => (key_rotation::new_issuer_key(), "KKS_ISSUER_KEYS"),
+                KeyKind::Jwt => (key_rotation::new_versioned_key(secrets.jwt_secrets.ids())?, "KKS_JWT_KEYS"),
+                KeyKind::Pin => (key_rotation::new_versioned_key(secrets.pin_secrets.ids())?, "KKS_PIN_KEYS"),
+            };
+            // The entry alone on standard output, for scripts; the guidance beside it.
+            println!("{}", new.entry);
+            eprintln!(
+                "kks: new key {}: put it first in {variable}, before the keys in use, and restart every server \
+                 (README, Going live, Key rotation)",
+                new.key_id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        KeysCommand::Status { json } => {
+            let store = open_migrated(options)?;
+            let configured = ConfiguredKeys {
+                issuer: secrets.issuer_keys.ids().cloned().collect(),
+                jwt: secrets.jwt_secrets.ids().copied().collect(),
+                pin: secrets.pin_secrets.ids().copied().collect(),
+            };
+            let status = key_rotation::status(&store, configured).context("reading the key status")?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                println!("card issuer keys (the first signs new cards): {}", status.issuer_keys.join(", "));
+                println!("token keys (the first signs new tokens): {}", listed(&status.jwt_keys));
+                println!("PIN keys (the first keeps new PINs): {}", listed(&status.pin_keys));
+                println!("active cards by the PIN key their PIN is kept under:");
+                for usage in &status.active_cards_by_pin_key {
+                    let note = if usage.configured {
+                        ""
+                    } else {
+                        "  NOT CONFIGURED: refused until an operator resets the PIN"
+                    };
+                    println!("  version {}: {} cards{note}", usage.key_version, usage.active_cards);
+                }
+            }
+            Ok(if status.cards_under_retired_pin_keys() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
+}
+
+fn listed(ids: &[impl ToString]) -> String {
+    ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
 fn open_migrated(options: &StoreOptions) -> anyhow::Result<Store> {
     let store = Store::open(options).with_context(|| format!("opening the database {}", options.url))?;
     store.migrate().context("migrating the database")?;
@@ -140,9 +192,8 @@ fn open_migrated(options: &StoreOptions) -> anyhow::Result<Store> {
 }
 
 fn seed_demo(store: &Store, secrets: &Secrets, credentials_path: &Path) -> anyhow::Result<()> {
-    let pin_key = PinKey::new(secrets.pin_key.expose().as_bytes());
-    let credentials =
-        service::seed::seed_demo(store, &pin_key, chrono::Utc::now().date_naive()).context("seeding the demo data")?;
+    let credentials = service::seed::seed_demo(store, &secrets.pin_keys(), chrono::Utc::now().date_naive())
+        .context("seeding the demo data")?;
     std::fs::write(credentials_path, serde_json::to_string_pretty(&credentials)? + "\n")
         .with_context(|| format!("writing {}", credentials_path.display()))?;
     print_demo_summary(&credentials, credentials_path);
@@ -171,8 +222,8 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         );
     }
     let auth = Auth::new(
-        secrets.jwt_secret.expose().as_bytes(),
-        PinKey::new(secrets.pin_key.expose().as_bytes()),
+        &secrets.jwt_secrets.map(|secret| secret.expose().as_bytes().to_vec()),
+        secrets.pin_keys(),
         Duration::from_secs(u64::from(cli.access_token_minutes) * 60),
         Duration::from_secs(u64::from(cli.refresh_token_hours) * 3600),
     );
@@ -187,7 +238,7 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         auth,
         login_limiter: AttemptLimiter::per_minute(args.login_attempts_per_minute, args.trusted_proxies.clone()),
         cors_origins: args.cors_origins.clone(),
-        card_issuer: Arc::clone(&secrets.issuer_key),
+        card_issuer: Arc::clone(&secrets.issuer_keys),
         disbursement_chunk_lines: args.disbursement_chunk_lines,
         test_clock: args.test_clock,
     });

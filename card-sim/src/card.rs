@@ -1,12 +1,12 @@
 //! The plastic card: its front as a PNG (`render`), and reading one back from its pixels
 //! (`scan`): the QR decoded by rqrr and its signature checked offline with the issuer's
-//! public key, as an EDC terminal does before it asks for the PIN.
+//! public keys, as an EDC terminal does before it asks for the PIN.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use chrono::NaiveDate;
-use kks_wire::card_qr::{CardQrError, CardQrPayload, IssuerVerifyingKey};
+use kks_wire::card_qr::{CardQrError, CardQrPayload, IssuerVerifyingKey, IssuerVerifyingKeys};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -16,21 +16,37 @@ use crate::credentials::Credentials;
 /// The largest card picture read, in bytes (a card front is about 60 KiB).
 const CARD_IMAGE_BYTES_MAX: u64 = 32 * 1024 * 1024;
 
-/// `GET /.well-known/kks-card-issuer`.
+/// One key of `GET /.well-known/kks-card-issuer`.
 #[derive(Debug, Deserialize)]
-struct IssuerKeyDocument {
+struct IssuerPublicKey {
     algorithm: String,
     key_id: String,
     public_key: String,
 }
 
-/// Fetches the card issuer's public key, the one thing a terminal needs to check cards offline.
-pub fn fetch_issuer_key(server: &Server) -> anyhow::Result<IssuerVerifyingKey> {
+/// `GET /.well-known/kks-card-issuer`: the newest key at the top, every accepted key in
+/// `keys` (absent from servers before key rotation).
+#[derive(Debug, Deserialize)]
+struct IssuerKeyDocument {
+    #[serde(flatten)]
+    newest: IssuerPublicKey,
+    #[serde(default)]
+    keys: Vec<IssuerPublicKey>,
+}
+
+/// Fetches the card issuer's public keys, the one thing a terminal needs to check cards
+/// offline: after a key rotation, cards signed with an older key stay valid.
+pub fn fetch_issuer_keys(server: &Server) -> anyhow::Result<IssuerVerifyingKeys> {
     let document: IssuerKeyDocument = server
         .get("/.well-known/kks-card-issuer")
-        .with_context(|| format!("fetching the card issuer key from {}", server.base_url()))?
+        .with_context(|| format!("fetching the card issuer keys from {}", server.base_url()))?
         .into_result()
-        .context("the server did not give its card issuer key")?;
+        .context("the server did not give its card issuer keys")?;
+    let listed = if document.keys.is_empty() { vec![document.newest] } else { document.keys };
+    Ok(IssuerVerifyingKeys::new(listed.iter().map(read_issuer_key).collect::<anyhow::Result<_>>()?))
+}
+
+fn read_issuer_key(document: &IssuerPublicKey) -> anyhow::Result<IssuerVerifyingKey> {
     if document.algorithm != "Ed25519" {
         bail!("the card issuer key uses {}, this simulator knows only Ed25519", document.algorithm);
     }
@@ -55,9 +71,14 @@ impl std::fmt::Display for CardRefusal {
     }
 }
 
-/// Checks a QR text offline: the signature, then the expiry against `today`.
-pub fn verify_offline(key: &IssuerVerifyingKey, text: &str, today: NaiveDate) -> Result<CardQrPayload, CardRefusal> {
-    let payload = key.verify(text).map_err(|error| match error {
+/// Checks a QR text offline: the signature, then the expiry against `today`. Says which
+/// issuer key signed the card.
+pub fn verify_offline(
+    keys: &IssuerVerifyingKeys,
+    text: &str,
+    today: NaiveDate,
+) -> Result<(CardQrPayload, IssuerVerifyingKey), CardRefusal> {
+    let (payload, key) = keys.verify(text).map_err(|error| match error {
         CardQrError::Malformed => refusal("CARD_QR_MALFORMED", "bukan kode kartu KKS [not a KKS card code]"),
         CardQrError::UnsupportedVersion(version) => refusal(
             "CARD_QR_UNSUPPORTED_VERSION",
@@ -76,7 +97,7 @@ pub fn verify_offline(key: &IssuerVerifyingKey, text: &str, today: NaiveDate) ->
             &format!("kartu kedaluwarsa sejak {} [expired]", payload.expires_on.format("%d/%m/%Y")),
         ));
     }
-    Ok(payload)
+    Ok((payload, key))
 }
 
 fn refusal(code: &'static str, reason: &str) -> CardRefusal {
@@ -172,11 +193,11 @@ pub enum ScanResult {
 /// `scan`: reads the QR from the picture, checks it offline, and online if asked.
 pub fn scan(server: &Server, path: &Path, online: Option<Login>) -> anyhow::Result<ScanResult> {
     let text = decode_qr(path)?;
-    let key = fetch_issuer_key(server)?;
+    let keys = fetch_issuer_keys(server)?;
     let today = chrono::Utc::now().date_naive();
     println!("Kode QR terbaca [QR decoded] dari {}", path.display());
-    let payload = match verify_offline(&key, &text, today) {
-        Ok(payload) => payload,
+    let (payload, key) = match verify_offline(&keys, &text, today) {
+        Ok(verified) => verified,
         Err(refusal) => {
             println!("DITOLAK [REFUSED] (offline): {refusal}");
             return Ok(ScanResult::Refused);

@@ -35,34 +35,44 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with more `serve` flags.
     pub fn start_with(database: &TestDatabase, flags: &[&str]) -> Self {
-        Self::spawn(database, flags, None)
+        Self::spawn(database, flags, None, &[])
+    }
+
+    /// Like [`TestServer::start`], with key variables set (`Some`) or removed (`None`) over
+    /// the test defaults: a server after a key rotation.
+    pub fn start_with_keys(database: &TestDatabase, keys: &[(&str, Option<&str>)]) -> Self {
+        Self::spawn(database, &[], None, keys)
     }
 
     /// Like [`TestServer::start_with`], with the server's log (`KKS_LOG=info`) written to
     /// the file `log` instead of the test's standard error.
     pub fn start_logging_to(database: &TestDatabase, flags: &[&str], log: &std::path::Path) -> Self {
-        Self::spawn(database, flags, Some(log))
+        Self::spawn(database, flags, Some(log), &[])
     }
 
-    fn spawn(database: &TestDatabase, flags: &[&str], log: Option<&std::path::Path>) -> Self {
+    fn spawn(
+        database: &TestDatabase,
+        flags: &[&str],
+        log: Option<&std::path::Path>,
+        keys: &[(&str, Option<&str>)],
+    ) -> Self {
         let (log_filter, stderr) = match log {
             Some(path) => ("info", Stdio::from(std::fs::File::create(path).expect("creating the log file"))),
             None => ("error", Stdio::inherit()),
         };
         let folder = tempfile::tempdir().expect("a folder for the demo credentials");
         let credentials_path = folder.path().join("demo-credentials.json");
-        let mut child = Command::new(KKS_BINARY)
+        let mut command = Command::new(KKS_BINARY);
+        command
             .args(["--database", database.url(), "serve", "--bind", "127.0.0.1:0", "--workers", "2"])
             .arg("--demo-credentials")
             .arg(&credentials_path)
             .args(flags)
             .env("KKS_JWT_SECRET", TEST_JWT_SECRET)
             .env("KKS_ISSUER_KEY", TEST_ISSUER_KEY_HEX)
-            .env("KKS_LOG", log_filter)
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("starting kks serve");
+            .env("KKS_LOG", log_filter);
+        set_keys(&mut command, keys);
+        let mut child = command.stdout(Stdio::piped()).stderr(stderr).spawn().expect("starting kks serve");
         let stdout = child.stdout.take().expect("the server's stdout");
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
@@ -149,6 +159,16 @@ impl TestServer {
 
 fn http_client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("building an HTTP client")
+}
+
+/// Sets (`Some`) or removes (`None`) each key variable of `keys` for `command`.
+pub fn set_keys(command: &mut Command, keys: &[(&str, Option<&str>)]) {
+    for (name, value) in keys {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
 }
 
 impl Drop for TestServer {

@@ -246,6 +246,33 @@ impl IssuerVerifyingKey {
     }
 }
 
+/// Every issuer key a terminal accepts, newest first. After a rotation the new key signs
+/// new cards, and the old keys stay listed until the last card they signed has expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerVerifyingKeys(Vec<IssuerVerifyingKey>);
+
+impl IssuerVerifyingKeys {
+    pub fn new(keys: Vec<IssuerVerifyingKey>) -> Self {
+        Self(keys)
+    }
+
+    pub fn keys(&self) -> &[IssuerVerifyingKey] {
+        &self.0
+    }
+
+    /// Checks a scanned QR text with the key its payload names, and says which key that
+    /// was; `UnknownIssuer` when no listed key is that one.
+    pub fn verify(&self, text: &str) -> Result<(CardQrPayload, IssuerVerifyingKey), CardQrError> {
+        for key in &self.0 {
+            match key.verify(text) {
+                Err(CardQrError::UnknownIssuer) => continue,
+                answer => return answer.map(|payload| (payload, *key)),
+            }
+        }
+        Err(CardQrError::UnknownIssuer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use ed25519_dalek::{Signer as _, SigningKey};
@@ -396,5 +423,17 @@ mod tests {
     fn epoch_offset_matches_chrono() {
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
         assert_eq!(epoch.num_days_from_ce(), EPOCH_DAYS_FROM_COMMON_ERA);
+    }
+
+    #[test]
+    fn a_key_list_verifies_cards_of_each_listed_key_and_refuses_others() {
+        let (old, new) = (forger(), issuer());
+        let keys = IssuerVerifyingKeys::new(vec![new.verifying_key(), old.verifying_key()]);
+        assert_eq!(keys.verify(&old.sign(&payload())), Ok((payload(), old.verifying_key())));
+        assert_eq!(keys.verify(&new.sign(&payload())), Ok((payload(), new.verifying_key())));
+        let only_new = IssuerVerifyingKeys::new(vec![new.verifying_key()]);
+        assert_eq!(only_new.verify(&old.sign(&payload())), Err(CardQrError::UnknownIssuer));
+        assert_eq!(IssuerVerifyingKeys::new(vec![]).verify(&new.sign(&payload())), Err(CardQrError::UnknownIssuer));
+        assert_eq!(keys.verify("KKS1.x.y"), Err(CardQrError::Malformed));
     }
 }

@@ -26,6 +26,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     Unauthenticated,
     TokenRevoked,
+    /// A token signed with a key this server no longer holds, retired after a key
+    /// rotation (401): sign in again.
+    TokenKeyRetired,
     WrongCredentials,
     /// A family login with a wrong PIN or a card number no card has (401).
     WrongCardOrPin,
@@ -40,6 +43,9 @@ pub enum ErrorCode {
     TooManyRequests,
     WrongPin,
     PinLocked,
+    /// The card's PIN was kept under a PIN key no longer configured, so it cannot be
+    /// checked (423): an operator resets the PIN.
+    PinKeyRetired,
     CardLost,
     CardReplaced,
     CardExpired,
@@ -120,11 +126,15 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => 404,
             Self::MethodNotAllowed => 405,
-            Self::Unauthenticated | Self::TokenRevoked | Self::WrongCredentials | Self::WrongCardOrPin => 401,
+            Self::Unauthenticated
+            | Self::TokenRevoked
+            | Self::TokenKeyRetired
+            | Self::WrongCredentials
+            | Self::WrongCardOrPin => 401,
             Self::Forbidden | Self::TerminalNotAllowed | Self::TerminalInactive | Self::PasswordChangeRequired => 403,
             Self::TooManyRequests => 429,
             Self::WrongPin | Self::CardLost | Self::CardReplaced | Self::CardExpired => 422,
-            Self::PinLocked => 423,
+            Self::PinLocked | Self::PinKeyRetired => 423,
             Self::AccountClosed
             | Self::AccountNotEmpty
             | Self::HoldNotActive
@@ -168,6 +178,10 @@ impl ErrorCode {
             Self::MethodNotAllowed => ("This method is not allowed here", "Metode ini tidak diizinkan di sini"),
             Self::Unauthenticated => ("Log in first", "Silakan masuk terlebih dahulu"),
             Self::TokenRevoked => ("The session has ended; log in again", "Sesi telah berakhir; silakan masuk lagi"),
+            Self::TokenKeyRetired => (
+                "The session was signed with a retired key; log in again",
+                "Sesi ditandatangani dengan kunci yang sudah tidak berlaku; silakan masuk lagi",
+            ),
             Self::WrongCredentials => ("Wrong user name or password", "Nama pengguna atau kata sandi salah"),
             Self::WrongCardOrPin => ("Wrong card number or PIN", "Nomor kartu atau PIN salah"),
             Self::Forbidden => ("You may not do this", "Anda tidak berwenang melakukan ini"),
@@ -180,6 +194,9 @@ impl ErrorCode {
             }
             Self::WrongPin => ("Wrong PIN", "PIN salah"),
             Self::PinLocked => ("The PIN is locked; visit an operator", "PIN terblokir; hubungi petugas"),
+            Self::PinKeyRetired => {
+                ("The card's PIN must be reset; visit an operator", "PIN kartu harus diatur ulang; hubungi petugas")
+            }
             Self::CardLost => ("The card was reported lost", "Kartu dilaporkan hilang"),
             Self::CardReplaced => ("The card was replaced by a newer one", "Kartu sudah diganti dengan kartu baru"),
             Self::CardExpired => ("The card has expired", "Kartu sudah kedaluwarsa"),

@@ -6,8 +6,11 @@ use std::fmt;
 
 use ed25519_dalek::{Signer as _, SigningKey};
 pub use kks_wire::card_qr::{
-    CardQrError, CardQrPayload, IssuerKeyError, IssuerVerifyingKey, CARD_QR_TEXT_LENGTH_MAX, CARD_QR_VERSION,
+    CardQrError, CardQrPayload, IssuerKeyError, IssuerVerifyingKey, IssuerVerifyingKeys, CARD_QR_TEXT_LENGTH_MAX,
+    CARD_QR_VERSION,
 };
+
+use super::key_ring::{KeyRing, KeyRingError};
 
 /// The issuer's private key, which signs card QR payloads. Never printed.
 pub struct IssuerSigningKey(SigningKey);
@@ -31,6 +34,27 @@ impl IssuerSigningKey {
     /// The QR text for a card.
     pub fn sign(&self, payload: &CardQrPayload) -> String {
         payload.to_signed_text(&self.verifying_key(), |message| self.0.sign(message))
+    }
+}
+
+/// The issuer's keys by key id (the hex id inside every QR), newest first: the newest
+/// signs new cards, every one still verifies the cards it signed.
+pub type IssuerKeys = KeyRing<String, IssuerSigningKey>;
+
+impl IssuerKeys {
+    /// From private keys listed newest first; each key's id follows from its public key.
+    pub fn from_keys(keys: Vec<IssuerSigningKey>) -> Result<Self, KeyRingError> {
+        Self::new(keys.into_iter().map(|key| (key.verifying_key().key_id_hex(), key)).collect())
+    }
+
+    /// The QR text for a card, signed by the newest key.
+    pub fn sign(&self, payload: &CardQrPayload) -> String {
+        self.newest().1.sign(payload)
+    }
+
+    /// The public keys a card may be checked with, newest first.
+    pub fn verifying_keys(&self) -> IssuerVerifyingKeys {
+        IssuerVerifyingKeys::new(self.iter().map(|(_, key)| key.verifying_key()).collect())
     }
 }
 
@@ -67,6 +91,19 @@ mod tests {
         assert_eq!(issuer().verifying_key().verify(&text), Ok(payload()));
         let forger = IssuerSigningKey::from_seed(&[8; 32]);
         assert_eq!(forger.verifying_key().verify(&text), Err(CardQrError::UnknownIssuer));
+    }
+
+    #[test]
+    fn the_newest_issuer_key_signs_and_every_listed_key_verifies() {
+        let old_card = issuer().sign(&payload());
+        let keys = IssuerKeys::from_keys(vec![IssuerSigningKey::from_seed(&[8; 32]), issuer()]).unwrap();
+        let new_card = keys.sign(&payload());
+        assert_eq!(keys.verifying_keys().verify(&old_card), Ok((payload(), issuer().verifying_key())));
+        assert_eq!(keys.verifying_keys().verify(&new_card).map(|(card, _)| card), Ok(payload()));
+        assert_eq!(issuer().verifying_key().verify(&new_card), Err(CardQrError::UnknownIssuer));
+        assert_eq!(keys.ids().cloned().collect::<Vec<_>>()[1], issuer().verifying_key().key_id_hex());
+        let twice = IssuerKeys::from_keys(vec![issuer(), issuer()]).unwrap_err();
+        assert_eq!(twice, KeyRingError::DuplicateId(issuer().verifying_key().key_id_hex()));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::binary::Png;
 use super::problem::{ApiError, Problem};
 use super::{blocking, AppState};
 use crate::domain::card::CardNumber;
+use crate::domain::card_qr::IssuerVerifyingKey;
 use crate::service::audit::{self, AuditEvent};
 use crate::service::cards::{self, CardCheck, CardDetails, NewCard};
 
@@ -31,15 +32,32 @@ pub struct QrCheck {
     pub qr: String,
 }
 
-/// The key that signs every card QR.
+/// A key that signs card QR codes.
 #[derive(Serialize, ToSchema)]
-pub struct IssuerKey {
+pub struct IssuerPublicKey {
     /// Always `Ed25519`.
     pub algorithm: String,
-    /// First 4 bytes of SHA-256 of the public key, in hex; also inside every QR.
+    /// First 4 bytes of SHA-256 of the public key, in hex; also inside every QR it signed.
     pub key_id: String,
     /// The 32-byte public key, base64url without padding.
     pub public_key: String,
+}
+
+impl From<IssuerVerifyingKey> for IssuerPublicKey {
+    fn from(key: IssuerVerifyingKey) -> Self {
+        Self { algorithm: "Ed25519".to_owned(), key_id: key.key_id_hex(), public_key: key.to_base64() }
+    }
+}
+
+/// The card issuer's keys: at the top the newest, which signs new cards (the fields of
+/// the one key before key rotation); in `keys` every key a card may be signed with.
+#[derive(Serialize, ToSchema)]
+pub struct IssuerKey {
+    #[serde(flatten)]
+    pub newest: IssuerPublicKey,
+    /// Every accepted key, newest first: a card is checked with the one whose `key_id`
+    /// its QR names.
+    pub keys: Vec<IssuerPublicKey>,
 }
 
 fn card_number(path: &str) -> Result<CardNumber, ApiError> {
@@ -123,7 +141,7 @@ pub async fn replace(
     let (store, auth, issuer) = (state.store.clone(), state.auth.clone(), state.card_issuer.clone());
     let reason = body.into_inner().reason;
     let card =
-        blocking(move || cards::replace(&store, &auth.pin_key, &issuer, &caller.0, &card_number, &reason)).await?;
+        blocking(move || cards::replace(&store, &auth.pin_keys, &issuer, &caller.0, &card_number, &reason)).await?;
     Ok(HttpResponse::Created().json(card))
 }
 
@@ -135,20 +153,19 @@ pub async fn check_qr(
     caller: Authenticated,
     body: web::Json<QrCheck>,
 ) -> Result<HttpResponse, ApiError> {
-    let (store, issuer) = (state.store.clone(), state.card_issuer.verifying_key());
+    let (store, issuer) = (state.store.clone(), state.card_issuer.verifying_keys());
     let qr = body.into_inner().qr;
     let check = blocking(move || cards::check_qr(&store, &issuer, &caller.0, &qr)).await?;
     Ok(HttpResponse::Ok().json(check))
 }
 
-/// The card issuer's public key, so a terminal can check card QR signatures offline.
+/// The card issuer's public keys, so a terminal can check card QR signatures offline.
 #[utoipa::path(get, path = "/.well-known/kks-card-issuer", tag = "cards",
     responses((status = 200, body = IssuerKey)))]
 pub async fn issuer_key(state: web::Data<AppState>) -> HttpResponse {
-    let key = state.card_issuer.verifying_key();
+    let keys = state.card_issuer.verifying_keys();
     HttpResponse::Ok().json(IssuerKey {
-        algorithm: "Ed25519".to_owned(),
-        key_id: key.key_id_hex(),
-        public_key: key.to_base64(),
+        newest: IssuerPublicKey::from(state.card_issuer.newest().1.verifying_key()),
+        keys: keys.keys().iter().copied().map(IssuerPublicKey::from).collect(),
     })
 }

@@ -106,7 +106,7 @@ async fn run(
     caller: VerifiedToken,
     request: CardRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (store, auth, issuer) = (state.store.clone(), state.auth.clone(), state.card_issuer.verifying_key());
+    let (store, auth, issuer) = (state.store.clone(), state.auth.clone(), state.card_issuer.verifying_keys());
     let receipt =
         blocking(move || edc::transact(&store, &auth, &issuer, (&caller.principal, caller.version), &request)).await?;
     Ok(HttpResponse::Ok().json(receipt))

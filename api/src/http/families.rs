@@ -128,7 +128,7 @@ pub async fn issue_card(
 ) -> Result<HttpResponse, ApiError> {
     let (store, auth, issuer) = (state.store.clone(), state.auth.clone(), state.card_issuer.clone());
     let (family_id, bank) = (family_id.into_inner(), body.bank);
-    let card = blocking(move || cards::issue(&store, &auth.pin_key, &issuer, &caller.0, family_id, bank)).await?;
+    let card = blocking(move || cards::issue(&store, &auth.pin_keys, &issuer, &caller.0, family_id, bank)).await?;
     Ok(HttpResponse::Created().json(card))
 }
 

@@ -38,7 +38,7 @@ use tracing_actix_web::TracingLogger;
 
 use std::sync::Arc;
 
-use crate::domain::card_qr::IssuerSigningKey;
+use crate::domain::card_qr::IssuerKeys;
 use crate::service::auth::Auth;
 use crate::service::Store;
 use auth::AttemptLimiter;
@@ -61,7 +61,7 @@ pub struct AppState {
     pub auth: Auth,
     pub login_limiter: AttemptLimiter,
     /// Signs the QR printed on every card.
-    pub card_issuer: Arc<IssuerSigningKey>,
+    pub card_issuer: Arc<IssuerKeys>,
     /// Lines paid per transaction when a disbursement runs.
     pub disbursement_chunk_lines: i64,
     /// Browser origins allowed to call the API (CORS); none by default.

@@ -53,7 +53,7 @@ pub async fn change_pin(
     let (old_pin, new_pin) = (parse_pin("old_pin", &body.old_pin)?, parse_pin("new_pin", &body.new_pin)?);
     let (store, auth) = (state.store.clone(), state.auth.clone());
     blocking(move || {
-        store.write(|tx| pin::change_pin(tx, &auth.pin_key, &caller.0, &card_number, &old_pin, &new_pin))?
+        store.write(|tx| pin::change_pin(tx, &auth.pin_keys, &caller.0, &card_number, &old_pin, &new_pin))?
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -78,7 +78,7 @@ pub async fn reset_pin(
     let new_pin = new_pin.map(|text| parse_pin("new_pin", &text)).transpose()?;
     let (store, auth) = (state.store.clone(), state.auth.clone());
     blocking(move || {
-        store.write(|tx| pin::reset_pin(tx, &auth.pin_key, &caller.0, &card_number, new_pin.as_ref(), &reason))?
+        store.write(|tx| pin::reset_pin(tx, &auth.pin_keys, &caller.0, &card_number, new_pin.as_ref(), &reason))?
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -31,6 +31,7 @@ const CARD_TRANSACTION: &[ErrorCode] = &[
     CardExpired,
     WrongPin,
     PinLocked,
+    PinKeyRetired,
 ];
 
 /// A card whose state forbids the change asked for.
@@ -46,6 +47,7 @@ const OWN_REFUSALS: &[(&str, &[&[ErrorCode]])] = &[
             WrongCardOrPin,
             TooManyRequests,
             PinLocked,
+            PinKeyRetired,
             CardExpired,
             NotFound,
             CardNumberMalformed,
@@ -55,8 +57,8 @@ const OWN_REFUSALS: &[(&str, &[&[ErrorCode]])] = &[
     ),
     ("change_own_operator_password", &[&[WrongCredentials, PasswordWeak, TooManyRequests]]),
     ("change_own_agent_password", &[&[WrongCredentials, PasswordWeak, TooManyRequests]]),
-    ("refresh", &[&[Unauthenticated, TokenRevoked, TerminalNotAllowed, TerminalInactive]]),
-    ("change_pin", &[&[WrongPin, PinLocked], CARD_STATE]),
+    ("refresh", &[&[Unauthenticated, TokenRevoked, TokenKeyRetired, TerminalNotAllowed, TerminalInactive]]),
+    ("change_pin", &[&[WrongPin, PinLocked, PinKeyRetired], CARD_STATE]),
     ("reset_pin", &[CARD_STATE]),
     ("report_lost", &[CARD_STATE]),
     ("replace", &[CARD_STATE]),
@@ -131,7 +133,7 @@ fn shape_refusals(path: &str, operation: &Value) -> Vec<ErrorCode> {
         codes.extend([UnsupportedMediaType, PayloadTooLarge]);
     }
     if operation.get("security").is_some_and(|security| security.as_array().is_some_and(|list| !list.is_empty())) {
-        codes.extend([Unauthenticated, TokenRevoked, Forbidden, TerminalNotAllowed, TerminalInactive]);
+        codes.extend([Unauthenticated, TokenRevoked, TokenKeyRetired, Forbidden, TerminalNotAllowed, TerminalInactive]);
     }
     let parameters = operation.get("parameters").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     for parameter in parameters {

@@ -8,11 +8,12 @@ use utoipa::ToSchema;
 use super::access;
 use super::auth::pin::find_usable_card;
 use super::auth::Principal;
-use crate::domain::auth::{Pin, PinKey};
+use crate::domain::auth::Pin;
 use crate::domain::card::{Bank, CardNumber, CARD_SERIAL_MAX};
-use crate::domain::card_qr::{CardQrPayload, IssuerSigningKey, IssuerVerifyingKey};
+use crate::domain::card_qr::{CardQrPayload, IssuerKeys, IssuerVerifyingKeys};
 use crate::domain::family::CardStatus;
 use crate::domain::ledger::{AccountKind, OwnerKind};
+use crate::domain::pin_keys::PinKeys;
 use crate::ledger::accounts;
 use crate::render::card_image::{render_card_front, CardFace};
 use crate::service::ServiceError;
@@ -80,7 +81,7 @@ pub struct IssuedCard {
 /// Issues the family's first card and opens its four pockets with zero balances.
 pub fn issue_first_card(
     tx: &mut Tx<'_>,
-    pin_key: &PinKey,
+    pin_keys: &PinKeys,
     family_id: i64,
     bank: Bank,
     actor: &str,
@@ -90,7 +91,7 @@ pub fn issue_first_card(
         accounts::open(tx, OwnerKind::Family, &family_id.to_string(), kind)?;
     }
     let pin = Pin::random();
-    let card = insert_card(tx, pin_key, family_id, bank, 1, &pin, today)?;
+    let card = insert_card(tx, pin_keys, family_id, bank, 1, &pin, today)?;
     audit::record(
         tx,
         &audit::AuditRecord {
@@ -108,7 +109,7 @@ pub fn issue_first_card(
 /// Inserts a card under a fresh random number (card numbers are not guessable in order).
 fn insert_card(
     tx: &mut Tx<'_>,
-    pin_key: &PinKey,
+    pin_keys: &PinKeys,
     family_id: i64,
     bank: Bank,
     sequence: u16,
@@ -119,8 +120,8 @@ fn insert_card(
     for _ in 0..CARD_NUMBER_DRAWS_MAX {
         let number = CardNumber::issue(bank, rand::random_range(1..=CARD_SERIAL_MAX))
             .map_err(|error| ServiceError::Internal(format!("drawing a card number: {error}")))?;
-        let pin_hash = pin_key.verification_value(number.as_str(), pin);
-        let form = CardInsertForm::new(&number, family_id, sequence, expires_on, &pin_hash);
+        let pin_value = pin_keys.verification_value(number.as_str(), pin);
+        let form = CardInsertForm::new(&number, family_id, sequence, expires_on, &pin_value);
         if let Some(card) = cards::insert_if_number_free(tx, &form)? {
             return Ok(card);
         }
@@ -128,7 +129,7 @@ fn insert_card(
     Err(ServiceError::Internal(format!("no free card number in {CARD_NUMBER_DRAWS_MAX} draws")))
 }
 
-fn details(issuer: &IssuerSigningKey, card: &Card) -> CardDetails {
+fn details(issuer: &IssuerKeys, card: &Card) -> CardDetails {
     let payload = CardQrPayload {
         card_number: card.card_number.clone(),
         sequence: card.sequence,
@@ -159,8 +160,8 @@ fn check_reason(reason: &str) -> Result<(), ServiceError> {
 /// An operator issues a family's first card; a family that has one gets a replacement.
 pub fn issue(
     store: &Store,
-    pin_key: &PinKey,
-    issuer: &IssuerSigningKey,
+    pin_keys: &PinKeys,
+    issuer: &IssuerKeys,
     principal: &Principal,
     family_id: i64,
     bank: Bank,
@@ -172,7 +173,7 @@ pub fn issue(
             return Err(ServiceError::CardExists);
         }
         let today = chrono::Utc::now().date_naive();
-        let issued = issue_first_card(tx, pin_key, family_id, bank, &principal.subject(), today)?;
+        let issued = issue_first_card(tx, pin_keys, family_id, bank, &principal.subject(), today)?;
         Ok(NewCard { card: details(issuer, &issued.card), pin: issued.pin.expose().to_owned() })
     })
 }
@@ -180,7 +181,7 @@ pub fn issue(
 /// The card with its QR, for its family or an operator of its region.
 pub fn find(
     store: &Store,
-    issuer: &IssuerSigningKey,
+    issuer: &IssuerKeys,
     principal: &Principal,
     card_number: &CardNumber,
 ) -> Result<CardDetails, ServiceError> {
@@ -190,7 +191,7 @@ pub fn find(
 /// The card front as PNG.
 pub fn image(
     store: &Store,
-    issuer: &IssuerSigningKey,
+    issuer: &IssuerKeys,
     principal: &Principal,
     card_number: &CardNumber,
 ) -> Result<Vec<u8>, ServiceError> {
@@ -210,7 +211,7 @@ pub fn image(
 /// The family (or an operator) reports the card lost or stolen: it stops working at once.
 pub fn report_lost(
     store: &Store,
-    issuer: &IssuerSigningKey,
+    issuer: &IssuerKeys,
     principal: &Principal,
     card_number: &CardNumber,
     reason: &str,
@@ -231,8 +232,8 @@ pub fn report_lost(
 /// balances and history, stay with the family.
 pub fn replace(
     store: &Store,
-    pin_key: &PinKey,
-    issuer: &IssuerSigningKey,
+    pin_keys: &PinKeys,
+    issuer: &IssuerKeys,
     principal: &Principal,
     card_number: &CardNumber,
     reason: &str,
@@ -252,7 +253,7 @@ pub fn replace(
         let sequence =
             old.sequence.checked_add(1).ok_or_else(|| ServiceError::Invalid("too many replacements".to_owned()))?;
         let today = chrono::Utc::now().date_naive();
-        let new = insert_card(tx, pin_key, old.family_id, old.bank, sequence, &pin, today)?;
+        let new = insert_card(tx, pin_keys, old.family_id, old.bank, sequence, &pin, today)?;
         cards::set_replaced_by(tx, card_number, &new.card_number)?;
         record_card_change(
             tx,
@@ -299,8 +300,8 @@ pub fn refusal_for_status(status: CardStatus) -> ServiceError {
 
 /// What a scanned QR says, once its signature verifies and by its own date it has not
 /// expired.
-fn read_qr(issuer: &IssuerVerifyingKey, text: &str) -> Result<CardQrPayload, ServiceError> {
-    let payload = issuer.verify(text)?;
+fn read_qr(issuer: &IssuerVerifyingKeys, text: &str) -> Result<CardQrPayload, ServiceError> {
+    let (payload, _) = issuer.verify(text)?;
     if payload.is_expired(chrono::Utc::now().date_naive()) {
         return Err(ServiceError::CardExpired);
     }
@@ -309,7 +310,7 @@ fn read_qr(issuer: &IssuerVerifyingKey, text: &str) -> Result<CardQrPayload, Ser
 
 /// The card a scanned QR names, if it may transact: genuine (our signature), not expired,
 /// not lost, and not older than the card that replaced it.
-pub fn usable_card_from_qr(tx: &mut Tx<'_>, issuer: &IssuerVerifyingKey, text: &str) -> Result<Card, ServiceError> {
+pub fn usable_card_from_qr(tx: &mut Tx<'_>, issuer: &IssuerVerifyingKeys, text: &str) -> Result<Card, ServiceError> {
     let payload = read_qr(issuer, text)?;
     let card = find_usable_card(tx, &payload.card_number)??;
     if payload.sequence < card.sequence {
@@ -322,7 +323,7 @@ pub fn usable_card_from_qr(tx: &mut Tx<'_>, issuer: &IssuerVerifyingKey, text: &
 /// refusal has its own code. For agents and operators: a family has no terminal to scan with.
 pub fn check_qr(
     store: &Store,
-    issuer: &IssuerVerifyingKey,
+    issuer: &IssuerVerifyingKeys,
     principal: &Principal,
     text: &str,
 ) -> Result<CardCheck, ServiceError> {

@@ -29,6 +29,10 @@ pub enum ServiceError {
     /// The token was valid once but has been revoked (logout, password change).
     #[error("the token has been revoked; log in again")]
     TokenRevoked,
+    /// The token names a signing key that is no longer configured (retired after a
+    /// rotation, or never ours).
+    #[error("the token was signed with a key this server no longer holds; log in again")]
+    TokenKeyRetired,
     /// Wrong user name or password (which one is not said).
     #[error("wrong user name or password")]
     WrongCredentials,
@@ -46,6 +50,9 @@ pub enum ServiceError {
     WrongPin { attempts_left: i32 },
     #[error("the PIN is locked after too many wrong attempts; an operator must reset it")]
     PinLocked,
+    /// The card's PIN verification value is under a PIN key version no longer configured.
+    #[error("the card's PIN was kept under PIN key version {0}, which is retired; an operator must reset the PIN")]
+    PinKeyRetired(crate::domain::key_ring::KeyVersion),
     #[error("the card was reported lost or stolen")]
     CardLost,
     #[error("the card was replaced by a newer card")]
@@ -166,12 +173,14 @@ impl ServiceError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::TokenRevoked => ErrorCode::TokenRevoked,
+            Self::TokenKeyRetired => ErrorCode::TokenKeyRetired,
             Self::WrongCredentials => ErrorCode::WrongCredentials,
             Self::WrongCardOrPin => ErrorCode::WrongCardOrPin,
             Self::LoginThrottled { .. } => ErrorCode::TooManyRequests,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::WrongPin { .. } => ErrorCode::WrongPin,
             Self::PinLocked => ErrorCode::PinLocked,
+            Self::PinKeyRetired(_) => ErrorCode::PinKeyRetired,
             Self::CardLost => ErrorCode::CardLost,
             Self::CardReplaced => ErrorCode::CardReplaced,
             Self::CardExpired => ErrorCode::CardExpired,

@@ -14,6 +14,7 @@ pub mod families;
 pub mod graduation;
 pub mod health;
 pub mod holds;
+pub mod key_rotation;
 pub mod ledger_check;
 pub mod monitoring;
 pub mod operators;

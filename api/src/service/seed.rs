@@ -5,10 +5,11 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::domain::auth::{AgentKind, OperatorRole, Password, PinKey, RegionCode, RegionScope, Username};
+use crate::domain::auth::{AgentKind, OperatorRole, Password, RegionCode, RegionScope, Username};
 use crate::domain::benefit::Programme;
 use crate::domain::card::Bank;
 use crate::domain::family::{BenefitCategory, MemberComponent, SchoolLevel};
+use crate::domain::pin_keys::PinKeys;
 use crate::domain::terminal::{TerminalId, TerminalSerial};
 use crate::service::agents::{self, AgentRegistration};
 use crate::service::auth::{passwords, Principal};
@@ -77,7 +78,7 @@ pub fn is_fresh(store: &Store) -> Result<bool, ServiceError> {
 
 /// Creates the demo data set and returns its credentials: regions, people and families
 /// in one transaction, then their first benefits paid through batches.
-pub fn seed_demo(store: &Store, pin_key: &PinKey, today: NaiveDate) -> Result<DemoCredentials, ServiceError> {
+pub fn seed_demo(store: &Store, pin_keys: &PinKeys, today: NaiveDate) -> Result<DemoCredentials, ServiceError> {
     let credentials = store.write(|tx| {
         for (code, name) in DEMO_REGIONS {
             let code = RegionCode::parse(code).map_err(|error| ServiceError::Internal(error.to_string()))?;
@@ -86,7 +87,7 @@ pub fn seed_demo(store: &Store, pin_key: &PinKey, today: NaiveDate) -> Result<De
         let credentials = DemoCredentials {
             operators: seed_operators(tx)?,
             agents: seed_agents(tx)?,
-            families: seed_families(tx, pin_key, today)?,
+            families: seed_families(tx, pin_keys, today)?,
         };
         seed_facilitators(tx)?;
         Ok::<_, ServiceError>(credentials)
@@ -269,7 +270,11 @@ const DEMO_FAMILIES: [DemoFamily; 4] = [
     },
 ];
 
-fn seed_families(tx: &mut Tx<'_>, pin_key: &PinKey, today: NaiveDate) -> Result<Vec<FamilyCredentials>, ServiceError> {
+fn seed_families(
+    tx: &mut Tx<'_>,
+    pin_keys: &PinKeys,
+    today: NaiveDate,
+) -> Result<Vec<FamilyCredentials>, ServiceError> {
     let mut credentials = Vec::with_capacity(DEMO_FAMILIES.len());
     for DemoFamily { nik, recipient_name, address, category, bank, members } in DEMO_FAMILIES {
         let village = region(if nik.starts_with("33") { "33.74.01.1001" } else { "32.04.12.2001" })?;
@@ -277,7 +282,7 @@ fn seed_families(tx: &mut Tx<'_>, pin_key: &PinKey, today: NaiveDate) -> Result<
         for (name, component, school_level) in members {
             families::insert_member(tx, family.id, name, *component, *school_level)?;
         }
-        let issued = cards::issue_first_card(tx, pin_key, family.id, bank, "system:seed", today)?;
+        let issued = cards::issue_first_card(tx, pin_keys, family.id, bank, "system:seed", today)?;
         credentials.push(FamilyCredentials {
             family_id: family.id,
             recipient_name: recipient_name.to_owned(),

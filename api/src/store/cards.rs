@@ -7,6 +7,8 @@ use super::schema::cards;
 use super::{now, on_backend, parse_stored, StoreError, Tx};
 use crate::domain::card::{Bank, CardNumber};
 use crate::domain::family::CardStatus;
+use crate::domain::key_ring::KeyVersion;
+use crate::domain::pin_keys::PinVerificationValue;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card {
@@ -17,7 +19,7 @@ pub struct Card {
     pub status: CardStatus,
     pub expires_on: NaiveDate,
     pub issued_at: NaiveDateTime,
-    pub pin_hash: String,
+    pub pin: PinVerificationValue,
     pub pin_failed_attempts: i32,
     pub pin_locked_at: Option<NaiveDateTime>,
     pub replaced_by: Option<String>,
@@ -34,6 +36,7 @@ struct CardRow {
     expires_on: NaiveDate,
     issued_at: NaiveDateTime,
     pin_hash: String,
+    pin_key_version: i32,
     pin_failed_attempts: i32,
     pin_locked_at: Option<NaiveDateTime>,
     replaced_by: Option<String>,
@@ -51,7 +54,10 @@ impl TryFrom<CardRow> for Card {
             status: parse_stored("cards.status", &row.status)?,
             expires_on: row.expires_on,
             issued_at: row.issued_at,
-            pin_hash: row.pin_hash,
+            pin: PinVerificationValue {
+                key_version: KeyVersion::from_stored(row.pin_key_version).ok_or_else(|| corrupt("pin_key_version"))?,
+                value: row.pin_hash,
+            },
             pin_failed_attempts: row.pin_failed_attempts,
             pin_locked_at: row.pin_locked_at,
             replaced_by: row.replaced_by,
@@ -70,6 +76,7 @@ pub struct CardInsertForm<'a> {
     pub expires_on: NaiveDate,
     pub issued_at: NaiveDateTime,
     pub pin_hash: &'a str,
+    pub pin_key_version: i32,
 }
 
 impl<'a> CardInsertForm<'a> {
@@ -78,7 +85,7 @@ impl<'a> CardInsertForm<'a> {
         family_id: i64,
         sequence: u16,
         expires_on: NaiveDate,
-        pin_hash: &'a str,
+        pin: &'a PinVerificationValue,
     ) -> Self {
         Self {
             card_number: card_number.as_str(),
@@ -88,7 +95,8 @@ impl<'a> CardInsertForm<'a> {
             status: CardStatus::Active.into(),
             expires_on,
             issued_at: now(),
-            pin_hash,
+            pin_hash: &pin.value,
+            pin_key_version: pin.key_version.get(),
         }
     }
 }
@@ -182,13 +190,45 @@ pub fn clear_wrong_pins(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<boo
 }
 
 /// Sets a new PIN verification value and unlocks the PIN.
-pub fn set_pin(tx: &mut Tx<'_>, card_number: &CardNumber, pin_hash: &str) -> Result<(), StoreError> {
+pub fn set_pin(tx: &mut Tx<'_>, card_number: &CardNumber, pin: &PinVerificationValue) -> Result<(), StoreError> {
     on_backend!(tx, connection => diesel::update(cards::table.find(card_number.as_str()))
         .set((
-            cards::pin_hash.eq(pin_hash),
+            cards::pin_hash.eq(&pin.value),
+            cards::pin_key_version.eq(pin.key_version.get()),
             cards::pin_failed_attempts.eq(0),
             cards::pin_locked_at.eq(None::<NaiveDateTime>),
         ))
         .execute(connection)?);
     Ok(())
+}
+
+/// Replaces the PIN verification value `old` with the same PIN under a newer key; leaves
+/// the attempts and the lock alone. Does nothing when the value changed meanwhile (a PIN
+/// change or reset in parallel wins).
+pub fn rekey_pin(
+    tx: &mut Tx<'_>,
+    card_number: &CardNumber,
+    old: &PinVerificationValue,
+    new: &PinVerificationValue,
+) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(
+            cards::table
+                .find(card_number.as_str())
+                .filter(cards::pin_hash.eq(&old.value))
+                .filter(cards::pin_key_version.eq(old.key_version.get())),
+        )
+        .set((cards::pin_hash.eq(&new.value), cards::pin_key_version.eq(new.key_version.get())))
+        .execute(connection)?);
+    Ok(())
+}
+
+/// Active cards by the PIN key version their PIN is kept under, lowest version first.
+pub fn count_active_by_pin_key_version(tx: &mut Tx<'_>) -> Result<Vec<(i32, i64)>, StoreError> {
+    let active: &str = CardStatus::Active.into();
+    Ok(on_backend!(tx, connection => cards::table
+        .filter(cards::status.eq(active))
+        .group_by(cards::pin_key_version)
+        .select((cards::pin_key_version, diesel::dsl::count_star()))
+        .order(cards::pin_key_version)
+        .load::<(i32, i64)>(connection)?))
 }

@@ -151,6 +151,7 @@ diesel::table! {
         expires_on -> Date,
         issued_at -> Timestamp,
         pin_hash -> Text,
+        pin_key_version -> Integer,
         pin_failed_attempts -> Integer,
         pin_locked_at -> Nullable<Timestamp>,
         replaced_by -> Nullable<Text>,

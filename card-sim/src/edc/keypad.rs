@@ -75,8 +75,8 @@ impl EdcSession<'_> {
                 return Ok(None);
             }
         };
-        match verify_offline(&self.issuer_key, &text, chrono::Utc::now().date_naive()) {
-            Ok(payload) => {
+        match verify_offline(&self.issuer_keys, &text, chrono::Utc::now().date_naive()) {
+            Ok((payload, _)) => {
                 self.console.say("Kartu terbaca, tanda tangan sah [card read, signature valid]:")?;
                 for line in describe(&payload) {
                     self.console.say(&line)?;

@@ -8,14 +8,14 @@ mod keypad;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use kks_wire::card_qr::IssuerVerifyingKey;
+use kks_wire::card_qr::IssuerVerifyingKeys;
 use kks_wire::edc::format_rupiah;
 use kks_wire::edc::reversal::Original;
 use kks_wire::edc::transaction::EdcReceipt;
 use rust_decimal::Decimal;
 
 use crate::api::{Answer, Login, Server, Session};
-use crate::card::fetch_issuer_key;
+use crate::card::fetch_issuer_keys;
 use crate::console::Console;
 use crate::stan::StanCounter;
 use crate::terminal::{
@@ -48,7 +48,7 @@ struct LastTransaction {
 struct EdcSession<'a> {
     console: &'a mut Console,
     terminal: Terminal,
-    issuer_key: IssuerVerifyingKey,
+    issuer_keys: IssuerVerifyingKeys,
     stans: StanCounter,
     options: &'a EdcOptions,
     card: Option<CardRead>,
@@ -63,7 +63,7 @@ struct EdcSession<'a> {
 /// Runs a session until the agent quits or the input ends.
 pub fn run(options: &EdcOptions, console: &mut Console) -> anyhow::Result<()> {
     console.say("=== KKS EDC — simulator terminal agen [agent terminal simulator] ===")?;
-    let issuer_key = fetch_issuer_key(&options.server)?;
+    let issuer_keys = fetch_issuer_keys(&options.server)?;
     let Some(terminal) = log_in(options, console)? else {
         return console.say("Sesi selesai [session ended].");
     };
@@ -77,7 +77,7 @@ pub fn run(options: &EdcOptions, console: &mut Console) -> anyhow::Result<()> {
     let mut session = EdcSession {
         console,
         terminal,
-        issuer_key,
+        issuer_keys,
         stans,
         options,
         card: None,

@@ -22,7 +22,7 @@ use crate::store::login_throttles::{self, Attempt};
 use crate::store::{cards, families, now, Store, StoreError, Tx};
 
 use super::tokens::TokenPair;
-use super::{Auth, Principal};
+use super::{pin, Auth, Principal};
 
 pub fn login_family(
     store: &Store,
@@ -61,10 +61,16 @@ fn check(
         }
     }
     let card = cards::find_by_number(tx, card_number)?;
-    let right = card.as_ref().filter(|card| auth.pin_key.verify(card.card_number.as_str(), pin, &card.pin_hash));
-    let Some(card) = right else {
-        login_throttles::sweep(tx, forget_before)?;
-        return Ok(Err(ServiceError::WrongCardOrPin));
+    let matched = match &card {
+        Some(card) => pin::pin_matches(tx, &auth.pin_keys, card, pin)?,
+        None => Ok(false),
+    };
+    let card = match (card, matched) {
+        (Some(card), Ok(true)) => card,
+        (_, refused) => {
+            login_throttles::sweep(tx, forget_before)?;
+            return Ok(Err(refused.err().unwrap_or(ServiceError::WrongCardOrPin)));
+        }
     };
     let [client_key, card_key] = keys;
     login_throttles::forgive_one(tx, &client_key.as_text())?;

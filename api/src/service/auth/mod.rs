@@ -9,7 +9,9 @@ pub mod tokens;
 
 use std::time::Duration;
 
-use crate::domain::auth::{Password, PinKey};
+use crate::domain::auth::Password;
+use crate::domain::key_ring::{KeyRing, KeyVersion};
+use crate::domain::pin_keys::PinKeys;
 use crate::service::ServiceError;
 use crate::store::agents::Agent;
 use crate::store::{agents, audit, families, operators, Store, StoreError, Tx};
@@ -25,12 +27,17 @@ use tokens::{TokenKind, TokenPair, TokenService};
 #[derive(Clone)]
 pub struct Auth {
     pub tokens: TokenService,
-    pub pin_key: PinKey,
+    pub pin_keys: PinKeys,
 }
 
 impl Auth {
-    pub fn new(jwt_secret: &[u8], pin_key: PinKey, access_lifetime: Duration, refresh_lifetime: Duration) -> Self {
-        Self { tokens: TokenService::new(jwt_secret, access_lifetime, refresh_lifetime), pin_key }
+    pub fn new(
+        jwt_secrets: &KeyRing<KeyVersion, Vec<u8>>,
+        pin_keys: PinKeys,
+        access_lifetime: Duration,
+        refresh_lifetime: Duration,
+    ) -> Self {
+        Self { tokens: TokenService::new(jwt_secrets, access_lifetime, refresh_lifetime), pin_keys }
     }
 }
 

@@ -4,10 +4,11 @@
 //! return `Result<Result<_, ServiceError>, StoreError>`: the outer error rolls the
 //! transaction back (nothing was decided), the inner refusal commits its count.
 
-use crate::domain::auth::{Pin, PinKey};
+use crate::domain::auth::Pin;
 use crate::domain::card::CardNumber;
 use crate::domain::family::CardStatus;
 use crate::domain::pin_attempts::{decide_pin, PinDecision};
+use crate::domain::pin_keys::{PinKeys, PinMatch};
 use crate::service::cards::refusal_for_status;
 use crate::service::ServiceError;
 use crate::store::cards::{self, Card};
@@ -30,13 +31,32 @@ pub fn find_usable_card(tx: &mut Tx<'_>, card_number: &CardNumber) -> Result<Res
     })
 }
 
+/// Whether `pin` is the card's PIN, checked with the key its value was made under; a right
+/// PIN kept under an older key is re-keyed to the newest in this transaction. A value
+/// under a key no longer configured cannot be checked: refused until an operator resets it.
+pub fn pin_matches(tx: &mut Tx<'_>, pin_keys: &PinKeys, card: &Card, pin: &Pin) -> Answer<bool> {
+    Ok(match pin_keys.check(card.card_number.as_str(), pin, &card.pin) {
+        PinMatch::Right { rekeyed } => {
+            if let Some(rekeyed) = rekeyed {
+                cards::rekey_pin(tx, &card.card_number, &card.pin, &rekeyed)?;
+            }
+            Ok(true)
+        }
+        PinMatch::Wrong => Ok(false),
+        PinMatch::KeyRetired(version) => Err(ServiceError::PinKeyRetired(version)),
+    })
+}
+
 /// Checks the PIN typed for `card` by the lock rule ([`decide_pin`]): a right PIN clears
 /// earlier wrong ones; a wrong one is counted, and the third in a row locks the PIN.
-pub fn check_pin(tx: &mut Tx<'_>, pin_key: &PinKey, card: &Card, pin: &Pin) -> Answer<()> {
+pub fn check_pin(tx: &mut Tx<'_>, pin_keys: &PinKeys, card: &Card, pin: &Pin) -> Answer<()> {
     if card.pin_locked_at.is_some() {
         return Ok(Err(ServiceError::PinLocked));
     }
-    let pin_is_right = pin_key.verify(card.card_number.as_str(), pin, &card.pin_hash);
+    let pin_is_right = match pin_matches(tx, pin_keys, card, pin)? {
+        Ok(right) => right,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     // A wrong PIN is counted before the rule decides, by one conditional update: of
     // parallel wrong PINs each sees the attempts before it, so the third still locks.
     let wrong_attempts_before = if pin_is_right {
@@ -78,18 +98,18 @@ pub fn check_pin(tx: &mut Tx<'_>, pin_key: &PinKey, card: &Card, pin: &Pin) -> A
 }
 
 /// A usable card whose PIN was typed right.
-pub fn verify_card_and_pin(tx: &mut Tx<'_>, pin_key: &PinKey, card_number: &CardNumber, pin: &Pin) -> Answer<Card> {
+pub fn verify_card_and_pin(tx: &mut Tx<'_>, pin_keys: &PinKeys, card_number: &CardNumber, pin: &Pin) -> Answer<Card> {
     let card = match find_usable_card(tx, card_number)? {
         Ok(card) => card,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    Ok(check_pin(tx, pin_key, &card, pin)?.map(|()| card))
+    Ok(check_pin(tx, pin_keys, &card, pin)?.map(|()| card))
 }
 
 /// A family changes its own card's PIN (old PIN first).
 pub fn change_pin(
     tx: &mut Tx<'_>,
-    pin_key: &PinKey,
+    pin_keys: &PinKeys,
     principal: &Principal,
     card_number: &CardNumber,
     old_pin: &Pin,
@@ -103,11 +123,11 @@ pub fn change_pin(
         Some(card) if card.family_id == *family_id => {}
         _ => return Ok(Err(ServiceError::NotFound("card"))),
     }
-    let card = match verify_card_and_pin(tx, pin_key, card_number, old_pin)? {
+    let card = match verify_card_and_pin(tx, pin_keys, card_number, old_pin)? {
         Ok(card) => card,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    cards::set_pin(tx, &card.card_number, &pin_key.verification_value(card.card_number.as_str(), new_pin))?;
+    cards::set_pin(tx, &card.card_number, &pin_keys.verification_value(card.card_number.as_str(), new_pin))?;
     audit::record(
         tx,
         &audit::AuditRecord {
@@ -125,7 +145,7 @@ pub fn change_pin(
 /// An operator in the card's region unlocks its PIN, and sets a new one if given.
 pub fn reset_pin(
     tx: &mut Tx<'_>,
-    pin_key: &PinKey,
+    pin_keys: &PinKeys,
     principal: &Principal,
     card_number: &CardNumber,
     new_pin: Option<&Pin>,
@@ -139,11 +159,11 @@ pub fn reset_pin(
     if !in_scope {
         return Ok(Err(ServiceError::NotFound("card")));
     }
-    let pin_hash = match new_pin {
-        Some(pin) => pin_key.verification_value(card.card_number.as_str(), pin),
-        None => card.pin_hash.clone(),
+    let pin_value = match new_pin {
+        Some(pin) => pin_keys.verification_value(card.card_number.as_str(), pin),
+        None => card.pin.clone(),
     };
-    cards::set_pin(tx, &card.card_number, &pin_hash)?;
+    cards::set_pin(tx, &card.card_number, &pin_value)?;
     audit::record(
         tx,
         &audit::AuditRecord {

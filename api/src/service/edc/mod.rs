@@ -22,7 +22,7 @@ use super::families::{family_pockets, pocket_name, PocketState};
 use super::ServiceError;
 use crate::domain::auth::{AgentKind, Pin};
 use crate::domain::card::CardNumber;
-use crate::domain::card_qr::IssuerVerifyingKey;
+use crate::domain::card_qr::IssuerVerifyingKeys;
 use crate::domain::edc::{
     format_rupiah, new_approval_code, new_reference, EdcKind, EdcStatus, PurchaseProgramme, Stan, BASKET_LINES_MAX,
     BASKET_QUANTITY_MAX,
@@ -106,7 +106,7 @@ pub struct EdcDetails {
 pub fn transact(
     store: &Store,
     auth: &Auth,
-    issuer: &IssuerVerifyingKey,
+    issuer: &IssuerVerifyingKeys,
     (principal, token_version): (&Principal, i64),
     request: &CardRequest,
 ) -> Result<EdcReceipt, ServiceError> {
@@ -144,7 +144,7 @@ pub fn transact(
 fn cardholder(
     tx: &mut Tx<'_>,
     auth: &Auth,
-    issuer: &IssuerVerifyingKey,
+    issuer: &IssuerVerifyingKeys,
     input: &CardInput,
     pin: &Pin,
 ) -> Result<Card, ServiceError> {
@@ -152,7 +152,7 @@ fn cardholder(
         CardInput::Keyed(number) => find_usable_card(tx, number)??,
         CardInput::Qr(text) => super::cards::usable_card_from_qr(tx, issuer, text)?,
     };
-    check_pin(tx, &auth.pin_key, &card, pin)??;
+    check_pin(tx, &auth.pin_keys, &card, pin)??;
     Ok(card)
 }
 

@@ -1,14 +1,13 @@
 //! Command line and environment. Every setting is a flag with an environment variable
 //! and a documented default, so `kks serve` with no configuration at all works.
 
-use std::fmt;
+mod secrets;
+
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use secrets::{Secret, Secrets, SECRET_BYTES_MIN};
 
-use crate::domain::card_qr::IssuerSigningKey;
 use crate::http::client_address::TrustedProxies;
 use crate::http::cors::CorsOrigins;
 use crate::store::{Backend, DatabaseUrl, StoreError, StoreOptions};
@@ -39,18 +38,39 @@ pub struct Cli {
     #[arg(long, global = true, env = "KKS_PRODUCTION")]
     pub production: bool,
 
-    /// Secret that signs access and refresh tokens (HS256), at least 32 bytes.
+    /// Secret that signs access and refresh tokens (HS256), at least 32 bytes. With
+    /// `KKS_JWT_KEYS` it is the oldest key, version 1.
     #[arg(long, global = true, env = "KKS_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
 
+    /// Token-signing secrets across a rotation, newest first: `VERSION:SECRET,…` (e.g.
+    /// `2:…,1:…`). The newest signs new tokens, its version in their `kid`; the others
+    /// verify tokens until they expire.
+    #[arg(long, global = true, env = "KKS_JWT_KEYS", hide_env_values = true)]
+    pub jwt_keys: Option<Secret>,
+
     /// The bank's PIN verification key (HMAC), at least 32 bytes. It never enters the
     /// database, so a copy of the database alone does not reveal PINs.
+    /// With `KKS_PIN_KEYS` it is the oldest key, version 1.
     #[arg(long, global = true, env = "KKS_PIN_KEY", hide_env_values = true)]
     pub pin_key: Option<Secret>,
 
+    /// PIN keys across a rotation, newest first: `VERSION:SECRET,…`. The newest makes new
+    /// PIN verification values; a card's PIN kept under an older one is re-keyed at its
+    /// next right PIN.
+    #[arg(long, global = true, env = "KKS_PIN_KEYS", hide_env_values = true)]
+    pub pin_keys: Option<Secret>,
+
     /// The card issuer's Ed25519 private key (64 hex characters) that signs card QR codes.
+    /// With `KKS_ISSUER_KEYS` it is the oldest key.
     #[arg(long, global = true, env = "KKS_ISSUER_KEY", hide_env_values = true)]
     pub issuer_key: Option<Secret>,
+
+    /// Card issuer keys across a rotation, newest first: `HEX,HEX,…` (each 64 hex
+    /// characters; its key id follows from it). The newest signs new cards; every one
+    /// verifies the cards it signed, so keep a key until its last card has expired.
+    #[arg(long, global = true, env = "KKS_ISSUER_KEYS", hide_env_values = true)]
+    pub issuer_keys: Option<Secret>,
 
     /// How long an access token is valid, in minutes.
     #[arg(long, global = true, env = "KKS_ACCESS_TOKEN_MINUTES", default_value_t = 15)]
@@ -92,6 +112,9 @@ pub enum Command {
     /// Manage programme staff from the command line (the first admin of an empty database).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Rotate the token, PIN and card issuer keys (README, Going live, Key rotation).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Recompute every balance from the journal and check the ledger's invariants;
     /// exits 1 with a report on any discrepancy.
     VerifyLedger {
@@ -114,6 +137,34 @@ pub enum AdminCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new key, to be put first in its list variable (`KKS_ISSUER_KEYS`,
+    /// `KKS_JWT_KEYS`, `KKS_PIN_KEYS`); the keys in use stay after it.
+    Generate {
+        #[arg(value_enum)]
+        kind: KeyKind,
+    },
+    /// The configured key ids, and how many active cards keep their PIN under each PIN key
+    /// version; exits 1 when a card's PIN is under a key that is not configured.
+    Status {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which secret a key is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyKind {
+    /// The card issuer's Ed25519 key, which signs card QR codes.
+    Issuer,
+    /// The secret that signs access and refresh tokens.
+    Jwt,
+    /// The bank's PIN verification key.
+    Pin,
 }
 
 #[derive(Debug, Args)]
@@ -186,82 +237,20 @@ pub struct SeedArgs {
     pub credentials: PathBuf,
 }
 
-/// A secret from the command line or the environment. Never printed.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for Secret {
-    type Err = std::convert::Infallible;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Ok(Self(text.to_owned()))
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("Secret(***)")
-    }
-}
-
 /// Why the configuration cannot start the service.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("production mode needs {0} (see README, Configuration)")]
-    MissingSecret(&'static str),
+    #[error("production mode needs {0} or {1} (see README, Configuration)")]
+    MissingSecret(&'static str, &'static str),
     #[error("{0} must be at least {1} bytes")]
-    SecretTooShort(&'static str, usize),
-    #[error("KKS_ISSUER_KEY: {0}")]
-    IssuerKey(String),
+    SecretTooShort(String, usize),
+    /// A key list or key that cannot be read; says which entry and why, never the secret.
+    #[error("{0}: {1}")]
+    Key(String, String),
     #[error("--reports-database: {0}")]
     ReportsDatabase(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// The shortest token-signing or PIN key accepted, in bytes.
-pub const SECRET_BYTES_MIN: usize = 32;
-
-// Development defaults: public, so only for a laptop or a test. Production mode refuses
-// to start without real ones.
-const DEVELOPMENT_JWT_SECRET: &str = "kks-development-jwt-secret-do-not-use-in-production";
-const DEVELOPMENT_PIN_KEY: &str = "kks-development-pin-key-do-not-use-in-production";
-const DEVELOPMENT_ISSUER_KEY: &str = "4b4b53206465766c6f706d656e7420697373756572206b6579202d206e6f7421";
-
-/// The secrets the service runs with, resolved from the configuration.
-pub struct Secrets {
-    pub jwt_secret: Secret,
-    pub pin_key: Secret,
-    pub issuer_key: Arc<IssuerSigningKey>,
-    /// Whether the built-in development secrets are in use (logged loudly).
-    pub development: bool,
-}
-
-impl Cli {
-    pub fn secrets(&self) -> Result<Secrets, ConfigError> {
-        let pick = |given: &Option<Secret>, name: &'static str, development: &str| match (given, self.production) {
-            (Some(secret), _) => Ok(secret.clone()),
-            (None, true) => Err(ConfigError::MissingSecret(name)),
-            (None, false) => Ok(Secret(development.to_owned())),
-        };
-        let jwt_secret = pick(&self.jwt_secret, "KKS_JWT_SECRET", DEVELOPMENT_JWT_SECRET)?;
-        let pin_key = pick(&self.pin_key, "KKS_PIN_KEY", DEVELOPMENT_PIN_KEY)?;
-        let issuer_hex = pick(&self.issuer_key, "KKS_ISSUER_KEY", DEVELOPMENT_ISSUER_KEY)?;
-        for (name, secret) in [("KKS_JWT_SECRET", &jwt_secret), ("KKS_PIN_KEY", &pin_key)] {
-            if secret.0.len() < SECRET_BYTES_MIN {
-                return Err(ConfigError::SecretTooShort(name, SECRET_BYTES_MIN));
-            }
-        }
-        let issuer_key = IssuerSigningKey::from_hex(issuer_hex.expose())
-            .map_err(|error| ConfigError::IssuerKey(error.to_string()))?;
-        let development = self.jwt_secret.is_none() || self.pin_key.is_none() || self.issuer_key.is_none();
-        Ok(Secrets { jwt_secret, pin_key, issuer_key: Arc::new(issuer_key), development })
-    }
 }
 
 impl Cli {
