@@ -162,6 +162,11 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(i64::from(crate::service::retention::IDEMPOTENCY_RETENTION_HOURS_MIN)..))]
     pub idempotency_retention_hours: u32,
 
+    /// The shared secret the SMS gateway sends in `X-KKS-Webhook-Secret` with each message
+    /// (`POST /v1/complaints/sms`); unset: that webhook refuses every message.
+    #[arg(long, env = "KKS_SMS_WEBHOOK_SECRET", hide_env_values = true)]
+    pub sms_webhook_secret: Option<Secret>,
+
     /// For tests only: the ledger's clock stands still until `PUT /test-clock` moves it
     /// forward (stage openings, hold releases, the business day). Refused in production.
     #[arg(long)]
@@ -186,6 +191,14 @@ pub struct Secret(String);
 impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `given` is this secret, in time that does not depend on where they differ
+    /// (both are hashed first, so the length leaks nothing either).
+    pub fn matches(&self, given: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let (expected, given) = (Sha256::digest(self.0.as_bytes()), Sha256::digest(given.as_bytes()));
+        expected.iter().zip(given.iter()).fold(0_u8, |difference, (left, right)| difference | (left ^ right)) == 0
     }
 }
 
@@ -263,5 +276,19 @@ impl Cli {
             sqlite_group_commit: true,
             sqlite_wal_max_bytes: self.sqlite_wal_max_mb.saturating_mul(1024 * 1024),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_matches_itself_only() {
+        let secret = Secret::from_str("gateway-secret").unwrap();
+        assert!(secret.matches("gateway-secret"));
+        for wrong in ["", "gateway-secre", "gateway-secret ", "Gateway-secret"] {
+            assert!(!secret.matches(wrong), "{wrong:?}");
+        }
     }
 }

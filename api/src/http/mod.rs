@@ -7,6 +7,7 @@ pub mod auth;
 pub mod binary;
 pub mod cards;
 pub mod client_address;
+pub mod complaints;
 pub mod cors;
 pub mod disbursements;
 pub mod docs;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod openapi;
 pub mod operators;
+pub mod p2k2;
 pub mod paging;
 pub mod pins;
 pub mod problem;
@@ -66,6 +68,8 @@ pub struct AppState {
     pub cors_origins: cors::CorsOrigins,
     /// Whether `/test-clock` may move the ledger's clock (`kks serve --test-clock`).
     pub test_clock: bool,
+    /// The SMS gateway's shared secret; none: the SMS webhook refuses every message.
+    pub sms_webhook_secret: Option<crate::config::Secret>,
 }
 
 /// The whole application, for the server and for tests.
@@ -176,8 +180,19 @@ pub fn app(
                 .route("/monitoring/families/{family_id}", web::get().to(monitoring::family))
                 .route("/monitoring/indicators", web::get().to(monitoring::indicators))
                 .route("/monitoring/graduations", web::get().to(monitoring::graduations))
+                .route("/monitoring/complaints", web::get().to(monitoring::complaints))
+                .route("/monitoring/p2k2-attendance", web::get().to(monitoring::p2k2_attendance))
                 .route("/monitoring/agents", web::get().to(monitoring::agents))
                 .route("/facilitators", web::post().to(monitoring::add_facilitator))
+                .route("/complaints", web::post().to(complaints::file_complaint))
+                .route("/complaints", web::get().to(complaints::list_complaints))
+                .route("/complaints/sms", web::post().to(complaints::file_sms_complaint))
+                .route("/complaints/{complaint_id}", web::get().to(complaints::view_complaint))
+                .route("/complaints/{complaint_id}/comments", web::post().to(complaints::comment_complaint))
+                .route("/complaints/{complaint_id}/transitions", web::post().to(complaints::transition_complaint))
+                .route("/public/complaints", web::post().to(complaints::file_public_complaint))
+                .route("/p2k2-sessions", web::post().to(p2k2::record_session))
+                .route("/p2k2-sessions", web::get().to(p2k2::list_sessions))
                 .route("/cards/check-qr", web::post().to(cards::check_qr))
                 .route("/cards/{card_number}", web::get().to(cards::find))
                 .route("/cards/{card_number}/image.png", web::get().to(cards::image))
