@@ -9,6 +9,7 @@ pub mod conditionality;
 pub mod disbursement;
 pub mod edc;
 pub mod family;
+pub mod family_change;
 pub mod graduation;
 pub mod holds;
 pub mod idempotency;

@@ -13,6 +13,7 @@ pub mod disbursements;
 pub mod docs;
 pub mod edc;
 pub mod families;
+pub mod family_changes;
 pub mod health;
 pub mod holds;
 pub mod method_not_allowed;
@@ -147,6 +148,8 @@ pub fn app(
                 .route("/families/{family_id}/balances", web::get().to(families::balances))
                 .route("/families/{family_id}/cards", web::post().to(families::issue_card))
                 .route("/families/{family_id}/exit", web::post().to(families::record_exit))
+                .route("/families/{family_id}/changes", web::post().to(family_changes::record_change))
+                .route("/families/{family_id}/changes", web::get().to(family_changes::history))
                 .route("/families/{family_id}/holds", web::post().to(holds::place))
                 .route("/holds/{hold_id}/release", web::post().to(holds::release))
                 .route("/families/{family_id}/transactions", web::get().to(edc::family_transactions))

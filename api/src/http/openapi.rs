@@ -9,8 +9,8 @@ use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
 use super::refusals::ListedRefusals;
 use super::{
-    agents, audit, cards, complaints, disbursements, edc, families, holds, metrics, monitoring, operators, p2k2, pins,
-    regions, sessions,
+    agents, audit, cards, complaints, disbursements, edc, families, family_changes, holds, metrics, monitoring,
+    operators, p2k2, pins, regions, sessions,
 };
 use crate::domain::card::CardNumber;
 use crate::domain::transmission::TransmittedAt;
@@ -49,6 +49,8 @@ use crate::service::auth::Role;
         families::balances,
         families::issue_card,
         families::record_exit,
+        family_changes::record_change,
+        family_changes::history,
         holds::place,
         holds::release,
         cards::find,

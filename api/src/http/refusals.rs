@@ -100,6 +100,7 @@ const OWN_REFUSALS: &[(&str, &[&[ErrorCode]])] = &[
     ("register", &[&[NikInvalid, FamilyRulesNotMet, FamilyExists]]),
     ("issue_card", &[&[CardExists]]),
     ("record_exit", &[&[FamilyNotActive, AlreadyExited]]),
+    ("record_family_change", &[&[FamilyNotActive]]),
     // A family, card, region, agent or EDC transaction named that does not exist or is out
     // of sight; the agent's settlement short of the amount to hold.
     (

@@ -12,6 +12,7 @@ pub mod disbursements;
 pub mod edc;
 pub mod error;
 pub mod families;
+pub mod family_changes;
 pub mod graduation;
 pub mod health;
 pub mod holds;

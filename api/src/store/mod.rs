@@ -13,6 +13,7 @@ pub mod conditionality;
 pub mod disbursements;
 pub mod edc;
 pub mod families;
+pub mod family_changes;
 pub mod family_exits;
 mod group_commit;
 pub mod login_throttles;

@@ -138,6 +138,8 @@ diesel::table! {
         name -> Text,
         component -> Text,
         school_level -> Nullable<Text>,
+        ended_reason -> Nullable<Text>,
+        ended_at -> Nullable<Timestamp>,
     }
 }
 
@@ -422,3 +424,16 @@ diesel::joinable!(complaint_events -> complaints (complaint_id));
 diesel::joinable!(p2k2_attendance -> p2k2_sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(complaints, complaint_events);
 diesel::allow_tables_to_appear_in_same_query!(p2k2_sessions, p2k2_attendance);
+
+diesel::table! {
+    family_changes (id) {
+        id -> BigInt,
+        family_id -> BigInt,
+        kind -> Text,
+        details -> Text,
+        reason -> Text,
+        actor -> Text,
+        at -> Timestamp,
+        natural_exit_due -> Bool,
+    }
+}

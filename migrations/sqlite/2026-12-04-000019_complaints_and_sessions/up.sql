@@ -58,3 +58,21 @@ CREATE TABLE p2k2_attendance (
     family_id BIGINT NOT NULL REFERENCES families (id),
     PRIMARY KEY (session_id, family_id)
 );
+
+-- Data updates (pemutakhiran data). A member who leaves keeps its row (verifications name
+-- it) with why and when; each change is one row of the family's history.
+ALTER TABLE family_members ADD COLUMN ended_reason TEXT;
+ALTER TABLE family_members ADD COLUMN ended_at TIMESTAMP;
+CREATE TABLE family_changes (
+    id INTEGER PRIMARY KEY,
+    family_id BIGINT NOT NULL REFERENCES families (id),
+    kind TEXT NOT NULL,
+    -- What changed, as JSON.
+    details TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at TIMESTAMP NOT NULL,
+    -- No member with a PKH component is left: the family is due a natural exit.
+    natural_exit_due BOOLEAN NOT NULL
+);
+CREATE INDEX family_changes_family ON family_changes (family_id, id);
