@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::auth::RegionScope;
+use crate::domain::auth::{RegionCode, RegionScope};
 use crate::domain::card::CardNumber;
 use crate::domain::complaint::{
     is_overdue, Category, Channel, ComplaintStatus, EventKind, Priority, TransitionRefusal, COMPLAINT_TEXT_CHARS_MAX,
@@ -133,13 +133,15 @@ fn visibility(principal: &Principal) -> Result<Visibility<'_>, ServiceError> {
 fn visible_complaint(tx: &mut Tx<'_>, principal: &Principal, id: i64) -> Result<Complaint, ServiceError> {
     let visibility = visibility(principal)?;
     let complaint = complaints::find_by_id(tx, id)?.ok_or(ServiceError::NotFound("complaint"))?;
-    let visible = match (visibility, complaint.region_code.as_deref()) {
-        (Visibility::All, _) => true,
-        (Visibility::Family(family), _) => complaint.family_id == Some(family),
-        (Visibility::Region(prefix), Some(region)) => {
-            region == prefix || region.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.'))
-        }
-        (Visibility::Region(_), None) => false,
+    let visible = match (principal, visibility) {
+        (_, Visibility::All) => true,
+        (_, Visibility::Family(family)) => complaint.family_id == Some(family),
+        (Principal::Operator { scope, .. }, Visibility::Region(_)) => complaint
+            .region_code
+            .as_deref()
+            .and_then(|region| RegionCode::parse(region).ok())
+            .is_some_and(|region| scope.covers(&region)),
+        (_, Visibility::Region(_)) => false,
     };
     if visible {
         Ok(complaint)
