@@ -35,6 +35,19 @@ pub fn register_family(operator: &Session, nik: &str) -> (FamilyCredentials, i64
     (credentials, member)
 }
 
+/// Registers a family whose school child misses school for three cycles, closed by a
+/// supervisor, so that its membership ends (terminated).
+pub fn register_terminated_family(operator: &Session, supervisor: &Session, nik: &str) -> FamilyCredentials {
+    let (family, child) = register_family(operator, nik);
+    for cycle in ["2017-1", "2017-2", "2017-3"] {
+        let failed = json!({"family_id": family.family_id, "cycle": cycle, "complied": false, "member_id": child,
+            "obligation": "school_attendance"});
+        assert_eq!(operator.post("/v1/verifications", &failed).status(), 204);
+        assert_eq!(supervisor.post(&format!("/v1/cycles/{cycle}/close"), &json!({})).status(), 200);
+    }
+    family
+}
+
 /// Prepares, approves (another person) and executes a batch, and waits for it.
 pub fn disburse(server: &TestServer, body: Value) -> Value {
     let operator = Session::operator(server, "operator.jabar");

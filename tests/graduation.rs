@@ -6,7 +6,7 @@
 use chrono::Datelike;
 use serde_json::{json, Value};
 
-use crate::disbursements::{disburse, register_family};
+use crate::disbursements::{disburse, register_terminated_family};
 use crate::support::api::{assert_problem, keyed, with, FamilyCredentials, Session, Terminal};
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{on_both_backends, TestServer};
@@ -127,13 +127,7 @@ on_both_backends! {
         let server = TestServer::start(&database);
         let operator = Session::operator(&server, "operator.jabar");
         let supervisor = Session::operator(&server, "supervisor.jabar");
-        let (budi, child) = register_family(&operator, "3204126208920021");
-        for cycle in ["2017-1", "2017-2", "2017-3"] {
-            let failed = json!({"family_id": budi.family_id, "cycle": cycle, "complied": false, "member_id": child,
-                "obligation": "school_attendance"});
-            assert_eq!(operator.post("/v1/verifications", &failed).status(), 204);
-            assert_eq!(supervisor.post(&format!("/v1/cycles/{cycle}/close"), &json!({})).status(), 200);
-        }
+        let budi = register_terminated_family(&operator, &supervisor, "3204126208920021");
         assert_eq!(status(&operator, &budi), "terminated");
         let body = json!({"kind": "self_exit", "reason": "sudah_mampu", "year_out": this_year()});
         let problem = assert_problem(operator.post(&exit_path(&budi), &body), 409, "FAMILY_NOT_ACTIVE");

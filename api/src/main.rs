@@ -241,6 +241,7 @@ async fn serve(store: Store, cli: &Cli, secrets: &Secrets, args: &ServeArgs) -> 
         card_issuer: Arc::clone(&secrets.issuer_keys),
         disbursement_chunk_lines: args.disbursement_chunk_lines,
         test_clock: args.test_clock,
+        sms_webhook_secret: args.sms_webhook_secret.clone(),
     });
     if args.test_clock {
         kks_api::store::clock::make_manual();

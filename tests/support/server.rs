@@ -11,6 +11,9 @@ use super::{TestDatabase, KKS_BINARY};
 /// The token-signing secret of every test server, so tests can forge tokens with it.
 pub const TEST_JWT_SECRET: &str = "kks-test-jwt-secret-known-to-the-test-suite";
 
+/// The SMS gateway's shared secret the test servers start with (`KKS_SMS_WEBHOOK_SECRET`).
+pub const TEST_SMS_WEBHOOK_SECRET: &str = "kks-test-sms-gateway-secret";
+
 /// The card issuer key of every test server, so tests can sign card codes with it.
 pub const TEST_ISSUER_KEY_HEX: &str = "6b6b732074657374206973737565722073656564206f66203332206279746573";
 
@@ -70,6 +73,7 @@ impl TestServer {
             .args(flags)
             .env("KKS_JWT_SECRET", TEST_JWT_SECRET)
             .env("KKS_ISSUER_KEY", TEST_ISSUER_KEY_HEX)
+            .env("KKS_SMS_WEBHOOK_SECRET", TEST_SMS_WEBHOOK_SECRET)
             .env("KKS_LOG", log_filter);
         set_keys(&mut command, keys);
         let mut child = command.stdout(Stdio::piped()).stderr(stderr).spawn().expect("starting kks serve");
@@ -115,6 +119,7 @@ impl TestServer {
             .arg(&path)
             .env("KKS_JWT_SECRET", TEST_JWT_SECRET)
             .env("KKS_ISSUER_KEY", TEST_ISSUER_KEY_HEX)
+            .env("KKS_SMS_WEBHOOK_SECRET", TEST_SMS_WEBHOOK_SECRET)
             .env("KKS_LOG", "warn")
             .output()
             .expect("running kks seed");

@@ -64,6 +64,10 @@ pub enum ErrorCode {
     FamilyNotActive,
     /// A second, different exit of a family that already left PKH (409).
     AlreadyExited,
+    /// A complaint status change the rule does not allow (409).
+    ComplaintTransitionInvalid,
+    /// A second resolution of a complaint answered already (409).
+    ComplaintAlreadyResolved,
     UsernameInvalid,
     UsernameTaken,
     PasswordWeak,
@@ -121,7 +125,9 @@ impl ErrorCode {
             | Self::UsernameTaken
             | Self::TerminalTaken
             | Self::FamilyNotActive
-            | Self::AlreadyExited => 409,
+            | Self::AlreadyExited
+            | Self::ComplaintTransitionInvalid
+            | Self::ComplaintAlreadyResolved => 409,
             Self::UnsupportedMediaType => 415,
             Self::PayloadTooLarge => 413,
             Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => 404,
@@ -223,6 +229,12 @@ impl ErrorCode {
                 ("Only an active family graduates or exits", "Hanya keluarga aktif yang dapat graduasi atau keluar")
             }
             Self::AlreadyExited => ("The family already left PKH", "Keluarga sudah keluar dari PKH"),
+            Self::ComplaintTransitionInvalid => {
+                ("The complaint cannot move to that status", "Status pengaduan tidak dapat diubah ke status itu")
+            }
+            Self::ComplaintAlreadyResolved => {
+                ("The complaint is answered already", "Pengaduan sudah memiliki penyelesaian")
+            }
             Self::UsernameInvalid => ("The user name is not valid", "Nama pengguna tidak valid"),
             Self::UsernameTaken => ("This user name is taken", "Nama pengguna sudah dipakai"),
             Self::PasswordWeak => ("The password is too weak", "Kata sandi terlalu lemah"),

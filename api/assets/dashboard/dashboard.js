@@ -301,6 +301,17 @@ function indicatorsView(indicators) {
     const wording = { sudah_mampu: "Sudah mampu", usaha_berkembang_pesat: "Usaha berkembang pesat", sudah_tidak_ada_komponen_pkh: "Sudah tidak ada komponen PKH" };
     box.append(table(["Alasan keluar PKH (graduasi)", "KPM"], exits.map(([reason, families]) => [wording[reason] || reason, count(families)])));
   }
+  // Pengaduan (complaints): overdue ones are open past their deadline.
+  const complaints = Object.entries(indicators.complaints_by_category || {});
+  if (complaints.length) {
+    box.append(table(["Pengaduan (kategori)", "Diterima", "Ditangani", "Terbuka", "Lewat batas waktu"], complaints.map(([category, tally]) =>
+      [category.replaceAll("_", " "), count(tally.received), count(tally.handled), count(tally.open), count(tally.overdue)])));
+  }
+  const sessions = Object.entries(indicators.p2k2_by_module || {});
+  if (sessions.length) {
+    box.append(table(["P2K2 (modul)", "Pertemuan", "Kehadiran KPM"], sessions.map(([module, attendance]) =>
+      [module.replaceAll("_", " "), count(attendance.sessions), count(attendance.attendances)])));
+  }
 }
 
 function agentsView(activity) {

@@ -220,6 +220,11 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(i64::from(crate::service::retention::IDEMPOTENCY_RETENTION_HOURS_MIN)..))]
     pub idempotency_retention_hours: u32,
 
+    /// The shared secret the SMS gateway sends in `X-KKS-Webhook-Secret` with each message
+    /// (`POST /v1/complaints/sms`); unset: that webhook refuses every message.
+    #[arg(long, env = "KKS_SMS_WEBHOOK_SECRET", hide_env_values = true)]
+    pub sms_webhook_secret: Option<Secret>,
+
     /// For tests only: the ledger's clock stands still until `PUT /test-clock` moves it
     /// forward (stage openings, hold releases, the business day). Refused in production.
     #[arg(long)]

@@ -20,6 +20,14 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `given` is this secret, in time that does not depend on where they differ
+    /// (both are hashed first, so the length leaks nothing either).
+    pub fn matches(&self, given: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        use subtle::ConstantTimeEq;
+        Sha256::digest(self.0.as_bytes()).ct_eq(&Sha256::digest(given.as_bytes())).into()
+    }
 }
 
 impl FromStr for Secret {
@@ -166,5 +174,19 @@ impl KeySource<'_> {
             self.list_name.to_owned(),
             format!("{error} ({} counts as the oldest key, version 1 for tokens and PINs)", self.single_name),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_matches_itself_only() {
+        let secret = Secret::from_str("gateway-secret").unwrap();
+        assert!(secret.matches("gateway-secret"));
+        for wrong in ["", "gateway-secre", "gateway-secret ", "Gateway-secret"] {
+            assert!(!secret.matches(wrong), "{wrong:?}");
+        }
     }
 }

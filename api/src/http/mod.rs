@@ -7,11 +7,13 @@ pub mod auth;
 pub mod binary;
 pub mod cards;
 pub mod client_address;
+pub mod complaints;
 pub mod cors;
 pub mod disbursements;
 pub mod docs;
 pub mod edc;
 pub mod families;
+pub mod family_changes;
 pub mod health;
 pub mod holds;
 pub mod method_not_allowed;
@@ -19,6 +21,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod openapi;
 pub mod operators;
+pub mod p2k2;
 pub mod paging;
 pub mod pins;
 pub mod problem;
@@ -68,6 +71,8 @@ pub struct AppState {
     pub cors_origins: cors::CorsOrigins,
     /// Whether `/test-clock` may move the ledger's clock (`kks serve --test-clock`).
     pub test_clock: bool,
+    /// The SMS gateway's shared secret; none: the SMS webhook refuses every message.
+    pub sms_webhook_secret: Option<crate::config::Secret>,
 }
 
 /// The whole application, for the server and for tests.
@@ -145,6 +150,8 @@ pub fn app(
                 .route("/families/{family_id}/balances", web::get().to(families::balances))
                 .route("/families/{family_id}/cards", web::post().to(families::issue_card))
                 .route("/families/{family_id}/exit", web::post().to(families::record_exit))
+                .route("/families/{family_id}/changes", web::post().to(family_changes::record_change))
+                .route("/families/{family_id}/changes", web::get().to(family_changes::history))
                 .route("/families/{family_id}/holds", web::post().to(holds::place))
                 .route("/holds/{hold_id}/release", web::post().to(holds::release))
                 .route("/families/{family_id}/transactions", web::get().to(edc::family_transactions))
@@ -178,8 +185,19 @@ pub fn app(
                 .route("/monitoring/families/{family_id}", web::get().to(monitoring::family))
                 .route("/monitoring/indicators", web::get().to(monitoring::indicators))
                 .route("/monitoring/graduations", web::get().to(monitoring::graduations))
+                .route("/monitoring/complaints", web::get().to(monitoring::complaints))
+                .route("/monitoring/p2k2-attendance", web::get().to(monitoring::p2k2_attendance))
                 .route("/monitoring/agents", web::get().to(monitoring::agents))
                 .route("/facilitators", web::post().to(monitoring::add_facilitator))
+                .route("/complaints", web::post().to(complaints::file_complaint))
+                .route("/complaints", web::get().to(complaints::list_complaints))
+                .route("/complaints/sms", web::post().to(complaints::file_sms_complaint))
+                .route("/complaints/{complaint_id}", web::get().to(complaints::view_complaint))
+                .route("/complaints/{complaint_id}/comments", web::post().to(complaints::comment_complaint))
+                .route("/complaints/{complaint_id}/transitions", web::post().to(complaints::transition_complaint))
+                .route("/public/complaints", web::post().to(complaints::file_public_complaint))
+                .route("/p2k2-sessions", web::post().to(p2k2::record_session))
+                .route("/p2k2-sessions", web::get().to(p2k2::list_sessions))
                 .route("/cards/check-qr", web::post().to(cards::check_qr))
                 .route("/cards/{card_number}", web::get().to(cards::find))
                 .route("/cards/{card_number}/image.png", web::get().to(cards::image))

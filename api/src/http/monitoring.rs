@@ -13,6 +13,7 @@ use super::problem::{ApiError, ErrorCode, Problem};
 use super::{blocking, paging, AppState};
 use crate::domain::auth::RegionCode;
 use crate::service::monitoring::agents::{self, AgentActivity, AGENTS_PAGE_DEFAULT, AGENTS_PAGE_MAX};
+use crate::service::monitoring::complaints::{self, ComplaintFigures, P2k2Attendance};
 use crate::service::monitoring::csv::CsvExport;
 use crate::service::monitoring::families::{self, FamilyList, FamilyPage, FAMILIES_PAGE_DEFAULT, FAMILIES_PAGE_MAX};
 use crate::service::monitoring::graduations::{self, Graduations};
@@ -235,6 +236,41 @@ pub async fn graduations(
     let store = state.reports.clone();
     let list = blocking(move || graduations::graduations(&store, &caller.0, region.as_ref(), facilitator)).await?;
     Ok(answer(&request, format, &list, "graduations"))
+}
+
+/// Complaints received, handled, open and overdue (open past their deadline), by category
+/// and by region and category.
+#[utoipa::path(get, path = "/v1/monitoring/complaints", tag = "monitoring", operation_id = "complaint_figures",
+    security(("bearer" = [])), params(RegionQuery),
+    responses((status = 200, description = "JSON, or CSV with `format=csv` or `Accept: text/csv`", content((ComplaintFigures = "application/json"), (String = "text/csv"))),
+              (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn complaints(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<RegionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let RegionQuery { region, format } = query.into_inner();
+    let store = state.store.clone();
+    let figures = blocking(move || complaints::complaints(&store, &caller.0, region.as_ref())).await?;
+    Ok(answer(&request, format, &figures, "complaints"))
+}
+
+/// P2K2/FDS sessions and attendances by module.
+#[utoipa::path(get, path = "/v1/monitoring/p2k2-attendance", tag = "monitoring", operation_id = "p2k2_attendance",
+    security(("bearer" = [])), params(RegionQuery),
+    responses((status = 200, description = "JSON, or CSV with `format=csv` or `Accept: text/csv`", content((P2k2Attendance = "application/json"), (String = "text/csv"))),
+              (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn p2k2_attendance(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<RegionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let RegionQuery { region, format } = query.into_inner();
+    let store = state.store.clone();
+    let figures = blocking(move || complaints::p2k2_attendance(&store, &caller.0, region.as_ref())).await?;
+    Ok(answer(&request, format, &figures, "p2k2-attendance"))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

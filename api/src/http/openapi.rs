@@ -9,7 +9,8 @@ use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
 use super::refusals::ListedRefusals;
 use super::{
-    agents, audit, cards, disbursements, edc, families, holds, metrics, monitoring, operators, pins, regions, sessions,
+    agents, audit, cards, complaints, disbursements, edc, families, family_changes, holds, metrics, monitoring,
+    operators, p2k2, pins, regions, sessions,
 };
 use crate::domain::card::CardNumber;
 use crate::domain::transmission::TransmittedAt;
@@ -48,6 +49,8 @@ use crate::service::auth::Role;
         families::balances,
         families::issue_card,
         families::record_exit,
+        family_changes::record_change,
+        family_changes::history,
         holds::place,
         holds::release,
         cards::find,
@@ -96,6 +99,17 @@ use crate::service::auth::Role;
         monitoring::family,
         monitoring::indicators,
         monitoring::graduations,
+        monitoring::complaints,
+        monitoring::p2k2_attendance,
+        complaints::file_complaint,
+        complaints::file_public_complaint,
+        complaints::file_sms_complaint,
+        complaints::list_complaints,
+        complaints::view_complaint,
+        complaints::comment_complaint,
+        complaints::transition_complaint,
+        p2k2::record_session,
+        p2k2::list_sessions,
         monitoring::agents,
         monitoring::add_facilitator,
     ),
@@ -128,6 +142,7 @@ use crate::service::auth::Role;
         (name = "regions", description = "The official region hierarchy"),
         (name = "disbursements", description = "Stage disbursements (maker–checker) and the conditionality cycle"),
         (name = "edc", description = "The agent's EDC terminal: card transactions, reversal, history, settlement"),
+        (name = "complaints", description = "Complaints (pengaduan) from every channel: operators, families, the public web form, the SMS gateway; timeline, status and one resolution"),
         (name = "monitoring", description = "Monitoring for operators: disbursement and absorption from national down to one family, indicators, agent activity (JSON or CSV)"),
     )
 )]

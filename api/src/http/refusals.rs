@@ -97,10 +97,32 @@ const OWN_REFUSALS: &[(&str, &[&[ErrorCode]])] = &[
             ],
         ],
     ),
-    ("reversal", &[&[TransmissionTimeOutOfRange, ReversalWindowClosed]]),
+    // Funds held: a complaint's investigation hold on the agent's settlement account.
+    ("reversal", &[&[TransmissionTimeOutOfRange, ReversalWindowClosed, FundsHeld]]),
     ("register", &[&[NikInvalid, FamilyRulesNotMet, FamilyExists]]),
     ("issue_card", &[&[CardExists]]),
     ("record_exit", &[&[FamilyNotActive, AlreadyExited]]),
+    ("record_family_change", &[&[FamilyNotActive]]),
+    // A family, card, region, agent or EDC transaction named that does not exist or is out
+    // of sight; the agent's settlement short of the amount to hold.
+    (
+        "file_complaint",
+        &[&[
+            NotFound,
+            CardNumberMalformed,
+            CardNumberCheckDigit,
+            CardNumberUnknownBank,
+            AccountClosed,
+            InsufficientFunds,
+            FundsHeld,
+        ]],
+    ),
+    ("file_public_complaint", &[&[NotFound, TooManyRequests]]),
+    ("file_sms_complaint", &[&[Unauthenticated]]),
+    ("transition_complaint", &[&[ComplaintTransitionInvalid, ComplaintAlreadyResolved]]),
+    ("record_p2k2_session", &[&[NotFound]]),
+    ("complaint_figures", &[&[NotFound]]),
+    ("p2k2_attendance", &[&[NotFound]]),
     ("place", &[&[AccountNotFound, AccountClosed, InsufficientFunds, FundsHeld]]),
     ("release", &[&[HoldNotFound, HoldNotActive]]),
     ("prepare", &[&[LiveBatchExists, BatchPaysNobody]]),

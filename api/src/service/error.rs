@@ -80,6 +80,12 @@ pub enum ServiceError {
     FamilyNotActive(String),
     #[error("the family already left PKH with another exit")]
     AlreadyExited,
+    /// A complaint status change the rule does not allow.
+    #[error("{0}")]
+    ComplaintTransitionInvalid(String),
+    /// A second resolution (or rejection) of a complaint answered already.
+    #[error("the complaint has its resolution already: it is answered once")]
+    ComplaintAlreadyResolved,
     #[error(transparent)]
     UsernameInvalid(#[from] UsernameError),
     #[error("this user name is taken")]
@@ -193,6 +199,8 @@ impl ServiceError {
             Self::FamilyExists => ErrorCode::FamilyExists,
             Self::FamilyNotActive(_) => ErrorCode::FamilyNotActive,
             Self::AlreadyExited => ErrorCode::AlreadyExited,
+            Self::ComplaintTransitionInvalid(_) => ErrorCode::ComplaintTransitionInvalid,
+            Self::ComplaintAlreadyResolved => ErrorCode::ComplaintAlreadyResolved,
             Self::CardExists => ErrorCode::CardExists,
             Self::UsernameInvalid(_) => ErrorCode::UsernameInvalid,
             Self::UsernameTaken => ErrorCode::UsernameTaken,

@@ -195,11 +195,39 @@ pub fn insert_member(
     Member::try_from(row)
 }
 
+/// The family's current members (those who have not left).
 pub fn find_members_by_family(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<Member>, StoreError> {
     let rows: Vec<MemberRow> = on_backend!(tx, connection => family_members::table
         .filter(family_members::family_id.eq(family_id))
+        .filter(family_members::ended_at.is_null())
         .order(family_members::id)
         .select(MemberRow::as_select())
         .load(connection)?);
     rows.into_iter().map(Member::try_from).collect()
+}
+
+/// Ends a current member's component (it keeps its row: verifications name it); `false`
+/// if it had ended already.
+pub fn end_member(tx: &mut Tx<'_>, member_id: i64, reason: &str) -> Result<bool, StoreError> {
+    let ended = on_backend!(tx, connection => diesel::update(
+        family_members::table.find(member_id).filter(family_members::ended_at.is_null()),
+    )
+    .set((family_members::ended_reason.eq(reason), family_members::ended_at.eq(now())))
+    .execute(connection)?);
+    Ok(ended == 1)
+}
+
+pub fn set_school_level(tx: &mut Tx<'_>, member_id: i64, level: SchoolLevel) -> Result<(), StoreError> {
+    let level: &str = level.into();
+    on_backend!(tx, connection => diesel::update(family_members::table.find(member_id))
+        .set(family_members::school_level.eq(level))
+        .execute(connection)?);
+    Ok(())
+}
+
+pub fn set_recipient_name(tx: &mut Tx<'_>, id: i64, recipient_name: &str) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(families::table.find(id))
+        .set(families::recipient_name.eq(recipient_name))
+        .execute(connection)?);
+    Ok(())
 }

@@ -138,6 +138,8 @@ diesel::table! {
         name -> Text,
         component -> Text,
         school_level -> Nullable<Text>,
+        ended_reason -> Nullable<Text>,
+        ended_at -> Nullable<Timestamp>,
     }
 }
 
@@ -361,5 +363,78 @@ diesel::table! {
     facilitator_villages (facilitator_id, village_code) {
         facilitator_id -> BigInt,
         village_code -> Text,
+    }
+}
+
+// Complaints and P2K2 sessions (migration 000019).
+diesel::table! {
+    complaints (id) {
+        id -> BigInt,
+        channel -> Text,
+        category -> Text,
+        priority -> Text,
+        status -> Text,
+        region_code -> Nullable<Text>,
+        family_id -> Nullable<BigInt>,
+        card_number -> Nullable<Text>,
+        agent_id -> Nullable<BigInt>,
+        edc_reference -> Nullable<Text>,
+        hold_id -> Nullable<BigInt>,
+        description -> Text,
+        contact -> Text,
+        assignee -> Nullable<Text>,
+        filed_by -> Text,
+        received_at -> Timestamp,
+        due_at -> Timestamp,
+        settled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    complaint_events (id) {
+        id -> BigInt,
+        complaint_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        text -> Text,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    p2k2_sessions (id) {
+        id -> BigInt,
+        village_code -> Text,
+        group_name -> Text,
+        held_on -> Date,
+        module -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    p2k2_attendance (session_id, family_id) {
+        session_id -> BigInt,
+        family_id -> BigInt,
+    }
+}
+
+diesel::joinable!(complaint_events -> complaints (complaint_id));
+diesel::joinable!(p2k2_attendance -> p2k2_sessions (session_id));
+diesel::allow_tables_to_appear_in_same_query!(complaints, complaint_events);
+diesel::allow_tables_to_appear_in_same_query!(p2k2_sessions, p2k2_attendance);
+
+diesel::table! {
+    family_changes (id) {
+        id -> BigInt,
+        family_id -> BigInt,
+        kind -> Text,
+        details -> Text,
+        reason -> Text,
+        actor -> Text,
+        at -> Timestamp,
+        natural_exit_due -> Bool,
     }
 }

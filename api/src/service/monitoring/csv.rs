@@ -2,6 +2,7 @@
 //! the chain (pendamping → kabupaten → provinsi → pusat).
 
 use super::agents::AgentActivity;
+use super::complaints::{ComplaintFigures, P2k2Attendance};
 use super::families::{FamilyList, FamilyPage};
 use super::graduations::Graduations;
 use super::indicators::{Indicators, SavingsTransfer};
@@ -250,7 +251,50 @@ impl CsvExport for Indicators {
         for (reason, families) in &self.exits_by_reason {
             push("exits", "reason".to_owned(), reason, families.to_string());
         }
+        for (category, tally) in &self.complaints_by_category {
+            for (measure, value) in tally.measures() {
+                push("complaints", category.clone(), measure, value.to_string());
+            }
+        }
+        for (module, attendance) in &self.p2k2_by_module {
+            push("p2k2", module.clone(), "sessions", attendance.sessions.to_string());
+            push("p2k2", module.clone(), "attendances", attendance.attendances.to_string());
+        }
         rows
+    }
+}
+
+/// One region and category per row.
+impl CsvExport for ComplaintFigures {
+    fn header(&self) -> &'static [&'static str] {
+        &["region", "category", "received", "handled", "open", "overdue"]
+    }
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.lines
+            .iter()
+            .map(|line| {
+                let mut row = vec![line.region.clone().unwrap_or_default(), line.category.to_string()];
+                row.extend(line.tally.measures().into_iter().map(|(_, value)| value.to_string()));
+                row
+            })
+            .collect()
+    }
+}
+
+/// One module per row.
+impl CsvExport for P2k2Attendance {
+    fn header(&self) -> &'static [&'static str] {
+        &["module", "sessions", "attendances"]
+    }
+
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.by_module
+            .iter()
+            .map(|(module, attendance)| {
+                vec![module.clone(), attendance.sessions.to_string(), attendance.attendances.to_string()]
+            })
+            .collect()
     }
 }
 

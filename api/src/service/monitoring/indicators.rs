@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::complaints::{attendance_by_module, complaint_tallies, ComplaintTally, ModuleAttendance};
 use super::{area, children, parse_region, RegionRef, StatusFigures, Tally};
 use crate::domain::auth::{RegionCode, RegionLevel};
 use crate::domain::benefit::{amount_for, Programme};
@@ -136,6 +137,10 @@ pub struct Indicators {
     pub families: StatusFigures,
     /// Families that left PKH, by the seed form's reason.
     pub exits_by_reason: BTreeMap<String, i64>,
+    /// Complaints received, handled, open and overdue, by category.
+    pub complaints_by_category: BTreeMap<String, ComplaintTally>,
+    /// P2K2 sessions and attendances, by module.
+    pub p2k2_by_module: BTreeMap<String, ModuleAttendance>,
 }
 
 /// The indicators of `region` (the operator's scope when `None`).
@@ -183,6 +188,8 @@ pub fn indicators(
                 .into_iter()
                 .map(|(reason, families)| (reason.to_string(), families))
                 .collect(),
+            complaints_by_category: complaint_tallies(tx, area.code(), now())?.0,
+            p2k2_by_module: attendance_by_module(tx, area.code())?,
         })
     })
 }

@@ -5,6 +5,7 @@
 //! agrees with the ledger to the rupiah and no request scans the journal.
 
 pub mod agents;
+pub mod complaints;
 pub mod csv;
 pub mod families;
 pub mod graduations;
