@@ -37,6 +37,7 @@ mod postgres_outages;
 mod refusal_reasons;
 mod reports_standby;
 
+mod statement_count;
 mod suspension_stories;
 mod table_statistics;
 mod verify_ledger;
