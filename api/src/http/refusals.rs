@@ -97,6 +97,11 @@ const OWN_REFUSALS: &[(&str, &[&[ErrorCode]])] = &[
     ),
     ("reversal", &[&[TransmissionTimeOutOfRange, ReversalWindowClosed]]),
     ("register", &[&[NikInvalid, FamilyRulesNotMet, FamilyExists]]),
+    // A file refused whole: encoding, separator, columns, a control character (the text
+    // guard leaves these streamed bodies to the import's own check).
+    ("import_regions", &[&[ImportFileInvalid]]),
+    ("import_families", &[&[ImportFileInvalid]]),
+    ("take_pin_mailer", &[&[ImportRunning, PinMailerGone]]),
     ("issue_card", &[&[CardExists]]),
     ("record_exit", &[&[FamilyNotActive, AlreadyExited]]),
     ("place", &[&[AccountNotFound, AccountClosed, InsufficientFunds, FundsHeld]]),

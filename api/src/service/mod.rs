@@ -14,6 +14,7 @@ pub mod families;
 pub mod graduation;
 pub mod health;
 pub mod holds;
+pub mod imports;
 pub mod ledger_check;
 pub mod monitoring;
 pub mod operators;
@@ -21,6 +22,7 @@ pub mod reconciliation;
 pub mod regions;
 pub mod retention;
 pub mod seed;
+pub mod writer_wait;
 
 /// The ledger's clock, which a test server may move forward (`--test-clock`).
 pub use crate::store::clock;
