@@ -21,6 +21,7 @@ mod graduation;
 mod hostile_input;
 mod http_skeleton;
 mod idempotency;
+mod imports;
 mod ledger_concurrency;
 mod ledger_posting;
 mod migrations;
