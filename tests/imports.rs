@@ -138,8 +138,17 @@ on_both_backends! {
         for personal in ["Nama Lain", "3204125508850901", "Rina Import", "3374015508850903"] {
             assert!(!reasons.contains(personal), "a reason repeats personal data: {reasons}");
         }
-        // Another operator cannot see the job.
-        assert_eq!(Session::operator(&server, "operator.jateng").get(&format!("/v1/imports/{}", job["id"])).status(), 404);
+        // Refused lines come a page at a time.
+        let first: Value = operator.get(&format!("/v1/imports/{}?limit=1", job["id"])).json().unwrap();
+        assert_eq!((rejections(&first), first["next_after"].clone()), (vec![(4, "FAMILY_EXISTS".to_owned())], json!(4)));
+        let next: Value = operator.get(&format!("/v1/imports/{}?limit=1&after=4", job["id"])).json().unwrap();
+        assert_eq!((rejections(&next), next["next_after"].clone()), (vec![(5, "FORBIDDEN".to_owned())], Value::Null));
+        assert_problem(operator.get(&format!("/v1/imports/{}?limit=0", job["id"])), 400, "PAGING_INVALID");
+        // Another operator can neither see the job nor issue cards outside its region.
+        let jateng = Session::operator(&server, "operator.jateng");
+        assert_eq!(jateng.get(&format!("/v1/imports/{}", job["id"])).status(), 404);
+        let elsewhere = jateng.post("/v1/regions/32.04.12.2001/card-issuance", &json!({"bank": "bri"}));
+        assert_problem(elsewhere, 404, "NOT_FOUND");
 
         // The command line, on the same database while the server runs.
         let folder = tempfile::tempdir().unwrap();
