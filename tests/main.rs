@@ -23,6 +23,7 @@ mod graduation;
 mod hostile_input;
 mod http_skeleton;
 mod idempotency;
+mod imports;
 mod key_rotation;
 mod ledger_concurrency;
 mod ledger_posting;

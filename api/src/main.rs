@@ -10,15 +10,17 @@ use std::time::Duration;
 use actix_web::{web, HttpServer};
 use anyhow::Context;
 use clap::Parser;
-use kks_api::config::{AdminCommand, Cli, Command, KeyKind, KeysCommand, LogFormat, Secrets, ServeArgs};
+use indicatif::{ProgressBar, ProgressStyle};
+use kks_api::config::{AdminCommand, Cli, Command, ImportCommand, KeyKind, KeysCommand, LogFormat, Secrets, ServeArgs};
 use kks_api::http::auth::AttemptLimiter;
 use kks_api::http::{self, metrics::Metrics, AppState};
 use kks_api::service::auth::Auth;
+use kks_api::service::imports::{self, FileKind, Importer};
 use kks_api::service::key_rotation::{self, ConfiguredKeys};
 use kks_api::service::operators::NewAdmin;
-use kks_api::service::{self, seed::DemoCredentials, ServiceError};
-use kks_api::store::operators::Operator;
-use kks_api::store::{Store, StoreError, StoreOptions};
+use kks_api::service::writer_wait::{when_the_writer_is_free, WRITER_WAIT_MAX};
+use kks_api::service::{self, seed::DemoCredentials};
+use kks_api::store::{Store, StoreOptions};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
 
@@ -102,7 +104,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 display_name: display_name.clone().unwrap_or_else(|| username.clone()),
                 password,
             };
-            let admin = create_admin_when_the_writer_is_free(&store, new)?;
+            let admin = when_the_writer_is_free(|| service::operators::create_admin(&store, &new), say_waiting)
+                .context("creating the admin")?;
             println!(
                 "national admin {:?} created (operator {}); log in with POST /v1/auth/operators/login",
                 admin.username, admin.id
@@ -110,6 +113,14 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(command) => run_keys(cli, &options, command),
+        Command::Import(command) => {
+            let (kind, file) = match command {
+                ImportCommand::Regions { file } => (FileKind::Regions, file),
+                ImportCommand::Families { file } => (FileKind::Families, file),
+            };
+            let store = open_migrated(&options)?;
+            import_file(&store, kind, file)
+        }
         Command::VerifyLedger { json } => {
             let store = Store::open(&options).with_context(|| format!("opening the database {}", options.url))?;
             let report = service::ledger_check::verify_ledger(&store).context("verifying the ledger")?;
@@ -183,6 +194,69 @@ fn run_keys(cli: &Cli, options: &StoreOptions, command: &KeysCommand) -> anyhow:
 
 fn listed(ids: &[impl ToString]) -> String {
     ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Refused lines printed at the end of `kks import`; the job shows them all.
+const REJECTIONS_PRINTED_MAX: usize = 20;
+
+/// `kks import`: the service's own import, in this process, with a progress bar.
+fn import_file(store: &Store, kind: FileKind, file: &Path) -> anyhow::Result<ExitCode> {
+    let importer = Importer::command_line();
+    let started = when_the_writer_is_free(|| imports::start(store, &importer, kind, file), say_waiting)
+        .with_context(|| format!("refused {}; nothing was imported", file.display()))?;
+    let job = if started.to_run {
+        let progress = ImportBar::new(started.job.lines_total);
+        let job = imports::run(store, started.job.id, kind, &importer, file, &progress)
+            .with_context(|| format!("importing {}", file.display()))?;
+        progress.bar.finish_and_clear();
+        job
+    } else {
+        println!("this file was imported already (import {}): nothing changed", started.job.id);
+        started.job
+    };
+    println!(
+        "import {} {}: {} lines, {} accepted, {} already present, {} refused",
+        job.id, job.status, job.lines_total, job.accepted, job.already_present, job.rejected
+    );
+    for rejection in job.rejections.iter().take(REJECTIONS_PRINTED_MAX) {
+        println!("  line {}: {} {}", rejection.line, rejection.code, rejection.reason);
+    }
+    if job.rejected > 0 {
+        println!("every refused line: GET /v1/imports/{}?after=LINE", job.id);
+        return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The progress bar of `kks import` (hidden when the output is not a terminal).
+struct ImportBar {
+    bar: ProgressBar,
+}
+
+impl ImportBar {
+    fn new(lines_total: i64) -> Self {
+        let bar = ProgressBar::new(u64::try_from(lines_total).unwrap_or(0));
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} lines, {per_sec}, {eta} left  {msg}") {
+            bar.set_style(style);
+        }
+        Self { bar }
+    }
+}
+
+impl imports::Progress for ImportBar {
+    fn chunk_written(&self, job: &imports::ImportView) {
+        self.bar.set_position(u64::try_from(job.lines_done).unwrap_or(0));
+        self.bar.set_message(format!("{} refused", job.rejected));
+    }
+
+    fn waiting_for_writer(&self, reason: &str) {
+        self.bar.suspend(|| say_waiting(reason));
+    }
+}
+
+/// What a command says while another process holds the SQLite write lock.
+fn say_waiting(reason: &str) {
+    eprintln!("kks: the database is busy ({reason}); waiting up to {} s", WRITER_WAIT_MAX.as_secs());
 }
 
 fn open_migrated(options: &StoreOptions) -> anyhow::Result<Store> {
@@ -303,30 +377,6 @@ fn read_new_password() -> anyhow::Result<String> {
     };
     anyhow::ensure!(first == second, "the two passwords differ; nothing was created");
     Ok(first)
-}
-
-/// How long `kks admin create` waits for a server that is writing to the same SQLite file.
-const WRITER_WAIT_MAX: Duration = Duration::from_secs(120);
-/// The pause between tries (each try itself waits the busy timeout).
-const WRITER_RETRY_PAUSE: Duration = Duration::from_millis(500);
-
-/// SQLite has one writer: beside a busy `kks serve` the write may find the database
-/// locked for longer than the busy timeout. Try again, saying so, for a bounded time.
-fn create_admin_when_the_writer_is_free(store: &Store, new: NewAdmin) -> anyhow::Result<Operator> {
-    let started = std::time::Instant::now();
-    let mut said_waiting = false;
-    loop {
-        match service::operators::create_admin(store, &new) {
-            Err(ServiceError::Store(StoreError::Unavailable(reason))) if started.elapsed() < WRITER_WAIT_MAX => {
-                if !said_waiting {
-                    eprintln!("kks: the database is busy ({reason}); waiting up to {} s", WRITER_WAIT_MAX.as_secs());
-                    said_waiting = true;
-                }
-                std::thread::sleep(WRITER_RETRY_PAUSE);
-            }
-            result => return result.context("creating the admin"),
-        }
-    }
 }
 
 /// How often answers kept for retries are looked at for expiry.

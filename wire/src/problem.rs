@@ -98,6 +98,13 @@ pub enum ErrorCode {
     LiveBatchExists,
     BatchPaysNobody,
     BatchNotCancellable,
+    /// An import file refused whole: not UTF-8, not comma-separated, a missing or unknown
+    /// column, no line (400).
+    ImportFileInvalid,
+    /// The import or card issuance is still running (409).
+    ImportRunning,
+    /// A PIN mailer downloaded already: its PINs were erased (410).
+    PinMailerGone,
     TransmissionTimeOutOfRange,
     ReversalWindowClosed,
     ServiceUnavailable,
@@ -160,6 +167,9 @@ impl ErrorCode {
             Self::DuplicateStan | Self::OriginalReversed => 409,
             Self::IdempotencyKeyMissing | Self::IdempotencyKeyInvalid => 400,
             Self::LiveBatchExists | Self::BatchPaysNobody | Self::BatchNotCancellable => 409,
+            Self::ImportFileInvalid => 400,
+            Self::ImportRunning => 409,
+            Self::PinMailerGone => 410,
             Self::ServiceUnavailable => 503,
             Self::InternalError => 500,
         }
@@ -293,6 +303,12 @@ impl ErrorCode {
             Self::BatchPaysNobody => {
                 ("Every family is already paid for this period", "Semua keluarga sudah dibayar untuk periode ini")
             }
+            Self::ImportFileInvalid => ("The import file cannot be read", "Berkas impor tidak dapat dibaca"),
+            Self::ImportRunning => ("The import is still running", "Impor masih berjalan"),
+            Self::PinMailerGone => (
+                "The PIN mailer was downloaded already; its PINs are erased",
+                "Surat PIN sudah diunduh; PIN-nya sudah dihapus",
+            ),
             Self::BatchNotCancellable => (
                 "The batch is being paid or was paid: it cannot be cancelled",
                 "Batch sedang atau sudah dibayarkan: tidak dapat dibatalkan",

@@ -115,6 +115,11 @@ pub enum Command {
     /// Rotate the token, PIN and card issuer keys (README, Going live, Key rotation).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Import regions or families from a CSV file, with a progress bar; beside a running
+    /// server on the same SQLite file, waits for its writes. Exits 1 when the file is
+    /// refused whole (nothing written), 3 when some lines were refused (the others kept).
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Recompute every balance from the journal and check the ledger's invariants;
     /// exits 1 with a report on any discrepancy.
     VerifyLedger {
@@ -165,6 +170,21 @@ pub enum KeyKind {
     Jwt,
     /// The bank's PIN verification key.
     Pin,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Regions from a CSV of Kemendagri codes and names (`code,name`), parents first.
+    Regions {
+        /// The CSV file (UTF-8, comma-separated, a header line).
+        file: PathBuf,
+    },
+    /// Families with their members, one line per family
+    /// (`nik,family_card_number,recipient_name,address,village_code,category,members`).
+    Families {
+        /// The CSV file (UTF-8, comma-separated, a header line).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

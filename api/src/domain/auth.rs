@@ -325,6 +325,40 @@ impl PinKey {
         hex::encode(self.mac(card_number, pin).finalize().into_bytes())
     }
 
+    /// A one-time PIN sealed for its short stay in the database until its PIN mailer is
+    /// downloaded: each digit shifted by a pad digit drawn from HMAC(key, "pin-mailer" ‖
+    /// `context`), the context naming the job and the card. Without the key, which never
+    /// enters the database, every PIN is equally likely.
+    pub fn seal_pin(&self, context: &str, pin: &Pin) -> String {
+        let pad = self.mailer_pad(context);
+        pin.0.bytes().zip(pad).map(|(digit, shift)| char::from(b'0' + (digit - b'0' + shift) % 10)).collect()
+    }
+
+    /// The PIN that [`Self::seal_pin`] sealed with the same context.
+    pub fn unseal_pin(&self, context: &str, sealed: &str) -> Option<Pin> {
+        let pad = self.mailer_pad(context);
+        let digits: Option<String> = sealed
+            .bytes()
+            .zip(pad)
+            .map(|(digit, shift)| digit.is_ascii_digit().then(|| char::from(b'0' + (digit - b'0' + 10 - shift) % 10)))
+            .collect();
+        Pin::parse(&digits?).ok()
+    }
+
+    /// Six pad digits, each from two bytes of the MAC (65,536 mod 10: a bias of 1e-4).
+    fn mailer_pad(&self, context: &str) -> [u8; 6] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
+        mac.update(b"pin-mailer:");
+        mac.update(context.as_bytes());
+        let bytes = mac.finalize().into_bytes();
+        let mut pad = [0_u8; 6];
+        for (digit, pair) in pad.iter_mut().zip(bytes.chunks_exact(2)) {
+            let value = pair.iter().fold(0_u16, |value, byte| (value << 8) | u16::from(*byte));
+            *digit = u8::try_from(value % 10).unwrap_or(0);
+        }
+        pad
+    }
+
     /// Whether `pin` matches the stored value, in constant time.
     pub fn verify(&self, card_number: &str, pin: &Pin, stored: &str) -> bool {
         hex::decode(stored).is_ok_and(|expected| self.mac(card_number, pin).verify_slice(&expected).is_ok())
@@ -378,6 +412,18 @@ mod tests {
         assert!(!key.verify("5221840000000025", &pin, &stored), "the same PIN on another card hashes differently");
         assert!(!PinKey::new(b"other key").verify("5221840000000017", &pin, &stored));
         assert!(!key.verify("5221840000000017", &pin, "not hex"));
+    }
+
+    #[test]
+    fn a_sealed_mailer_pin_opens_only_with_its_key_and_its_context() {
+        let key = PinKey::new(b"bank secret");
+        let pin = Pin::parse("246810").unwrap();
+        let sealed = key.seal_pin("7:5221840000000017", &pin);
+        assert_eq!(sealed.len(), 6);
+        assert_eq!(key.unseal_pin("7:5221840000000017", &sealed), Some(pin.clone()));
+        assert_ne!(key.unseal_pin("8:5221840000000017", &sealed), Some(pin.clone()));
+        assert_ne!(PinKey::new(b"other key").unseal_pin("7:5221840000000017", &sealed), Some(pin));
+        assert_eq!(key.unseal_pin("7:5221840000000017", "12a456"), None);
     }
 
     #[test]

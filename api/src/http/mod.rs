@@ -16,6 +16,7 @@ pub mod families;
 pub mod family_changes;
 pub mod health;
 pub mod holds;
+pub mod imports;
 pub mod method_not_allowed;
 pub mod metrics;
 pub mod monitoring;
@@ -145,6 +146,11 @@ pub fn app(
                 .route("/terminals/{terminal_id}", web::patch().to(agents::change_terminal))
                 .route("/regions", web::post().to(regions::add))
                 .route("/regions", web::get().to(regions::children))
+                .route("/regions/{code}/card-issuance", web::post().to(imports::start_card_issuance))
+                .route("/imports/regions", web::post().to(imports::import_regions))
+                .route("/imports/families", web::post().to(imports::import_families))
+                .route("/imports/{id}", web::get().to(imports::view))
+                .route("/imports/{id}/pin-mailer", web::get().to(imports::pin_mailer))
                 .route("/families", web::post().to(families::register))
                 .route("/families/{family_id}", web::get().to(families::profile))
                 .route("/families/{family_id}/balances", web::get().to(families::balances))

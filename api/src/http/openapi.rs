@@ -9,8 +9,8 @@ use super::health::{self, Health};
 use super::problem::{ErrorCode, Problem};
 use super::refusals::ListedRefusals;
 use super::{
-    agents, audit, cards, complaints, disbursements, edc, families, family_changes, holds, metrics, monitoring,
-    operators, p2k2, pins, regions, sessions,
+    agents, audit, cards, complaints, disbursements, edc, families, family_changes, holds, imports, metrics,
+    monitoring, operators, p2k2, pins, regions, sessions,
 };
 use crate::domain::card::CardNumber;
 use crate::domain::transmission::TransmittedAt;
@@ -112,6 +112,11 @@ use crate::service::auth::Role;
         p2k2::list_sessions,
         monitoring::agents,
         monitoring::add_facilitator,
+        imports::import_regions,
+        imports::import_families,
+        imports::view,
+        imports::start_card_issuance,
+        imports::pin_mailer,
     ),
     components(schemas(
         Problem,
@@ -137,6 +142,7 @@ use crate::service::auth::Role;
         (name = "auth", description = "Logging in and out: operators, agents on a terminal, families with card and PIN"),
         (name = "cards", description = "KKS cards: issue, lifecycle, QR, image, PINs"),
         (name = "families", description = "Beneficiary families (KPM), their profile and balances"),
+        (name = "imports", description = "Bulk imports of regions and families from CSV files, and bulk card issuance with its PIN mailer"),
         (name = "people", description = "Programme staff: admins add, change, disable and reset the people of their region"),
         (name = "agents", description = "Bank agents and e-Warong: admins register them and their EDC terminals, move and deactivate terminals, deactivate agents"),
         (name = "regions", description = "The official region hierarchy"),

@@ -100,6 +100,11 @@ const OWN_REFUSALS: &[(&str, &[&[ErrorCode]])] = &[
     // Funds held: a complaint's investigation hold on the agent's settlement account.
     ("reversal", &[&[TransmissionTimeOutOfRange, ReversalWindowClosed, FundsHeld]]),
     ("register", &[&[NikInvalid, FamilyRulesNotMet, FamilyExists]]),
+    // A file refused whole: encoding, separator, columns, a control character (the text
+    // guard leaves these streamed bodies to the import's own check).
+    ("import_regions", &[&[ImportFileInvalid]]),
+    ("import_families", &[&[ImportFileInvalid]]),
+    ("take_pin_mailer", &[&[ImportRunning, PinMailerGone, PinKeyRetired]]),
     ("issue_card", &[&[CardExists]]),
     ("record_exit", &[&[FamilyNotActive, AlreadyExited]]),
     ("record_family_change", &[&[FamilyNotActive]]),

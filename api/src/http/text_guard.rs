@@ -15,6 +15,7 @@ use actix_web::web;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
+use super::imports::STREAMED_UPLOAD_PATHS;
 use super::problem::{ApiError, ErrorCode};
 use super::JSON_BODY_BYTES_MAX;
 use crate::domain::text::{forbidden_character, LineBreaks};
@@ -30,7 +31,9 @@ pub async fn refuse_forbidden_characters(
     // A JSON body declared larger than the JSON limit is left to the JSON extractor, which
     // refuses it (413) without reading it.
     let oversized_json = json && declared_length(&request).is_some_and(|length| length > JSON_BODY_BYTES_MAX);
-    if matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH) && !oversized_json {
+    // An import is streamed to a file and checked there line by line, never read whole here.
+    let streamed = STREAMED_UPLOAD_PATHS.contains(&request.path());
+    if matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH) && !oversized_json && !streamed {
         // The body is read here (decompressed, within the configured size limit) and
         // handed back to the handler's extractor unchanged. A body that cannot be read is
         // answered here, as the extractor would have (413, 400), in problem+json.

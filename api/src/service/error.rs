@@ -139,6 +139,16 @@ pub enum ServiceError {
     BatchPaysNobody(String),
     #[error("batch {batch_id} is {status}: only a batch not executing yet can be cancelled")]
     BatchNotCancellable { batch_id: i64, status: BatchStatus },
+    /// Text with a control character or a bidirectional override (an import's field).
+    #[error("{0}: text may not carry control characters or bidirectional overrides")]
+    CharacterNotAllowed(String),
+    /// An import file refused whole (encoding, delimiter, columns); nothing was written.
+    #[error("{0}")]
+    ImportFileInvalid(String),
+    #[error("import {0} is still running")]
+    ImportRunning(i64),
+    #[error("the PIN mailer of import {0} was downloaded already and its PINs erased; reset a card's PIN instead")]
+    PinMailerGone(i64),
     /// A terminal's clock too far from the ledger's, or a reversal too late.
     #[error(transparent)]
     TransmissionTime(#[from] TransmissionTimeError),
@@ -225,6 +235,10 @@ impl ServiceError {
             Self::LiveBatchExists { .. } => ErrorCode::LiveBatchExists,
             Self::BatchPaysNobody(_) => ErrorCode::BatchPaysNobody,
             Self::BatchNotCancellable { .. } => ErrorCode::BatchNotCancellable,
+            Self::CharacterNotAllowed(_) => ErrorCode::CharacterNotAllowed,
+            Self::ImportFileInvalid(_) => ErrorCode::ImportFileInvalid,
+            Self::ImportRunning(_) => ErrorCode::ImportRunning,
+            Self::PinMailerGone(_) => ErrorCode::PinMailerGone,
             Self::TransmissionTime(TransmissionTimeError::OutOfRange { .. }) => ErrorCode::TransmissionTimeOutOfRange,
             Self::TransmissionTime(TransmissionTimeError::ReversalWindowClosed { .. }) => {
                 ErrorCode::ReversalWindowClosed

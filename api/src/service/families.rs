@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::access;
 use super::auth::Principal;
 use super::cards::FAMILY_POCKETS;
-use crate::domain::auth::{RegionCode, RegionLevel};
+use crate::domain::auth::{RegionCode, RegionLevel, RegionScope};
 use crate::domain::card::{Bank, CardNumber};
 use crate::domain::family::{
     check_family, BenefitCategory, CardStatus, FamilyStatus, MemberCommitment, MemberComponent, SchoolLevel,
@@ -26,6 +26,7 @@ use crate::service::graduation::ExitView;
 use crate::service::ServiceError;
 use crate::store::families::{self, Family, FamilyInsertForm};
 use crate::store::family_exits;
+use crate::store::regions::Region;
 use crate::store::{audit, cards, now, regions, Store, Tx};
 
 /// The longest name or address stored, in characters.
@@ -147,21 +148,10 @@ pub struct HoldView {
 /// An operator registers a family in a village of its region.
 pub fn register(store: &Store, principal: &Principal, new: &NewFamily) -> Result<FamilyProfile, ServiceError> {
     let (scope, _) = access::operator(principal)?;
-    if !scope.covers(&new.village) {
-        return Err(ServiceError::Forbidden(format!("village {} is outside your region", new.village)));
-    }
-    for text in [&new.recipient_name, &new.address].into_iter().chain(new.members.iter().map(|member| &member.name)) {
-        if text.trim().is_empty() || text.chars().count() > FAMILY_TEXT_CHARS_MAX {
-            return Err(ServiceError::Invalid(format!(
-                "names and addresses are 1 to {FAMILY_TEXT_CHARS_MAX} characters"
-            )));
-        }
-    }
-    let commitments: Vec<MemberCommitment> = new.members.iter().map(|member| member.commitment).collect();
-    check_family(new.category, &commitments, &new.village)?;
+    check_new_family(scope, new)?;
     store.write(|tx| {
-        if new.village.level() != RegionLevel::Village || regions::find_by_code(tx, &new.village)?.is_none() {
-            return Err(ServiceError::Invalid(format!("village {} is not a registered village", new.village)));
+        if !is_registered_village(&new.village, regions::find_by_code(tx, &new.village)?.as_ref()) {
+            return Err(unregistered_village(&new.village));
         }
         if families::find_by_nik(tx, new.nik.as_str())?.is_some() {
             return Err(ServiceError::FamilyExists);
@@ -198,6 +188,34 @@ pub fn register(store: &Store, principal: &Principal, new: &NewFamily) -> Result
         )?;
         profile_of(tx, family)
     })
+}
+
+/// The rules a family's registration meets before the database is asked anything: the
+/// village within the operator's region, names and addresses, the programme's rules.
+/// A bulk import checks each line with the same function.
+pub fn check_new_family(scope: &RegionScope, new: &NewFamily) -> Result<(), ServiceError> {
+    if !scope.covers(&new.village) {
+        return Err(ServiceError::Forbidden(format!("village {} is outside your region", new.village)));
+    }
+    for text in [&new.recipient_name, &new.address].into_iter().chain(new.members.iter().map(|member| &member.name)) {
+        if text.trim().is_empty() || text.chars().count() > FAMILY_TEXT_CHARS_MAX {
+            return Err(ServiceError::Invalid(format!(
+                "names and addresses are 1 to {FAMILY_TEXT_CHARS_MAX} characters"
+            )));
+        }
+    }
+    let commitments: Vec<MemberCommitment> = new.members.iter().map(|member| member.commitment).collect();
+    check_family(new.category, &commitments, &new.village)?;
+    Ok(())
+}
+
+/// Whether a village code names a registered village (the region read, or none).
+pub fn is_registered_village(village: &RegionCode, region: Option<&Region>) -> bool {
+    village.level() == RegionLevel::Village && region.is_some()
+}
+
+pub fn unregistered_village(village: &RegionCode) -> ServiceError {
+    ServiceError::Invalid(format!("village {village} is not a registered village"))
 }
 
 /// The family's profile, members and cards, for the family itself or an operator.

@@ -16,6 +16,7 @@ pub mod family_changes;
 pub mod graduation;
 pub mod health;
 pub mod holds;
+pub mod imports;
 pub mod key_rotation;
 pub mod ledger_check;
 pub mod monitoring;
@@ -25,6 +26,7 @@ pub mod reconciliation;
 pub mod regions;
 pub mod retention;
 pub mod seed;
+pub mod writer_wait;
 
 /// The ledger's clock, which a test server may move forward (`--test-clock`).
 pub use crate::store::clock;

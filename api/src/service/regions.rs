@@ -16,9 +16,7 @@ pub fn add(store: &Store, principal: &Principal, code: &RegionCode, name: &str) 
     if role != OperatorRole::Admin {
         return Err(ServiceError::Forbidden("only an admin adds regions".to_owned()));
     }
-    if name.trim().is_empty() || name.chars().count() > REGION_NAME_CHARS_MAX {
-        return Err(ServiceError::Invalid(format!("name: 1 to {REGION_NAME_CHARS_MAX} characters")));
-    }
+    let name = checked_name(name)?;
     store.write(|tx| {
         if let Some(parent) = code.parent() {
             if regions::find_by_code(tx, &parent)?.is_none() {
@@ -28,10 +26,19 @@ pub fn add(store: &Store, principal: &Principal, code: &RegionCode, name: &str) 
         if regions::find_by_code(tx, code)?.is_some() {
             return Err(ServiceError::Invalid(format!("region {code} already exists")));
         }
-        let region = Region::new(code, name.trim());
+        let region = Region::new(code, name);
         regions::insert_if_missing(tx, &region)?;
         Ok(region)
     })
+}
+
+/// A region's name, trimmed: 1 to [`REGION_NAME_CHARS_MAX`] characters.
+pub fn checked_name(name: &str) -> Result<&str, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > REGION_NAME_CHARS_MAX {
+        return Err(ServiceError::Invalid(format!("name: 1 to {REGION_NAME_CHARS_MAX} characters")));
+    }
+    Ok(name)
 }
 
 /// The regions directly below `parent` (provinces when `None`).

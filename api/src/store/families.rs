@@ -54,7 +54,7 @@ impl TryFrom<FamilyRow> for Family {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = families)]
+#[diesel(table_name = families, treat_none_as_default_value = false)]
 pub struct FamilyInsertForm<'a> {
     pub nik: &'a str,
     pub recipient_name: &'a str,
@@ -62,6 +62,7 @@ pub struct FamilyInsertForm<'a> {
     pub village_code: &'a str,
     pub category: &'a str,
     pub created_at: NaiveDateTime,
+    pub family_card_number: Option<&'a str>,
 }
 
 impl<'a> FamilyInsertForm<'a> {
@@ -79,6 +80,7 @@ impl<'a> FamilyInsertForm<'a> {
             village_code: village.as_str(),
             category: category.into(),
             created_at: now(),
+            family_card_number: None,
         }
     }
 }
@@ -171,12 +173,18 @@ impl TryFrom<MemberRow> for Member {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = family_members)]
-struct MemberInsertForm<'a> {
+#[diesel(table_name = family_members, treat_none_as_default_value = false)]
+pub struct MemberInsertForm<'a> {
     family_id: i64,
     name: &'a str,
     component: &'a str,
     school_level: Option<&'a str>,
+}
+
+impl<'a> MemberInsertForm<'a> {
+    pub fn new(family_id: i64, name: &'a str, component: MemberComponent, school_level: Option<SchoolLevel>) -> Self {
+        Self { family_id, name, component: component.into(), school_level: school_level.map(Into::into) }
+    }
 }
 
 pub fn insert_member(
@@ -186,8 +194,7 @@ pub fn insert_member(
     component: MemberComponent,
     school_level: Option<SchoolLevel>,
 ) -> Result<Member, StoreError> {
-    let form =
-        MemberInsertForm { family_id, name, component: component.into(), school_level: school_level.map(Into::into) };
+    let form = MemberInsertForm::new(family_id, name, component, school_level);
     let row: MemberRow = on_backend!(tx, connection => diesel::insert_into(family_members::table)
         .values(&form)
         .returning(MemberRow::as_returning())
@@ -230,4 +237,75 @@ pub fn set_recipient_name(tx: &mut Tx<'_>, id: i64, recipient_name: &str) -> Res
         .set(families::recipient_name.eq(recipient_name))
         .execute(connection)?);
     Ok(())
+}
+
+/// The most rows one bulk INSERT carries: PostgreSQL takes at most 65,535 bound values
+/// a statement (a member row binds 4, a family row 7).
+const ROWS_PER_INSERT_MAX: usize = 4_000;
+
+/// The families registered under any of these NIKs.
+pub fn find_by_niks(tx: &mut Tx<'_>, niks: &[&str]) -> Result<Vec<Family>, StoreError> {
+    let rows: Vec<FamilyRow> = on_backend!(tx, connection => families::table
+        .filter(families::nik.eq_any(niks))
+        .select(FamilyRow::as_select())
+        .load(connection)?);
+    rows.into_iter().map(Family::try_from).collect()
+}
+
+/// Registers many families in few statements (a bulk import's chunk).
+pub fn insert_many(tx: &mut Tx<'_>, forms: &[FamilyInsertForm<'_>]) -> Result<(), StoreError> {
+    for batch in forms.chunks(ROWS_PER_INSERT_MAX) {
+        on_backend!(tx, connection => diesel::insert_into(families::table).values(batch).execute(connection)?);
+    }
+    Ok(())
+}
+
+/// Adds many members in few statements (a bulk import's chunk).
+pub fn insert_members(tx: &mut Tx<'_>, forms: &[MemberInsertForm<'_>]) -> Result<(), StoreError> {
+    for batch in forms.chunks(ROWS_PER_INSERT_MAX) {
+        on_backend!(tx, connection => diesel::insert_into(family_members::table).values(batch).execute(connection)?);
+    }
+    Ok(())
+}
+
+/// Families of the region (a village, or every village under a wider region) that have
+/// no card yet, by id after `after`.
+pub fn find_ids_without_card(
+    tx: &mut Tx<'_>,
+    region: &RegionCode,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    use super::schema::cards;
+    use diesel::dsl::{exists, not};
+    let prefix = region.as_str();
+    on_backend!(tx, connection => Ok(families::table
+        .filter(families::village_code.eq(prefix).or(families::village_code.like(format!("{prefix}.%"))))
+        .filter(families::id.gt(after))
+        .filter(not(exists(cards::table.filter(cards::family_id.eq(families::id)))))
+        .order(families::id)
+        .limit(limit)
+        .select(families::id)
+        .load(connection)?))
+}
+
+/// How many families of the region have no card yet.
+pub fn count_without_card(tx: &mut Tx<'_>, region: &RegionCode) -> Result<i64, StoreError> {
+    use super::schema::cards;
+    use diesel::dsl::{exists, not};
+    let prefix = region.as_str();
+    on_backend!(tx, connection => Ok(families::table
+        .filter(families::village_code.eq(prefix).or(families::village_code.like(format!("{prefix}.%"))))
+        .filter(not(exists(cards::table.filter(cards::family_id.eq(families::id)))))
+        .count()
+        .get_result(connection)?))
+}
+
+/// The families with these ids.
+pub fn find_by_ids(tx: &mut Tx<'_>, ids: &[i64]) -> Result<Vec<Family>, StoreError> {
+    let rows: Vec<FamilyRow> = on_backend!(tx, connection => families::table
+        .filter(families::id.eq_any(ids))
+        .select(FamilyRow::as_select())
+        .load(connection)?);
+    rows.into_iter().map(Family::try_from).collect()
 }

@@ -16,6 +16,7 @@ pub mod families;
 pub mod family_changes;
 pub mod family_exits;
 mod group_commit;
+pub mod imports;
 pub mod login_throttles;
 pub mod monitoring;
 pub mod operators;

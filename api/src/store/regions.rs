@@ -7,7 +7,7 @@ use super::{on_backend, StoreError, Tx};
 use crate::domain::auth::RegionCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
-#[diesel(table_name = regions)]
+#[diesel(table_name = regions, treat_none_as_default_value = false)]
 pub struct Region {
     pub code: String,
     pub name: String,
@@ -53,4 +53,22 @@ pub fn find_children(tx: &mut Tx<'_>, parent: Option<&RegionCode>) -> Result<Vec
         };
         Ok(query.load(connection)?)
     })
+}
+
+/// The regions among these codes that exist.
+pub fn find_by_codes(tx: &mut Tx<'_>, codes: &[&str]) -> Result<Vec<Region>, StoreError> {
+    on_backend!(tx, connection => Ok(regions::table
+        .filter(regions::code.eq_any(codes))
+        .select(Region::as_select())
+        .load(connection)?))
+}
+
+/// Adds many new regions in one statement (a bulk import's chunk, which looked for them
+/// first; a code added meanwhile by someone else fails the chunk, to be run again).
+pub fn insert_many(tx: &mut Tx<'_>, new: &[Region]) -> Result<(), StoreError> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    on_backend!(tx, connection => diesel::insert_into(regions::table).values(new).execute(connection)?);
+    Ok(())
 }

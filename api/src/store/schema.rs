@@ -128,6 +128,7 @@ diesel::table! {
         status -> Text,
         token_version -> BigInt,
         created_at -> Timestamp,
+        family_card_number -> Nullable<Text>,
     }
 }
 
@@ -436,5 +437,47 @@ diesel::table! {
         actor -> Text,
         at -> Timestamp,
         natural_exit_due -> Bool,
+    }
+}
+
+// Bulk imports and card issuance jobs (migration 000018).
+diesel::table! {
+    imports (id) {
+        id -> BigInt,
+        kind -> Text,
+        actor -> Text,
+        scope_code -> Nullable<Text>,
+        digest -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        bank -> Nullable<Text>,
+        status -> Text,
+        lines_total -> BigInt,
+        lines_done -> BigInt,
+        accepted -> BigInt,
+        rejected -> BigInt,
+        already_present -> BigInt,
+        started_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        pins_delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    import_rejections (import_id, line) {
+        import_id -> BigInt,
+        line -> BigInt,
+        code -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    import_pins (import_id, card_number) {
+        import_id -> BigInt,
+        card_number -> Text,
+        family_id -> BigInt,
+        pin_sealed -> Text,
+        pin_key_version -> Integer,
     }
 }
