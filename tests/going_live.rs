@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 
+use crate::disbursements::wait_completed;
+use crate::imports::{finished, import};
 use crate::support::api::{assert_problem, keyed, Session, Terminal};
 use crate::support::{on_both_backends, TestDatabase, TestServer, KKS_BINARY};
 
@@ -35,6 +37,27 @@ fn printed(output: &Output) -> String {
 
 fn typed_twice(password: &str) -> String {
     format!("{password}\n{password}\n")
+}
+
+/// `kks --production ARGS…` on the database, as the machine's operator runs it.
+fn kks_production(database: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(KKS_BINARY)
+        .args(["--database", database.url(), "--production"])
+        .args(args)
+        .env("KKS_LOG", "warn")
+        .output()
+        .expect("running kks")
+}
+
+/// Someone an admin created: replaces the first password, then logs in with their own.
+fn first_login<'a>(server: &'a TestServer, username: &str, own: &str) -> Session<'a> {
+    let body = json!({"username": username, "current_password": GOOD_PASSWORD, "new_password": own});
+    assert_eq!(
+        server.post("/v1/auth/operators/password", &body).status(),
+        204,
+        "{username} replaces the first password"
+    );
+    Session::operator_with(server, username, own)
 }
 
 on_both_backends! {
@@ -92,6 +115,78 @@ on_both_backends! {
         assert_eq!(changed.status(), 204);
         let me: serde_json::Value = Session::agent_with(&server, "agen.kulon", own, "T3204901").get("/v1/me").json().unwrap();
         assert_eq!(me["terminal_id"], "T3204901");
+    }
+
+    /// README, Going live, walked as a ministry would: nothing but migrations in the
+    /// database, and at the end a family draws its first PKH stage at an agent with the
+    /// PIN from the mailer.
+    fn a_ministry_goes_live_from_an_empty_database_to_a_family_drawing_its_first_stage(database) {
+        // The first admin and the region list, from the command line.
+        assert!(admin_create(&database, "admin.pusat", &typed_twice(GOOD_PASSWORD)).status.success());
+        let folder = tempfile::tempdir().unwrap();
+        let regions = folder.path().join("kemendagri.csv");
+        std::fs::write(&regions, "code,name\n32,Jawa Barat\n32.04,Kabupaten Bandung\n32.04.12,Cileunyi\n32.04.12.2001,Cileunyi Kulon\n").unwrap();
+        let imported = kks_production(&database, &["import", "regions", regions.to_str().unwrap()]);
+        assert!(imported.status.success(), "{}", printed(&imported));
+        assert!(printed(&imported).contains("4 accepted"), "{}", printed(&imported));
+
+        let server = TestServer::start_with(&database, &["--production", "--pin-key", PIN_KEY]);
+        let admin = Session::operator_with(&server, "admin.pusat", GOOD_PASSWORD);
+        // A provincial admin, who adds the province's operator and supervisor.
+        let person = |by: &Session, username: &str, role: &str, region: &str| {
+            let body = json!({"username": username, "display_name": username, "role": role, "region": region, "password": GOOD_PASSWORD});
+            let created = by.post("/v1/operators", &body);
+            assert_eq!(created.status(), 201, "{username}: {}", created.text().unwrap_or_default());
+        };
+        person(&admin, "admin.jabar", "admin", "32");
+        let jabar = first_login(&server, "admin.jabar", "pohon mangga berbuah lebat");
+        person(&jabar, "operator.jabar", "operator", "32");
+        person(&jabar, "supervisor.jabar", "supervisor", "32");
+        let operator = first_login(&server, "operator.jabar", "kereta api lewat sawah hijau");
+        let supervisor = first_login(&server, "supervisor.jabar", "gunung tinggi awan putih sekali");
+
+        // A bank agent of the village with its terminal.
+        let agent = jabar.post("/v1/agents", &json!({"username": "agen.kulon", "display_name": "BRILink Kulon", "owner_name": "Asep Saepudin",
+            "kind": "bank_agent", "bank": "bri", "village": "32.04.12.2001", "password": GOOD_PASSWORD}));
+        assert_eq!(agent.status(), 201, "{}", agent.text().unwrap_or_default());
+        let agent_id = agent.json::<serde_json::Value>().unwrap()["id"].as_i64().unwrap();
+        let terminal = jabar.post(&format!("/v1/agents/{agent_id}/terminals"), &json!({"terminal_id": "T3204901", "serial": "PAX-A920-0901"}));
+        assert_eq!(terminal.status(), 201);
+        let own = "enam itik pulang petang";
+        let changed = server.post("/v1/auth/agents/password", &json!({"username": "agen.kulon", "current_password": GOOD_PASSWORD, "new_password": own}));
+        assert_eq!(changed.status(), 204);
+
+        // The village's families from the national data set, then their cards in bulk.
+        let families = "nik,family_card_number,recipient_name,address,village_code,category,members\n\
+            3204125508850901,3204120101080901,Siti Aminah,Kp. Cileunyi RT 01/02,32.04.12.2001,regular,Siti Aminah:pregnant_or_nursing;Budi:school_child:sd\n\
+            3204125508850902,3204120101080902,Dewi Lestari,Jl. Merdeka 5,32.04.12.2001,regular,Dewi Lestari:child_under_six\n";
+        let job = import(&operator, &server, "families", families);
+        assert_eq!((job["accepted"].as_i64(), job["rejected"].as_i64()), (Some(2), Some(0)), "{job}");
+        let started = operator.post("/v1/regions/32.04.12.2001/card-issuance", &json!({"bank": "bri"}));
+        assert_eq!(started.status(), 202, "{}", started.text().unwrap_or_default());
+        let location = started.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(finished(&operator, &location)["accepted"], 2);
+        let mailer = operator.get(&format!("{location}/pin-mailer")).text().unwrap();
+        let siti: Vec<&str> = mailer.lines().find(|line| line.contains("\"Siti Aminah\"")).expect("Siti's card in the mailer").split(',').collect();
+        let (card_number, pin) = (siti[0].to_owned(), siti[3].to_owned());
+
+        // The first PKH stage, prepared by the operator and approved by the supervisor.
+        let prepared = operator.post("/v1/disbursements", &json!({"programme": "pkh", "year": 2017, "period": 1}));
+        assert_eq!(prepared.status(), 201, "{}", prepared.text().unwrap_or_default());
+        let batch = prepared.json::<serde_json::Value>().unwrap()["batch"]["id"].as_i64().unwrap();
+        assert_eq!(supervisor.post(&format!("/v1/disbursements/{batch}/approve"), &json!({})).status(), 200);
+        assert_eq!(operator.post(&format!("/v1/disbursements/{batch}/execute"), &json!({})).status(), 202);
+        assert_eq!(wait_completed(&operator, batch)["failed_lines"], 0);
+
+        // At the agent: the PKH money to savings, then cash, with the mailer's PIN.
+        let till = Terminal::on(Session::agent_with(&server, "agen.kulon", own, "T3204901"), "T3204901");
+        let card = json!({"card": {"card_number": card_number}, "pin": pin, "amount": "500000"});
+        let moved = till.send("/v1/edc/wallet-to-savings", card.clone());
+        assert_eq!(moved.status(), 200, "{}", moved.text().unwrap_or_default());
+        let cash = till.send("/v1/edc/cash-withdrawals", card);
+        assert_eq!(cash.status(), 200, "{}", cash.text().unwrap_or_default());
+        let verified = crate::support::kks(&database, &["verify-ledger"]);
+        assert!(verified.status.success(), "{}", printed(&verified));
     }
 }
 

@@ -14,7 +14,7 @@ use crate::support::{kks, on_both_backends, TestServer};
 /// How long a small import may take on a busy machine before the test gives up.
 const JOB_WAIT_MAX: Duration = Duration::from_secs(60);
 
-fn upload(
+pub fn upload(
     session: &Session<'_>,
     server: &TestServer,
     kind: &str,
@@ -29,7 +29,7 @@ fn upload(
 }
 
 /// Uploads a file that must be accepted, and follows its job until it is finished.
-fn import(session: &Session<'_>, server: &TestServer, kind: &str, file: &str) -> Value {
+pub fn import(session: &Session<'_>, server: &TestServer, kind: &str, file: &str) -> Value {
     let started = upload(session, server, kind, file.to_owned());
     assert_eq!(started.status(), 202, "{}", started.text().unwrap_or_default());
     let location = started.headers()["location"].to_str().unwrap().to_owned();
@@ -39,7 +39,7 @@ fn import(session: &Session<'_>, server: &TestServer, kind: &str, file: &str) ->
 }
 
 /// The job at `location`, once finished (polled within a bounded wait).
-fn finished(session: &Session<'_>, location: &str) -> Value {
+pub fn finished(session: &Session<'_>, location: &str) -> Value {
     let started = Instant::now();
     loop {
         let job: Value = session.get(location).json().unwrap();
