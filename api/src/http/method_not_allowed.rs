@@ -52,6 +52,12 @@ pub fn only(allow: &'static str) -> actix_web::Route {
     web::to(move || std::future::ready(answer(allow)))
 }
 
+/// The resource of a literal path that only takes POST, beside a sibling with a parameter
+/// in the same place: any other method is 405 with `Allow: POST`.
+pub fn post_only(path: &str, post: actix_web::Route) -> actix_web::Resource {
+    web::resource(path).route(post).default_service(only("POST"))
+}
+
 fn answer(allow: impl Into<String>) -> HttpResponse {
     HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, allow.into())).finish()
 }

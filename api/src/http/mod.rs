@@ -147,8 +147,8 @@ pub fn app(
                 .route("/regions", web::post().to(regions::add))
                 .route("/regions", web::get().to(regions::children))
                 .route("/regions/{code}/card-issuance", web::post().to(imports::start_card_issuance))
-                .route("/imports/regions", web::post().to(imports::import_regions))
-                .route("/imports/families", web::post().to(imports::import_families))
+                .service(method_not_allowed::post_only("/imports/regions", web::post().to(imports::import_regions)))
+                .service(method_not_allowed::post_only("/imports/families", web::post().to(imports::import_families)))
                 .route("/imports/{id}", web::get().to(imports::view))
                 .route("/imports/{id}/pin-mailer", web::get().to(imports::pin_mailer))
                 .route("/families", web::post().to(families::register))
@@ -183,11 +183,10 @@ pub fn app(
                 .route("/cycles/{cycle}/close", web::post().to(disbursements::close_cycle))
                 .route("/monitoring/overview", web::get().to(monitoring::overview))
                 .route("/monitoring/families", web::get().to(monitoring::families))
-                .service(
-                    web::resource("/monitoring/families/search")
-                        .route(web::post().to(monitoring::search_families))
-                        .default_service(method_not_allowed::only("POST")),
-                )
+                .service(method_not_allowed::post_only(
+                    "/monitoring/families/search",
+                    web::post().to(monitoring::search_families),
+                ))
                 .route("/monitoring/families/{family_id}", web::get().to(monitoring::family))
                 .route("/monitoring/indicators", web::get().to(monitoring::indicators))
                 .route("/monitoring/graduations", web::get().to(monitoring::graduations))
@@ -197,7 +196,10 @@ pub fn app(
                 .route("/facilitators", web::post().to(monitoring::add_facilitator))
                 .route("/complaints", web::post().to(complaints::file_complaint))
                 .route("/complaints", web::get().to(complaints::list_complaints))
-                .route("/complaints/sms", web::post().to(complaints::file_sms_complaint))
+                .service(method_not_allowed::post_only(
+                    "/complaints/sms",
+                    web::post().to(complaints::file_sms_complaint),
+                ))
                 .route("/complaints/{complaint_id}", web::get().to(complaints::view_complaint))
                 .route("/complaints/{complaint_id}/comments", web::post().to(complaints::comment_complaint))
                 .route("/complaints/{complaint_id}/transitions", web::post().to(complaints::transition_complaint))

@@ -83,7 +83,7 @@ impl ComplaintView {
 
 /// A line of the timeline.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TimelineEntry {
+pub struct ComplaintTimelineEntry {
     pub kind: EventKind,
     /// The complaint's status after it.
     pub status: ComplaintStatus,
@@ -92,7 +92,7 @@ pub struct TimelineEntry {
     pub at: NaiveDateTime,
 }
 
-impl From<ComplaintEvent> for TimelineEntry {
+impl From<ComplaintEvent> for ComplaintTimelineEntry {
     fn from(event: ComplaintEvent) -> Self {
         Self { kind: event.kind, status: event.status, text: event.text, actor: event.actor, at: event.at }
     }
@@ -105,7 +105,7 @@ pub struct ComplaintDetail {
     pub complaint: ComplaintView,
     /// The one answer, once resolved or rejected.
     pub resolution: Option<String>,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: Vec<ComplaintTimelineEntry>,
 }
 
 impl From<TransitionRefusal> for ServiceError {
@@ -157,7 +157,7 @@ fn detail(tx: &mut Tx<'_>, complaint: Complaint) -> Result<ComplaintDetail, Serv
     Ok(ComplaintDetail {
         complaint: ComplaintView::of(complaint, now()),
         resolution,
-        timeline: events.into_iter().map(TimelineEntry::from).collect(),
+        timeline: events.into_iter().map(ComplaintTimelineEntry::from).collect(),
     })
 }
 
