@@ -251,7 +251,7 @@ pub async fn complaints(
     query: web::Query<RegionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let RegionQuery { region, format } = query.into_inner();
-    let store = state.store.clone();
+    let store = state.reports.clone();
     let figures = blocking(move || complaints::complaints(&store, &caller.0, region.as_ref())).await?;
     Ok(answer(&request, format, &figures, "complaints"))
 }
@@ -268,7 +268,7 @@ pub async fn p2k2_attendance(
     query: web::Query<RegionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let RegionQuery { region, format } = query.into_inner();
-    let store = state.store.clone();
+    let store = state.reports.clone();
     let figures = blocking(move || complaints::p2k2_attendance(&store, &caller.0, region.as_ref())).await?;
     Ok(answer(&request, format, &figures, "p2k2-attendance"))
 }
