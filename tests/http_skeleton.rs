@@ -29,6 +29,49 @@ fn every_operation_has_an_operation_id_of_its_own() {
     }
 }
 
+#[test]
+fn no_two_schemas_share_a_name() {
+    // utoipa names a component after its type and keeps the last one registered under a
+    // name: two types of one name (a complaint's timeline line and a family page's) would
+    // silently give one of them the other's schema. So each type deriving ToSchema in the
+    // server and the wire crate has a name of its own.
+    let mut seen: std::collections::BTreeMap<String, std::path::PathBuf> = std::collections::BTreeMap::new();
+    let mut folders = vec![
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../wire/src")),
+    ];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            let mut deriving = false;
+            for line in source.lines().map(str::trim) {
+                if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                    deriving = true;
+                } else if deriving {
+                    // The item the derive is on: `pub struct Name`, `enum Name<…> {`.
+                    let mut words = line.split_whitespace().skip_while(|word| word.starts_with("pub"));
+                    if let (Some("struct" | "enum"), Some(name)) = (words.next(), words.next()) {
+                        deriving = false;
+                        if name.starts_with('$') {
+                            continue; // a macro's template: its types are named where it is called
+                        }
+                        let name = name.split(['<', '{', '(', ';']).next().unwrap().to_owned();
+                        if let Some(first) = seen.insert(name.clone(), path.clone()) {
+                            panic!("two schemas named {name}: in {} and {}", first.display(), path.display());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen.contains_key("TimelineEntry") && seen.len() > 50, "the scan found the schemas: {}", seen.len());
+}
+
 on_both_backends! {
     fn a_fresh_server_is_healthy_and_ready(database) {
         let server = TestServer::start(&database);
