@@ -6,8 +6,6 @@
 //! its own transaction, and a second download is `410 PIN_MAILER_GONE`: a PIN lost after
 //! that is reset per card (`POST /v1/cards/{n}/pin-reset`).
 
-use std::fmt::Write as _;
-
 use super::{view_of, visible_job, ImportKind, ImportStatus, ImportView, REJECTIONS_PAGE_MAX};
 use crate::domain::auth::RegionCode;
 use crate::domain::card::Bank;
@@ -15,6 +13,7 @@ use crate::domain::key_ring::KeyVersion;
 use crate::domain::pin_keys::PinKeys;
 use crate::service::auth::Principal;
 use crate::service::cards::issue_first_card;
+use crate::service::monitoring::csv;
 use crate::service::{access, ServiceError};
 use crate::store::imports::{self as store, ChunkCounts, ImportInsertForm, SealedPin};
 use crate::store::{audit, families, now, regions, Store};
@@ -128,7 +127,7 @@ pub fn take_pin_mailer(
             return Err(ServiceError::PinMailerGone(id));
         }
         let pins = store::take_pins(tx, id)?;
-        let mut mailer = String::from("card_number,family_id,recipient_name,pin\n");
+        let mut mailer = csv::line(["card_number", "family_id", "recipient_name", "pin"].map(String::from));
         for chunk in pins.chunks(MAILER_FAMILIES_PER_READ) {
             let ids: Vec<i64> = chunk.iter().map(|pin| pin.family_id).collect();
             let names: std::collections::HashMap<i64, String> =
@@ -141,16 +140,9 @@ pub fn take_pin_mailer(
                 let opened = key
                     .unseal_pin(&mailer_context(id, &pin.card_number), &pin.pin_sealed)
                     .ok_or_else(|| ServiceError::Internal("a sealed PIN does not open with this PIN key".to_owned()))?;
-                let name = names.get(&pin.family_id).map_or("", String::as_str);
-                // Names are free text: quoted, with any quote doubled (CSV).
-                let _ = writeln!(
-                    mailer,
-                    "{},{},\"{}\",{}",
-                    pin.card_number,
-                    pin.family_id,
-                    name.replace('"', "\"\""),
-                    opened.expose()
-                );
+                let name = names.get(&pin.family_id).cloned().unwrap_or_default();
+                let fields = [pin.card_number.clone(), pin.family_id.to_string(), name, opened.expose().to_owned()];
+                mailer.push_str(&csv::line(fields));
             }
         }
         audit::record(

@@ -25,7 +25,8 @@ pub trait CsvExport {
 
 /// One CSV line: fields quoted when they need it. A text field that a spreadsheet would
 /// run as a formula (`=`, `+`, `@`, or `-` not starting a number) gets a leading `'`.
-fn line(fields: impl IntoIterator<Item = String>) -> String {
+/// Every CSV the server writes goes through it (the monitoring exports, the PIN mailer).
+pub(crate) fn line(fields: impl IntoIterator<Item = String>) -> String {
     let fields: Vec<String> = fields.into_iter().map(|field| quote(&defuse(field))).collect();
     format!("{}\r\n", fields.join(","))
 }
