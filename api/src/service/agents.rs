@@ -27,7 +27,7 @@ use crate::store::agents::{
     self, Agent, AgentFilter, AgentInsertForm, AgentUpdateForm, Terminal, TerminalUpdateForm, TERMINAL_ACTIVE,
     TERMINAL_DISABLED,
 };
-use crate::store::{audit, now, regions, Store, StoreError, Tx};
+use crate::store::{audit, now, regions, Store, Tx};
 
 /// Agents listed per page at most, and by default.
 pub const AGENTS_PER_PAGE_MAX: i64 = 200;
@@ -221,7 +221,7 @@ pub fn register(
     }
     let agent = agents::insert(tx, &form).map_err(|error| match error {
         // Two agents registered at once under one name: the unique index decides.
-        error if is_unique_violation(&error) => ServiceError::UsernameTaken,
+        error if error.is_unique_violation() => ServiceError::UsernameTaken,
         other => other.into(),
     })?;
     let settlement = accounts::open(tx, OwnerKind::Agent, &agent.id.to_string(), AccountKind::AgentSettlement)?;
@@ -273,7 +273,7 @@ pub fn add_terminal(
     let terminal = agents::insert_terminal(tx, terminal_id.as_str(), serial.map(TerminalSerial::as_str), agent.id)
         .map_err(|error| match error {
             // Two registrations of one terminal at once: the unique index decides.
-            error if is_unique_violation(&error) => {
+            error if error.is_unique_violation() => {
                 ServiceError::TerminalTaken(format!("terminal {terminal_id} is registered already"))
             }
             other => other.into(),
@@ -290,13 +290,6 @@ pub fn add_terminal(
         },
     )?;
     Ok(terminal)
-}
-
-fn is_unique_violation(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
-    )
 }
 
 fn ensure_registered_village(tx: &mut Tx<'_>, village: &RegionCode) -> Result<(), ServiceError> {

@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::result::DatabaseErrorKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,7 +23,7 @@ use crate::ledger::holds::{self, HoldDraft};
 use crate::ledger::{accounts, posting, AccountId};
 pub use crate::store::disbursements::ScheduleRow;
 use crate::store::disbursements::{self as store, Batch, BatchInsertForm, LineInsertForm};
-use crate::store::{audit, now, Store, StoreError, Tx};
+use crate::store::{audit, now, Store, Tx};
 
 /// Families read per transaction while preparing lines.
 pub const PAYEES_PER_TRANSACTION: i64 = 5_000;
@@ -176,7 +175,7 @@ fn open_batch(
         // In a savepoint, so that after losing the race the transaction can still look
         // for the winner (PostgreSQL aborts a transaction at a failed statement).
         match tx.savepoint(|tx| store::insert_batch(tx, &form)) {
-            Err(StoreError::Query(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => {}
+            Err(error) if error.is_unique_violation() => {}
             inserted => return Ok(inserted?),
         }
     }

@@ -160,10 +160,7 @@ pub fn register(store: &Store, principal: &Principal, new: &NewFamily) -> Result
             FamilyInsertForm::new(new.nik.as_str(), &new.recipient_name, &new.address, &new.village, new.category);
         let family = families::insert(tx, &form).map_err(|error| match error {
             // Two operators registering the same NIK at once: the unique index decides.
-            crate::store::StoreError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => ServiceError::FamilyExists,
+            error if error.is_unique_violation() => ServiceError::FamilyExists,
             other => other.into(),
         })?;
         for member in &new.members {

@@ -13,7 +13,7 @@ use crate::domain::family::FamilyStatus;
 use crate::domain::graduation::{decide_exit, ExitKind, ExitPlan, ExitReason, ExitRefusal, ExitTerms};
 use crate::service::ServiceError;
 use crate::store::family_exits::{self, FamilyExit};
-use crate::store::{audit, families, now, Store, StoreError};
+use crate::store::{audit, families, now, Store};
 
 /// A recorded exit, as the API answers it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -98,10 +98,7 @@ pub fn record_exit(
             recorded_at: now(),
         };
         family_exits::insert(tx, &exit).map_err(|error| match error {
-            StoreError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => ServiceError::AlreadyExited,
+            error if error.is_unique_violation() => ServiceError::AlreadyExited,
             other => other.into(),
         })?;
         audit::record(

@@ -12,7 +12,7 @@ use super::auth::{passwords, Principal};
 use super::ServiceError;
 use crate::domain::auth::{may_manage, OperatorRole, Password, RegionCode, RegionScope, Username};
 use crate::store::operators::{self, Operator, OperatorInsertForm, OperatorUpdateForm};
-use crate::store::{audit, now, regions, Store, StoreError, Tx};
+use crate::store::{audit, now, regions, Store, Tx};
 
 /// The longest display name, in characters.
 pub const DISPLAY_NAME_CHARS_MAX: usize = 100;
@@ -224,10 +224,7 @@ fn insert(tx: &mut Tx<'_>, form: &OperatorInsertForm<'_>, actor: &str, why: &str
     }
     let operator = operators::insert(tx, form).map_err(|error| match error {
         // Two people created at once under one name: the unique index decides.
-        StoreError::Query(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => ServiceError::UsernameTaken,
+        error if error.is_unique_violation() => ServiceError::UsernameTaken,
         other => other.into(),
     })?;
     audit::record(

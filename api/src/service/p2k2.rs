@@ -12,7 +12,7 @@ use crate::domain::edc::business_date;
 use crate::domain::p2k2::{Module, ATTENDEES_MAX, GROUP_NAME_CHARS_MAX};
 use crate::service::ServiceError;
 use crate::store::p2k2::{self, Session, SessionInsertForm};
-use crate::store::{audit, now, regions, Store, StoreError};
+use crate::store::{audit, now, regions, Store};
 
 /// The most sessions one page returns.
 pub const SESSIONS_PAGE_MAX: i64 = 200;
@@ -97,10 +97,9 @@ pub fn record_session(store: &Store, principal: &Principal, new: &NewSession) ->
             recorded_at: now(),
         };
         let session = p2k2::insert(tx, &form, &sorted).map_err(|error| match error {
-            StoreError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => ServiceError::Invalid("this group's session on this module and day is recorded already".to_owned()),
+            error if error.is_unique_violation() => {
+                ServiceError::Invalid("this group's session on this module and day is recorded already".to_owned())
+            }
             other => other.into(),
         })?;
         audit::record(

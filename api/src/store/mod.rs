@@ -147,6 +147,16 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// A unique index refused the write: two at once, and the other got there first.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Self::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+        )
+    }
+}
+
 impl From<diesel::result::Error> for StoreError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};

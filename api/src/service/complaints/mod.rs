@@ -172,10 +172,7 @@ fn add_event(
 ) -> Result<(), ServiceError> {
     let form = EventInsertForm { complaint_id, kind: kind.as_ref(), status: status.as_ref(), text, actor, at: now() };
     complaints::insert_event(tx, &form).map_err(|error| match error {
-        crate::store::StoreError::Query(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => ServiceError::ComplaintAlreadyResolved,
+        error if error.is_unique_violation() => ServiceError::ComplaintAlreadyResolved,
         other => other.into(),
     })
 }
