@@ -24,6 +24,7 @@ use crate::support::bank::{
     accounts_below_holds, answer, assert_books_match_ledger, balances, edc_rows, fund_family, wrong_pin, Acknowledged,
     Answer,
 };
+use crate::support::figures::assert_figures_match_ledger;
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{kks, on_both_backends, TestDatabase, TestServer};
 
@@ -410,6 +411,7 @@ pub fn run_bank_traffic(database: &TestDatabase, server: &TestServer) {
 
     let books = books.into_inner().unwrap();
     check_invariants(&store);
+    assert_figures_match_ledger(&Session::operator(server, "admin"), &store);
     let verified = kks(database, &["verify-ledger"]);
     assert!(verified.status.success(), "kks verify-ledger: {}", String::from_utf8_lossy(&verified.stdout));
 

@@ -87,6 +87,7 @@ on_both_backends! {
         assert_eq!(pocket(&operator, &siti, "savings")["balance"], "300000.00");
 
         // Nothing went back to the treasury.
+        operator.figures_caught_up();
         let page: Value = operator.get(&format!("/v1/monitoring/families/{}", siti.family_id)).json().unwrap();
         let pkh = page["pockets"].as_array().unwrap().iter().find(|pocket| pocket["pocket"] == "wallet_pkh").unwrap();
         assert_eq!(pkh["returned_to_treasury"]["amount"], "0.00", "{pkh}");

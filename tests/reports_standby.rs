@@ -61,7 +61,11 @@ mod postgres {
         let before = loop {
             // The standby replays the demo data and the funding first.
             let shown = overview();
-            if shown["figures"]["families"]["total"].as_i64() > Some(0) && shown["figures"] == overview()["figures"] {
+            let caught_up = shown["journal"]["journals_behind"] == 0;
+            if shown["figures"]["families"]["total"].as_i64() > Some(0)
+                && caught_up
+                && shown["figures"] == overview()["figures"]
+            {
                 break shown;
             }
             assert!(Instant::now() < deadline, "the standby never showed the demo data: {shown}");

@@ -164,6 +164,7 @@ on_both_backends! {
         assert_eq!(office.close("2017-4")["terminated"], 1);
         assert_eq!(office.status(&budi.0), "terminated");
         assert_eq!(office.pkh(&budi.0), figures("0.00", "0.00", "0.00", "0.00"), "all of it went back");
+        office.operator.figures_caught_up();
         let returned: Value = office.operator.get(&format!("/v1/monitoring/families/{}", budi.0.family_id)).json().unwrap();
         let pkh = returned["pockets"].as_array().unwrap().iter().find(|pocket| pocket["pocket"] == "wallet_pkh").unwrap();
         assert_eq!(pkh["returned_to_treasury"]["amount"], "1000000.00", "{pkh}");

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use kks_api::domain::transmission::TransmittedAt;
@@ -122,7 +123,26 @@ impl<'a> Session<'a> {
     pub fn patch(&self, path: &str, body: &Value) -> Response {
         self.authorized(self.server.client.patch(self.server.url(path))).json(body).send().expect("PATCH")
     }
+
+    /// Waits until the dashboard's money figures hold every committed journal: the server
+    /// rolls the journal up in the background (an operator's session; bounded wait).
+    pub fn figures_caught_up(&self) {
+        let deadline = Instant::now() + FIGURES_WAIT_MAX;
+        loop {
+            let overview: Value = self.get("/v1/monitoring/overview").json().expect("an overview");
+            let behind = overview["journal"]["journals_behind"].as_i64().expect("journal.journals_behind");
+            if behind == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the figures stayed {behind} journals behind for {FIGURES_WAIT_MAX:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
+
+/// How long the figures may take to catch up: the roll-up passes every 200 ms; a debug
+/// build on a busy machine is given far more.
+const FIGURES_WAIT_MAX: Duration = Duration::from_secs(60);
 
 impl TestServer {
     pub fn post(&self, path: &str, body: &Value) -> Response {

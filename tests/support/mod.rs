@@ -5,6 +5,7 @@ pub mod api;
 pub mod bank;
 pub mod cluster;
 pub mod database;
+pub mod figures;
 pub mod haproxy;
 pub mod ledger;
 pub mod server;

@@ -15,7 +15,7 @@
 macro_rules! text_enum {
     ($(#[$meta:meta])* $visibility:vis enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident,)* }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         #[derive(strum::AsRefStr, strum::IntoStaticStr, strum::Display, strum::EnumString, strum::EnumIter)]
         #[derive(utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]

@@ -14,6 +14,7 @@ pub mod graduation;
 pub mod holds;
 pub mod idempotency;
 pub mod ids;
+pub mod journal_rollup;
 pub mod key_ring;
 pub mod language;
 pub mod ledger;

@@ -19,7 +19,6 @@ use crate::domain::ids::{AccountId, JournalId};
 use crate::domain::ledger::{AccountStatus, HoldReason, JournalKind};
 use crate::domain::money::Amount;
 use crate::store::cached_sql::{bind, cached_sql};
-use crate::store::monitoring;
 use crate::store::schema::{journals, postings};
 use crate::store::{now, on_backend, StoreError, Tx};
 
@@ -299,10 +298,7 @@ pub fn fan_out(
             })
         }))
         .collect();
-    // Hundreds of postings: the monitoring figures are summed once per statement.
-    monitoring::list_summed_journal(tx, journal_id)?;
     on_backend!(tx, connection => diesel::insert_into(postings::table).values(&rows).execute(connection)?);
-    monitoring::sum_listed_journal(tx, journal_id)?;
     #[cfg(debug_assertions)]
     super::verify::assert_accounts_consistent(tx, std::iter::once(from).chain(credits.iter().map(|c| c.account)))?;
     Ok(Some((JournalId(journal_id), paid)))

@@ -17,6 +17,7 @@ pub mod family_changes;
 pub mod family_exits;
 mod group_commit;
 pub mod imports;
+pub mod journal_rollup;
 pub mod login_throttles;
 pub mod monitoring;
 pub mod operators;
@@ -268,25 +269,6 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
     }
 }
 
-/// Monitoring shards on PostgreSQL: the postings trigger adds to the aggregate rows of its
-/// connection's shard (migration 000009), so no two connections of a pool this size or
-/// smaller ever wait on each other's aggregate rows. Readers sum over the shards.
-const POSTGRES_WRITER_SHARDS: u32 = 64;
-
-/// Applied to every PostgreSQL connection: a monitoring shard of its own,
-/// `kks.writer_shard`, taken in turn.
-#[derive(Debug, Default)]
-struct PostgresWriterShard {
-    opened: std::sync::atomic::AtomicU32,
-}
-
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PostgresWriterShard {
-    fn on_acquire(&self, connection: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        let shard = self.opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % POSTGRES_WRITER_SHARDS;
-        connection.batch_execute(&format!("SET kks.writer_shard = {shard}")).map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
 enum Pools {
     /// SQLite allows one writer at a time; a single writer connection makes writers queue
     /// in this process instead of spinning on the database lock, and commit in groups.
@@ -358,7 +340,6 @@ impl Store {
                     .min_idle(Some(0))
                     .connection_timeout(CONNECTION_WAIT_MAX)
                     .max_size(options.postgres_pool_size.max(1))
-                    .connection_customizer(Box::new(PostgresWriterShard::default()))
                     .build(ConnectionManager::<PgConnection>::new(url.location()))?,
             ),
         };

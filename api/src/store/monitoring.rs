@@ -1,4 +1,5 @@
-//! The monitoring aggregates kept by the triggers of migration 000005, rolled up for a
+//! The monitoring aggregates (migration 000005; the money flows rolled up from the journal
+//! by [`super::journal_rollup`], the rest kept by triggers), summed for a
 //! set of regions, and the reads behind one family's page. Each aggregate has a row per
 //! region level, so a region's figure is an index look-up on its own code: no query here
 //! scans the journal.
@@ -7,7 +8,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp};
 
-use super::cached_sql::{bind, cached_sql};
 use super::schema::{facilitator_villages, facilitators, families};
 use super::{on_backend, StoreError, Tx};
 use crate::domain::auth::{RegionCode, RegionLevel};
@@ -580,108 +580,3 @@ pub fn family_verifications(
         .select(VerificationRecord::as_select())
         .load(connection)?))
 }
-
-/// A journal of many postings (a disbursement chunk) whose flows are summed per statement
-/// on SQLite, where the monitoring triggers run per row (migration 000006). PostgreSQL's
-/// triggers sum each statement already, so there both steps do nothing. `list` before the
-/// journal's postings are inserted (the row triggers then pass them by), `sum` after.
-pub fn list_summed_journal(tx: &mut Tx<'_>, journal_id: i64) -> Result<(), StoreError> {
-    if let Tx::Sqlite(connection) = tx {
-        cached_sql("INSERT INTO monitoring_summed_journals (journal_id) VALUES (?)", (bind::<BigInt, _>(journal_id),))
-            .execute(*connection)?;
-    }
-    Ok(())
-}
-
-/// Sums a listed journal's postings into the flows, as the row triggers would have, and
-/// takes it off the list. A family's own flow is still counted per row by its table's
-/// triggers (reach), which see one upsert per family here.
-pub fn sum_listed_journal(tx: &mut Tx<'_>, journal_id: i64) -> Result<(), StoreError> {
-    if let Tx::Sqlite(connection) = tx {
-        for sql in SUM_JOURNAL_SQLITE {
-            cached_sql(sql, (bind::<BigInt, _>(journal_id),)).execute(*connection)?;
-        }
-    }
-    Ok(())
-}
-
-/// The journal's postings to family pockets, with the family and the kind counted: the
-/// FROM clause every family flow below shares.
-macro_rules! family_postings_of_journal {
-    () => {
-        " FROM postings p
-          JOIN accounts a ON a.id = p.account_id AND a.owner_kind = 'family'
-          JOIN families f ON f.id = CAST(a.owner_id AS INTEGER)
-          JOIN journals j ON j.id = p.journal_id
-          LEFT JOIN journals o ON o.id = j.reverses_journal_id "
-    };
-}
-
-/// A posting's business day in WIB (UTC+7), as the triggers compute it.
-macro_rules! business_day_wib {
-    () => {
-        "CASE WHEN substr(j.posted_at, 12, 2) < '17' THEN substr(j.posted_at, 1, 10) ELSE date(j.posted_at, '+7 hours') END"
-    };
-}
-
-/// A flow's amount and entries: a reversal takes one entry back.
-macro_rules! flow_sums {
-    () => {
-        "SUM(p.amount_minor), SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END)"
-    };
-}
-
-/// The statements of the SQLite triggers `monitoring_family_posting` and
-/// `monitoring_agent_posting`, over one journal's postings at once.
-const SUM_JOURNAL_SQLITE: [&str; 5] = [
-    concat!(
-        "INSERT INTO monitoring_flows (region_code, pocket, journal_kind, business_day, shard, amount_minor, entries)
-         SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind), ",
-        business_day_wib!(),
-        ", f.id % 8, ",
-        flow_sums!(),
-        family_postings_of_journal!(),
-        "CROSS JOIN monitoring_region_widths levels
-         WHERE p.journal_id = ?
-         GROUP BY 1, 2, 3, 4, 5
-         ON CONFLICT (region_code, pocket, journal_kind, business_day, shard) DO UPDATE
-             SET amount_minor = amount_minor + excluded.amount_minor, entries = entries + excluded.entries"
-    ),
-    concat!(
-        "INSERT INTO monitoring_flow_totals (region_code, pocket, journal_kind, shard, amount_minor, entries)
-         SELECT substr(f.village_code, 1, levels.width), a.kind, COALESCE(o.kind, j.kind), f.id % 8, ",
-        flow_sums!(),
-        family_postings_of_journal!(),
-        "CROSS JOIN monitoring_region_widths levels
-         WHERE p.journal_id = ?
-         GROUP BY 1, 2, 3, 4
-         ON CONFLICT (region_code, pocket, journal_kind, shard) DO UPDATE
-             SET amount_minor = amount_minor + excluded.amount_minor, entries = entries + excluded.entries"
-    ),
-    concat!(
-        "INSERT INTO monitoring_family_flows (family_id, pocket, journal_kind, amount_minor, entries)
-         SELECT f.id, a.kind, COALESCE(o.kind, j.kind), ",
-        flow_sums!(),
-        family_postings_of_journal!(),
-        "WHERE p.journal_id = ?
-         GROUP BY 1, 2, 3
-         ON CONFLICT (family_id, pocket, journal_kind) DO UPDATE
-             SET amount_minor = amount_minor + excluded.amount_minor, entries = entries + excluded.entries"
-    ),
-    concat!(
-        "INSERT INTO monitoring_agent_days (business_day, agent_id, journal_kind, amount_minor, entries)
-         SELECT ",
-        business_day_wib!(),
-        ", CAST(a.owner_id AS INTEGER), COALESCE(o.kind, j.kind), ",
-        flow_sums!(),
-        " FROM postings p
-         JOIN accounts a ON a.id = p.account_id AND a.owner_kind = 'agent'
-         JOIN journals j ON j.id = p.journal_id
-         LEFT JOIN journals o ON o.id = j.reverses_journal_id
-         WHERE p.journal_id = ?
-         GROUP BY 1, 2, 3
-         ON CONFLICT (business_day, agent_id, journal_kind) DO UPDATE
-             SET amount_minor = amount_minor + excluded.amount_minor, entries = entries + excluded.entries"
-    ),
-    "DELETE FROM monitoring_summed_journals WHERE journal_id = ?",
-];

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{area, RegionRef};
+use super::{area, journal_reach, JournalReach, RegionRef};
 use crate::domain::auth::RegionCode;
 use crate::domain::edc::business_date;
 use crate::domain::ledger::JournalKind;
@@ -48,6 +48,7 @@ pub struct AgentActivity {
     #[schema(value_type = String, example = "2026-11-23")]
     pub day: NaiveDate,
     pub agents: Vec<AgentDayFigures>,
+    pub journal: JournalReach,
     /// Pass as `after` for the next page; absent on the last one.
     pub next_after: Option<i64>,
 }
@@ -98,6 +99,6 @@ pub fn activity(
         let next_after = (agents.len() == usize::try_from(limit).unwrap_or(usize::MAX))
             .then(|| agents.last().map(|agent| agent.agent_id))
             .flatten();
-        Ok(AgentActivity { region: area.reference(), day, agents, next_after })
+        Ok(AgentActivity { region: area.reference(), day, agents, next_after, journal: journal_reach(tx)? })
     })
 }

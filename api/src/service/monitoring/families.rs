@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::overview::path;
-use super::{area, PocketFigures, RegionRef, Tally};
+use super::{area, journal_reach, JournalReach, PocketFigures, RegionRef, Tally};
 use crate::domain::auth::RegionCode;
 use crate::domain::family::{BenefitCategory, FamilyStatus};
 use crate::domain::holds::hold_is_in_force;
@@ -162,6 +162,7 @@ pub struct FamilyPage {
     pub pockets: Vec<PocketFigures>,
     /// Newest first.
     pub timeline: Vec<TimelineEntry>,
+    pub journal: JournalReach,
 }
 
 /// The page of a family in the operator's region (404 otherwise).
@@ -200,6 +201,7 @@ pub fn page(store: &Store, principal: &Principal, family_id: i64) -> Result<Fami
             path,
             pockets: tally.figures().pockets,
             timeline: timeline(tx, family.id, &holds)?,
+            journal: journal_reach(tx)?,
         })
     })
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::complaints::{attendance_by_module, complaint_tallies, ComplaintTally, ModuleAttendance};
-use super::{area, children, parse_region, RegionRef, StatusFigures, Tally};
+use super::{area, children, journal_reach, parse_region, JournalReach, RegionRef, StatusFigures, Tally};
 use crate::domain::auth::{RegionCode, RegionLevel};
 use crate::domain::benefit::{amount_for, Programme};
 use crate::domain::conditionality::CycleOutcome;
@@ -141,6 +141,7 @@ pub struct Indicators {
     pub complaints_by_category: BTreeMap<String, ComplaintTally>,
     /// P2K2 sessions and attendances, by module.
     pub p2k2_by_module: BTreeMap<String, ModuleAttendance>,
+    pub journal: JournalReach,
 }
 
 /// The indicators of `region` (the operator's scope when `None`).
@@ -190,6 +191,7 @@ pub fn indicators(
                 .collect(),
             complaints_by_category: complaint_tallies(tx, area.code(), now())?.0,
             p2k2_by_module: attendance_by_module(tx, area.code())?,
+            journal: journal_reach(tx)?,
         })
     })
 }

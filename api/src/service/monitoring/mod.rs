@@ -1,8 +1,10 @@
 //! Monitoring and evaluation (the seeds' "Dashboard realtime"): disbursement
 //! (*penyaluran*) and absorption (*penyerapan*) per programme from national down to one
-//! family, the second seed's indicators, and agent activity. Every figure comes from the
-//! aggregates that database triggers keep in the same transaction as the postings, so it
-//! agrees with the ledger to the rupiah and no request scans the journal.
+//! family, the second seed's indicators, and agent activity. Every figure comes from
+//! aggregates, so no request scans the journal: the money figures are rolled up from the
+//! journal in the background ([`rollup`]), and agree with the ledger to the rupiah up to
+//! the journal their answer says they reach; the others (holds, statuses, verifications,
+//! stage payments) are kept by database triggers in the same transaction as their rows.
 
 pub mod agents;
 pub mod complaints;
@@ -11,6 +13,7 @@ pub mod families;
 pub mod graduations;
 pub mod indicators;
 pub mod overview;
+pub mod rollup;
 
 use std::collections::HashMap;
 
@@ -29,8 +32,31 @@ use crate::domain::family::FamilyStatus;
 use crate::domain::ledger::{AccountKind, HoldReason, JournalKind};
 use crate::domain::money::rupiah_from_minor;
 use crate::domain::monitoring::{percent, Flow};
+use crate::store::journal_rollup;
 use crate::store::regions::{self, Region};
 use crate::store::{parse_stored, StoreError, Tx};
+
+/// How far an answer's money figures reach into the journal: every journal up to
+/// `through_journal_id` is in them, and `journals_behind` committed journals are not yet
+/// (the roll-up adds them within about a second). Holds, statuses and the other counts
+/// are always current.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct JournalReach {
+    pub through_journal_id: i64,
+    pub journals_behind: i64,
+    /// When the roll-up last moved (UTC); absent before its first pass.
+    #[schema(value_type = Option<String>)]
+    pub rolled_up_at: Option<chrono::NaiveDateTime>,
+}
+
+fn journal_reach(tx: &mut Tx<'_>) -> Result<JournalReach, StoreError> {
+    let mark = journal_rollup::mark(tx)?;
+    Ok(JournalReach {
+        through_journal_id: mark.journal_id,
+        journals_behind: mark.journals_behind,
+        rolled_up_at: mark.rolled_up_at,
+    })
+}
 
 /// A region as the dashboard names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

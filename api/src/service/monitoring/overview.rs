@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{area, children, RegionFigures, RegionRef, Tally};
+use super::{area, children, journal_reach, JournalReach, RegionFigures, RegionRef, Tally};
 use crate::domain::auth::RegionCode;
 use crate::domain::edc::business_date;
 use crate::domain::ledger::{AccountKind, JournalKind};
@@ -56,6 +56,7 @@ pub struct Overview {
     pub figures: RegionFigures,
     pub series: Vec<SeriesPoint>,
     pub children: Vec<ChildFigures>,
+    pub journal: JournalReach,
     /// When the figures were read (UTC).
     #[schema(value_type = String)]
     pub as_of: NaiveDateTime,
@@ -105,6 +106,7 @@ pub fn overview(
             figures: total.figures(),
             series: series(tx, &read_codes, since)?,
             children,
+            journal: journal_reach(tx)?,
             as_of,
             standby_lag_ms: replication::standby_lag_ms(tx)?,
         })

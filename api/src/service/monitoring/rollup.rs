@@ -1,0 +1,113 @@
+//! The roll-up of the journal into the dashboard's money figures, run by every server in
+//! the background (issue 22). A card transaction only writes the ledger; a pass here
+//! reads the journals it has not reached, sums their postings by the rule in
+//! [`crate::domain::journal_rollup`] and adds the sums, all in one transaction: a journal
+//! is in the figures exactly once. Several servers on one PostgreSQL take turns through a
+//! lock on the roll-up's row in the database, never an in-process lock.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Duration;
+
+use crate::domain::auth::RegionCode;
+use crate::domain::journal_rollup::{advance_watermark, PostingOwner, RolledPosting, Rollup};
+use crate::domain::ledger::JournalKind;
+use crate::store::journal_rollup::{self, UnrolledPosting};
+use crate::store::{monitoring, parse_stored, Store, StoreError, Tx};
+
+/// The most journals one pass reads. A disbursement chunk's journal has up to 2,000
+/// postings; a pass is a write on SQLite's one writer, so it is kept short enough not to
+/// hold card transactions back for long.
+pub const JOURNALS_PER_PASS_MAX: i64 = 100;
+
+/// How long an id missing below a rolled-up journal may still appear: a transaction that
+/// took the id and has not committed yet. No transaction that writes journals stays open
+/// this long (the longest, a disbursement chunk, takes seconds), so after it the id is
+/// one a rolled-back transaction left unused.
+pub const GAP_WAIT: Duration = Duration::minutes(10);
+
+/// The most rolled-up journals above the watermark read to move it (one pass's worth
+/// many times over; more only while a gap waits).
+const ROLLED_READ_MAX: i64 = 10_000;
+
+/// What a pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// Journals added to the figures.
+    pub journals: usize,
+    /// Whether journals may remain: the pass read as many as it may.
+    pub more: bool,
+}
+
+/// Rolls up the next journals the figures do not hold yet.
+pub fn roll_up(store: &Store) -> Result<Pass, StoreError> {
+    store.write(|tx| {
+        let Some(watermark) = journal_rollup::claim(tx)? else {
+            // Another server's pass holds it.
+            return Ok(Pass { journals: 0, more: false });
+        };
+        let rows = journal_rollup::unrolled_postings(tx, watermark, JOURNALS_PER_PASS_MAX)?;
+        let journal_ids: BTreeSet<i64> = rows.iter().map(|row| row.journal_id).collect();
+        if journal_ids.is_empty() {
+            return Ok(Pass { journals: 0, more: false });
+        }
+        let mut rollup = Rollup::default();
+        for row in &rows {
+            if let Some(posting) = rolled_posting(row)? {
+                rollup.add(&posting);
+            }
+        }
+        add_to_figures(tx, &rollup)?;
+
+        let now = chrono::Utc::now().naive_utc();
+        journal_rollup::mark_rolled(tx, &journal_ids, now)?;
+        let rolled = journal_rollup::rolled_above_watermark(tx, ROLLED_READ_MAX)?;
+        let reached = advance_watermark(watermark, &rolled, now, GAP_WAIT);
+        if reached > watermark {
+            journal_rollup::move_watermark(tx, reached, now)?;
+        }
+        let journals = journal_ids.len();
+        Ok(Pass { journals, more: i64::try_from(journals).unwrap_or(i64::MAX) >= JOURNALS_PER_PASS_MAX })
+    })
+}
+
+/// Adds a batch's sums, and the reach they change (read against each family's flow as
+/// the figures hold it: this pass holds the roll-up, so nothing else changes them).
+fn add_to_figures(tx: &mut Tx<'_>, rollup: &Rollup) -> Result<(), StoreError> {
+    let mut before = HashMap::new();
+    for flow in monitoring::family_flows(tx, &rollup.families())? {
+        let pocket = parse_stored("monitoring_family_flows.pocket", &flow.pocket)?;
+        let kind: JournalKind = parse_stored("monitoring_family_flows.journal_kind", &flow.journal_kind)?;
+        before.insert((flow.family_id, pocket, kind), flow.amount_minor);
+    }
+    journal_rollup::add(tx, rollup, &rollup.reach_changes(&before))
+}
+
+/// A row's posting in the domain's terms; `None` for a journal with no posting on a
+/// family's or an agent's account.
+fn rolled_posting(row: &UnrolledPosting) -> Result<Option<RolledPosting>, StoreError> {
+    let (Some(owner_kind), Some(owner_id), Some(pocket), Some(amount_minor)) =
+        (&row.owner_kind, &row.owner_id, &row.pocket, row.amount_minor)
+    else {
+        return Ok(None);
+    };
+    let owner_number: i64 = parse_stored("accounts.owner_id", owner_id)?;
+    let owner = match (owner_kind.as_str(), &row.village_code) {
+        ("family", Some(village)) => PostingOwner::Family {
+            family_id: owner_number,
+            village: RegionCode::parse(village)
+                .map_err(|_| StoreError::Corrupt(format!("families.village_code holds {village:?}")))?,
+        },
+        ("agent", _) => PostingOwner::Agent { agent_id: owner_number },
+        _ => return Err(StoreError::Corrupt(format!("account of {owner_kind} {owner_id} has no family"))),
+    };
+    let journal_kind: JournalKind = parse_stored("journals.kind", &row.journal_kind)?;
+    Ok(Some(RolledPosting {
+        owner,
+        pocket: parse_stored("accounts.kind", pocket)?,
+        flow_kind: parse_stored("journals.kind", &row.flow_kind)?,
+        is_reversal: journal_kind == JournalKind::Reversal,
+        posted_at: row.posted_at,
+        amount_minor,
+    }))
+}
