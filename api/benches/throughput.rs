@@ -15,6 +15,8 @@
 //!    the same store and group commit on SQLite.
 //! 2. **full path**: the real `kks serve` over HTTP, driven by `card-sim load` (closed loop,
 //!    `KKS_BENCH_CONCURRENCY` terminals at once, withdrawals only), then the ledger check.
+//!    Meanwhile, how long an approved withdrawal takes to appear in the dashboard's
+//!    overview (the roll-up's lag, [`dashboard_lag_probe`]).
 //! 3. **stage**: `KKS_BENCH_STAGE_FAMILIES` (default 1,000,000; 0 skips) more families,
 //!    a fresh server, a PKH stage prepared, approved and executed over HTTP while one
 //!    terminal keeps withdrawing (latency before and during), then the ledger check.
@@ -177,7 +179,11 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
         let credentials = folder.path().join("credentials.json");
         std::fs::write(&credentials, serde_json::to_string(&bench_credentials(&demo, &cardholders))?)?;
         let server = Server::start(settings, &database.url)?;
-        let load = card_sim_load(settings, &server, &credentials, &database.url)?;
+        let running = Arc::new(AtomicBool::new(true));
+        let lag = dashboard_lag_probe(&server, &database.url, &demo, Arc::clone(&running))?;
+        let load = card_sim_load(settings, &server, &credentials, &database.url);
+        running.store(false, Ordering::Relaxed);
+        let (load, lag) = (load?, lag.join().map_err(|_| "the dashboard probe panicked")??);
         let memory = server.stop()?;
         eprintln!("    {} req/s, latency {}", load["requests_per_second"], load["latency_ms"]);
         let ratio_to_ceiling: serde_json::Map<String, Value> = ceilings
@@ -194,6 +200,7 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
             "unexpected": load["unexpected"],
             "ledger_clean": load["ledger"]["clean"],
             "server_peak_memory_mb": memory,
+            "dashboard_lag_ms": latency_ms(&lag),
             "ratio_to_ceiling": ratio_to_ceiling,
             "ratio_to_reference": ratio_to_reference,
         })
@@ -473,6 +480,65 @@ fn card_sim_load(settings: &Settings, server: &Server, credentials: &Path, datab
         eprintln!("  card-sim load was not clean: unexpected {}", report["unexpected"]);
     }
     Ok(report)
+}
+
+/// How long an approved withdrawal takes to appear in `/v1/monitoring/overview` while the
+/// HTTP phase runs: every half second, the withdrawals the journal holds are counted in
+/// the database (a read), and the national overview is asked every 50 ms until its cash
+/// withdrawn counts as many.
+fn dashboard_lag_probe(
+    server: &Server,
+    database: &str,
+    demo: &DemoCredentials,
+    running: Arc<AtomicBool>,
+) -> BenchResult<std::thread::JoinHandle<BenchResult<Histogram<u64>>>> {
+    let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build()?;
+    let admin = demo.operators.iter().find(|operator| operator.region.is_none()).ok_or("the demo's national admin")?;
+    let token = token(http.post(format!("{}/v1/auth/operators/login", server.url)).json(&json!({
+        "username": admin.username, "password": admin.password })))?;
+    let (overview_url, url) = (format!("{}/v1/monitoring/overview", server.url), DatabaseUrl::parse(database)?);
+    Ok(std::thread::spawn(move || {
+        let mut lags = Histogram::<u64>::new(3)?;
+        let shown = || -> BenchResult<i64> {
+            let overview: Value = http.get(&overview_url).bearer_auth(&token).send()?.error_for_status()?.json()?;
+            let pockets = overview["figures"]["pockets"].as_array().ok_or("pockets")?;
+            let savings = pockets.iter().find(|pocket| pocket["pocket"] == "savings").ok_or("savings")?;
+            Ok(savings["withdrawn_in_cash"]["entries"].as_i64().ok_or("entries")?)
+        };
+        while running.load(Ordering::Relaxed) {
+            let committed = committed_withdrawals(&url)?;
+            let began = Instant::now();
+            while shown()? < committed && running.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if running.load(Ordering::Relaxed) {
+                lags.record(began.elapsed().as_micros() as u64)?;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Ok(lags)
+    }))
+}
+
+/// Cash withdrawals in the journal, net of reversals (as the figures count entries).
+fn committed_withdrawals(url: &DatabaseUrl) -> BenchResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        entries: i64,
+    }
+    let sql = "SELECT CAST(COALESCE(SUM(CASE WHEN j.kind = 'reversal' THEN -1 ELSE 1 END), 0) AS BIGINT) AS entries
+               FROM journals j LEFT JOIN journals o ON o.id = j.reverses_journal_id
+               WHERE COALESCE(o.kind, j.kind) = 'cash_withdrawal'";
+    let rows: Vec<Count> = match url.backend() {
+        kks_api::store::Backend::Sqlite => {
+            diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut diesel::SqliteConnection::establish(url.location())?)?
+        }
+        kks_api::store::Backend::Postgres => {
+            diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut diesel::PgConnection::establish(url.location())?)?
+        }
+    };
+    Ok(rows.first().map_or(0, |row| row.entries))
 }
 
 /// Full path against the ceiling: throughput and latency ratios.
@@ -929,6 +995,13 @@ fn print_table(report: &Value) {
                 full,
                 &full["ratio_to_ceiling"]["each"]["throughput"],
                 &full["server_peak_memory_mb"],
+            );
+        }
+        if !full.is_null() {
+            println!(
+                "{name:<9} dashboard lag (approved withdrawal → overview) during the HTTP phase: p50 {} ms, p99 {} ms, max {} ms ({} probes)",
+                full["dashboard_lag_ms"]["p50"], full["dashboard_lag_ms"]["p99"], full["dashboard_lag_ms"]["max"],
+                full["dashboard_lag_ms"]["count"],
             );
         }
         let stage = &backend["stage"];

@@ -9,7 +9,7 @@ const SERIES_DAYS = 30;
 const POCKET_NAMES = { wallet_pkh: "PKH", wallet_bpnt: "BPNT (pangan)", wallet_lpg: "LPG", savings: "Tabungan (savings)" };
 const PROGRAMME_POCKETS = ["wallet_pkh", "wallet_bpnt", "wallet_lpg"];
 
-const state = { access: null, refresh: null, who: "", view: { region: null, family: null, q: null }, shown: null, timer: null, busy: false, standbyLagMs: null };
+const state = { access: null, refresh: null, who: "", view: { region: null, family: null, q: null }, shown: null, timer: null, busy: false, standbyLagMs: null, journalsBehind: 0 };
 const byId = (id) => document.getElementById(id);
 
 // --- Small helpers ------------------------------------------------------------------
@@ -343,6 +343,7 @@ async function showRegion(code) {
   ]);
   const region = overview.region;
   state.standbyLagMs = overview.standby_lag_ms;
+  state.journalsBehind = overview.journal.journals_behind;
   breadcrumbs(overview.path, region ? region.name : null);
   byId("region-title").textContent = region ? `${region.name} (${region.level}, ${region.code})` : "Nasional (Indonesia)";
   const headline = byId("headline");
@@ -423,7 +424,9 @@ async function render() {
     // Figures read from a standby (kks serve --reports-database) say how far behind it is.
     const lag = state.standbyLagMs;
     const behind = lag == null ? "" : ` · dari replika, tertinggal ${(lag / 1000).toFixed(1)} dtk`;
-    byId("updated").textContent = `diperbarui ${new Date().toLocaleTimeString("id-ID")}${behind}`;
+    // Money figures are rolled up from the journal in the background: say when some are not in yet.
+    const pending = state.journalsBehind > 0 ? ` · ${state.journalsBehind} jurnal belum terhitung` : "";
+    byId("updated").textContent = `diperbarui ${new Date().toLocaleTimeString("id-ID")}${behind}${pending}`;
     byId("live").classList.remove("stale");
     showError(null);
   } catch (error) {
