@@ -7,31 +7,14 @@
 use serde_json::{json, Value};
 
 use crate::disbursements::{disburse, register_family};
+use crate::family_changes::{changes_path, profile, recorded};
+use crate::graduation::approved;
 use crate::support::api::{assert_problem, keyed, with, FamilyCredentials, Session, Terminal};
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{on_both_backends, TestServer};
 
-fn changes_path(family: &FamilyCredentials) -> String {
-    format!("/v1/families/{}/changes", family.family_id)
-}
-
-fn entered(session: &Session, family: &FamilyCredentials, change: Value, reason: &str) -> Value {
-    let response = session.post(&changes_path(family), &json!({"change": change, "reason": reason}));
-    assert_eq!(response.status(), 201, "{}", response.text().unwrap_or_default());
-    response.json().unwrap()
-}
-
 fn decision_path(family: &FamilyCredentials, change: &Value, decision: &str) -> String {
     format!("{}/{}/{decision}", changes_path(family), change["id"])
-}
-
-fn decided(response: reqwest::blocking::Response) -> Value {
-    assert_eq!(response.status(), 200, "{}", response.text().unwrap_or_default());
-    response.json().unwrap()
-}
-
-fn profile(operator: &Session, family: &FamilyCredentials) -> Value {
-    operator.get(&format!("/v1/families/{}", family.family_id)).json().unwrap()
 }
 
 fn families_counted(session: &Session, region: &str) -> Value {
@@ -63,7 +46,7 @@ on_both_backends! {
         let old_session = Session::family(&server, &siti);
 
         let change = json!({"kind": "recipient_changed", "recipient_name": "Euis Sumarni", "nik": "3204125508900002"});
-        let pending = entered(&operator, &siti, change, "ibu Siti meninggal; kakak perempuan mengasuh");
+        let pending = recorded(&operator, &siti, change, "ibu Siti meninggal; kakak perempuan mengasuh");
         assert_eq!(pending["status"], "pending", "{pending}");
         assert!(pending.get("new_card").is_none(), "nothing is issued before the approval");
         assert_eq!(profile(&operator, &siti)["recipient_name"], "Siti Aminah", "nothing applies while it waits");
@@ -71,13 +54,13 @@ on_both_backends! {
         // The person who entered it, or an operator role, does not approve; a supervisor does.
         let reason = json!({"reason": "akta kematian diperiksa"});
         assert_problem(operator.post(&decision_path(&siti, &pending, "approve"), &reason), 403, "FORBIDDEN");
-        let approved = decided(supervisor.post(&decision_path(&siti, &pending, "approve"), &reason));
-        assert_eq!((approved["status"].as_str(), approved["decision_reason"].as_str()), (Some("applied"), Some("akta kematian diperiksa")));
-        assert!(approved["decided_by"].as_str().unwrap().starts_with("operator:"), "{approved}");
-        let new_card = approved["new_card"]["card"]["card_number"].as_str().unwrap().to_owned();
-        let new_pin = approved["new_card"]["pin"].as_str().unwrap().to_owned();
+        let approval = approved(supervisor.post(&decision_path(&siti, &pending, "approve"), &reason));
+        assert_eq!((approval["status"].as_str(), approval["decision_reason"].as_str()), (Some("applied"), Some("akta kematian diperiksa")));
+        assert!(approval["decided_by"].as_str().unwrap().starts_with("operator:"), "{approval}");
+        let new_card = approval["new_card"]["card"]["card_number"].as_str().unwrap().to_owned();
+        let new_pin = approval["new_card"]["pin"].as_str().unwrap().to_owned();
         assert_ne!(new_card, siti.card_number);
-        let again = decided(supervisor.post(&decision_path(&siti, &pending, "approve"), &reason));
+        let again = approved(supervisor.post(&decision_path(&siti, &pending, "approve"), &reason));
         assert_eq!(again["status"], "applied", "approving again answers the change as it is");
         assert!(again.get("new_card").is_none(), "the PIN is shown once");
         assert_problem(supervisor.post(&decision_path(&siti, &pending, "reject"), &reason), 409, "CHANGE_ALREADY_DECIDED");
@@ -95,13 +78,13 @@ on_both_backends! {
         let pockets: Value = Session::family(&server, &euis).get(&format!("/v1/families/{}/balances", siti.family_id)).json().unwrap();
         let pkh = pockets.as_array().unwrap().iter().find(|pocket| pocket["kind"] == "wallet_pkh").unwrap();
         assert_eq!(pkh["balance"], "500000.00", "the money belongs to the family, not to the card");
-        decided(agent.send("/v1/edc/wallet-to-savings", with(keyed(&euis), json!({"amount": "500000"}))));
+        approved(agent.send("/v1/edc/wallet-to-savings", with(keyed(&euis), json!({"amount": "500000"}))));
 
         // Who, when and why: in the family's history and the audit trail.
         let history: Value = Session::family(&server, &euis).get(&changes_path(&siti)).json().unwrap();
         assert_eq!(history[0]["kind"], "recipient_changed");
         assert_eq!(history[0]["reason"], "ibu Siti meninggal; kakak perempuan mengasuh");
-        assert_eq!(history[0]["decided_by"], approved["decided_by"]);
+        assert_eq!(history[0]["decided_by"], approval["decided_by"]);
         let audit: Value = Session::operator(&server, "admin")
             .get(&format!("/v1/audit-events?object_kind=family&object_id={}", siti.family_id)).json().unwrap();
         let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|event| event["action"].as_str().unwrap()).collect();
@@ -117,26 +100,26 @@ on_both_backends! {
         let (family, _) = register_family(&operator, "3204126208920071");
         assert_eq!(families_counted(&operator, "32.04.13.2002")["total"], 0);
 
-        let near = entered(&operator, &family, json!({"kind": "village_moved", "village_code": "32.04.13.2002"}), "pindah rumah ke Cimekar");
+        let near = recorded(&operator, &family, json!({"kind": "village_moved", "village_code": "32.04.13.2002"}), "pindah rumah ke Cimekar");
         assert_eq!(near["status"], "applied", "a move inside Kabupaten Bandung needs no second person");
         assert_eq!(profile(&operator, &family)["village"], "32.04.13.2002");
         assert_eq!(families_counted(&operator, "32.04.13.2002")["active"], 1, "counted in the new village");
 
         // Entered by the supervisor: she may not approve it herself; another approver does.
-        let far = entered(&supervisor, &family, json!({"kind": "village_moved", "village_code": "32.73.01.1001"}), "pindah ke Kota Bandung");
+        let far = recorded(&supervisor, &family, json!({"kind": "village_moved", "village_code": "32.73.01.1001"}), "pindah ke Kota Bandung");
         assert_eq!(far["status"], "pending");
         let reason = json!({"reason": "surat pindah diperiksa"});
         assert_problem(supervisor.post(&decision_path(&family, &far, "approve"), &reason), 403, "CHANGE_SELF_APPROVAL");
         assert_eq!(profile(&operator, &family)["village"], "32.04.13.2002", "nothing moved");
-        decided(Session::operator(&server, "admin").post(&decision_path(&family, &far, "approve"), &reason));
+        approved(Session::operator(&server, "admin").post(&decision_path(&family, &far, "approve"), &reason));
         assert_eq!(profile(&operator, &family)["village"], "32.73.01.1001");
         assert_eq!(families_counted(&operator, "32.73.01.1001")["active"], 1);
         assert_eq!(families_counted(&operator, "32.04.13.2002")["total"], 0, "the old village no longer counts it");
         assert_eq!(families_counted(&operator, "32.04")["total"], families_counted(&operator, "32.04.12.2001")["total"]);
 
         // A rejected move changes nothing, and a rejection is kept with its reason.
-        let back = entered(&operator, &family, json!({"kind": "village_moved", "village_code": "32.04.12.2001"}), "kembali ke Cileunyi");
-        let rejected = decided(supervisor.post(&decision_path(&family, &back, "reject"), &json!({"reason": "belum ada surat pindah"})));
+        let back = recorded(&operator, &family, json!({"kind": "village_moved", "village_code": "32.04.12.2001"}), "kembali ke Cileunyi");
+        let rejected = approved(supervisor.post(&decision_path(&family, &back, "reject"), &json!({"reason": "belum ada surat pindah"})));
         assert_eq!((rejected["status"].as_str(), rejected["decision_reason"].as_str()), (Some("rejected"), Some("belum ada surat pindah")));
         assert_problem(Session::operator(&server, "admin").post(&decision_path(&family, &back, "approve"), &reason), 409, "CHANGE_ALREADY_DECIDED");
         assert_eq!(profile(&operator, &family)["village"], "32.73.01.1001");
@@ -156,12 +139,12 @@ on_both_backends! {
             "obligation": "school_attendance"});
         assert_eq!(operator.post("/v1/verifications", &failed).status(), 204);
         for (family, member) in [(&leaving, child), (&suspended, other_child)] {
-            let left = entered(&operator, family, json!({"kind": "member_leaves", "member_id": member, "reason": "left_school"}), "lulus, bekerja");
+            let left = recorded(&operator, family, json!({"kind": "member_leaves", "member_id": member, "reason": "left_school"}), "lulus, bekerja");
             assert_eq!(left["natural_exit_due"], true);
             assert_eq!(profile(&operator, family)["natural_exit_due"], true);
         }
 
-        let closed: Value = decided(supervisor.post("/v1/cycles/2017-1/close", &json!({})));
+        let closed: Value = approved(supervisor.post("/v1/cycles/2017-1/close", &json!({})));
         assert_eq!((closed["natural_exits"].as_i64(), closed["natural_exits_waiting"].as_i64()), (Some(1), Some(1)), "{closed}");
         let exited = profile(&operator, &leaving);
         assert_eq!(exited["status"], "graduated");
@@ -172,7 +155,7 @@ on_both_backends! {
         // It complies in the next cycle, is released, and then exits.
         let complied = json!({"family_id": suspended.family_id, "cycle": "2017-2", "complied": true});
         assert_eq!(operator.post("/v1/verifications", &complied).status(), 204);
-        let next: Value = decided(supervisor.post("/v1/cycles/2017-2/close", &json!({})));
+        let next: Value = approved(supervisor.post("/v1/cycles/2017-2/close", &json!({})));
         assert_eq!((next["natural_exits"].as_i64(), next["natural_exits_waiting"].as_i64()), (Some(1), Some(0)), "{next}");
         assert_eq!(profile(&operator, &suspended)["status"], "graduated");
 

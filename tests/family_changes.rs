@@ -9,17 +9,17 @@ use crate::disbursements::{register_family, register_terminated_family};
 use crate::support::api::{assert_problem, FamilyCredentials, Session};
 use crate::support::{on_both_backends, TestServer};
 
-fn changes_path(family: &FamilyCredentials) -> String {
+pub fn changes_path(family: &FamilyCredentials) -> String {
     format!("/v1/families/{}/changes", family.family_id)
 }
 
-fn recorded(operator: &Session, family: &FamilyCredentials, change: Value, reason: &str) -> Value {
+pub fn recorded(operator: &Session, family: &FamilyCredentials, change: Value, reason: &str) -> Value {
     let response = operator.post(&changes_path(family), &json!({"change": change, "reason": reason}));
     assert_eq!(response.status(), 201, "{}", response.text().unwrap_or_default());
     response.json().unwrap()
 }
 
-fn profile(operator: &Session, family: &FamilyCredentials) -> Value {
+pub fn profile(operator: &Session, family: &FamilyCredentials) -> Value {
     operator.get(&format!("/v1/families/{}", family.family_id)).json().unwrap()
 }
 

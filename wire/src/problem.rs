@@ -255,13 +255,10 @@ impl ErrorCode {
             Self::ComplaintAlreadyResolved => {
                 ("The complaint is answered already", "Pengaduan sudah memiliki penyelesaian")
             }
-            Self::ChangeSelfApproval => (
-                "A second person approves this change",
-                "Perubahan ini harus disetujui oleh petugas lain",
-            ),
-            Self::ChangeAlreadyDecided => {
-                ("The change was decided already", "Perubahan data ini sudah diputuskan")
+            Self::ChangeSelfApproval => {
+                ("A second person approves this change", "Perubahan ini harus disetujui oleh petugas lain")
             }
+            Self::ChangeAlreadyDecided => ("The change was decided already", "Perubahan data ini sudah diputuskan"),
             Self::UsernameInvalid => ("The user name is not valid", "Nama pengguna tidak valid"),
             Self::UsernameTaken => ("This user name is taken", "Nama pengguna sudah dipakai"),
             Self::PasswordWeak => ("The password is too weak", "Kata sandi terlalu lemah"),

@@ -284,7 +284,11 @@ mod tests {
         RegionCode::parse("32.04.12.2001").unwrap()
     }
 
-    fn decide(status: FamilyStatus, members: &[CurrentMember], change: &FamilyChange) -> Result<ChangePlan, ChangeRefusal> {
+    fn decide(
+        status: FamilyStatus,
+        members: &[CurrentMember],
+        change: &FamilyChange,
+    ) -> Result<ChangePlan, ChangeRefusal> {
         decide_change(status, &cileunyi(), members, change)
     }
 
@@ -364,12 +368,16 @@ mod tests {
             decide(FamilyStatus::Active, &[CHILD], &FamilyChange::VillageMoved { village_code: district.clone() }),
             Err(ChangeRefusal::NotAVillage(district))
         );
-        assert_eq!(decide(FamilyStatus::Active, &[CHILD], &moved("32.04.12.2001")), Err(ChangeRefusal::SameVillage(cileunyi())));
+        assert_eq!(
+            decide(FamilyStatus::Active, &[CHILD], &moved("32.04.12.2001")),
+            Err(ChangeRefusal::SameVillage(cileunyi()))
+        );
     }
 
     #[test]
     fn a_new_recipient_always_needs_a_second_person_and_corrections_do_not() {
-        let recipient = FamilyChange::RecipientChanged { recipient_name: "Euis".to_owned(), nik: nik("3204125508900002") };
+        let recipient =
+            FamilyChange::RecipientChanged { recipient_name: "Euis".to_owned(), nik: nik("3204125508900002") };
         assert_eq!(decide(FamilyStatus::Active, &[CHILD], &recipient).map(|plan| plan.needs_approval), Ok(true));
         for correction in [
             FamilyChange::NikCorrected { member_id: None, nik: nik("3204125508900002") },

@@ -290,14 +290,7 @@ fn record_card_change(
 ) -> Result<(), ServiceError> {
     audit::record(
         tx,
-        &audit::AuditRecord {
-            actor,
-            action,
-            object_kind: "card",
-            object_id: card_number.as_str(),
-            reason,
-            details,
-        },
+        &audit::AuditRecord { actor, action, object_kind: "card", object_id: card_number.as_str(), reason, details },
     )?;
     Ok(())
 }

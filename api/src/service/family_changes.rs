@@ -134,9 +134,7 @@ pub fn record_change(
         let (status, action, new_card) = if plan.needs_approval {
             (ChangeStatus::Pending, "family.data_change_pending", None)
         } else {
-            let new_card = apply(tx, keys, &actor, &family, change, reason)?;
-            families::set_natural_exit_due(tx, family.id, plan.natural_exit_due)?;
-            (ChangeStatus::Applied, "family.data_changed", new_card)
+            (ChangeStatus::Applied, "family.data_changed", apply(tx, keys, &actor, &family, change, reason, plan)?)
         };
         let form = FamilyChangeInsertForm {
             family_id: family.id,
@@ -149,21 +147,12 @@ pub fn record_change(
             status: status.into(),
         };
         let record = family_changes::insert(tx, &form)?;
-        audit::record(
-            tx,
-            &audit::AuditRecord {
-                actor: &actor,
-                action,
-                object_kind: "family",
-                object_id: &family.id.to_string(),
-                reason,
-                details: serde_json::json!({
-                    "change_id": record.id,
-                    "change": details,
-                    "natural_exit_due": plan.natural_exit_due,
-                }),
-            },
-        )?;
+        let details = serde_json::json!({
+            "change_id": record.id,
+            "change": details,
+            "natural_exit_due": plan.natural_exit_due,
+        });
+        audit_change(tx, &actor, action, family.id, reason, details)?;
         Ok(ChangeView { new_card, ..ChangeView::from(record) })
     })
 }
@@ -213,24 +202,11 @@ pub fn decide_pending(
             ServiceError::ChangeAlreadyDecided(format!("change {change_id} was decided by someone else meanwhile"))
         })?;
         let new_card = match decision {
-            ChangeDecision::Approve => {
-                let new_card = apply(tx, keys, &actor, &family, &change, &record.reason)?;
-                families::set_natural_exit_due(tx, family.id, plan.natural_exit_due)?;
-                new_card
-            }
+            ChangeDecision::Approve => apply(tx, keys, &actor, &family, &change, &record.reason, plan)?,
             ChangeDecision::Reject => None,
         };
-        audit::record(
-            tx,
-            &audit::AuditRecord {
-                actor: &actor,
-                action,
-                object_kind: "family",
-                object_id: &family.id.to_string(),
-                reason,
-                details: serde_json::json!({ "change_id": record.id, "kind": record.kind, "entered_by": record.actor }),
-            },
-        )?;
+        let details = serde_json::json!({ "change_id": record.id, "kind": record.kind, "entered_by": record.actor });
+        audit_change(tx, &actor, action, family.id, reason, details)?;
         Ok(ChangeView { new_card, ..ChangeView::from(decided) })
     })
 }
@@ -264,7 +240,22 @@ fn check_destination(tx: &mut Tx<'_>, scope: &RegionScope, village: &RegionCode)
     Ok(())
 }
 
-/// Applies a change the rule accepted; a new recipient's card when it has one to replace.
+fn audit_change(
+    tx: &mut Tx<'_>,
+    actor: &str,
+    action: &str,
+    family_id: i64,
+    reason: &str,
+    details: serde_json::Value,
+) -> Result<(), ServiceError> {
+    let object_id = family_id.to_string();
+    let record = audit::AuditRecord { actor, action, object_kind: "family", object_id: &object_id, reason, details };
+    audit::record(tx, &record)?;
+    Ok(())
+}
+
+/// Applies a change the rule accepted and keeps the family's natural-exit flag as the
+/// plan says; a new recipient's card when it has one to replace.
 fn apply(
     tx: &mut Tx<'_>,
     keys: CardKeys<'_>,
@@ -272,7 +263,9 @@ fn apply(
     family: &Family,
     change: &FamilyChange,
     reason: &str,
+    plan: ChangePlan,
 ) -> Result<Option<NewCard>, ServiceError> {
+    families::set_natural_exit_due(tx, family.id, plan.natural_exit_due)?;
     let nik_taken = |error: crate::store::StoreError| match error {
         error if error.is_unique_violation() => ServiceError::FamilyExists,
         other => other.into(),
@@ -297,9 +290,8 @@ fn apply(
             families::set_recipient(tx, family.id, recipient_name.trim(), nik.as_str()).map_err(nik_taken)?;
             // The old cardholder's app sessions end with her card.
             families::bump_token_version(tx, family.id)?;
-            let current = card_store::find_by_family(tx, family.id)?
-                .into_iter()
-                .find(|card| card.status != CardStatus::Replaced);
+            let current =
+                card_store::find_by_family(tx, family.id)?.into_iter().find(|card| card.status != CardStatus::Replaced);
             return current
                 .map(|card| cards::replace_in(tx, keys.pin_keys, keys.issuer, actor, card, reason))
                 .transpose();

@@ -12,8 +12,8 @@ use super::auth::Principal;
 use crate::domain::family::FamilyStatus;
 use crate::domain::graduation::{decide_exit, ExitKind, ExitPlan, ExitReason, ExitRefusal, ExitTerms};
 use crate::service::ServiceError;
-use crate::store::family_exits::{self, FamilyExit};
 use crate::store::families::{self, Family};
+use crate::store::family_exits::{self, FamilyExit};
 use crate::store::{audit, now, Store, Tx};
 
 /// A recorded exit, as the API answers it.

@@ -28,7 +28,6 @@ const VILLAGE_CODE: usize = 4;
 const CATEGORY: usize = 5;
 const MEMBERS: usize = 6;
 
-
 /// A line read into a family to register.
 struct ImportedFamily {
     family: NewFamily,
