@@ -183,17 +183,15 @@ pub fn decide_pending(
         let change: FamilyChange = serde_json::from_str(&record.details)
             .map_err(|error| ServiceError::Internal(format!("change {change_id} on file: {error}")))?;
         // The family may have changed while the change waited: the rule decides again.
-        let plan = match decision {
-            ChangeDecision::Approve => decide(tx, scope, &family, &change)?,
-            ChangeDecision::Reject => ChangePlan { needs_approval: true, natural_exit_due: record.natural_exit_due },
-        };
-        let (status, action) = match decision {
-            ChangeDecision::Approve => (ChangeStatus::Applied, "family.data_change_approved"),
-            ChangeDecision::Reject => (ChangeStatus::Rejected, "family.data_change_rejected"),
+        let (status, action, plan) = match decision {
+            ChangeDecision::Approve => {
+                (ChangeStatus::Applied, "family.data_change_approved", Some(decide(tx, scope, &family, &change)?))
+            }
+            ChangeDecision::Reject => (ChangeStatus::Rejected, "family.data_change_rejected", None),
         };
         let form = FamilyChangeDecisionForm {
             status: status.into(),
-            natural_exit_due: plan.natural_exit_due,
+            natural_exit_due: plan.map_or(record.natural_exit_due, |plan| plan.natural_exit_due),
             decided_by: &actor,
             decided_at: now(),
             decision_reason: reason,
@@ -201,9 +199,9 @@ pub fn decide_pending(
         let decided = family_changes::decide_pending(tx, record.id, &form)?.ok_or_else(|| {
             ServiceError::ChangeAlreadyDecided(format!("change {change_id} was decided by someone else meanwhile"))
         })?;
-        let new_card = match decision {
-            ChangeDecision::Approve => apply(tx, keys, &actor, &family, &change, &record.reason, plan)?,
-            ChangeDecision::Reject => None,
+        let new_card = match plan {
+            Some(plan) => apply(tx, keys, &actor, &family, &change, &record.reason, plan)?,
+            None => None,
         };
         let details = serde_json::json!({ "change_id": record.id, "kind": record.kind, "entered_by": record.actor });
         audit_change(tx, &actor, action, family.id, reason, details)?;
