@@ -110,8 +110,12 @@ on_both_backends! {
         assert_eq!(far["status"], "pending");
         let reason = json!({"reason": "surat pindah diperiksa"});
         assert_problem(supervisor.post(&decision_path(&family, &far, "approve"), &reason), 403, "CHANGE_SELF_APPROVAL");
+        let admin = Session::operator(&server, "admin");
+        assert_problem(admin.post(&decision_path(&family, &far, "approve"), &json!({"reason": " "})), 400, "INVALID_REQUEST");
+        assert_problem(admin.post(&decision_path(&family, &far, "reject"), &json!({})), 400, "INVALID_REQUEST");
+        assert_problem(Session::operator(&server, "operator.jateng").post(&decision_path(&family, &far, "approve"), &reason), 404, "NOT_FOUND");
         assert_eq!(profile(&operator, &family)["village"], "32.04.13.2002", "nothing moved");
-        approved(Session::operator(&server, "admin").post(&decision_path(&family, &far, "approve"), &reason));
+        approved(admin.post(&decision_path(&family, &far, "approve"), &reason));
         assert_eq!(profile(&operator, &family)["village"], "32.73.01.1001");
         assert_eq!(families_counted(&operator, "32.73.01.1001")["active"], 1);
         assert_eq!(families_counted(&operator, "32.04.13.2002")["total"], 0, "the old village no longer counts it");
@@ -121,7 +125,7 @@ on_both_backends! {
         let back = recorded(&operator, &family, json!({"kind": "village_moved", "village_code": "32.04.12.2001"}), "kembali ke Cileunyi");
         let rejected = approved(supervisor.post(&decision_path(&family, &back, "reject"), &json!({"reason": "belum ada surat pindah"})));
         assert_eq!((rejected["status"].as_str(), rejected["decision_reason"].as_str()), (Some("rejected"), Some("belum ada surat pindah")));
-        assert_problem(Session::operator(&server, "admin").post(&decision_path(&family, &back, "approve"), &reason), 409, "CHANGE_ALREADY_DECIDED");
+        assert_problem(admin.post(&decision_path(&family, &back, "approve"), &reason), 409, "CHANGE_ALREADY_DECIDED");
         assert_eq!(profile(&operator, &family)["village"], "32.73.01.1001");
         let statuses: Vec<String> = operator.get(&changes_path(&family)).json::<Value>().unwrap().as_array().unwrap()
             .iter().map(|change| change["status"].as_str().unwrap().to_owned()).collect();
