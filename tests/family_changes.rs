@@ -9,17 +9,17 @@ use crate::disbursements::{register_family, register_terminated_family};
 use crate::support::api::{assert_problem, FamilyCredentials, Session};
 use crate::support::{on_both_backends, TestServer};
 
-fn changes_path(family: &FamilyCredentials) -> String {
+pub fn changes_path(family: &FamilyCredentials) -> String {
     format!("/v1/families/{}/changes", family.family_id)
 }
 
-fn recorded(operator: &Session, family: &FamilyCredentials, change: Value, reason: &str) -> Value {
+pub fn recorded(operator: &Session, family: &FamilyCredentials, change: Value, reason: &str) -> Value {
     let response = operator.post(&changes_path(family), &json!({"change": change, "reason": reason}));
     assert_eq!(response.status(), 201, "{}", response.text().unwrap_or_default());
     response.json().unwrap()
 }
 
-fn profile(operator: &Session, family: &FamilyCredentials) -> Value {
+pub fn profile(operator: &Session, family: &FamilyCredentials) -> Value {
     operator.get(&format!("/v1/families/{}", family.family_id)).json().unwrap()
 }
 
@@ -91,5 +91,48 @@ on_both_backends! {
             assert_eq!(history, json!([]), "nothing recorded");
             assert_eq!(profile(&operator, unchanged)["members"].as_array().unwrap().len(), 1);
         }
+    }
+
+    fn corrections_of_a_nik_the_family_card_number_and_the_health_facility_apply_at_once(database) {
+        let server = TestServer::start(&database);
+        let operator = Session::operator(&server, "operator.jabar");
+        let (family, child) = register_family(&operator, "3204126208920101");
+        let (other, _) = register_family(&operator, "3204126208920111");
+        for (change, reason) in [
+            (json!({"kind": "nik_corrected", "nik": "3204126208920102"}), "NIK ibu salah ketik"),
+            (json!({"kind": "nik_corrected", "member_id": child, "nik": "3204120101100003"}), "NIK anak dari KK"),
+            (json!({"kind": "document_corrected", "family_card_number": "3204120101170001"}), "KK baru"),
+            (json!({"kind": "health_facility_changed", "health_facility": "Puskesmas Cileunyi"}), "pindah puskesmas"),
+        ] {
+            let applied = recorded(&operator, &family, change, reason);
+            assert_eq!(applied["status"], "applied", "a correction needs no second person: {applied}");
+        }
+        let corrected = profile(&operator, &family);
+        assert_eq!(corrected["nik"], "3204126208920102");
+        assert_eq!(corrected["members"][0]["nik"], "3204120101100003");
+        assert_eq!(corrected["family_card_number"], "3204120101170001");
+        assert_eq!(corrected["health_facility"], "Puskesmas Cileunyi");
+
+        // Bad input is refused and changes nothing.
+        let before = profile(&operator, &family);
+        for (bad, status, code) in [
+            (json!({"kind": "nik_corrected", "nik": "3204126208920000"}), 400, "INVALID_REQUEST"),
+            (json!({"kind": "nik_corrected", "nik": "12345"}), 400, "INVALID_REQUEST"),
+            (json!({"kind": "nik_corrected", "member_id": 999999, "nik": "3204120101100003"}), 404, "NOT_FOUND"),
+            (json!({"kind": "document_corrected", "family_card_number": "32041201011700AB"}), 400, "INVALID_REQUEST"),
+            (json!({"kind": "health_facility_changed", "health_facility": "Pusk\u{7}esmas"}), 400, "CHARACTER_NOT_ALLOWED"),
+            (json!({"kind": "village_moved", "village_code": "32.04.12.2999"}), 400, "INVALID_REQUEST"),
+            (json!({"kind": "village_moved", "village_code": "32.04.12"}), 400, "INVALID_REQUEST"),
+            (json!({"kind": "village_moved", "village_code": "33.74.01.1001"}), 403, "FORBIDDEN"),
+            (json!({"kind": "recipient_changed", "recipient_name": "Euis", "nik": "12"}), 400, "INVALID_REQUEST"),
+        ] {
+            assert_problem(operator.post(&changes_path(&family), &json!({"change": bad, "reason": "x"})), status, code);
+        }
+        let taken = json!({"change": {"kind": "nik_corrected", "nik": "3204126208920111"}, "reason": "x"});
+        assert_problem(operator.post(&changes_path(&family), &taken), 409, "FAMILY_EXISTS");
+        assert_eq!(profile(&operator, &family), before, "nothing changed");
+        assert_eq!(profile(&operator, &other)["nik"], "3204126208920111");
+        let history: Value = operator.get(&changes_path(&family)).json().unwrap();
+        assert_eq!(history.as_array().unwrap().len(), 4, "refusals are not in the history");
     }
 }

@@ -31,7 +31,7 @@ fn status(operator: &Session, family: &FamilyCredentials) -> String {
     profile["status"].as_str().unwrap().to_owned()
 }
 
-fn approved(response: reqwest::blocking::Response) -> Value {
+pub fn approved(response: reqwest::blocking::Response) -> Value {
     assert_eq!(response.status(), 200, "{}", response.text().unwrap_or_default());
     response.json().unwrap()
 }

@@ -68,6 +68,11 @@ pub enum ErrorCode {
     ComplaintTransitionInvalid,
     /// A second resolution of a complaint answered already (409).
     ComplaintAlreadyResolved,
+    /// The person who entered a data update that needs a second person approved it
+    /// (403): someone else approves.
+    ChangeSelfApproval,
+    /// A data update approved or rejected already, now asked the other way (409).
+    ChangeAlreadyDecided,
     UsernameInvalid,
     UsernameTaken,
     PasswordWeak,
@@ -134,7 +139,8 @@ impl ErrorCode {
             | Self::FamilyNotActive
             | Self::AlreadyExited
             | Self::ComplaintTransitionInvalid
-            | Self::ComplaintAlreadyResolved => 409,
+            | Self::ComplaintAlreadyResolved
+            | Self::ChangeAlreadyDecided => 409,
             Self::UnsupportedMediaType => 415,
             Self::PayloadTooLarge => 413,
             Self::NotFound | Self::AccountNotFound | Self::HoldNotFound | Self::JournalNotFound => 404,
@@ -144,7 +150,11 @@ impl ErrorCode {
             | Self::TokenKeyRetired
             | Self::WrongCredentials
             | Self::WrongCardOrPin => 401,
-            Self::Forbidden | Self::TerminalNotAllowed | Self::TerminalInactive | Self::PasswordChangeRequired => 403,
+            Self::Forbidden
+            | Self::TerminalNotAllowed
+            | Self::TerminalInactive
+            | Self::PasswordChangeRequired
+            | Self::ChangeSelfApproval => 403,
             Self::TooManyRequests => 429,
             Self::WrongPin | Self::CardLost | Self::CardReplaced | Self::CardExpired => 422,
             Self::PinLocked | Self::PinKeyRetired => 423,
@@ -245,6 +255,10 @@ impl ErrorCode {
             Self::ComplaintAlreadyResolved => {
                 ("The complaint is answered already", "Pengaduan sudah memiliki penyelesaian")
             }
+            Self::ChangeSelfApproval => {
+                ("A second person approves this change", "Perubahan ini harus disetujui oleh petugas lain")
+            }
+            Self::ChangeAlreadyDecided => ("The change was decided already", "Perubahan data ini sudah diputuskan"),
             Self::UsernameInvalid => ("The user name is not valid", "Nama pengguna tidak valid"),
             Self::UsernameTaken => ("This user name is taken", "Nama pengguna sudah dipakai"),
             Self::PasswordWeak => ("The password is too weak", "Kata sandi terlalu lemah"),

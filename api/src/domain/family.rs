@@ -72,6 +72,14 @@ pub const PIN_ATTEMPTS_MAX: i32 = 3;
 /// The most members a family registers.
 pub const FAMILY_MEMBERS_MAX: usize = 20;
 
+/// Digits in a family card number (nomor Kartu Keluarga, KK).
+pub const FAMILY_CARD_NUMBER_DIGITS: usize = 16;
+
+/// Whether a text is a family card number: exactly [`FAMILY_CARD_NUMBER_DIGITS`] digits.
+pub fn is_family_card_number(text: &str) -> bool {
+    text.len() == FAMILY_CARD_NUMBER_DIGITS && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
 /// Province codes of Papua and Papua Barat, and the provinces formed from them in 2022.
 pub const PAPUA_PROVINCE_CODES: [&str; 7] = ["91", "92", "93", "94", "95", "96", "97"];
 

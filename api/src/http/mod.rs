@@ -158,6 +158,8 @@ pub fn app(
                 .route("/families/{family_id}/exit", web::post().to(families::record_exit))
                 .route("/families/{family_id}/changes", web::post().to(family_changes::record_change))
                 .route("/families/{family_id}/changes", web::get().to(family_changes::history))
+                .route("/families/{family_id}/changes/{change_id}/approve", web::post().to(family_changes::approve))
+                .route("/families/{family_id}/changes/{change_id}/reject", web::post().to(family_changes::reject))
                 .route("/families/{family_id}/holds", web::post().to(holds::place))
                 .route("/holds/{hold_id}/release", web::post().to(holds::release))
                 .route("/families/{family_id}/transactions", web::get().to(edc::family_transactions))

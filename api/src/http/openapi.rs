@@ -51,6 +51,8 @@ use crate::service::auth::Role;
         families::record_exit,
         family_changes::record_change,
         family_changes::history,
+        family_changes::approve,
+        family_changes::reject,
         holds::place,
         holds::release,
         cards::find,

@@ -107,7 +107,12 @@ const OWN_REFUSALS: &[(&str, &[&[ErrorCode]])] = &[
     ("take_pin_mailer", &[&[ImportRunning, PinMailerGone, PinKeyRetired]]),
     ("issue_card", &[&[CardExists]]),
     ("record_exit", &[&[FamilyNotActive, AlreadyExited]]),
-    ("record_family_change", &[&[FamilyNotActive]]),
+    ("record_family_change", &[&[FamilyNotActive, FamilyExists]]),
+    (
+        "approve_family_change",
+        &[&[FamilyNotActive, FamilyExists, ChangeSelfApproval, ChangeAlreadyDecided, CardReplaced]],
+    ),
+    ("reject_family_change", &[&[ChangeAlreadyDecided]]),
     // A family, card, region, agent or EDC transaction named that does not exist or is out
     // of sight; the agent's settlement short of the amount to hold.
     (

@@ -222,7 +222,7 @@ pub fn report_lost(
         if !cards::change_status(tx, card_number, CardStatus::Active, CardStatus::Lost)? {
             return Err(refusal_for_status(card.status));
         }
-        record_card_change(tx, principal, card_number, "card.reported_lost", reason, serde_json::json!({}))?;
+        record_card_change(tx, &principal.subject(), card_number, "card.reported_lost", reason, serde_json::json!({}))?;
         Ok(details(issuer, &Card { status: CardStatus::Lost, ..card }))
     })
 }
@@ -242,34 +242,47 @@ pub fn replace(
     check_reason(reason)?;
     store.write(|tx| {
         let (old, _) = access::visible_card(tx, principal, card_number)?;
-        if old.status == CardStatus::Replaced {
-            return Err(ServiceError::CardReplaced);
-        }
-        // The old card leaves the family's one active slot before the new one takes it.
-        if !cards::change_status(tx, card_number, old.status, CardStatus::Replaced)? {
-            return Err(ServiceError::CardReplaced);
-        }
-        let pin = Pin::random();
-        let sequence =
-            old.sequence.checked_add(1).ok_or_else(|| ServiceError::Invalid("too many replacements".to_owned()))?;
-        let today = chrono::Utc::now().date_naive();
-        let new = insert_card(tx, pin_keys, old.family_id, old.bank, sequence, &pin, today)?;
-        cards::set_replaced_by(tx, card_number, &new.card_number)?;
-        record_card_change(
-            tx,
-            principal,
-            card_number,
-            "card.replaced",
-            reason,
-            serde_json::json!({ "replaced_by": new.card_number, "sequence": sequence }),
-        )?;
-        Ok(NewCard { card: details(issuer, &new), pin: pin.expose().to_owned() })
+        replace_in(tx, pin_keys, issuer, &principal.subject(), old, reason)
     })
+}
+
+/// Replaces `old` inside the caller's transaction: the card replacement itself, and the
+/// new cardholder of a recipient change.
+pub fn replace_in(
+    tx: &mut Tx<'_>,
+    pin_keys: &PinKeys,
+    issuer: &IssuerKeys,
+    actor: &str,
+    old: Card,
+    reason: &str,
+) -> Result<NewCard, ServiceError> {
+    if old.status == CardStatus::Replaced {
+        return Err(ServiceError::CardReplaced);
+    }
+    // The old card leaves the family's one active slot before the new one takes it.
+    if !cards::change_status(tx, &old.card_number, old.status, CardStatus::Replaced)? {
+        return Err(ServiceError::CardReplaced);
+    }
+    let pin = Pin::random();
+    let sequence =
+        old.sequence.checked_add(1).ok_or_else(|| ServiceError::Invalid("too many replacements".to_owned()))?;
+    let today = chrono::Utc::now().date_naive();
+    let new = insert_card(tx, pin_keys, old.family_id, old.bank, sequence, &pin, today)?;
+    cards::set_replaced_by(tx, &old.card_number, &new.card_number)?;
+    record_card_change(
+        tx,
+        actor,
+        &old.card_number,
+        "card.replaced",
+        reason,
+        serde_json::json!({ "replaced_by": new.card_number, "sequence": sequence }),
+    )?;
+    Ok(NewCard { card: details(issuer, &new), pin: pin.expose().to_owned() })
 }
 
 fn record_card_change(
     tx: &mut Tx<'_>,
-    principal: &Principal,
+    actor: &str,
     card_number: &CardNumber,
     action: &str,
     reason: &str,
@@ -277,14 +290,7 @@ fn record_card_change(
 ) -> Result<(), ServiceError> {
     audit::record(
         tx,
-        &audit::AuditRecord {
-            actor: &principal.subject(),
-            action,
-            object_kind: "card",
-            object_id: card_number.as_str(),
-            reason,
-            details,
-        },
+        &audit::AuditRecord { actor, action, object_kind: "card", object_id: card_number.as_str(), reason, details },
     )?;
     Ok(())
 }

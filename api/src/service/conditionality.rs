@@ -1,18 +1,20 @@
 //! The conditionality cycle: operators record whether each family met its commitments;
 //! closing the cycle applies the rule of `domain::conditionality` to each family: suspend
 //! (block the PKH wallet), release (unblock it), or after three failed cycles in a row
-//! terminate PKH membership and return the wallet's money to the treasury.
+//! terminate PKH membership and return the wallet's money to the treasury. Then each
+//! family a data update left without a PKH component exits PKH (natural exit).
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::access;
 use super::auth::Principal;
-use super::ServiceError;
+use super::{access, graduation, ServiceError};
 use crate::domain::auth::{RegionCode, RegionScope};
 use crate::domain::benefit::{Obligation, Programme};
 use crate::domain::conditionality::{close_cycle, Cycle, CycleOutcome, Standing, WalletPlan};
 use crate::domain::family::FamilyStatus;
+use crate::domain::graduation::{ExitKind, ExitReason, ExitTerms};
 use crate::domain::ledger::{AccountKind, AccountStatus, HoldReason, JournalKind, OwnerKind};
 use crate::domain::money::Amount;
 use crate::ledger::accounts::{self, Account};
@@ -71,6 +73,12 @@ pub struct CycleSummary {
     pub unchanged: u64,
     /// Families this cycle had already been applied to (closing again changes nothing).
     pub already_closed: u64,
+    /// Families left without a PKH component that exited PKH at this close (natural
+    /// exit, "sudah tidak ada komponen PKH").
+    pub natural_exits: u64,
+    /// Families due a natural exit that are suspended: the exit rule waits until they
+    /// comply again (or their membership ends); they stay flagged for a later close.
+    pub natural_exits_waiting: u64,
 }
 
 /// Records one verification, validated against the family and its members.
@@ -196,6 +204,8 @@ pub fn close(
         terminated: 0,
         unchanged: 0,
         already_closed: 0,
+        natural_exits: 0,
+        natural_exits_waiting: 0,
     };
     let mut after = 0;
     loop {
@@ -224,7 +234,50 @@ pub fn close(
             None => break,
         }
     }
+    record_natural_exits(store, closing.as_ref(), &mut summary)?;
     Ok(summary)
+}
+
+/// Records, through the graduation rule, the natural exit of every family of the region
+/// flagged for one. The rule refuses a suspended family (leaving must not free money a
+/// suspension keeps): it keeps its flag and exits at a later close.
+fn record_natural_exits(
+    store: &Store,
+    region: Option<&RegionCode>,
+    summary: &mut CycleSummary,
+) -> Result<(), ServiceError> {
+    let terms = ExitTerms {
+        kind: ExitKind::NaturalExit,
+        reason: ExitReason::SudahTidakAdaKomponenPkh,
+        year_out: now().year(),
+        non_cash_continues: true,
+        note: format!("cycle {} closed", summary.cycle),
+    };
+    let mut after = 0;
+    loop {
+        let page = store.write(|tx| -> Result<Option<i64>, ServiceError> {
+            let due = families::find_natural_exit_due(
+                tx,
+                region,
+                &[FamilyStatus::Active, FamilyStatus::Suspended],
+                after,
+                FAMILIES_PER_TRANSACTION,
+            )?;
+            let Some(last) = due.last().map(|family| family.id) else { return Ok(None) };
+            for family in &due {
+                match tx.savepoint(|tx| graduation::record_exit_in(tx, RULE, family, &terms)) {
+                    Ok(_) => summary.natural_exits += 1,
+                    Err(ServiceError::FamilyNotActive(_)) => summary.natural_exits_waiting += 1,
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok(Some(last))
+        })?;
+        match page {
+            Some(last) => after = last,
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Who applies the rule's plans, in the audit trail and on holds and blocks.

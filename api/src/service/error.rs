@@ -86,6 +86,12 @@ pub enum ServiceError {
     /// A second resolution (or rejection) of a complaint answered already.
     #[error("the complaint has its resolution already: it is answered once")]
     ComplaintAlreadyResolved,
+    /// The person who entered a change that needs a second person approves it.
+    #[error("the person who entered a change may not approve it: a second person does")]
+    ChangeSelfApproval,
+    /// A change approved or rejected already, asked the other way.
+    #[error("{0}")]
+    ChangeAlreadyDecided(String),
     #[error(transparent)]
     UsernameInvalid(#[from] UsernameError),
     #[error("this user name is taken")]
@@ -211,6 +217,8 @@ impl ServiceError {
             Self::AlreadyExited => ErrorCode::AlreadyExited,
             Self::ComplaintTransitionInvalid(_) => ErrorCode::ComplaintTransitionInvalid,
             Self::ComplaintAlreadyResolved => ErrorCode::ComplaintAlreadyResolved,
+            Self::ChangeSelfApproval => ErrorCode::ChangeSelfApproval,
+            Self::ChangeAlreadyDecided(_) => ErrorCode::ChangeAlreadyDecided,
             Self::CardExists => ErrorCode::CardExists,
             Self::UsernameInvalid(_) => ErrorCode::UsernameInvalid,
             Self::UsernameTaken => ErrorCode::UsernameTaken,

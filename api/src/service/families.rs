@@ -59,6 +59,12 @@ pub struct FamilyProfile {
     pub village: RegionCode,
     pub category: BenefitCategory,
     pub status: FamilyStatus,
+    /// The nomor Kartu Keluarga (16 digits), once registered or corrected.
+    pub family_card_number: Option<String>,
+    /// Where the members' health commitments are checked (puskesmas, posyandu).
+    pub health_facility: Option<String>,
+    /// No member has a PKH component left: the next cycle close records the natural exit.
+    pub natural_exit_due: bool,
     pub members: Vec<MemberView>,
     pub cards: Vec<CardSummary>,
     /// Why and when the family left PKH, once it graduated or exited.
@@ -71,6 +77,8 @@ pub struct MemberView {
     pub name: String,
     pub component: MemberComponent,
     pub school_level: Option<SchoolLevel>,
+    /// The member's NIK, once a data update recorded it.
+    pub nik: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -231,6 +239,7 @@ fn profile_of(tx: &mut Tx<'_>, family: Family) -> Result<FamilyProfile, ServiceE
             name: member.name,
             component: member.component,
             school_level: member.school_level,
+            nik: member.nik,
         })
         .collect();
     let cards = cards::find_by_family(tx, family.id)?
@@ -252,6 +261,9 @@ fn profile_of(tx: &mut Tx<'_>, family: Family) -> Result<FamilyProfile, ServiceE
         village: family.village,
         category: family.category,
         status: family.status,
+        family_card_number: family.family_card_number,
+        health_facility: family.health_facility,
+        natural_exit_due: family.natural_exit_due,
         exit: family_exits::find_by_family(tx, family.id)?.map(ExitView::of),
         members,
         cards,

@@ -12,8 +12,9 @@ use super::auth::Principal;
 use crate::domain::family::FamilyStatus;
 use crate::domain::graduation::{decide_exit, ExitKind, ExitPlan, ExitReason, ExitRefusal, ExitTerms};
 use crate::service::ServiceError;
+use crate::store::families::{self, Family};
 use crate::store::family_exits::{self, FamilyExit};
-use crate::store::{audit, families, now, Store};
+use crate::store::{audit, now, Store, Tx};
 
 /// A recorded exit, as the API answers it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -75,51 +76,63 @@ pub fn record_exit(
     let actor = principal.subject();
     store.write(|tx| {
         let family = access::visible_family(tx, principal, family_id)?;
-        let year_in = family.created_at.year();
-        let recorded = family_exits::find_by_family(tx, family.id)?;
-        let plan = decide_exit(family.status, year_in, recorded.as_ref().map(|exit| &exit.terms), requested)?;
-        let status = match (plan, recorded) {
-            (ExitPlan::AlreadyRecorded, Some(recorded)) => return Ok(ExitView::of(recorded)),
-            (ExitPlan::AlreadyRecorded, None) => {
-                return Err(ServiceError::Internal(format!("family {family_id} graduated without an exit on file")))
-            }
-            (ExitPlan::Record { status }, _) => status,
-        };
-        if !families::change_status(tx, family.id, family.status, status)? {
-            return Err(ServiceError::FamilyNotActive(format!(
-                "family {family_id} changed status while its exit was recorded; try again"
-            )));
-        }
-        let exit = FamilyExit {
-            family_id: family.id,
-            terms: requested.clone(),
-            year_in,
-            recorded_by: actor.clone(),
-            recorded_at: now(),
-        };
-        family_exits::insert(tx, &exit).map_err(|error| match error {
-            error if error.is_unique_violation() => ServiceError::AlreadyExited,
-            other => other.into(),
-        })?;
-        audit::record(
-            tx,
-            &audit::AuditRecord {
-                actor: &actor,
-                action: "family.exited",
-                object_kind: "family",
-                object_id: &family.id.to_string(),
-                reason: requested.reason.form_wording(),
-                details: serde_json::json!({
-                    "kind": requested.kind,
-                    "reason": requested.reason,
-                    "year_in": year_in,
-                    "year_out": requested.year_out,
-                    "non_cash_continues": requested.non_cash_continues,
-                    "note": requested.note,
-                    "was": family.status,
-                }),
-            },
-        )?;
-        Ok(ExitView::of(exit))
+        record_exit_in(tx, &actor, &family, requested)
     })
+}
+
+/// Records the family's exit inside the caller's transaction: an operator's exit, and
+/// the natural exit a cycle close records for a family left without a PKH component.
+pub fn record_exit_in(
+    tx: &mut Tx<'_>,
+    actor: &str,
+    family: &Family,
+    requested: &ExitTerms,
+) -> Result<ExitView, ServiceError> {
+    let year_in = family.created_at.year();
+    let recorded = family_exits::find_by_family(tx, family.id)?;
+    let plan = decide_exit(family.status, year_in, recorded.as_ref().map(|exit| &exit.terms), requested)?;
+    let status = match (plan, recorded) {
+        (ExitPlan::AlreadyRecorded, Some(recorded)) => return Ok(ExitView::of(recorded)),
+        (ExitPlan::AlreadyRecorded, None) => {
+            return Err(ServiceError::Internal(format!("family {} graduated without an exit on file", family.id)))
+        }
+        (ExitPlan::Record { status }, _) => status,
+    };
+    if !families::change_status(tx, family.id, family.status, status)? {
+        return Err(ServiceError::FamilyNotActive(format!(
+            "family {} changed status while its exit was recorded; try again",
+            family.id
+        )));
+    }
+    let exit = FamilyExit {
+        family_id: family.id,
+        terms: requested.clone(),
+        year_in,
+        recorded_by: actor.to_owned(),
+        recorded_at: now(),
+    };
+    family_exits::insert(tx, &exit).map_err(|error| match error {
+        error if error.is_unique_violation() => ServiceError::AlreadyExited,
+        other => other.into(),
+    })?;
+    audit::record(
+        tx,
+        &audit::AuditRecord {
+            actor,
+            action: "family.exited",
+            object_kind: "family",
+            object_id: &family.id.to_string(),
+            reason: requested.reason.form_wording(),
+            details: serde_json::json!({
+                "kind": requested.kind,
+                "reason": requested.reason,
+                "year_in": year_in,
+                "year_out": requested.year_out,
+                "non_cash_continues": requested.non_cash_continues,
+                "note": requested.note,
+                "was": family.status,
+            }),
+        },
+    )?;
+    Ok(ExitView::of(exit))
 }

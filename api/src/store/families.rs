@@ -19,6 +19,12 @@ pub struct Family {
     pub status: FamilyStatus,
     pub token_version: i64,
     pub created_at: NaiveDateTime,
+    /// The nomor Kartu Keluarga, where registration or a correction gave one.
+    pub family_card_number: Option<String>,
+    pub health_facility: Option<String>,
+    /// The last applied data update left no PKH component: the next cycle close records
+    /// the natural exit.
+    pub natural_exit_due: bool,
 }
 
 #[derive(Queryable, Selectable)]
@@ -33,6 +39,9 @@ struct FamilyRow {
     status: String,
     token_version: i64,
     created_at: NaiveDateTime,
+    family_card_number: Option<String>,
+    health_facility: Option<String>,
+    natural_exit_due: bool,
 }
 
 impl TryFrom<FamilyRow> for Family {
@@ -49,6 +58,9 @@ impl TryFrom<FamilyRow> for Family {
             status: parse_stored("families.status", &row.status)?,
             token_version: row.token_version,
             created_at: row.created_at,
+            family_card_number: row.family_card_number,
+            health_facility: row.health_facility,
+            natural_exit_due: row.natural_exit_due,
         })
     }
 }
@@ -144,6 +156,8 @@ pub struct Member {
     pub name: String,
     pub component: MemberComponent,
     pub school_level: Option<SchoolLevel>,
+    /// The member's NIK, once a data update recorded it.
+    pub nik: Option<String>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -154,6 +168,7 @@ struct MemberRow {
     name: String,
     component: String,
     school_level: Option<String>,
+    nik: Option<String>,
 }
 
 impl TryFrom<MemberRow> for Member {
@@ -168,6 +183,7 @@ impl TryFrom<MemberRow> for Member {
                 .school_level
                 .map(|level| parse_stored("family_members.school_level", &level))
                 .transpose()?,
+            nik: row.nik,
         })
     }
 }
@@ -237,6 +253,86 @@ pub fn set_recipient_name(tx: &mut Tx<'_>, id: i64, recipient_name: &str) -> Res
         .set(families::recipient_name.eq(recipient_name))
         .execute(connection)?);
     Ok(())
+}
+
+/// The family's recipient: name and NIK (a NIK registered for another family is a
+/// unique violation).
+pub fn set_recipient(tx: &mut Tx<'_>, id: i64, recipient_name: &str, nik: &str) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(families::table.find(id))
+        .set((families::recipient_name.eq(recipient_name), families::nik.eq(nik)))
+        .execute(connection)?);
+    Ok(())
+}
+
+/// The recipient's NIK, corrected.
+pub fn set_nik(tx: &mut Tx<'_>, id: i64, nik: &str) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(families::table.find(id))
+        .set(families::nik.eq(nik))
+        .execute(connection)?);
+    Ok(())
+}
+
+pub fn set_member_nik(tx: &mut Tx<'_>, member_id: i64, nik: &str) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(family_members::table.find(member_id))
+        .set(family_members::nik.eq(nik))
+        .execute(connection)?);
+    Ok(())
+}
+
+/// Moves the family to another village (the monitoring trigger moves its status count).
+pub fn set_village(tx: &mut Tx<'_>, id: i64, village: &RegionCode) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(families::table.find(id))
+        .set(families::village_code.eq(village.as_str()))
+        .execute(connection)?);
+    Ok(())
+}
+
+pub fn set_family_card_number(tx: &mut Tx<'_>, id: i64, family_card_number: &str) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(families::table.find(id))
+        .set(families::family_card_number.eq(family_card_number))
+        .execute(connection)?);
+    Ok(())
+}
+
+pub fn set_health_facility(tx: &mut Tx<'_>, id: i64, health_facility: &str) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(families::table.find(id))
+        .set(families::health_facility.eq(health_facility))
+        .execute(connection)?);
+    Ok(())
+}
+
+pub fn set_natural_exit_due(tx: &mut Tx<'_>, id: i64, natural_exit_due: bool) -> Result<(), StoreError> {
+    on_backend!(tx, connection => diesel::update(families::table.find(id))
+        .set(families::natural_exit_due.eq(natural_exit_due))
+        .execute(connection)?);
+    Ok(())
+}
+
+/// Families flagged for a natural exit in the region (everywhere when `None`), in one of
+/// `statuses`, by id after `after`.
+pub fn find_natural_exit_due(
+    tx: &mut Tx<'_>,
+    region: Option<&RegionCode>,
+    statuses: &[FamilyStatus],
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Family>, StoreError> {
+    let statuses: Vec<&str> = statuses.iter().map(|status| status.as_ref()).collect();
+    // Everywhere: the pattern every village code matches.
+    let (code, pattern) = match region {
+        Some(region) => (region.as_str().to_owned(), format!("{region}.%")),
+        None => (String::new(), "%".to_owned()),
+    };
+    let rows: Vec<FamilyRow> = on_backend!(tx, connection => families::table
+        .filter(families::natural_exit_due.eq(true))
+        .filter(families::status.eq_any(&statuses))
+        .filter(families::village_code.eq(&code).or(families::village_code.like(&pattern)))
+        .filter(families::id.gt(after))
+        .order(families::id)
+        .limit(limit)
+        .select(FamilyRow::as_select())
+        .load(connection)?);
+    rows.into_iter().map(Family::try_from).collect()
 }
 
 /// The most rows one bulk INSERT carries: PostgreSQL takes at most 65,535 bound values

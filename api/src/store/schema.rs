@@ -129,6 +129,8 @@ diesel::table! {
         token_version -> BigInt,
         created_at -> Timestamp,
         family_card_number -> Nullable<Text>,
+        health_facility -> Nullable<Text>,
+        natural_exit_due -> Bool,
     }
 }
 
@@ -141,6 +143,7 @@ diesel::table! {
         school_level -> Nullable<Text>,
         ended_reason -> Nullable<Text>,
         ended_at -> Nullable<Timestamp>,
+        nik -> Nullable<Text>,
     }
 }
 
@@ -437,6 +440,10 @@ diesel::table! {
         actor -> Text,
         at -> Timestamp,
         natural_exit_due -> Bool,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
     }
 }
 

@@ -9,7 +9,9 @@ use std::str::FromStr;
 
 use super::{region_code, ChunkOutcome, Importer, Line, LineRefusal};
 use crate::domain::auth::RegionCode;
-use crate::domain::family::{BenefitCategory, MemberCommitment, MemberComponent, SchoolLevel};
+use crate::domain::family::{
+    is_family_card_number, BenefitCategory, MemberCommitment, MemberComponent, SchoolLevel, FAMILY_CARD_NUMBER_DIGITS,
+};
 use crate::domain::nik::Nik;
 use crate::service::families::{check_new_family, is_registered_village, unregistered_village, NewFamily, NewMember};
 use crate::service::ServiceError;
@@ -25,9 +27,6 @@ const ADDRESS: usize = 3;
 const VILLAGE_CODE: usize = 4;
 const CATEGORY: usize = 5;
 const MEMBERS: usize = 6;
-
-/// Digits of a family card number (Nomor Kartu Keluarga).
-const FAMILY_CARD_NUMBER_DIGITS: usize = 16;
 
 /// A line read into a family to register.
 struct ImportedFamily {
@@ -150,8 +149,7 @@ fn insert(tx: &mut Tx<'_>, new: &[&ImportedFamily]) -> Result<(), ServiceError> 
 fn parse(line: &Line) -> Result<ImportedFamily, ServiceError> {
     let nik = Nik::parse(line.field(NIK))?;
     let family_card_number = line.field(FAMILY_CARD_NUMBER);
-    if family_card_number.len() != FAMILY_CARD_NUMBER_DIGITS || !family_card_number.bytes().all(|b| b.is_ascii_digit())
-    {
+    if !is_family_card_number(family_card_number) {
         return Err(ServiceError::Invalid(format!("family_card_number: {FAMILY_CARD_NUMBER_DIGITS} digits")));
     }
     let category = BenefitCategory::from_str(line.field(CATEGORY))
