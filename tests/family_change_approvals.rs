@@ -10,8 +10,15 @@ use crate::disbursements::{disburse, register_family};
 use crate::family_changes::{changes_path, profile, recorded};
 use crate::graduation::approved;
 use crate::support::api::{assert_problem, keyed, with, FamilyCredentials, Session, Terminal};
+use crate::support::figures::assert_figures_match_ledger;
 use crate::support::ledger::assert_ledger_clean;
 use crate::support::{on_both_backends, TestServer};
+
+/// A 201 answer's body.
+fn approved_created(response: reqwest::blocking::Response) -> Value {
+    assert_eq!(response.status(), 201, "{}", response.text().unwrap_or_default());
+    response.json().unwrap()
+}
 
 fn decision_path(family: &FamilyCredentials, change: &Value, decision: &str) -> String {
     format!("{}/{}/{decision}", changes_path(family), change["id"])

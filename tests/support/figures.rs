@@ -45,7 +45,7 @@ struct AggregateRow {
 type Sums = BTreeMap<String, (i64, i64)>;
 
 /// Each aggregate as the server keeps it, shards summed, keyed like [`expected`].
-const AGGREGATES: [(&str, &str); 5] = [
+const AGGREGATES: [(&str, &str); 6] = [
     (
         "daily flows",
         "SELECT region_code || '|' || pocket || '|' || journal_kind || '|' || CAST(business_day AS TEXT) AS key,
@@ -74,13 +74,30 @@ const AGGREGATES: [(&str, &str); 5] = [
                 CAST(SUM(families) AS BIGINT) AS amount_minor, CAST(0 AS BIGINT) AS entries
          FROM monitoring_reach GROUP BY region_code, pocket, journal_kind",
     ),
+    (
+        "holds",
+        "SELECT region_code || '|' || pocket || '|' || reason AS key, amount_minor, holds AS entries FROM monitoring_holds",
+    ),
 ];
 
+#[derive(QueryableByName)]
+struct ActiveHold {
+    #[diesel(sql_type = Text)]
+    village_code: String,
+    #[diesel(sql_type = Text)]
+    pocket: String,
+    #[diesel(sql_type = Text)]
+    reason: String,
+    #[diesel(sql_type = BigInt)]
+    amount_minor: i64,
+}
+
 /// Waits for the roll-up to catch up (through `session`, an operator's), then checks
-/// every aggregate row against the ledger.
+/// every aggregate row against the ledger (and the held totals against the active holds),
+/// each counted at the family's village now.
 pub fn assert_figures_match_ledger(session: &Session, store: &Store) {
     session.figures_caught_up();
-    let (postings, shown) = store
+    let (postings, holds, shown) = store
         .read(|tx| -> Result<_, StoreError> {
             let owner_number = match tx {
                 Tx::Sqlite(_) => "CAST(a.owner_id AS INTEGER)",
@@ -96,6 +113,15 @@ pub fn assert_figures_match_ledger(session: &Session, store: &Store) {
                  LEFT JOIN families f ON a.owner_kind = 'family' AND f.id = {owner_number}"
             );
             let postings: Vec<LedgerPosting> = load(tx, &sql)?;
+            let holds: Vec<ActiveHold> = load(
+                tx,
+                &format!(
+                    "SELECT f.village_code, a.kind AS pocket, h.reason, h.amount_minor FROM holds h
+                     JOIN accounts a ON a.id = h.account_id AND a.owner_kind = 'family'
+                     JOIN families f ON f.id = {owner_number}
+                     WHERE h.status = 'active'"
+                ),
+            )?;
             let mut shown = BTreeMap::new();
             for (name, sql) in AGGREGATES {
                 let rows: Vec<AggregateRow> = load(tx, sql)?;
@@ -106,11 +132,11 @@ pub fn assert_figures_match_ledger(session: &Session, store: &Store) {
                     .collect();
                 shown.insert(name, sums);
             }
-            Ok((postings, shown))
+            Ok((postings, holds, shown))
         })
         .expect("reading the ledger and the figures");
     assert!(!postings.is_empty(), "the ledger has postings to compare");
-    let expected = expected(&postings);
+    let expected = expected(&postings, &holds);
     for (name, _) in AGGREGATES {
         let (want, got) = (&expected[name], &shown[name]);
         for key in want.keys().chain(got.keys()) {
@@ -136,12 +162,18 @@ where
 /// The aggregates summed from the postings, with the rules written out again: a region
 /// and each region above it (the prefixes of a village code), the business day in WIB,
 /// a reversal counted under its original's kind with one entry taken back.
-fn expected(postings: &[LedgerPosting]) -> BTreeMap<&'static str, Sums> {
+fn expected(postings: &[LedgerPosting], holds: &[ActiveHold]) -> BTreeMap<&'static str, Sums> {
     let mut sums: BTreeMap<&'static str, Sums> = AGGREGATES.iter().map(|(name, _)| (*name, Sums::new())).collect();
     fn add(sums: &mut BTreeMap<&'static str, Sums>, name: &'static str, key: String, amount_minor: i64, entries: i64) {
         let sum = sums.get_mut(name).unwrap().entry(key).or_default();
         sum.0 += amount_minor;
         sum.1 += entries;
+    }
+    let regions_of = |village: &str| -> Vec<String> { [2, 5, 8, 13].iter().map(|width| village[..*width].to_owned()).collect() };
+    for hold in holds {
+        for region in regions_of(&hold.village_code) {
+            add(&mut sums, "holds", format!("{region}|{}|{}", hold.pocket, hold.reason), hold.amount_minor, 1);
+        }
     }
     let mut family_regions: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for posting in postings {
@@ -153,7 +185,7 @@ fn expected(postings: &[LedgerPosting]) -> BTreeMap<&'static str, Sums> {
             continue;
         }
         let village = posting.village_code.as_deref().expect("a family's village");
-        let regions: Vec<String> = [2, 5, 8, 13].iter().map(|width| village[..*width].to_owned()).collect();
+        let regions = regions_of(village);
         for region in &regions {
             add(&mut sums, "daily flows", format!("{region}|{pocket}|{kind}|{day}"), amount, entries);
             add(&mut sums, "flow totals", format!("{region}|{pocket}|{kind}"), amount, entries);

@@ -42,9 +42,10 @@ pub struct Sums {
 }
 
 impl Sums {
-    fn add(&mut self, posting: &RolledPosting) {
-        self.amount_minor += posting.amount_minor;
-        self.entries += if posting.is_reversal { -1 } else { 1 };
+    /// Adds the posting (`sign` 1) or takes it away (−1).
+    fn add(&mut self, posting: &RolledPosting, sign: i64) {
+        self.amount_minor += sign * posting.amount_minor;
+        self.entries += sign * if posting.is_reversal { -1 } else { 1 };
     }
 }
 
@@ -72,6 +73,16 @@ pub fn regions_of(village: &RegionCode) -> impl Iterator<Item = RegionCode> {
 
 impl Rollup {
     pub fn add(&mut self, posting: &RolledPosting) {
+        self.count(posting, 1);
+    }
+
+    /// Takes a posting counted before away again: a family that moves takes its figures
+    /// from its old village's regions ([`family_move`]).
+    pub fn subtract(&mut self, posting: &RolledPosting) {
+        self.count(posting, -1);
+    }
+
+    fn count(&mut self, posting: &RolledPosting, sign: i64) {
         let day = business_date(posting.posted_at);
         match &posting.owner {
             PostingOwner::Family { family_id, village } => {
@@ -79,14 +90,14 @@ impl Rollup {
                     self.daily_flows
                         .entry((region.clone(), posting.pocket, posting.flow_kind, day))
                         .or_default()
-                        .add(posting);
-                    self.flow_totals.entry((region, posting.pocket, posting.flow_kind)).or_default().add(posting);
+                        .add(posting, sign);
+                    self.flow_totals.entry((region, posting.pocket, posting.flow_kind)).or_default().add(posting, sign);
                 }
-                self.family_flows.entry((*family_id, posting.pocket, posting.flow_kind)).or_default().add(posting);
+                self.family_flows.entry((*family_id, posting.pocket, posting.flow_kind)).or_default().add(posting, sign);
                 self.villages.insert(*family_id, village.clone());
             }
             PostingOwner::Agent { agent_id } => {
-                self.agent_days.entry((day, *agent_id, posting.flow_kind)).or_default().add(posting);
+                self.agent_days.entry((day, *agent_id, posting.flow_kind)).or_default().add(posting, sign);
             }
         }
     }
@@ -118,6 +129,41 @@ impl Rollup {
         changes.retain(|_, change| *change != 0);
         changes
     }
+}
+
+/// What a family's move from one village to another does to the figures: every posting
+/// of its counted so far leaves the old village's regions for the new one's, and each
+/// flow it is counted in the reach of (`reached`, its non-zero flows) moves with it. Its
+/// own flows stay as they are. `postings` are the family's, at its old village `from`.
+pub fn family_move(
+    postings: &[RolledPosting],
+    from: &RegionCode,
+    to: &RegionCode,
+    reached: &[(AccountKind, JournalKind)],
+) -> (Rollup, BTreeMap<RegionFlowKey, i64>) {
+    let mut rollup = Rollup::default();
+    for posting in postings {
+        rollup.subtract(posting);
+        let mut moved = posting.clone();
+        if let PostingOwner::Family { village, .. } = &mut moved.owner {
+            *village = to.clone();
+        }
+        rollup.add(&moved);
+    }
+    // Taken away and added again: the family's own flows are unchanged.
+    rollup.family_flows.clear();
+    rollup.villages.clear();
+    let mut reach: BTreeMap<RegionFlowKey, i64> = BTreeMap::new();
+    for &(pocket, kind) in reached {
+        for region in regions_of(from) {
+            *reach.entry((region, pocket, kind)).or_default() -= 1;
+        }
+        for region in regions_of(to) {
+            *reach.entry((region, pocket, kind)).or_default() += 1;
+        }
+    }
+    reach.retain(|_, change| *change != 0);
+    (rollup, reach)
 }
 
 /// Where the roll-up may move its watermark to: past every journal id it has rolled up in
@@ -214,6 +260,24 @@ mod tests {
         let mut again = Rollup::default();
         again.add(&family_posting(JournalKind::CashWithdrawal, false, 5, -100));
         assert!(again.reach_changes(&HashMap::from([(key, -100)])).is_empty(), "already counted");
+    }
+
+    #[test]
+    fn a_family_that_moves_takes_its_figures_to_the_new_villages_regions_and_leaves_the_common_ones_alone() {
+        let next_door = RegionCode::parse("32.04.13.2002").unwrap();
+        let postings = [family_posting(JournalKind::Disbursement, false, 3, 500)];
+        let reached = [(AccountKind::WalletPkh, JournalKind::Disbursement)];
+        let (rollup, reach) = family_move(&postings, &village(), &next_door, &reached);
+        let moved: Vec<(&str, i64)> = rollup
+            .flow_totals
+            .iter()
+            .filter(|(_, sums)| sums.amount_minor != 0)
+            .map(|((region, _, _), sums)| (region.as_str(), sums.amount_minor))
+            .collect();
+        assert_eq!(moved, [("32.04.12", -500), ("32.04.12.2001", -500), ("32.04.13", 500), ("32.04.13.2002", 500)]);
+        assert!(rollup.family_flows.is_empty(), "the family's own flows do not move");
+        let reach: Vec<(&str, i64)> = reach.iter().map(|((region, _, _), change)| (region.as_str(), *change)).collect();
+        assert_eq!(reach, [("32.04.12", -1), ("32.04.12.2001", -1), ("32.04.13", 1), ("32.04.13.2002", 1)]);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::access;
 use super::auth::Principal;
 use super::cards::{self, NewCard};
+use super::monitoring::rollup;
 use super::families::{is_registered_village, unregistered_village};
 use crate::domain::auth::{RegionCode, RegionScope};
 use crate::domain::card_qr::IssuerKeys;
@@ -283,7 +284,10 @@ fn apply(
         FamilyChange::RecipientNameCorrected { recipient_name } => {
             families::set_recipient_name(tx, family.id, recipient_name.trim())?;
         }
-        FamilyChange::VillageMoved { village_code } => families::set_village(tx, family.id, village_code)?,
+        FamilyChange::VillageMoved { village_code } => {
+            rollup::move_family_figures(tx, family.id, &family.village, village_code)?;
+            families::set_village(tx, family.id, village_code)?;
+        }
         FamilyChange::RecipientChanged { recipient_name, nik } => {
             families::set_recipient(tx, family.id, recipient_name.trim(), nik.as_str()).map_err(nik_taken)?;
             // The old cardholder's app sessions end with her card.

@@ -12,7 +12,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::{on_backend, StoreError, Tx};
-use crate::domain::journal_rollup::{RegionFlowKey, Rollup};
+use crate::domain::auth::RegionCode;
+use crate::domain::journal_rollup::{regions_of, RegionFlowKey, Rollup, Sums};
 
 /// The most rows one upsert statement writes.
 const UPSERT_ROWS_MAX: usize = 500;
@@ -61,6 +62,82 @@ pub struct UnrolledPosting {
     pub village_code: Option<String>,
 }
 
+/// Waits for the roll-up and holds it until the caller's transaction ends (a family's
+/// move takes its counted figures with it, and no pass may count its postings meanwhile);
+/// says where it stands.
+pub fn lock(tx: &mut Tx<'_>) -> Result<i64, StoreError> {
+    let sql = match tx {
+        Tx::Sqlite(_) => "SELECT journal_id_done FROM monitoring_rollup WHERE id = 1",
+        Tx::Postgres(_) => "SELECT journal_id_done FROM monitoring_rollup WHERE id = 1 FOR UPDATE",
+    };
+    let rows: Vec<Watermark> = on_backend!(tx, connection => diesel::sql_query(sql).load(connection)?);
+    rows.first().map(|row| row.journal_id_done).ok_or_else(|| StoreError::Corrupt("monitoring_rollup has no row".to_owned()))
+}
+
+/// The postings of one family's pockets the figures have counted, in the shape of
+/// [`unrolled_postings`].
+pub fn counted_family_postings(
+    tx: &mut Tx<'_>,
+    family_id: i64,
+    watermark: i64,
+) -> Result<Vec<UnrolledPosting>, StoreError> {
+    let sql = format!(
+        "SELECT j.id AS journal_id, j.kind AS journal_kind, COALESCE(o.kind, j.kind) AS flow_kind, j.posted_at,
+                a.owner_kind, a.owner_id, a.kind AS pocket, p.amount_minor, f.village_code
+         FROM accounts a
+         JOIN postings p ON p.account_id = a.id
+         JOIN journals j ON j.id = p.journal_id
+         LEFT JOIN journals o ON o.id = j.reverses_journal_id
+         JOIN families f ON f.id = {family_id}
+         WHERE a.owner_kind = 'family' AND a.owner_id = '{family_id}'
+           AND (j.id <= {watermark} OR EXISTS (SELECT 1 FROM monitoring_rolled_journals r WHERE r.journal_id = j.id))
+         ORDER BY j.id"
+    );
+    on_backend!(tx, connection => Ok(diesel::sql_query(&sql).load(connection)?))
+}
+
+#[derive(QueryableByName)]
+struct ActiveHold {
+    #[diesel(sql_type = Text)]
+    pocket: String,
+    #[diesel(sql_type = Text)]
+    reason: String,
+    #[diesel(sql_type = BigInt)]
+    amount_minor: i64,
+}
+
+/// Moves the held totals of a family's active holds from one village's regions to
+/// another's (migration 000005's hold triggers count a hold's end at the family's
+/// village then).
+pub fn move_family_holds(tx: &mut Tx<'_>, family_id: i64, from: &RegionCode, to: &RegionCode) -> Result<(), StoreError> {
+    let sql = format!(
+        "SELECT a.kind AS pocket, h.reason, h.amount_minor FROM holds h JOIN accounts a ON a.id = h.account_id
+         WHERE a.owner_kind = 'family' AND a.owner_id = '{family_id}' AND h.status = 'active'"
+    );
+    let holds: Vec<ActiveHold> = on_backend!(tx, connection => diesel::sql_query(&sql).load(connection)?);
+    let mut changes: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
+    for hold in &holds {
+        for (village, sign) in [(from, -1), (to, 1)] {
+            for region in regions_of(village) {
+                let change = changes.entry((region.to_string(), hold.pocket.clone(), hold.reason.clone())).or_default();
+                change.0 += sign * hold.amount_minor;
+                change.1 += sign;
+            }
+        }
+    }
+    // Pockets and reasons are the ledger's enums as stored; checked before they are inlined.
+    let rows: Vec<String> = changes
+        .into_iter()
+        .filter(|(_, change)| *change != (0, 0))
+        .map(|((region, pocket, reason), (amount_minor, count))| {
+            let pocket: crate::domain::ledger::AccountKind = super::parse_stored("accounts.kind", &pocket)?;
+            let reason: crate::domain::ledger::HoldReason = super::parse_stored("holds.reason", &reason)?;
+            Ok(format!("('{region}', '{}', '{}', {amount_minor}, {count})", pocket.as_ref(), reason.as_ref()))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    upsert_adding(tx, "monitoring_holds", &["region_code", "pocket", "reason"], &["amount_minor", "holds"], rows.into_iter())
+}
+
 /// The postings of the first `journals_max` journals above `watermark` not rolled up yet.
 pub fn unrolled_postings(
     tx: &mut Tx<'_>,
@@ -94,7 +171,7 @@ pub fn unrolled_postings(
 /// pass runs at a time, so no two writers meet on a row (readers sum over the shards, and
 /// the rows the triggers wrote to other shards stay as they are).
 pub fn add(tx: &mut Tx<'_>, rollup: &Rollup, reach: &BTreeMap<RegionFlowKey, i64>) -> Result<(), StoreError> {
-    let daily = rollup.daily_flows.iter().map(|((region, pocket, kind, day), sums)| {
+    let daily = rollup.daily_flows.iter().filter(|(_, sums)| **sums != Sums::default()).map(|((region, pocket, kind, day), sums)| {
         format!(
             "('{region}', '{}', '{}', '{day}', 0, {}, {})",
             pocket.as_ref(),
@@ -110,7 +187,7 @@ pub fn add(tx: &mut Tx<'_>, rollup: &Rollup, reach: &BTreeMap<RegionFlowKey, i64
         &["amount_minor", "entries"],
         daily,
     )?;
-    let totals = rollup.flow_totals.iter().map(|((region, pocket, kind), sums)| {
+    let totals = rollup.flow_totals.iter().filter(|(_, sums)| **sums != Sums::default()).map(|((region, pocket, kind), sums)| {
         format!("('{region}', '{}', '{}', 0, {}, {})", pocket.as_ref(), kind.as_ref(), sums.amount_minor, sums.entries)
     });
     upsert_adding(

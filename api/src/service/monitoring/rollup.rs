@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::Duration;
 
 use crate::domain::auth::RegionCode;
-use crate::domain::journal_rollup::{advance_watermark, PostingOwner, RolledPosting, Rollup};
+use crate::domain::journal_rollup::{advance_watermark, family_move, PostingOwner, RolledPosting, Rollup};
 use crate::domain::ledger::JournalKind;
 use crate::store::journal_rollup::{self, UnrolledPosting};
 use crate::store::{monitoring, parse_stored, Store, StoreError, Tx};
@@ -69,6 +69,31 @@ pub fn roll_up(store: &Store) -> Result<Pass, StoreError> {
         let journals = journal_ids.len();
         Ok(Pass { journals, more: i64::try_from(journals).unwrap_or(i64::MAX) >= JOURNALS_PER_PASS_MAX })
     })
+}
+
+/// A family moves from village `from` to `to`, in the caller's transaction: the money
+/// figures counted for it so far, its place in the reach and its active holds go with it,
+/// so every region's figures stay those of the families living there. The roll-up waits
+/// meanwhile; what it has not counted yet it counts at the new village.
+pub fn move_family_figures(tx: &mut Tx<'_>, family_id: i64, from: &RegionCode, to: &RegionCode) -> Result<(), StoreError> {
+    let watermark = journal_rollup::lock(tx)?;
+    let postings = journal_rollup::counted_family_postings(tx, family_id, watermark)?
+        .iter()
+        .map(rolled_posting)
+        .filter_map(Result::transpose)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut reached = Vec::new();
+    for flow in monitoring::family_flows(tx, &[family_id])? {
+        if flow.amount_minor != 0 {
+            reached.push((
+                parse_stored("monitoring_family_flows.pocket", &flow.pocket)?,
+                parse_stored("monitoring_family_flows.journal_kind", &flow.journal_kind)?,
+            ));
+        }
+    }
+    let (rollup, reach) = family_move(&postings, from, to, &reached);
+    journal_rollup::add(tx, &rollup, &reach)?;
+    journal_rollup::move_family_holds(tx, family_id, from, to)
 }
 
 /// Adds a batch's sums, and the reach they change (read against each family's flow as
