@@ -15,62 +15,25 @@ Needs: chromium and chromium-driver (Debian), selenium (tests/browser/requiremen
 Exits 1 on any failure.
 """
 
-import argparse
-import datetime
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from kks_server import Server, check, login, request  # noqa: E402  (after the path is set)
+from headless import WAIT_SECONDS, chromium, foreign_resources, main, wait_text
 
-# Long enough for a debug build on a busy machine; the page polls every 2 s.
-WAIT_SECONDS = 30
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from kks_server import Server, Terminal, check  # noqa: E402  (after the path is set)
+
+# The page polls every 2 s.
 OPERATOR = "admin"
 AGENT = "agen.cileunyi"
 FAMILY_NAME = "Siti Aminah"
 DRILL_DOWN = ["32", "32.04", "32.04.12", "32.04.12.2001"]
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1400,1100", "--lang=id"):
-        options.add_argument(argument)
-    # The driver Debian installs with chromium: Selenium must not download one.
-    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    return webdriver.Chrome(options=options, service=service)
-
-
-def text_of(driver, selector):
-    return driver.find_element(By.CSS_SELECTOR, selector).text
-
-
-def wait_text(driver, selector, predicate, what):
-    """Waits until the element's text satisfies `predicate`; returns the text."""
-    def ready(_):
-        try:
-            text = text_of(driver, selector)
-        except Exception:  # not on the page yet, or replaced while read
-            return False
-        return text if predicate(text) else False
-    try:
-        return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.2).until(ready)
-    except Exception:
-        try:
-            last = text_of(driver, selector)
-        except Exception:
-            last = "(absent)"
-        raise AssertionError(f"{what}: waited {WAIT_SECONDS} s, {selector!r} shows {last!r}")
 
 
 def click_row(driver, selector, what):
@@ -86,33 +49,6 @@ def click_row(driver, selector, what):
                 raise
 
 
-# Western Indonesia Time: a terminal writes when it sent a request in WIB.
-WIB = datetime.timezone(datetime.timedelta(hours=7))
-
-
-class Terminal:
-    """The agent's EDC terminal, over plain HTTP like card-sim."""
-
-    def __init__(self, base, agent):
-        self.base = base
-        self.terminal_id = agent["terminal_id"]
-        self.token = login(base, "/v1/auth/agents/login", {"username": agent["username"], "password": agent["password"],
-                                                            "terminal_id": agent["terminal_id"]})
-        self.stan = 0
-
-    def send(self, path, family, fields):
-        self.stan += 1
-        stan = f"{self.stan:06d}"
-        transmitted_at = datetime.datetime.now(WIB).replace(microsecond=0)
-        body = {"card": {"card_number": family["card_number"]}, "pin": family["pin"], "stan": stan,
-                "transmitted_at": transmitted_at.isoformat(), **fields}
-        key = f"{self.terminal_id}-{transmitted_at:%Y%m%d}-{stan}"
-        answer = request("POST", f"{self.base}{path}", token=self.token, body=body,
-                         extra_headers={"Idempotency-Key": key})
-        check(answer.status == 200, f"{path}: {answer.describe()}")
-        return answer.json()
-
-
 def run(binary, screenshots):
     with tempfile.TemporaryDirectory(prefix="kks-browser-") as directory:
         server = Server(binary, directory)
@@ -126,7 +62,7 @@ def run(binary, screenshots):
             family = next(f for f in credentials["families"] if f["recipient_name"] == FAMILY_NAME)
 
             step = "logging in"
-            driver = browser()
+            driver = chromium("1400,1100", language="id")
             driver.get(f"{base}/dashboard")
             driver.find_element(By.ID, "username").send_keys(operator["username"])
             driver.find_element(By.ID, "password").send_keys(operator["password"])
@@ -180,8 +116,7 @@ def run(binary, screenshots):
             wait_text(driver, '#agents tbody tr[data-agent="agen.cileunyi"]', lambda text: "Rp 40.000" in text,
                       "agent activity")
             step = "resources"
-            urls = driver.execute_script("return performance.getEntriesByType('resource').map(entry => entry.name)")
-            foreign = [url for url in urls if not url.startswith(base)]
+            urls, foreign = foreign_resources(driver, base)
             check(not foreign, f"the page loaded resources from elsewhere: {foreign}")
             screenshot = screenshots / "dashboard-screenshot.png"
             driver.save_screenshot(str(screenshot))
@@ -205,18 +140,5 @@ def run(binary, screenshots):
     return 0
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kks", type=Path, help="the kks binary")
-    parser.add_argument("--screenshots", type=Path, default=Path(__file__).resolve().parents[2] / "target",
-                        help="where to save the screenshots (default: target/)")
-    arguments = parser.parse_args()
-    binary = arguments.kks.resolve()
-    if not binary.is_file():
-        print(f"no kks binary at {binary}", file=sys.stderr)
-        return 2
-    return run(str(binary), arguments.screenshots.resolve())
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(run, __doc__.splitlines()[0]))

@@ -13,37 +13,21 @@ Needs: chromium and chromium-driver (Debian), selenium (tests/browser/requiremen
 Exits 1 on any failure.
 """
 
-import argparse
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from headless import WAIT_SECONDS, chromium, foreign_resources, main, policy_violations
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kks_server import Server, check, login, request  # noqa: E402  (after the path is set)
 
-# Long enough for a debug build on a busy machine.
-WAIT_SECONDS = 30
 FAMILY_NAME = "Siti Aminah"
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1400,1100"):
-        options.add_argument(argument)
-    # The console, to see Content-Security-Policy violations.
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    return webdriver.Chrome(options=options, service=service)
 
 
 def wait(driver, condition, what):
@@ -68,7 +52,7 @@ def run(binary, screenshots):
             family = next(f for f in credentials["families"] if f["recipient_name"] == FAMILY_NAME)
 
             step = "rendering every operation"
-            driver = browser()
+            driver = chromium("1400,1100")
             driver.get(f"{base}/docs")
             wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) == operations,
                  f"{operations} operations rendered")
@@ -99,11 +83,10 @@ def run(binary, screenshots):
             print("ok   Try it out: GET /v1/me answered 200 for the family")
 
             step = "resources and the console"
-            urls = driver.execute_script("return performance.getEntriesByType('resource').map(entry => entry.name)")
-            foreign = [url for url in urls if not url.startswith(base)]
+            urls, foreign = foreign_resources(driver, base)
             check(not foreign, f"the page loaded resources from elsewhere: {foreign}")
             console = driver.get_log("browser")
-            violations = [entry["message"] for entry in console if "Content Security Policy" in entry["message"]]
+            violations = policy_violations(console)
             check(not violations, f"the page's policy blocked: {violations}")
             errors = [entry["message"] for entry in console
                       if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
@@ -132,18 +115,5 @@ def run(binary, screenshots):
     return 0
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kks", type=Path, help="the kks binary")
-    parser.add_argument("--screenshots", type=Path, default=Path(__file__).resolve().parents[2] / "target",
-                        help="where to save the screenshot (default: target/)")
-    arguments = parser.parse_args()
-    binary = arguments.kks.resolve()
-    if not binary.is_file():
-        print(f"no kks binary at {binary}", file=sys.stderr)
-        return 2
-    return run(str(binary), arguments.screenshots.resolve())
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(run, __doc__.splitlines()[0]))
