@@ -70,6 +70,13 @@ def confirm_dialog(driver, accept):
     return text
 
 
+def shows_no_placeholder(driver, what):
+    """Nothing on the page reads "null", "undefined" or an untranslated key."""
+    text = driver.execute_script("return document.body.textContent")
+    for placeholder in ("null", "undefined", "NaN", "complaint.", "category.", "hold.", "card.", "kind.", "pocket.", "tab."):
+        check(placeholder not in text, f"{what}: {placeholder!r} on the page")
+
+
 def run(binary, screenshots):
     screenshots.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kks-family-app-") as directory:
@@ -124,6 +131,7 @@ def run(binary, screenshots):
             for words in ("pemeriksaan oleh petugas", "Berakhir", str(ends.year), "pemeriksaan 17/2026"):
                 check(words in hold_text, f"{words!r} in the hold's words: {hold_text!r}")
             updated = wait_text(driver, "#updated", lambda text: text.startswith("Terakhir diperbarui "), step)
+            shows_no_placeholder(driver, step)
             driver.save_screenshot(str(screenshots / "family-app.png"))
             print(f"ok   the hold reads {hold_text.splitlines()!r}; {updated!r}")
 
@@ -132,6 +140,7 @@ def run(binary, screenshots):
             history = wait_text(driver, "#history", lambda text: "Tarik tunai" in text and "Pindah ke tabungan" in text,
                                 step)
             check("Rp 20.000" in history and "Rp 50.000" in history, f"the amounts in the history: {history!r}")
+            shows_no_placeholder(driver, step)
             driver.save_screenshot(str(screenshots / "family-app-history.png"))
             print("ok   the history lists the cash withdrawal (Rp 20.000) and the move to savings (Rp 50.000)")
 
@@ -159,6 +168,10 @@ def run(binary, screenshots):
                 "data-complaint")
             click(driver, f'#complaints li[data-complaint="{complaint_id}"] button', "opening the complaint")
             wait_text(driver, "#complaint-detail", lambda text: "Perjalanan pengaduan" in text, "the complaint's timeline")
+            driver.find_element(By.ID, "comment").send_keys("Sudah tiga minggu")
+            click(driver, "#complaint-detail button", "adding a note")
+            wait_text(driver, "#complaint-detail", lambda text: "Sudah tiga minggu" in text, "the note in the timeline")
+            shows_no_placeholder(driver, step)
             seen = request("GET", f"{base}/v1/complaints/{complaint_id}", token=operator_token)
             check(seen.status == 200 and seen.json()["channel"] == "app" and seen.json()["family_id"] == family["family_id"],
                   f"the operator sees the family's complaint from the app: {seen.describe()}")
@@ -178,6 +191,7 @@ def run(binary, screenshots):
             wait_text(driver, "#card-message", lambda text: "sudah diblokir" in text, step)
             check(card_status(base, operator_token, family["card_number"]) == "lost", "the API says the card is lost")
             check(not driver.find_element(By.ID, "report-lost").is_displayed(), "a lost card cannot be reported again")
+            shows_no_placeholder(driver, step)
             print(f"ok   the confirmation asked {asked!r}; cancelled: still active; confirmed: the card is lost")
 
             step = "resources and the console, online"

@@ -551,7 +551,7 @@
         await api('POST', '/v1/complaints/' + id + '/comments', { text });
         await openComplaint(id);
       });
-      detail.replaceChildren(
+      detail.replaceChildren(...[
         el('h3', null, '#' + complaint.id + ' ' + t('category.' + complaint.category)),
         el('p', null, el('span', { class: 'status' }, t('complaint.' + complaint.status)), ' ',
           t('complaints.due', when(complaint.due_at))),
@@ -560,7 +560,8 @@
         el('ul', { class: 'list' }, ...complaint.timeline.map((line) => el('li', null,
           el('div', { class: 'small' }, when(line.at) + ' · ' + t('complaint.' + line.status)),
           el('div', null, line.text)))),
-        el('label', { for: 'comment' }, t('complaints.comment')), comment, sendComment);
+        el('label', { for: 'comment' }, t('complaints.comment')), comment, sendComment,
+      ].filter(Boolean));
       detail.hidden = false;
       detail.scrollIntoView();
     } catch (error) {
