@@ -21,19 +21,17 @@ Exits 1 on any failure.
 """
 
 import datetime
-import json
 import sys
-import tempfile
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from headless import WAIT_SECONDS, chromium, foreign_resources, main, policy_violations, wait_text
+from headless import WAIT_SECONDS, foreign_resources, main, policy_violations, wait_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from kks_server import Server, Terminal, check, login, request  # noqa: E402  (after the path is set)
+from kks_server import Terminal, check, login, request  # noqa: E402  (after the path is set)
 
 OPERATOR = "operator.jabar"
 AGENT = "agen.cileunyi"
@@ -77,175 +75,150 @@ def shows_no_placeholder(driver, what):
         check(placeholder not in text, f"{what}: {placeholder!r} on the page")
 
 
-def run(binary, screenshots):
-    screenshots.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="kks-family-app-") as directory:
-        server = Server(binary, directory)
-        driver = None
-        step = "starting kks"
-        try:
-            base = server.wait_listening()
-            credentials = json.loads(server.credentials_path.read_text())
-            operator = next(o for o in credentials["operators"] if o["username"] == OPERATOR)
-            agent = next(a for a in credentials["agents"] if a["username"] == AGENT)
-            family = next(f for f in credentials["families"] if f["recipient_name"] == FAMILY_NAME)
+def steps(run, base, credentials):
+    operator = next(o for o in credentials["operators"] if o["username"] == OPERATOR)
+    agent = next(a for a in credentials["agents"] if a["username"] == AGENT)
+    family = next(f for f in credentials["families"] if f["recipient_name"] == FAMILY_NAME)
 
-            step = "a hold and two card transactions over HTTP"
-            operator_token = login(base, "/v1/auth/operators/login",
-                                   {"username": operator["username"], "password": operator["password"]})
-            ends = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)).replace(microsecond=0)
-            hold = request("POST", f"{base}/v1/families/{family['family_id']}/holds", token=operator_token,
-                           body={"pocket": "wallet_pkh", "amount": "100000", "reference": "pemeriksaan 17/2026",
-                                 "release_at": ends.replace(tzinfo=None).isoformat()})
-            check(hold.status == 201, f"the hold: {hold.describe()}")
-            terminal = Terminal(base, agent)
-            terminal.send("/v1/edc/wallet-to-savings", family, {"amount": "50000"})
-            terminal.send("/v1/edc/cash-withdrawals", family, {"amount": "20000"})
-            print(f"ok   {OPERATOR} held Rp 100.000 of {FAMILY_NAME}'s PKH wallet until {ends:%Y-%m-%d %H:%M} UTC; "
-                  f"{AGENT} moved Rp 50.000 to savings and paid Rp 20.000 in cash")
+    run.step = "a hold and two card transactions over HTTP"
+    operator_token = login(base, "/v1/auth/operators/login",
+                           {"username": operator["username"], "password": operator["password"]})
+    ends = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)).replace(microsecond=0)
+    hold = request("POST", f"{base}/v1/families/{family['family_id']}/holds", token=operator_token,
+                   body={"pocket": "wallet_pkh", "amount": "100000", "reference": "pemeriksaan 17/2026",
+                         "release_at": ends.replace(tzinfo=None).isoformat()})
+    check(hold.status == 201, f"the hold: {hold.describe()}")
+    terminal = Terminal(base, agent)
+    terminal.send("/v1/edc/wallet-to-savings", family, {"amount": "50000"})
+    terminal.send("/v1/edc/cash-withdrawals", family, {"amount": "20000"})
+    print(f"ok   {OPERATOR} held Rp 100.000 of {FAMILY_NAME}'s PKH wallet until {ends:%Y-%m-%d %H:%M} UTC; "
+          f"{AGENT} moved Rp 50.000 to savings and paid Rp 20.000 in cash")
 
-            step = "opening /app in Bahasa Indonesia"
-            driver = chromium(f"{PHONE['width']},{PHONE['height']}")
-            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
-            driver.get(f"{base}/app")
-            check(driver.current_url == f"{base}/app/", f"/app leads to /app/, not {driver.current_url}")
-            wait_text(driver, "#login-button", lambda text: text == "Masuk", step)
-            check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "id", "the page is in Indonesian")
-            width = driver.execute_script("return innerWidth")
-            check(width == PHONE["width"], f"a {PHONE['width']} px wide viewport, not {width}")
-            print("ok   /app opens the login in Bahasa Indonesia at 360 px")
+    run.step = "opening /app in Bahasa Indonesia"
+    driver = run.open(f"{PHONE['width']},{PHONE['height']}")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver.get(f"{base}/app")
+    check(driver.current_url == f"{base}/app/", f"/app leads to /app/, not {driver.current_url}")
+    wait_text(driver, "#login-button", lambda text: text == "Masuk", run.step)
+    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "id", "the page is in Indonesian")
+    width = driver.execute_script("return innerWidth")
+    check(width == PHONE["width"], f"a {PHONE['width']} px wide viewport, not {width}")
+    print("ok   /app opens the login in Bahasa Indonesia at 360 px")
 
-            step = "logging in with the card number and PIN"
-            driver.find_element(By.ID, "card").send_keys(family["card_number"])
-            driver.find_element(By.ID, "pin").send_keys(family["pin"])
-            click(driver, "#login-button", step)
-            wait_text(driver, "#who", lambda text: text == FAMILY_NAME, step)
-            pkh = wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: text == "Rp 350.000",
-                            "the PKH wallet: Rp 500.000, Rp 50.000 moved to savings, Rp 100.000 held")
-            savings = wait_text(driver, f'{SAVINGS} [data-figure="available"]', lambda text: text == "Rp 30.000",
-                                "savings: Rp 50.000 moved in, Rp 20.000 withdrawn")
-            print(f"ok   logged in as {FAMILY_NAME}: PKH wallet can use {pkh}, savings {savings}")
+    run.step = "logging in with the card number and PIN"
+    driver.find_element(By.ID, "card").send_keys(family["card_number"])
+    driver.find_element(By.ID, "pin").send_keys(family["pin"])
+    click(driver, "#login-button", run.step)
+    wait_text(driver, "#who", lambda text: text == FAMILY_NAME, run.step)
+    pkh = wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: text == "Rp 350.000",
+                    "the PKH wallet: Rp 500.000, Rp 50.000 moved to savings, Rp 100.000 held")
+    savings = wait_text(driver, f'{SAVINGS} [data-figure="available"]', lambda text: text == "Rp 30.000",
+                        "savings: Rp 50.000 moved in, Rp 20.000 withdrawn")
+    print(f"ok   logged in as {FAMILY_NAME}: PKH wallet can use {pkh}, savings {savings}")
 
-            step = "the hold explained"
-            hold_text = wait_text(driver, HOLD, lambda text: "Rp 100.000 ditahan" in text, step)
-            for words in ("pemeriksaan oleh petugas", "Berakhir", str(ends.year), "pemeriksaan 17/2026"):
-                check(words in hold_text, f"{words!r} in the hold's words: {hold_text!r}")
-            updated = wait_text(driver, "#updated", lambda text: text.startswith("Terakhir diperbarui "), step)
-            shows_no_placeholder(driver, step)
-            driver.save_screenshot(str(screenshots / "family-app.png"))
-            print(f"ok   the hold reads {hold_text.splitlines()!r}; {updated!r}")
+    run.step = "the hold explained"
+    hold_text = wait_text(driver, HOLD, lambda text: "Rp 100.000 ditahan" in text, run.step)
+    for words in ("pemeriksaan oleh petugas", "Berakhir", str(ends.year), "pemeriksaan 17/2026"):
+        check(words in hold_text, f"{words!r} in the hold's words: {hold_text!r}")
+    updated = wait_text(driver, "#updated", lambda text: text.startswith("Terakhir diperbarui "), run.step)
+    shows_no_placeholder(driver, run.step)
+    run.screenshot("family-app.png")
+    print(f"ok   the hold reads {hold_text.splitlines()!r}; {updated!r}")
 
-            step = "the history"
-            tab(driver, "history")
-            history = wait_text(driver, "#history", lambda text: "Tarik tunai" in text and "Pindah ke tabungan" in text,
-                                step)
-            check("Rp 20.000" in history and "Rp 50.000" in history, f"the amounts in the history: {history!r}")
-            shows_no_placeholder(driver, step)
-            driver.save_screenshot(str(screenshots / "family-app-history.png"))
-            print("ok   the history lists the cash withdrawal (Rp 20.000) and the move to savings (Rp 50.000)")
+    run.step = "the history"
+    tab(driver, "history")
+    history = wait_text(driver, "#history", lambda text: "Tarik tunai" in text and "Pindah ke tabungan" in text,
+                        run.step)
+    check("Rp 20.000" in history and "Rp 50.000" in history, f"the amounts in the history: {history!r}")
+    shows_no_placeholder(driver, run.step)
+    run.screenshot("family-app-history.png")
+    print("ok   the history lists the cash withdrawal (Rp 20.000) and the move to savings (Rp 50.000)")
 
-            step = "English, and back"
-            click(driver, "#lang", step)
-            wait_text(driver, "#history", lambda text: "Cash withdrawal" in text, step)
-            wait_text(driver, '#tabs button[data-view="balances"]', lambda text: text == "Balance", step)
-            tab(driver, "balances")
-            wait_text(driver, HOLD, lambda text: "Rp 100,000 held" in text and "Ends" in text, step)
-            check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "the page says it is English")
-            click(driver, "#lang", step)
-            wait_text(driver, HOLD, lambda text: "Rp 100.000 ditahan" in text, step)
-            print("ok   switched to English (\"Rp 100,000 held … Ends …\") and back to Bahasa Indonesia")
+    run.step = "English, and back"
+    click(driver, "#lang", run.step)
+    wait_text(driver, "#history", lambda text: "Cash withdrawal" in text, run.step)
+    wait_text(driver, '#tabs button[data-view="balances"]', lambda text: text == "Balance", run.step)
+    tab(driver, "balances")
+    wait_text(driver, HOLD, lambda text: "Rp 100,000 held" in text and "Ends" in text, run.step)
+    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "the page says it is English")
+    click(driver, "#lang", run.step)
+    wait_text(driver, HOLD, lambda text: "Rp 100.000 ditahan" in text, run.step)
+    print("ok   switched to English (\"Rp 100,000 held … Ends …\") and back to Bahasa Indonesia")
 
-            step = "filing a complaint"
-            tab(driver, "complaints")
-            Select(driver.find_element(By.ID, "category")).select_by_value("stage_not_received")
-            driver.find_element(By.ID, "description").send_keys("Tahap 2 belum masuk ke rekening")
-            driver.find_element(By.ID, "contact").send_keys("0812-0000-0000")
-            click(driver, "#complaint-send", step)
-            message = wait_text(driver, "#complaint-message", lambda text: "terkirim" in text, step)
-            listed = wait_text(driver, "#complaints li[data-complaint]",
-                               lambda text: "Bantuan tahap ini belum masuk" in text and "Diterima" in text, step)
-            complaint_id = driver.find_element(By.CSS_SELECTOR, "#complaints li[data-complaint]").get_attribute(
-                "data-complaint")
-            click(driver, f'#complaints li[data-complaint="{complaint_id}"] button', "opening the complaint")
-            wait_text(driver, "#complaint-detail", lambda text: "Perjalanan pengaduan" in text, "the complaint's timeline")
-            driver.find_element(By.ID, "comment").send_keys("Sudah tiga minggu")
-            click(driver, "#complaint-detail button", "adding a note")
-            wait_text(driver, "#complaint-detail", lambda text: "Sudah tiga minggu" in text, "the note in the timeline")
-            shows_no_placeholder(driver, step)
-            seen = request("GET", f"{base}/v1/complaints/{complaint_id}", token=operator_token)
-            check(seen.status == 200 and seen.json()["channel"] == "app" and seen.json()["family_id"] == family["family_id"],
-                  f"the operator sees the family's complaint from the app: {seen.describe()}")
-            driver.save_screenshot(str(screenshots / "family-app-complaint.png"))
-            print(f"ok   {message!r}; listed as {listed.splitlines()[0]!r}; the operator sees it (channel app)")
+    run.step = "filing a complaint"
+    tab(driver, "complaints")
+    Select(driver.find_element(By.ID, "category")).select_by_value("stage_not_received")
+    driver.find_element(By.ID, "description").send_keys("Tahap 2 belum masuk ke rekening")
+    driver.find_element(By.ID, "contact").send_keys("0812-0000-0000")
+    click(driver, "#complaint-send", run.step)
+    message = wait_text(driver, "#complaint-message", lambda text: "terkirim" in text, run.step)
+    listed = wait_text(driver, "#complaints li[data-complaint]",
+                       lambda text: "Bantuan tahap ini belum masuk" in text and "Diterima" in text, run.step)
+    complaint_id = driver.find_element(By.CSS_SELECTOR, "#complaints li[data-complaint]").get_attribute(
+        "data-complaint")
+    click(driver, f'#complaints li[data-complaint="{complaint_id}"] button', "opening the complaint")
+    wait_text(driver, "#complaint-detail", lambda text: "Perjalanan pengaduan" in text, "the complaint's timeline")
+    driver.find_element(By.ID, "comment").send_keys("Sudah tiga minggu")
+    click(driver, "#complaint-detail button", "adding a note")
+    wait_text(driver, "#complaint-detail", lambda text: "Sudah tiga minggu" in text, "the note in the timeline")
+    shows_no_placeholder(driver, run.step)
+    seen = request("GET", f"{base}/v1/complaints/{complaint_id}", token=operator_token)
+    check(seen.status == 200 and seen.json()["channel"] == "app" and seen.json()["family_id"] == family["family_id"],
+          f"the operator sees the family's complaint from the app: {seen.describe()}")
+    run.screenshot("family-app-complaint.png")
+    print(f"ok   {message!r}; listed as {listed.splitlines()[0]!r}; the operator sees it (channel app)")
 
-            step = "reporting the card lost"
-            tab(driver, "card")
-            wait_text(driver, "#card-status", lambda text: text == "Aktif", step)
-            click(driver, "#report-lost", step)
-            asked = confirm_dialog(driver, accept=False)
-            check(card_status(base, operator_token, family["card_number"]) == "active",
-                  "cancelling the confirmation changed nothing")
-            click(driver, "#report-lost", step)
-            confirm_dialog(driver, accept=True)
-            wait_text(driver, "#card-status", lambda text: text == "Dilaporkan hilang: diblokir", step)
-            wait_text(driver, "#card-message", lambda text: "sudah diblokir" in text, step)
-            check(card_status(base, operator_token, family["card_number"]) == "lost", "the API says the card is lost")
-            check(not driver.find_element(By.ID, "report-lost").is_displayed(), "a lost card cannot be reported again")
-            shows_no_placeholder(driver, step)
-            print(f"ok   the confirmation asked {asked!r}; cancelled: still active; confirmed: the card is lost")
+    run.step = "reporting the card lost"
+    tab(driver, "card")
+    wait_text(driver, "#card-status", lambda text: text == "Aktif", run.step)
+    click(driver, "#report-lost", run.step)
+    asked = confirm_dialog(driver, accept=False)
+    check(card_status(base, operator_token, family["card_number"]) == "active",
+          "cancelling the confirmation changed nothing")
+    click(driver, "#report-lost", run.step)
+    confirm_dialog(driver, accept=True)
+    wait_text(driver, "#card-status", lambda text: text == "Dilaporkan hilang: diblokir", run.step)
+    wait_text(driver, "#card-message", lambda text: "sudah diblokir" in text, run.step)
+    check(card_status(base, operator_token, family["card_number"]) == "lost", "the API says the card is lost")
+    check(not driver.find_element(By.ID, "report-lost").is_displayed(), "a lost card cannot be reported again")
+    shows_no_placeholder(driver, run.step)
+    print(f"ok   the confirmation asked {asked!r}; cancelled: still active; confirmed: the card is lost")
 
-            step = "resources and the console, online"
-            urls, foreign = foreign_resources(driver, base)
-            check(not foreign, f"the page loaded resources from elsewhere: {foreign}")
-            console = driver.get_log("browser")
-            check(not policy_violations(console), f"the page's policy blocked: {policy_violations(console)}")
-            errors = [entry["message"] for entry in console if entry["level"] == "SEVERE"]
-            check(not errors, f"errors in the console: {errors}")
-            print(f"ok   {len(urls)} resources, all from the KKS server; no policy violation, no error")
+    run.step = "resources and the console, online"
+    urls, foreign = foreign_resources(driver, base)
+    check(not foreign, f"the page loaded resources from elsewhere: {foreign}")
+    console = driver.get_log("browser")
+    check(not policy_violations(console), f"the page's policy blocked: {policy_violations(console)}")
+    errors = [entry["message"] for entry in console if entry["level"] == "SEVERE"]
+    check(not errors, f"errors in the console: {errors}")
+    print(f"ok   {len(urls)} resources, all from the KKS server; no policy violation, no error")
 
-            step = "offline: the service worker is ready"
-            WebDriverWait(driver, WAIT_SECONDS).until(
-                lambda d: d.execute_script("return document.body.dataset.offlineReady === 'true' "
-                                           "&& navigator.serviceWorker.controller !== null"),
-                message="the service worker never took control of the page")
-            tab(driver, "balances")
-            updated = wait_text(driver, "#updated", lambda text: text.startswith("Terakhir diperbarui "), step)
-            pkh = wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: text.startswith("Rp "), step)
-            driver.execute_cdp_cmd("Network.enable", {})
-            driver.execute_cdp_cmd("Network.emulateNetworkConditions",
-                                   {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0})
-            for how in ("DevTools says offline", "and the server stopped"):
-                step = f"offline ({how}): reloading"
-                driver.refresh()
-                wait_text(driver, "#connection", lambda text: text.startswith("Tidak ada koneksi internet"), step)
-                check(wait_text(driver, "#updated", lambda text: text.startswith("Terakhir"), step) == updated,
-                      f"the balances' time {updated!r} shows offline")
-                check(wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: True, step) == pkh,
-                      f"the PKH wallet's {pkh} shows offline")
-                wait_text(driver, HOLD, lambda text: "Rp 100.000 ditahan" in text, step)
-                print(f"ok   offline ({how}): the app opens from the cache with {pkh} and {updated!r}")
-                if how == "DevTools says offline":
-                    driver.save_screenshot(str(screenshots / "family-app-offline.png"))
-                    server.stop()
-            print(f"ok   screenshots in {screenshots}")
-        except Exception as error:
-            print(f"FAIL {step}: {error}")
-            if driver is not None:
-                try:
-                    driver.save_screenshot(str(screenshots / "family-app-failure.png"))
-                    for entry in driver.get_log("browser"):
-                        print(f"--- console: {entry['level']} {entry['message']}")
-                except Exception:
-                    pass
-            print(f"--- kks stderr (tail)\n{server.stderr_tail()}")
-            return 1
-        finally:
-            if driver is not None:
-                driver.quit()
-            server.stop()
-    print("family app in a headless browser: all checks passed")
-    return 0
+    run.step = "offline: the service worker is ready"
+    WebDriverWait(driver, WAIT_SECONDS).until(
+        lambda d: d.execute_script("return document.body.dataset.offlineReady === 'true' "
+                                   "&& navigator.serviceWorker.controller !== null"),
+        message="the service worker never took control of the page")
+    tab(driver, "balances")
+    updated = wait_text(driver, "#updated", lambda text: text.startswith("Terakhir diperbarui "), run.step)
+    pkh = wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: text.startswith("Rp "), run.step)
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                           {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0})
+    for how in ("DevTools says offline", "and the server stopped"):
+        run.step = f"offline ({how}): reloading"
+        driver.refresh()
+        wait_text(driver, "#connection", lambda text: text.startswith("Tidak ada koneksi internet"), run.step)
+        check(wait_text(driver, "#updated", lambda text: text.startswith("Terakhir"), run.step) == updated,
+              f"the balances' time {updated!r} shows offline")
+        check(wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: True, run.step) == pkh,
+              f"the PKH wallet's {pkh} shows offline")
+        wait_text(driver, HOLD, lambda text: "Rp 100.000 ditahan" in text, run.step)
+        print(f"ok   offline ({how}): the app opens from the cache with {pkh} and {updated!r}")
+        if how == "DevTools says offline":
+            run.screenshot("family-app-offline.png")
+            run.server.stop()
+    print(f"ok   screenshots in {run.screenshots}")
 
 
 if __name__ == "__main__":
-    sys.exit(main(run, __doc__.splitlines()[0]))
+    sys.exit(main(steps, "family-app", "family app in a headless browser", __doc__.splitlines()[0]))
