@@ -15,7 +15,11 @@ const FILES: [(&str, &str, &[u8]); 7] = [
     ("/app/app.js", JAVASCRIPT, include_bytes!("../api/assets/app/app.js")),
     ("/app/app.css", "text/css; charset=utf-8", include_bytes!("../api/assets/app/app.css")),
     ("/app/sw.js", JAVASCRIPT, include_bytes!("../api/assets/app/sw.js")),
-    ("/app/manifest.webmanifest", "application/manifest+json", include_bytes!("../api/assets/app/manifest.webmanifest")),
+    (
+        "/app/manifest.webmanifest",
+        "application/manifest+json",
+        include_bytes!("../api/assets/app/manifest.webmanifest"),
+    ),
     ("/app/icon-192.png", "image/png", include_bytes!("../api/assets/app/icon-192.png")),
     ("/app/icon-512.png", "image/png", include_bytes!("../api/assets/app/icon-512.png")),
 ];

@@ -129,7 +129,8 @@ def steps(run, base, credentials):
     tab(driver, "history")
     history = wait_text(driver, "#history", lambda text: "Tarik tunai" in text and "Pindah ke tabungan" in text,
                         run.step)
-    check("Rp 20.000" in history and "Rp 50.000" in history, f"the amounts in the history: {history!r}")
+    check("Rp 20.000" in history and "Rp 50.000" in history and "e-Wallet PKH" in history,
+          f"the amounts and pockets in the history: {history!r}")
     shows_no_placeholder(driver, run.step)
     run.screenshot("family-app-history.png")
     print("ok   the history lists the cash withdrawal (Rp 20.000) and the move to savings (Rp 50.000)")

@@ -49,10 +49,6 @@
       'kind.reversal': 'Pembatalan',
       'status.reversed': 'dibatalkan',
       'status.reversed_before_arrival': 'dibatalkan',
-      'pocket.savings': 'Tabungan',
-      'pocket.wallet_pkh': 'Dompet PKH',
-      'pocket.wallet_bpnt': 'Dompet BPNT (pangan)',
-      'pocket.wallet_lpg': 'Dompet LPG',
       'complaints.title': 'Pengaduan',
       'complaints.category': 'Masalahnya tentang',
       'complaints.description': 'Ceritakan masalahnya',
@@ -137,10 +133,6 @@
       'kind.reversal': 'Reversal',
       'status.reversed': 'reversed',
       'status.reversed_before_arrival': 'reversed',
-      'pocket.savings': 'Savings',
-      'pocket.wallet_pkh': 'PKH wallet',
-      'pocket.wallet_bpnt': 'BPNT wallet (food)',
-      'pocket.wallet_lpg': 'LPG wallet',
       'complaints.title': 'Complaints',
       'complaints.category': 'What is it about',
       'complaints.description': 'Describe the problem',
@@ -361,6 +353,13 @@
     }));
   }
 
+  /** A pocket's name as the server gives it with the balances (the e-wallet slip's names). */
+  function pocketName(kind) {
+    const entry = kept().balances;
+    const pocket = entry && entry.value.find((each) => each.kind === kind);
+    return pocket ? pocket.name[lang] : kind;
+  }
+
   function showHistory() {
     const entry = kept().history;
     $('history-updated').textContent = updatedLine(entry);
@@ -376,7 +375,7 @@
         el('div', { class: 'row' }, el('span', null, t('kind.' + transaction.kind) + reversed),
           el('span', { class: 'amount' }, money)),
         el('div', { class: 'small' }, when(transaction.at),
-          transaction.pocket ? ' · ' + t('pocket.' + transaction.pocket) : ''));
+          transaction.pocket ? ' · ' + pocketName(transaction.pocket) : ''));
     }));
   }
 

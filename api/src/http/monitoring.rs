@@ -330,9 +330,10 @@ pub async fn dashboard() -> HttpResponse {
 /// The dashboard's script and style sheet; any other name is not found.
 pub async fn dashboard_asset(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let asset = match path.as_str() {
-        "dashboard.js" => {
-            Some(Asset { content_type: assets::JAVASCRIPT, body: include_bytes!("../../assets/dashboard/dashboard.js") })
-        }
+        "dashboard.js" => Some(Asset {
+            content_type: assets::JAVASCRIPT,
+            body: include_bytes!("../../assets/dashboard/dashboard.js"),
+        }),
         "dashboard.css" => {
             Some(Asset { content_type: assets::CSS, body: include_bytes!("../../assets/dashboard/dashboard.css") })
         }

@@ -49,7 +49,8 @@ pub const PAGE_POLICIES: &[(&str, &str)] = &[
 
 /// The policy of a service worker, by its script's path: a worker runs under the policy its
 /// script was served with, and the family app's caches the app's files with `fetch`.
-pub const WORKER_POLICIES: &[(&str, &str)] = &[("/app/sw.js", "default-src 'none'; connect-src 'self'; frame-ancestors 'none'")];
+pub const WORKER_POLICIES: &[(&str, &str)] =
+    &[("/app/sw.js", "default-src 'none'; connect-src 'self'; frame-ancestors 'none'")];
 
 /// The policy of every answer that is not an HTML page (JSON, CSV, PNG, scripts).
 pub const NON_PAGE_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
