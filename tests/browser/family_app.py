@@ -9,9 +9,11 @@ Indonesia), logs in with the card number and PIN, sees the pockets with the hold
 in plain words and when it ends, the history; switches to English and back; files a
 complaint and sees it in the list with its status and timeline (an operator sees it too);
 reports the card lost, first cancelling the confirmation (nothing changes), then confirming
-(the API says the card is lost). Then goes offline (DevTools network emulation) and
-reloads: the app opens from its service worker's cache and shows the last balances with
-the time they were fetched; and again with the server stopped. Checks that every resource
+(the API says the card is lost); logs out (nothing of the family stays on the phone) and
+logs in as Dewi Lestari, whose PKH wallet supervisor.jabar blocked by closing a cycle in
+which she missed her check-ups, and sees the block explained. Then goes offline (DevTools
+network emulation) and reloads: the app opens from its service worker's cache and shows
+the last balances with the time they were fetched; and again with the server stopped. Checks that every resource
 came from the KKS server and that the page's Content-Security-Policy blocked nothing, and
 saves screenshots (default target/family-app*.png).
 
@@ -35,12 +37,16 @@ from kks_server import Terminal, check, login, request  # noqa: E402  (after the
 
 OPERATOR = "operator.jabar"
 AGENT = "agen.cileunyi"
+SUPERVISOR = "supervisor.jabar"
 FAMILY_NAME = "Siti Aminah"
+SUSPENDED_NAME = "Dewi Lestari"
+VILLAGE = "32.04.12.2001"
 # A small phone's screen: 360 × 740 CSS pixels, drawn at twice the density.
 PHONE = {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True}
 PKH = '#pockets [data-pocket="wallet_pkh"]'
 SAVINGS = '#pockets [data-pocket="savings"]'
 HOLD = f'{PKH} .hold[data-reason="investigation"]'
+SUSPENSION = f'{PKH} .hold[data-reason="commitment_suspension"]'
 
 
 def click(driver, selector, what):
@@ -93,6 +99,20 @@ def steps(run, base, credentials):
     terminal.send("/v1/edc/cash-withdrawals", family, {"amount": "20000"})
     print(f"ok   {OPERATOR} held Rp 100.000 of {FAMILY_NAME}'s PKH wallet until {ends:%Y-%m-%d %H:%M} UTC; "
           f"{AGENT} moved Rp 50.000 to savings and paid Rp 20.000 in cash")
+
+    run.step = "a family suspended for a missed commitment"
+    suspended = next(f for f in credentials["families"] if f["recipient_name"] == SUSPENDED_NAME)
+    profile = request("GET", f"{base}/v1/families/{suspended['family_id']}", token=operator_token).json()
+    failure = request("POST", f"{base}/v1/verifications", token=operator_token,
+                      body={"family_id": suspended["family_id"], "cycle": "2017-1", "complied": False,
+                            "member_id": profile["members"][0]["id"], "obligation": "pregnancy_checkups"})
+    check(failure.status == 204, f"the failed verification: {failure.describe()}")
+    supervisor = next(o for o in credentials["operators"] if o["username"] == SUPERVISOR)
+    supervisor_token = login(base, "/v1/auth/operators/login",
+                             {"username": supervisor["username"], "password": supervisor["password"]})
+    closed = request("POST", f"{base}/v1/cycles/2017-1/close?region={VILLAGE}", token=supervisor_token, body={})
+    check(closed.status == 200 and closed.json()["suspended"] == 1, f"closing the cycle: {closed.describe()}")
+    print(f"ok   {SUSPENDED_NAME} missed her pregnancy check-ups in cycle 2017-1; {SUPERVISOR} closed it: suspended")
 
     run.step = "opening /app in Bahasa Indonesia"
     driver = run.open(f"{PHONE['width']},{PHONE['height']}")
@@ -185,6 +205,27 @@ def steps(run, base, credentials):
     shows_no_placeholder(driver, run.step)
     print(f"ok   the confirmation asked {asked!r}; cancelled: still active; confirmed: the card is lost")
 
+    run.step = "logging out"
+    click(driver, "#logout", run.step)
+    wait_text(driver, "#login-button", lambda text: text == "Masuk", run.step)
+    kept = driver.execute_script("return [localStorage.getItem('kks.app.session'), localStorage.getItem('kks.app.data')]")
+    check(kept == [None, None], f"logging out leaves nothing of the family on the phone: {kept}")
+    check(not driver.find_element(By.ID, "home").is_displayed(), "the family's pages are gone")
+    print("ok   logged out: the session and the kept answers are gone from the phone")
+
+    run.step = "a suspended family's wallet"
+    driver.find_element(By.ID, "card").send_keys(suspended["card_number"])
+    driver.find_element(By.ID, "pin").send_keys(suspended["pin"])
+    click(driver, "#login-button", run.step)
+    wait_text(driver, "#who", lambda text: text == SUSPENDED_NAME, run.step)
+    wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: text == "Rp 0", run.step)
+    block = wait_text(driver, SUSPENSION, lambda text: "diblokir sejak" in text, run.step)
+    for words in ("komitmen PKH belum dipenuhi", "dibuka kembali bila keluarga memenuhi komitmen"):
+        check(words in block, f"{words!r} in the block's words: {block!r}")
+    shows_no_placeholder(driver, run.step)
+    run.screenshot("family-app-suspended.png")
+    print(f"ok   {SUSPENDED_NAME}'s PKH wallet: Rp 0 usable; the block reads {block.splitlines()!r}")
+
     run.step = "resources and the console, online"
     urls, foreign = foreign_resources(driver, base)
     check(not foreign, f"the page loaded resources from elsewhere: {foreign}")
@@ -213,7 +254,7 @@ def steps(run, base, credentials):
               f"the balances' time {updated!r} shows offline")
         check(wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: True, run.step) == pkh,
               f"the PKH wallet's {pkh} shows offline")
-        wait_text(driver, HOLD, lambda text: "Rp 100.000 ditahan" in text, run.step)
+        wait_text(driver, SUSPENSION, lambda text: "diblokir sejak" in text, run.step)
         print(f"ok   offline ({how}): the app opens from the cache with {pkh} and {updated!r}")
         if how == "DevTools says offline":
             run.screenshot("family-app-offline.png")

@@ -34,11 +34,8 @@
       'pocket.held': 'Ditahan {0}',
       'hold.amount': '{0} ditahan',
       'hold.ends': 'Berakhir {0}.',
+      'hold.no_end': 'Belum ada tanggal berakhir.',
       'hold.reference': 'Keterangan: {0}',
-      'hold.open.stage_not_open': 'Bisa dipakai saat tahap berikutnya dibuka.',
-      'hold.open.commitment_suspension': 'Dibuka lagi bila komitmen dipenuhi pada periode berikutnya.',
-      'hold.open.lost_card': 'Dibuka lagi setelah kartu pengganti dibuat.',
-      'hold.open.investigation': 'Dibuka lagi setelah petugas selesai memeriksa.',
       'block.title': 'Semua uang di dompet ini diblokir sejak {0}',
       'history.title': 'Riwayat transaksi',
       'history.empty': 'Belum ada transaksi.',
@@ -118,11 +115,8 @@
       'pocket.held': 'Held {0}',
       'hold.amount': '{0} held',
       'hold.ends': 'Ends {0}.',
+      'hold.no_end': 'No end date yet.',
       'hold.reference': 'Note: {0}',
-      'hold.open.stage_not_open': 'Can be used when the next stage opens.',
-      'hold.open.commitment_suspension': 'Released when the commitments are met next period.',
-      'hold.open.lost_card': 'Released once a replacement card is made.',
-      'hold.open.investigation': 'Released when the officer has finished checking.',
       'block.title': 'All money in this wallet is blocked since {0}',
       'history.title': 'Transaction history',
       'history.empty': 'No transactions yet.',
@@ -321,20 +315,20 @@
   }
 
   function holdItem(hold) {
-    const ends = hold.release_at ? t('hold.ends', when(hold.release_at)) : t('hold.open.' + hold.reason);
+    // The explanation says what ends a hold of its kind; the date, when there is one, is the hold's own.
+    const ends = hold.release_at ? t('hold.ends', when(hold.release_at)) : t('hold.no_end');
     return el('li', { class: 'hold', 'data-reason': hold.reason },
       el('strong', null, t('hold.amount', rupiah(hold.amount))),
       el('p', null, hold.explanation[lang]),
       el('p', { class: 'ends' }, ends),
-      hold.reference ? el('p', { class: 'small' }, t('hold.reference', hold.reference)) : null);
+      // An operator's case reference helps when the family asks about it; a rule's is for operators.
+      hold.reason === 'investigation' ? el('p', { class: 'small' }, t('hold.reference', hold.reference)) : null);
   }
 
   function blockItem(block) {
     return el('li', { class: 'hold', 'data-reason': block.reason },
       el('strong', null, t('block.title', when(block.since))),
-      el('p', null, block.explanation[lang]),
-      el('p', { class: 'ends' }, t('hold.open.' + block.reason)),
-      block.reference ? el('p', { class: 'small' }, t('hold.reference', block.reference)) : null);
+      el('p', null, block.explanation[lang]));
   }
 
   function showBalances() {
@@ -506,6 +500,12 @@
   async function logOut() {
     const current = session();
     forget();
+    // The next person on this phone starts from an empty form and an empty page.
+    $('card').value = '';
+    $('pin').value = '';
+    for (const list of ['pockets', 'history', 'complaints', 'card-info', 'complaint-detail']) $(list).replaceChildren();
+    for (const line of ['complaint-message', 'card-message', 'who']) $(line).textContent = '';
+    $('complaint-detail').hidden = true;
     showConnection(null);
     showLogin('');
     if (current) {
