@@ -13,9 +13,10 @@ reports the card lost, first cancelling the confirmation (nothing changes), then
 logs in as Dewi Lestari, whose PKH wallet supervisor.jabar blocked by closing a cycle in
 which she missed her check-ups, and sees the block explained. Then goes offline (DevTools
 network emulation) and reloads: the app opens from its service worker's cache and shows
-the last balances with the time they were fetched; and again with the server stopped. Checks that every resource
-came from the KKS server and that the page's Content-Security-Policy blocked nothing, and
-saves screenshots (default target/family-app*.png).
+the last balances with the time they were fetched; and again with the server stopped.
+Checks that chromium finds the app installable (manifest, icons, worker), that every
+resource came from the KKS server and that the page's Content-Security-Policy blocked
+nothing, and saves screenshots (default target/family-app*.png).
 
 Usage: python tests/browser/family_app.py PATH/TO/kks [--screenshots DIR]
 Needs: chromium and chromium-driver (Debian), selenium (tests/browser/requirements.txt).
@@ -240,6 +241,13 @@ def steps(run, base, credentials):
         lambda d: d.execute_script("return document.body.dataset.offlineReady === 'true' "
                                    "&& navigator.serviceWorker.controller !== null"),
         message="the service worker never took control of the page")
+    # Chrome's own verdict on the manifest, icons and worker: the app can be installed.
+    manifest = driver.execute_cdp_cmd("Page.getAppManifest", {})
+    check(manifest["url"] == f"{base}/app/manifest.webmanifest" and not manifest["errors"],
+          f"the manifest: {manifest['url']} {manifest['errors']}")
+    installability = driver.execute_cdp_cmd("Page.getInstallabilityErrors", {})["installabilityErrors"]
+    check(not installability, f"chromium says the app cannot be installed: {installability}")
+    print("ok   installable: chromium finds the manifest without errors and no installability error")
     tab(driver, "balances")
     updated = wait_text(driver, "#updated", lambda text: text.startswith("Terakhir diperbarui "), run.step)
     pkh = wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: text.startswith("Rp "), run.step)
