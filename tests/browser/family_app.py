@@ -59,6 +59,14 @@ def tab(driver, name):
     click(driver, f'#tabs button[data-view="{name}"]', f"the {name} tab")
 
 
+def log_in(driver, family, what):
+    """Types the family's card number and PIN as a person would, and waits for its name."""
+    driver.find_element(By.ID, "card").send_keys(family["card_number"])
+    driver.find_element(By.ID, "pin").send_keys(family["pin"])
+    click(driver, "#login-button", what)
+    wait_text(driver, "#who", lambda text: text == family["recipient_name"], what)
+
+
 def card_status(base, operator_token, card_number):
     answer = request("GET", f"{base}/v1/cards/{card_number}", token=operator_token)
     check(answer.status == 200, f"the card: {answer.describe()}")
@@ -127,10 +135,7 @@ def steps(run, base, credentials):
     print("ok   /app opens the login in Bahasa Indonesia at 360 px")
 
     run.step = "logging in with the card number and PIN"
-    driver.find_element(By.ID, "card").send_keys(family["card_number"])
-    driver.find_element(By.ID, "pin").send_keys(family["pin"])
-    click(driver, "#login-button", run.step)
-    wait_text(driver, "#who", lambda text: text == FAMILY_NAME, run.step)
+    log_in(driver, family, run.step)
     pkh = wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: text == "Rp 350.000",
                     "the PKH wallet: Rp 500.000, Rp 50.000 moved to savings, Rp 100.000 held")
     savings = wait_text(driver, f'{SAVINGS} [data-figure="available"]', lambda text: text == "Rp 30.000",
@@ -215,10 +220,7 @@ def steps(run, base, credentials):
     print("ok   logged out: the session and the kept answers are gone from the phone")
 
     run.step = "a suspended family's wallet"
-    driver.find_element(By.ID, "card").send_keys(suspended["card_number"])
-    driver.find_element(By.ID, "pin").send_keys(suspended["pin"])
-    click(driver, "#login-button", run.step)
-    wait_text(driver, "#who", lambda text: text == SUSPENDED_NAME, run.step)
+    log_in(driver, suspended, run.step)
     wait_text(driver, f'{PKH} [data-figure="available"]', lambda text: text == "Rp 0", run.step)
     block = wait_text(driver, SUSPENSION, lambda text: "diblokir sejak" in text, run.step)
     for words in ("komitmen PKH belum dipenuhi", "dibuka kembali bila keluarga memenuhi komitmen"):
