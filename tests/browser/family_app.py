@@ -151,6 +151,20 @@ def steps(run, base, credentials):
     run.screenshot("family-app.png")
     print(f"ok   the hold reads {hold_text.splitlines()!r}; {updated!r}")
 
+    run.step = "an access token refused: renewed with the refresh token"
+    driver.execute_script("const session = JSON.parse(localStorage.getItem('kks.app.session'));"
+                          "session.access_token = 'refused'; localStorage.setItem('kks.app.session', JSON.stringify(session));")
+    click(driver, "#refresh", run.step)
+    WebDriverWait(driver, WAIT_SECONDS).until(
+        lambda d: d.execute_script("return JSON.parse(localStorage.getItem('kks.app.session')).access_token") != "refused",
+        message="the refused access token was never renewed")
+    check(driver.find_element(By.ID, "home").is_displayed() and not driver.find_element(By.ID, "connection").is_displayed(),
+          "still logged in, no error line")
+    # The refused calls are in the console; nothing else may be.
+    unexpected = [entry["message"] for entry in driver.get_log("browser") if "401 (Unauthorized)" not in entry["message"]]
+    check(not unexpected, f"the console: {unexpected}")
+    print("ok   a refused access token was renewed with the refresh token; still logged in")
+
     run.step = "the history"
     tab(driver, "history")
     history = wait_text(driver, "#history", lambda text: "Tarik tunai" in text and "Pindah ke tabungan" in text,

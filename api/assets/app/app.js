@@ -282,17 +282,25 @@
     throw new Refused(response.status, problem);
   }
 
-  /** A call as the logged-in family; an expired access token is refreshed once. */
+  /** The renewal of a refused access token under way, shared by the calls made meanwhile. */
+  let renewing = null;
+
+  async function renew(current) {
+    const renewed = await send('POST', '/v1/auth/refresh', { refresh_token: current.refresh_token });
+    if (!renewed.ok) throw new Refused(401, null);
+    const tokens = await renewed.json();
+    saveSession({ ...current, access_token: tokens.access_token, refresh_token: tokens.refresh_token });
+    return tokens.access_token;
+  }
+
+  /** A call as the logged-in family; a refused access token is renewed once. */
   async function api(method, path, body) {
     const current = session();
     if (!current) throw new Refused(401, null);
     let response = await send(method, path, body, current.access_token);
     if (response.status === 401) {
-      const renewed = await send('POST', '/v1/auth/refresh', { refresh_token: current.refresh_token });
-      if (!renewed.ok) throw new Refused(401, null);
-      const tokens = await renewed.json();
-      saveSession({ ...current, access_token: tokens.access_token, refresh_token: tokens.refresh_token });
-      response = await send(method, path, body, tokens.access_token);
+      renewing = renewing || renew(current).finally(() => { renewing = null; });
+      response = await send(method, path, body, await renewing);
     }
     return answer(response);
   }
