@@ -184,7 +184,7 @@ on_both_backends! {
                 assert_eq!(response.headers()["cache-control"], "no-store", "{}", response.url());
             }
         }
-        for page in ["/dashboard", "/docs"] {
+        for page in ["/dashboard", "/docs", "/app/"] {
             let response = server.get(page);
             assert_eq!(response.status(), 200);
             assert_eq!(response.headers()["x-frame-options"], "DENY");

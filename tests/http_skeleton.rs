@@ -115,11 +115,7 @@ on_both_backends! {
             ("/docs/errors", "text/html; charset=utf-8", include_bytes!("../api/assets/docs/errors.html")),
         ];
         for (path, content_type, body) in vendored {
-            let response = server.get(path);
-            assert_eq!(response.status(), 200, "{path}");
-            assert_eq!(response.headers()["content-type"], content_type, "{path}");
-            assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
-            assert!(response.bytes().unwrap() == body, "{path} is the vendored file");
+            server.assert_serves_file(path, content_type, body);
         }
         let errors_page = server.get("/docs/errors").text().unwrap();
         assert!(errors_page.contains("/docs/errors.js") && !errors_page.contains("<script>"), "no inline script");

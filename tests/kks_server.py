@@ -1,9 +1,11 @@
 """Shared by the Python checks under tests/: a `kks serve` process on a throwaway SQLite
 database with the demo data, and plain HTTP with the standard library.
 
-Used by tests/qr/zxing_reads_card.py, tests/browser/dashboard.py and tests/contract/fuzz_openapi.py.
+Used by tests/qr/zxing_reads_card.py, the browser checks under tests/browser/ and
+tests/contract/fuzz_openapi.py.
 """
 
+import datetime
 import json
 import queue
 import re
@@ -70,7 +72,8 @@ class Server:
                 return match.group(1).rstrip("/")
 
     def stderr_tail(self, lines=30):
-        self.stderr.flush()
+        if not self.stderr.closed:
+            self.stderr.flush()
         text = self.stderr_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
@@ -124,3 +127,30 @@ def login(base, path, body):
     answer = request("POST", f"{base}{path}", body=body)
     check(answer.status == 200, f"login {body.get('username')}: {answer.describe()}")
     return answer.json()["access_token"]
+
+
+# Western Indonesia Time: a terminal writes when it sent a request in WIB.
+WIB = datetime.timezone(datetime.timedelta(hours=7))
+
+
+class Terminal:
+    """The agent's EDC terminal, over plain HTTP like card-sim."""
+
+    def __init__(self, base, agent):
+        self.base = base
+        self.terminal_id = agent["terminal_id"]
+        self.token = login(base, "/v1/auth/agents/login", {"username": agent["username"], "password": agent["password"],
+                                                            "terminal_id": agent["terminal_id"]})
+        self.stan = 0
+
+    def send(self, path, family, fields):
+        self.stan += 1
+        stan = f"{self.stan:06d}"
+        transmitted_at = datetime.datetime.now(WIB).replace(microsecond=0)
+        body = {"card": {"card_number": family["card_number"]}, "pin": family["pin"], "stan": stan,
+                "transmitted_at": transmitted_at.isoformat(), **fields}
+        key = f"{self.terminal_id}-{transmitted_at:%Y%m%d}-{stan}"
+        answer = request("POST", f"{self.base}{path}", token=self.token, body=body,
+                         extra_headers={"Idempotency-Key": key})
+        check(answer.status == 200, f"{path}: {answer.describe()}")
+        return answer.json()

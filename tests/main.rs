@@ -17,6 +17,7 @@ mod disk;
 mod edc;
 mod edge;
 mod families;
+mod family_app;
 mod family_change_approvals;
 mod family_changes;
 mod going_live;

@@ -13,37 +13,19 @@ Needs: chromium and chromium-driver (Debian), selenium (tests/browser/requiremen
 Exits 1 on any failure.
 """
 
-import argparse
-import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from headless import WAIT_SECONDS, foreign_resources, main, policy_violations
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from kks_server import Server, check, login, request  # noqa: E402  (after the path is set)
+from kks_server import check, login, request  # noqa: E402  (after the path is set)
 
-# Long enough for a debug build on a busy machine.
-WAIT_SECONDS = 30
 FAMILY_NAME = "Siti Aminah"
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1400,1100"):
-        options.add_argument(argument)
-    # The console, to see Content-Security-Policy violations.
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    return webdriver.Chrome(options=options, service=service)
 
 
 def wait(driver, condition, what):
@@ -54,96 +36,56 @@ def click(driver, selector, what):
     wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, selector)), f"{what}: no clickable {selector!r}").click()
 
 
-def run(binary, screenshots):
-    with tempfile.TemporaryDirectory(prefix="kks-docs-") as directory:
-        server = Server(binary, directory)
-        driver = None
-        step = "starting kks"
-        try:
-            base = server.wait_listening()
-            document = request("GET", f"{base}/openapi.json").json()
-            operations = sum(1 for item in document["paths"].values() for key in item
-                             if key in ("get", "put", "post", "delete", "patch"))
-            credentials = json.loads(server.credentials_path.read_text())
-            family = next(f for f in credentials["families"] if f["recipient_name"] == FAMILY_NAME)
+def steps(run, base, credentials):
+    document = request("GET", f"{base}/openapi.json").json()
+    operations = sum(1 for item in document["paths"].values() for key in item
+                     if key in ("get", "put", "post", "delete", "patch"))
+    family = next(f for f in credentials["families"] if f["recipient_name"] == FAMILY_NAME)
 
-            step = "rendering every operation"
-            driver = browser()
-            driver.get(f"{base}/docs")
-            wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) == operations,
-                 f"{operations} operations rendered")
-            title = driver.find_element(By.CSS_SELECTOR, ".info .title").text
-            check(title.startswith("KKS API"), f"title {title!r}")
-            check(driver.find_elements(By.CSS_SELECTOR, "#operations-edc-cash_withdrawal"),
-                  "the cash withdrawal is listed under edc")
-            print(f"ok   Swagger UI rendered {operations} operations of {title!r}")
+    run.step = "rendering every operation"
+    driver = run.open("1400,1100")
+    driver.get(f"{base}/docs")
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) == operations,
+         f"{operations} operations rendered")
+    title = driver.find_element(By.CSS_SELECTOR, ".info .title").text
+    check(title.startswith("KKS API"), f"title {title!r}")
+    check(driver.find_elements(By.CSS_SELECTOR, "#operations-edc-cash_withdrawal"),
+          "the cash withdrawal is listed under edc")
+    print(f"ok   Swagger UI rendered {operations} operations of {title!r}")
 
-            step = "authorizing with a bearer token"
-            token = login(base, "/v1/auth/families/login", {"card_number": family["card_number"], "pin": family["pin"]})
-            click(driver, ".auth-wrapper .authorize", step)
-            field = wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, ".modal-ux input")), step)
-            field.send_keys(token)
-            click(driver, ".modal-ux .auth-btn-wrapper .authorize", step)
-            click(driver, ".modal-ux .btn-done", step)
-            print("ok   the family's access token is in Authorize (bearer)")
+    run.step = "authorizing with a bearer token"
+    token = login(base, "/v1/auth/families/login", {"card_number": family["card_number"], "pin": family["pin"]})
+    click(driver, ".auth-wrapper .authorize", run.step)
+    field = wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, ".modal-ux input")), run.step)
+    field.send_keys(token)
+    click(driver, ".modal-ux .auth-btn-wrapper .authorize", run.step)
+    click(driver, ".modal-ux .btn-done", run.step)
+    print("ok   the family's access token is in Authorize (bearer)")
 
-            step = "trying GET /v1/me"
-            click(driver, "#operations-auth-me .opblock-summary", step)
-            click(driver, "#operations-auth-me .try-out__btn", step)
-            click(driver, "#operations-auth-me .execute", step)
-            status = wait(driver, EC.visibility_of_element_located(
-                (By.CSS_SELECTOR, "#operations-auth-me .live-responses-table tr.response .response-col_status")), step)
-            body = driver.find_element(By.CSS_SELECTOR, "#operations-auth-me .live-responses-table .microlight").text
-            check(status.text.strip().startswith("200"), f"GET /v1/me answered {status.text!r}: {body}")
-            check('"family"' in body, f"GET /v1/me speaks for the family: {body}")
-            print("ok   Try it out: GET /v1/me answered 200 for the family")
+    run.step = "trying GET /v1/me"
+    click(driver, "#operations-auth-me .opblock-summary", run.step)
+    click(driver, "#operations-auth-me .try-out__btn", run.step)
+    click(driver, "#operations-auth-me .execute", run.step)
+    status = wait(driver, EC.visibility_of_element_located(
+        (By.CSS_SELECTOR, "#operations-auth-me .live-responses-table tr.response .response-col_status")), run.step)
+    body = driver.find_element(By.CSS_SELECTOR, "#operations-auth-me .live-responses-table .microlight").text
+    check(status.text.strip().startswith("200"), f"GET /v1/me answered {status.text!r}: {body}")
+    check('"family"' in body, f"GET /v1/me speaks for the family: {body}")
+    print("ok   Try it out: GET /v1/me answered 200 for the family")
 
-            step = "resources and the console"
-            urls = driver.execute_script("return performance.getEntriesByType('resource').map(entry => entry.name)")
-            foreign = [url for url in urls if not url.startswith(base)]
-            check(not foreign, f"the page loaded resources from elsewhere: {foreign}")
-            console = driver.get_log("browser")
-            violations = [entry["message"] for entry in console if "Content Security Policy" in entry["message"]]
-            check(not violations, f"the page's policy blocked: {violations}")
-            errors = [entry["message"] for entry in console
-                      if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
-            check(not errors, f"errors in the console: {errors}")
-            screenshots.mkdir(parents=True, exist_ok=True)
-            driver.save_screenshot(str(screenshots / "docs-screenshot.png"))
-            print(f"ok   {len(urls)} resources, all from the KKS server; no policy violation; "
-                  f"screenshot in {screenshots / 'docs-screenshot.png'}")
-        except Exception as error:
-            print(f"FAIL {step}: {error}")
-            if driver is not None:
-                try:
-                    screenshots.mkdir(parents=True, exist_ok=True)
-                    driver.save_screenshot(str(screenshots / "docs-failure.png"))
-                    for entry in driver.get_log("browser"):
-                        print(f"--- console: {entry['level']} {entry['message']}")
-                except Exception:
-                    pass
-            print(f"--- kks stderr (tail)\n{server.stderr_tail()}")
-            return 1
-        finally:
-            if driver is not None:
-                driver.quit()
-            server.stop()
-    print("docs page in a headless browser: all checks passed")
-    return 0
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kks", type=Path, help="the kks binary")
-    parser.add_argument("--screenshots", type=Path, default=Path(__file__).resolve().parents[2] / "target",
-                        help="where to save the screenshot (default: target/)")
-    arguments = parser.parse_args()
-    binary = arguments.kks.resolve()
-    if not binary.is_file():
-        print(f"no kks binary at {binary}", file=sys.stderr)
-        return 2
-    return run(str(binary), arguments.screenshots.resolve())
+    run.step = "resources and the console"
+    urls, foreign = foreign_resources(driver, base)
+    check(not foreign, f"the page loaded resources from elsewhere: {foreign}")
+    console = driver.get_log("browser")
+    violations = policy_violations(console)
+    check(not violations, f"the page's policy blocked: {violations}")
+    errors = [entry["message"] for entry in console
+              if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
+    check(not errors, f"errors in the console: {errors}")
+    run.screenshot("docs-screenshot.png")
+    print(f"ok   {len(urls)} resources, all from the KKS server; no policy violation; "
+          f"screenshot in {run.screenshots / 'docs-screenshot.png'}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(steps, "docs", "docs page in a headless browser", __doc__.splitlines()[0]))

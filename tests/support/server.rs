@@ -160,6 +160,18 @@ impl TestServer {
     pub fn get(&self, path: &str) -> reqwest::blocking::Response {
         self.client.get(self.url(path)).send().expect("GET request")
     }
+
+    /// Asserts that `path` is one of the files embedded for browsers: 200, its type, never
+    /// sniffed, byte for byte `body`. Returns the answer's headers.
+    pub fn assert_serves_file(&self, path: &str, content_type: &str, body: &[u8]) -> reqwest::header::HeaderMap {
+        let response = self.get(path);
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], content_type, "{path}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+        let headers = response.headers().clone();
+        assert!(response.bytes().expect("reading the body") == body, "{path} is the embedded file");
+        headers
+    }
 }
 
 fn http_client() -> reqwest::blocking::Client {

@@ -3,20 +3,10 @@
 //! the binary (Swagger UI is vendored from npm, see `api/assets/swagger-ui/README.md`):
 //! nothing is fetched from the internet at build or at run time.
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use super::problem::{ApiError, ErrorCode};
-
-/// One embedded file of the docs pages.
-struct Asset {
-    content_type: &'static str,
-    body: &'static [u8],
-}
-
-const HTML: &str = "text/html; charset=utf-8";
-const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
+use super::assets::{serve, serve_found, Asset, CSS, HTML, JAVASCRIPT, PNG, TEXT};
+use super::problem::ApiError;
 
 /// The files under `/docs/`, by name. Anything else is not found.
 fn asset(name: &str) -> Option<Asset> {
@@ -29,20 +19,11 @@ fn asset(name: &str) -> Option<Asset> {
             (JAVASCRIPT, include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js"))
         }
         "swagger-ui/swagger-ui.css" => (CSS, include_bytes!("../../assets/swagger-ui/swagger-ui.css")),
-        "swagger-ui/favicon-32x32.png" => ("image/png", include_bytes!("../../assets/swagger-ui/favicon-32x32.png")),
-        "swagger-ui/LICENSE" => ("text/plain; charset=utf-8", include_bytes!("../../assets/swagger-ui/LICENSE")),
+        "swagger-ui/favicon-32x32.png" => (PNG, include_bytes!("../../assets/swagger-ui/favicon-32x32.png")),
+        "swagger-ui/LICENSE" => (TEXT, include_bytes!("../../assets/swagger-ui/LICENSE")),
         _ => return None,
     };
     Some(Asset { content_type, body })
-}
-
-fn serve(asset: Asset) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(asset.content_type)
-        // The Content-Security-Policy and nosniff come from `security_headers`, like every page's.
-        // The files change only with the binary; a browser asks again and gets them cheaply.
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(asset.body)
 }
 
 /// Swagger UI on `/openapi.json`.
@@ -52,5 +33,5 @@ pub async fn index() -> HttpResponse {
 
 /// A file of the docs pages: `/docs/errors`, the pages' scripts and styles, Swagger UI's.
 pub async fn file(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    asset(&path).map(serve).ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such docs file"))
+    serve_found(asset(&path), "docs")
 }

@@ -2,6 +2,7 @@
 //! map the result.
 
 pub mod agents;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod binary;
@@ -13,6 +14,7 @@ pub mod disbursements;
 pub mod docs;
 pub mod edc;
 pub mod families;
+pub mod family_app;
 pub mod family_changes;
 pub mod health;
 pub mod holds;
@@ -114,6 +116,9 @@ pub fn app(
         .route("/docs/{file:.+}", web::get().to(docs::file))
         .route("/dashboard", web::get().to(monitoring::dashboard))
         .route("/dashboard/{file}", web::get().to(monitoring::dashboard_asset))
+        .route("/app", web::get().to(family_app::redirect))
+        .route("/app/", web::get().to(family_app::index))
+        .route("/app/{file}", web::get().to(family_app::file))
         .route("/.well-known/kks-card-issuer", web::get().to(cards::issuer_key))
         .configure(|config| {
             if test_clock {

@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::assets::{self, Asset};
 use super::auth::Authenticated;
-use super::problem::{ApiError, ErrorCode, Problem};
+use super::problem::{ApiError, Problem};
 use super::{blocking, paging, AppState};
 use crate::domain::auth::RegionCode;
 use crate::service::monitoring::agents::{self, AgentActivity, AGENTS_PAGE_DEFAULT, AGENTS_PAGE_MAX};
@@ -323,18 +324,20 @@ pub async fn add_facilitator(
 /// The dashboard page: it logs in with `POST /v1/auth/operators/login` and polls the
 /// endpoints above.
 pub async fn dashboard() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(include_str!("../../assets/dashboard/index.html"))
+    assets::serve(Asset { content_type: assets::HTML, body: include_bytes!("../../assets/dashboard/index.html") })
 }
 
 /// The dashboard's script and style sheet; any other name is not found.
 pub async fn dashboard_asset(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let (content_type, body) = match path.as_str() {
-        "dashboard.js" => ("text/javascript; charset=utf-8", include_str!("../../assets/dashboard/dashboard.js")),
-        "dashboard.css" => ("text/css; charset=utf-8", include_str!("../../assets/dashboard/dashboard.css")),
-        _ => return Err(ApiError::new(ErrorCode::NotFound, "no such dashboard file")),
+    let asset = match path.as_str() {
+        "dashboard.js" => Some(Asset {
+            content_type: assets::JAVASCRIPT,
+            body: include_bytes!("../../assets/dashboard/dashboard.js"),
+        }),
+        "dashboard.css" => {
+            Some(Asset { content_type: assets::CSS, body: include_bytes!("../../assets/dashboard/dashboard.css") })
+        }
+        _ => None,
     };
-    Ok(HttpResponse::Ok().content_type(content_type).insert_header((header::CACHE_CONTROL, "no-cache")).body(body))
+    assets::serve_found(asset, "dashboard")
 }

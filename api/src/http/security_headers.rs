@@ -6,8 +6,9 @@
 //! - `Cache-Control: no-store` on every `/v1` answer: tokens, balances, card numbers and
 //!   names must not stay in a browser's or a proxy's cache.
 //! - Every HTML page gets its own Content-Security-Policy from [`PAGE_POLICIES`] (a page
-//!   not listed gets [`PAGE_POLICY_DEFAULT`]) and `X-Frame-Options: DENY`; every other answer
-//!   gets [`NON_PAGE_POLICY`], so nothing the API serves can run a script or be framed.
+//!   not listed gets [`PAGE_POLICY_DEFAULT`]) and `X-Frame-Options: DENY`; a service
+//!   worker's script its worker's policy from [`WORKER_POLICIES`]; every other answer gets
+//!   [`NON_PAGE_POLICY`], so nothing the API serves can run a script or be framed.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -36,7 +37,20 @@ pub const PAGE_POLICIES: &[(&str, &str)] = &[
         "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
          connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     ),
+    // The family app: its own files and the API only. It links its web app manifest and
+    // registers its service worker; its forms are sent by its script, never by the browser
+    // (a card number and PIN never end up in an address).
+    (
+        "/app",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+         manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    ),
 ];
+
+/// The policy of a service worker, by its script's path: a worker runs under the policy its
+/// script was served with, and the family app's caches the app's files with `fetch`.
+pub const WORKER_POLICIES: &[(&str, &str)] =
+    &[("/app/sw.js", "default-src 'none'; connect-src 'self'; frame-ancestors 'none'")];
 
 /// The policy of every answer that is not an HTML page (JSON, CSV, PNG, scripts).
 pub const NON_PAGE_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
@@ -47,6 +61,11 @@ pub fn page_policy(path: &str) -> &'static str {
         .iter()
         .find(|(prefix, _)| path == *prefix || path.starts_with(&format!("{prefix}/")))
         .map_or(PAGE_POLICY_DEFAULT, |(_, policy)| *policy)
+}
+
+/// The policy of the service worker whose script is at `path`, if it is one.
+pub fn worker_policy(path: &str) -> Option<&'static str> {
+    WORKER_POLICIES.iter().find(|(script, _)| path == *script).map(|(_, policy)| *policy)
 }
 
 pub async fn add(
@@ -70,7 +89,7 @@ pub async fn add(
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         page_policy(&path)
     } else {
-        NON_PAGE_POLICY
+        worker_policy(&path).unwrap_or(NON_PAGE_POLICY)
     };
     headers.insert(HeaderName::from_static("content-security-policy"), HeaderValue::from_static(policy));
     Ok(response)
@@ -82,7 +101,8 @@ mod tests {
 
     #[test]
     fn every_page_policy_forbids_framing_and_plugins() {
-        for (_, policy) in PAGE_POLICIES.iter().chain([&("", PAGE_POLICY_DEFAULT), &("", NON_PAGE_POLICY)]) {
+        let fixed = [&("", PAGE_POLICY_DEFAULT), &("", NON_PAGE_POLICY)];
+        for (_, policy) in PAGE_POLICIES.iter().chain(WORKER_POLICIES).chain(fixed) {
             assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
             assert!(policy.starts_with("default-src 'none'"), "{policy}");
             assert!(HeaderValue::from_str(policy).is_ok(), "{policy}");
@@ -94,5 +114,12 @@ mod tests {
         assert!(page_policy("/docs").contains("img-src 'self' data:"));
         assert!(!page_policy("/dashboard").contains("unsafe-inline"));
         assert_eq!(page_policy("/somewhere"), PAGE_POLICY_DEFAULT);
+        assert!(page_policy("/app/").contains("manifest-src 'self'"));
+    }
+
+    #[test]
+    fn only_a_service_worker_script_may_fetch_and_nothing_else_of_its_folder() {
+        assert_eq!(worker_policy("/app/sw.js").map(|policy| policy.contains("connect-src 'self'")), Some(true));
+        assert_eq!(worker_policy("/app/app.js"), None);
     }
 }
