@@ -45,6 +45,26 @@ fn add_villages(server: &TestServer) {
 }
 
 on_both_backends! {
+    fn a_family_that_moves_takes_its_money_figures_and_its_holds_with_it(database) {
+        let server = TestServer::start(&database);
+        add_villages(&server);
+        let operator = Session::operator(&server, "operator.jabar");
+        let siti = server.demo().families[0].clone();
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        approved(agent.send("/v1/edc/wallet-to-savings", with(keyed(&siti), json!({"amount": "100000"}))));
+        let hold = json!({"pocket": "wallet_pkh", "amount": "50000", "reference": "pengaduan 7/2026"});
+        let hold_id = approved_created(operator.post(&format!("/v1/families/{}/holds", siti.family_id), &hold))["id"].clone();
+        // Just before the move: the roll-up may not have counted it yet.
+        approved(agent.send("/v1/edc/cash-withdrawals", with(keyed(&siti), json!({"amount": "20000"}))));
+        let moved = recorded(&operator, &siti, json!({"kind": "village_moved", "village_code": "32.04.13.2002"}), "pindah rumah ke Cimekar");
+        assert_eq!(moved["status"], "applied");
+        // After it: money drawn, and the hold placed before the move ended.
+        approved(agent.send("/v1/edc/cash-withdrawals", with(keyed(&siti), json!({"amount": "30000"}))));
+        approved(operator.post(&format!("/v1/holds/{hold_id}/release"), &json!({"reason": "pengaduan selesai"})));
+        assert_figures_match_ledger(&Session::operator(&server, "admin"), &database.store());
+        assert_ledger_clean(&database.store());
+    }
+
     fn a_new_recipient_waits_for_a_second_person_then_gets_a_new_card_and_the_money_stays(database) {
         let server = TestServer::start(&database);
         let operator = Session::operator(&server, "operator.jabar");

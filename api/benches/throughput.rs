@@ -531,9 +531,10 @@ fn committed_withdrawals(url: &DatabaseUrl) -> BenchResult<i64> {
                FROM journals j LEFT JOIN journals o ON o.id = j.reverses_journal_id
                WHERE COALESCE(o.kind, j.kind) = 'cash_withdrawal'";
     let rows: Vec<Count> = match url.backend() {
-        kks_api::store::Backend::Sqlite => {
-            diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut diesel::SqliteConnection::establish(url.location())?)?
-        }
+        kks_api::store::Backend::Sqlite => diesel::RunQueryDsl::load(
+            diesel::sql_query(sql),
+            &mut diesel::SqliteConnection::establish(url.location())?,
+        )?,
         kks_api::store::Backend::Postgres => {
             diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut diesel::PgConnection::establish(url.location())?)?
         }

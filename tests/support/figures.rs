@@ -169,7 +169,8 @@ fn expected(postings: &[LedgerPosting], holds: &[ActiveHold]) -> BTreeMap<&'stat
         sum.0 += amount_minor;
         sum.1 += entries;
     }
-    let regions_of = |village: &str| -> Vec<String> { [2, 5, 8, 13].iter().map(|width| village[..*width].to_owned()).collect() };
+    let regions_of =
+        |village: &str| -> Vec<String> { [2, 5, 8, 13].iter().map(|width| village[..*width].to_owned()).collect() };
     for hold in holds {
         for region in regions_of(&hold.village_code) {
             add(&mut sums, "holds", format!("{region}|{}|{}", hold.pocket, hold.reason), hold.amount_minor, 1);

@@ -93,7 +93,10 @@ impl Rollup {
                         .add(posting, sign);
                     self.flow_totals.entry((region, posting.pocket, posting.flow_kind)).or_default().add(posting, sign);
                 }
-                self.family_flows.entry((*family_id, posting.pocket, posting.flow_kind)).or_default().add(posting, sign);
+                self.family_flows
+                    .entry((*family_id, posting.pocket, posting.flow_kind))
+                    .or_default()
+                    .add(posting, sign);
                 self.villages.insert(*family_id, village.clone());
             }
             PostingOwner::Agent { agent_id } => {

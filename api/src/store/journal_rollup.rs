@@ -71,7 +71,9 @@ pub fn lock(tx: &mut Tx<'_>) -> Result<i64, StoreError> {
         Tx::Postgres(_) => "SELECT journal_id_done FROM monitoring_rollup WHERE id = 1 FOR UPDATE",
     };
     let rows: Vec<Watermark> = on_backend!(tx, connection => diesel::sql_query(sql).load(connection)?);
-    rows.first().map(|row| row.journal_id_done).ok_or_else(|| StoreError::Corrupt("monitoring_rollup has no row".to_owned()))
+    rows.first()
+        .map(|row| row.journal_id_done)
+        .ok_or_else(|| StoreError::Corrupt("monitoring_rollup has no row".to_owned()))
 }
 
 /// The postings of one family's pockets the figures have counted, in the shape of
@@ -109,7 +111,12 @@ struct ActiveHold {
 /// Moves the held totals of a family's active holds from one village's regions to
 /// another's (migration 000005's hold triggers count a hold's end at the family's
 /// village then).
-pub fn move_family_holds(tx: &mut Tx<'_>, family_id: i64, from: &RegionCode, to: &RegionCode) -> Result<(), StoreError> {
+pub fn move_family_holds(
+    tx: &mut Tx<'_>,
+    family_id: i64,
+    from: &RegionCode,
+    to: &RegionCode,
+) -> Result<(), StoreError> {
     let sql = format!(
         "SELECT a.kind AS pocket, h.reason, h.amount_minor FROM holds h JOIN accounts a ON a.id = h.account_id
          WHERE a.owner_kind = 'family' AND a.owner_id = '{family_id}' AND h.status = 'active'"
@@ -135,7 +142,13 @@ pub fn move_family_holds(tx: &mut Tx<'_>, family_id: i64, from: &RegionCode, to:
             Ok(format!("('{region}', '{}', '{}', {amount_minor}, {count})", pocket.as_ref(), reason.as_ref()))
         })
         .collect::<Result<_, StoreError>>()?;
-    upsert_adding(tx, "monitoring_holds", &["region_code", "pocket", "reason"], &["amount_minor", "holds"], rows.into_iter())
+    upsert_adding(
+        tx,
+        "monitoring_holds",
+        &["region_code", "pocket", "reason"],
+        &["amount_minor", "holds"],
+        rows.into_iter(),
+    )
 }
 
 /// The postings of the first `journals_max` journals above `watermark` not rolled up yet.
@@ -171,15 +184,17 @@ pub fn unrolled_postings(
 /// pass runs at a time, so no two writers meet on a row (readers sum over the shards, and
 /// the rows the triggers wrote to other shards stay as they are).
 pub fn add(tx: &mut Tx<'_>, rollup: &Rollup, reach: &BTreeMap<RegionFlowKey, i64>) -> Result<(), StoreError> {
-    let daily = rollup.daily_flows.iter().filter(|(_, sums)| **sums != Sums::default()).map(|((region, pocket, kind, day), sums)| {
-        format!(
-            "('{region}', '{}', '{}', '{day}', 0, {}, {})",
-            pocket.as_ref(),
-            kind.as_ref(),
-            sums.amount_minor,
-            sums.entries
-        )
-    });
+    let daily = rollup.daily_flows.iter().filter(|(_, sums)| **sums != Sums::default()).map(
+        |((region, pocket, kind, day), sums)| {
+            format!(
+                "('{region}', '{}', '{}', '{day}', 0, {}, {})",
+                pocket.as_ref(),
+                kind.as_ref(),
+                sums.amount_minor,
+                sums.entries
+            )
+        },
+    );
     upsert_adding(
         tx,
         "monitoring_flows",
@@ -187,9 +202,17 @@ pub fn add(tx: &mut Tx<'_>, rollup: &Rollup, reach: &BTreeMap<RegionFlowKey, i64
         &["amount_minor", "entries"],
         daily,
     )?;
-    let totals = rollup.flow_totals.iter().filter(|(_, sums)| **sums != Sums::default()).map(|((region, pocket, kind), sums)| {
-        format!("('{region}', '{}', '{}', 0, {}, {})", pocket.as_ref(), kind.as_ref(), sums.amount_minor, sums.entries)
-    });
+    let totals = rollup.flow_totals.iter().filter(|(_, sums)| **sums != Sums::default()).map(
+        |((region, pocket, kind), sums)| {
+            format!(
+                "('{region}', '{}', '{}', 0, {}, {})",
+                pocket.as_ref(),
+                kind.as_ref(),
+                sums.amount_minor,
+                sums.entries
+            )
+        },
+    );
     upsert_adding(
         tx,
         "monitoring_flow_totals",

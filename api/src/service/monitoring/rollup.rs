@@ -75,7 +75,12 @@ pub fn roll_up(store: &Store) -> Result<Pass, StoreError> {
 /// figures counted for it so far, its place in the reach and its active holds go with it,
 /// so every region's figures stay those of the families living there. The roll-up waits
 /// meanwhile; what it has not counted yet it counts at the new village.
-pub fn move_family_figures(tx: &mut Tx<'_>, family_id: i64, from: &RegionCode, to: &RegionCode) -> Result<(), StoreError> {
+pub fn move_family_figures(
+    tx: &mut Tx<'_>,
+    family_id: i64,
+    from: &RegionCode,
+    to: &RegionCode,
+) -> Result<(), StoreError> {
     let watermark = journal_rollup::lock(tx)?;
     let postings = journal_rollup::counted_family_postings(tx, family_id, watermark)?
         .iter()
