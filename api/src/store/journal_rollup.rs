@@ -4,7 +4,7 @@
 //! days and times are formatted by chrono), so the upserts inline them safely: one
 //! statement for hundreds of rows, within neither backend's limit on bound values.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::NaiveDateTime;
@@ -36,8 +36,7 @@ pub fn claim(tx: &mut Tx<'_>) -> Result<Option<i64>, StoreError> {
     Ok(rows.first().map(|row| row.journal_id_done))
 }
 
-/// A journal the roll-up has not reached, with one of its postings on a family's or an
-/// agent's account (none: the posting columns are empty, and the journal is only marked).
+/// A posting on a family's or an agent's account, with its journal, as the roll-up reads it.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct UnrolledPosting {
     #[diesel(sql_type = BigInt)]
@@ -49,14 +48,14 @@ pub struct UnrolledPosting {
     pub flow_kind: String,
     #[diesel(sql_type = Timestamp)]
     pub posted_at: NaiveDateTime,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub owner_kind: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub owner_id: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub pocket: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    pub amount_minor: Option<i64>,
+    #[diesel(sql_type = Text)]
+    pub owner_kind: String,
+    #[diesel(sql_type = Text)]
+    pub owner_id: String,
+    #[diesel(sql_type = Text)]
+    pub pocket: String,
+    #[diesel(sql_type = BigInt)]
+    pub amount_minor: i64,
     /// The family's village now, for a family's posting.
     #[diesel(sql_type = Nullable<Text>)]
     pub village_code: Option<String>,
@@ -77,7 +76,7 @@ pub fn lock(tx: &mut Tx<'_>) -> Result<i64, StoreError> {
 }
 
 /// The postings of one family's pockets the figures have counted, in the shape of
-/// [`unrolled_postings`].
+/// [`postings_of_journals`].
 pub fn counted_family_postings(
     tx: &mut Tx<'_>,
     family_id: i64,
@@ -151,33 +150,54 @@ pub fn move_family_holds(
     )
 }
 
-/// The postings of the first `journals_max` journals above `watermark` not rolled up yet.
-pub fn unrolled_postings(
-    tx: &mut Tx<'_>,
-    watermark: i64,
-    journals_max: i64,
-) -> Result<Vec<UnrolledPosting>, StoreError> {
-    // An account's owner id is a number for families and agents only; PostgreSQL may cast
-    // before it filters, so there the cast is the function that answers NULL otherwise.
-    let owner_number = match tx {
-        Tx::Sqlite(_) => "CAST(a.owner_id AS INTEGER)",
-        Tx::Postgres(_) => "monitoring_owner_number(a.owner_id)",
-    };
+/// The first `journals_max` journals above `watermark` not rolled up yet, by id.
+pub fn unrolled_journals(tx: &mut Tx<'_>, watermark: i64, journals_max: i64) -> Result<Vec<i64>, StoreError> {
+    let sql = format!(
+        "SELECT j.id AS journal_id FROM journals j
+         WHERE j.id > {watermark}
+           AND NOT EXISTS (SELECT 1 FROM monitoring_rolled_journals r WHERE r.journal_id = j.id)
+         ORDER BY j.id LIMIT {journals_max}"
+    );
+    let rows: Vec<JournalIdRow> = on_backend!(tx, connection => diesel::sql_query(&sql).load(connection)?);
+    Ok(rows.into_iter().map(|row| row.journal_id).collect())
+}
+
+#[derive(QueryableByName)]
+struct JournalIdRow {
+    #[diesel(sql_type = BigInt)]
+    journal_id: i64,
+}
+
+/// The postings of `journal_ids` on a family's or an agent's account, found through the
+/// postings' journal index (a first version joined the journals to all postings and made
+/// SQLite scan them on every pass: 101 HTTP withdrawals/s instead of 1,700).
+pub fn postings_of_journals(tx: &mut Tx<'_>, journal_ids: &[i64]) -> Result<Vec<UnrolledPosting>, StoreError> {
+    if journal_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = journal_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let sql = format!(
         "SELECT j.id AS journal_id, j.kind AS journal_kind, COALESCE(o.kind, j.kind) AS flow_kind, j.posted_at,
                 a.owner_kind, a.owner_id, a.kind AS pocket, p.amount_minor, f.village_code
-         FROM journals j
+         FROM postings p
+         JOIN accounts a ON a.id = p.account_id AND a.owner_kind IN ('family', 'agent')
+         JOIN journals j ON j.id = p.journal_id
          LEFT JOIN journals o ON o.id = j.reverses_journal_id
-         LEFT JOIN (postings p JOIN accounts a ON a.id = p.account_id AND a.owner_kind IN ('family', 'agent'))
-                ON p.journal_id = j.id
-         LEFT JOIN families f ON a.owner_kind = 'family' AND f.id = {owner_number}
-         WHERE j.id IN (SELECT u.id FROM journals u
-                        WHERE u.id > {watermark}
-                          AND NOT EXISTS (SELECT 1 FROM monitoring_rolled_journals r WHERE r.journal_id = u.id)
-                        ORDER BY u.id LIMIT {journals_max})
-         ORDER BY j.id"
+         LEFT JOIN families f ON a.owner_kind = 'family' AND f.id = {}
+         WHERE p.journal_id IN ({ids})
+         ORDER BY p.journal_id, p.id",
+        owner_number(tx)
     );
     on_backend!(tx, connection => Ok(diesel::sql_query(&sql).load(connection)?))
+}
+
+/// An account's owner id as a number: families and agents have one. PostgreSQL may cast
+/// before it filters, so there the cast is the function that answers NULL otherwise.
+fn owner_number(tx: &Tx<'_>) -> &'static str {
+    match tx {
+        Tx::Sqlite(_) => "CAST(a.owner_id AS INTEGER)",
+        Tx::Postgres(_) => "monitoring_owner_number(a.owner_id)",
+    }
 }
 
 /// Adds a batch's sums to the aggregates, and the reach's changes. Rows go to shard 0: one
@@ -269,10 +289,9 @@ fn upsert_adding(
 }
 
 /// Notes journals as rolled up, at `now`.
-pub fn mark_rolled(tx: &mut Tx<'_>, journal_ids: &BTreeSet<i64>, now: NaiveDateTime) -> Result<(), StoreError> {
+pub fn mark_rolled(tx: &mut Tx<'_>, journal_ids: &[i64], now: NaiveDateTime) -> Result<(), StoreError> {
     let at = now.format("%Y-%m-%d %H:%M:%S%.6f");
-    let ids: Vec<i64> = journal_ids.iter().copied().collect();
-    for chunk in ids.chunks(UPSERT_ROWS_MAX) {
+    for chunk in journal_ids.chunks(UPSERT_ROWS_MAX) {
         let mut sql = String::from("INSERT INTO monitoring_rolled_journals (journal_id, rolled_up_at) VALUES ");
         for (index, id) in chunk.iter().enumerate() {
             let separator = if index == 0 { "" } else { ", " };

@@ -5,7 +5,7 @@
 //! is in the figures exactly once. Several servers on one PostgreSQL take turns through a
 //! lock on the roll-up's row in the database, never an in-process lock.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::Duration;
 
@@ -46,16 +46,13 @@ pub fn roll_up(store: &Store) -> Result<Pass, StoreError> {
             // Another server's pass holds it.
             return Ok(Pass { journals: 0, more: false });
         };
-        let rows = journal_rollup::unrolled_postings(tx, watermark, JOURNALS_PER_PASS_MAX)?;
-        let journal_ids: BTreeSet<i64> = rows.iter().map(|row| row.journal_id).collect();
+        let journal_ids = journal_rollup::unrolled_journals(tx, watermark, JOURNALS_PER_PASS_MAX)?;
         if journal_ids.is_empty() {
             return Ok(Pass { journals: 0, more: false });
         }
         let mut rollup = Rollup::default();
-        for row in &rows {
-            if let Some(posting) = rolled_posting(row)? {
-                rollup.add(&posting);
-            }
+        for row in &journal_rollup::postings_of_journals(tx, &journal_ids)? {
+            rollup.add(&rolled_posting(row)?);
         }
         add_to_figures(tx, &rollup)?;
 
@@ -85,7 +82,6 @@ pub fn move_family_figures(
     let postings = journal_rollup::counted_family_postings(tx, family_id, watermark)?
         .iter()
         .map(rolled_posting)
-        .filter_map(Result::transpose)
         .collect::<Result<Vec<_>, _>>()?;
     let mut reached = Vec::new();
     for flow in monitoring::family_flows(tx, &[family_id])? {
@@ -113,31 +109,25 @@ fn add_to_figures(tx: &mut Tx<'_>, rollup: &Rollup) -> Result<(), StoreError> {
     journal_rollup::add(tx, rollup, &rollup.reach_changes(&before))
 }
 
-/// A row's posting in the domain's terms; `None` for a journal with no posting on a
-/// family's or an agent's account.
-fn rolled_posting(row: &UnrolledPosting) -> Result<Option<RolledPosting>, StoreError> {
-    let (Some(owner_kind), Some(owner_id), Some(pocket), Some(amount_minor)) =
-        (&row.owner_kind, &row.owner_id, &row.pocket, row.amount_minor)
-    else {
-        return Ok(None);
-    };
-    let owner_number: i64 = parse_stored("accounts.owner_id", owner_id)?;
-    let owner = match (owner_kind.as_str(), &row.village_code) {
+/// A row's posting in the domain's terms.
+fn rolled_posting(row: &UnrolledPosting) -> Result<RolledPosting, StoreError> {
+    let owner_number: i64 = parse_stored("accounts.owner_id", &row.owner_id)?;
+    let owner = match (row.owner_kind.as_str(), &row.village_code) {
         ("family", Some(village)) => PostingOwner::Family {
             family_id: owner_number,
             village: RegionCode::parse(village)
                 .map_err(|_| StoreError::Corrupt(format!("families.village_code holds {village:?}")))?,
         },
         ("agent", _) => PostingOwner::Agent { agent_id: owner_number },
-        _ => return Err(StoreError::Corrupt(format!("account of {owner_kind} {owner_id} has no family"))),
+        (kind, _) => return Err(StoreError::Corrupt(format!("account of {kind} {} has no family", row.owner_id))),
     };
     let journal_kind: JournalKind = parse_stored("journals.kind", &row.journal_kind)?;
-    Ok(Some(RolledPosting {
+    Ok(RolledPosting {
         owner,
-        pocket: parse_stored("accounts.kind", pocket)?,
+        pocket: parse_stored("accounts.kind", &row.pocket)?,
         flow_kind: parse_stored("journals.kind", &row.flow_kind)?,
         is_reversal: journal_kind == JournalKind::Reversal,
         posted_at: row.posted_at,
-        amount_minor,
-    }))
+        amount_minor: row.amount_minor,
+    })
 }
