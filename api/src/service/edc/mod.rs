@@ -339,15 +339,14 @@ fn move_money(
     }
 }
 
-/// Takes each usage from its counter, in the order given; the first counter that would
-/// pass its limit refuses the transaction (its savepoint undoes what was taken before).
+/// Takes each usage from its counter, in one statement; the first counter, in the order
+/// given, that would pass its limit refuses the transaction (its savepoint undoes what
+/// was taken).
 fn take_usage(tx: &mut Tx<'_>, usages: &[Usage], business_day: NaiveDate) -> Result<(), ServiceError> {
-    for usage in usages {
-        if !usage_store::consume(tx, usage, business_day)? {
-            return Err(limit_reached(&usage.scope));
-        }
+    match usage_store::consume(tx, usages, business_day)?.and_then(|refused| usages.get(refused)) {
+        Some(usage) => Err(limit_reached(&usage.scope)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The refusal that names the limit a counter reached.
