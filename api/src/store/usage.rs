@@ -21,7 +21,7 @@ pub const USAGES_PER_TRANSACTION_MAX: usize = crate::domain::edc::BASKET_LINES_M
 /// Adds each usage to its counter for the period `business_day` counts in, all in one
 /// statement, each only if its total stays within the scope's limit. Returns the index of
 /// the first usage, in the order given, that would pass its limit (`None`: every counter
-/// was raised); the counters raised before a refusal stay raised, so the caller undoes
+/// was raised); the others are raised all the same, so on a refusal the caller undoes
 /// them with its savepoint. Each raise is a conditional update of the counter's row, so
 /// two requests racing for the last of a limit cannot both get it; the rows are written
 /// in the order given, which is the order every transaction locks them in.
