@@ -306,9 +306,11 @@ on_both_backends! {
         let other_amount = with(keyed(&family), json!({"amount": "50000"}));
         assert_problem(agent.send_with(WITHDRAW, "000100", "T3204001-000100", other_amount.clone()), 409, "IDEMPOTENCY_KEY_REUSED");
         assert_problem(agent.send_with(WITHDRAW, "000100", "T3204001-another-key", other_amount), 409, "DUPLICATE_STAN");
+        // The STAN taken is the answer even when the savings could not pay either.
+        let too_much = with(keyed(&family), json!({"amount": "250000"}));
+        assert_problem(agent.send_with(WITHDRAW, "000100", "T3204001-third-key", too_much.clone()), 409, "DUPLICATE_STAN");
         // A refusal is replayed too, even once the money is there (the family moves
         // Rp 300,000 of its PKH money to savings).
-        let too_much = with(keyed(&family), json!({"amount": "250000"}));
         assert_problem(agent.send_with(WITHDRAW, "000101", "T3204001-000101", too_much.clone()), 422, "INSUFFICIENT_FUNDS");
         approved(agent.send(TO_SAVINGS, with(keyed(&family), json!({"amount": "300000"}))));
         assert_problem(agent.send_with(WITHDRAW, "000101", "T3204001-000101", too_much), 422, "INSUFFICIENT_FUNDS");
@@ -338,6 +340,11 @@ on_both_backends! {
         assert_eq!(voided["outcome"], "original_voided");
         let late = agent.send_with(WITHDRAW, "000201", "T3204001-000201", with(keyed(&family), json!({"amount": "100000"})));
         assert_problem(late, 409, "ORIGINAL_REVERSED");
+        // So does a late original that the savings could not pay anyway.
+        let voided: Value = agent.reverse("000202", "T3204001-R000202").json().unwrap();
+        assert_eq!(voided["outcome"], "original_voided");
+        let beyond = with(keyed(&family), json!({"amount": "400000"}));
+        assert_problem(agent.send_with(WITHDRAW, "000202", "T3204001-000202", beyond), 409, "ORIGINAL_REVERSED");
         assert_eq!(pocket(&store, &family, AccountKind::Savings).balance_minor, 30_000_000);
         assert_ledger_clean(&store);
     }

@@ -234,16 +234,6 @@ pub fn find_by_owner_and_kind(
     row.map(Account::try_from).transpose()
 }
 
-/// Every account of one owner (a family's pockets), in one query.
-pub fn find_by_owner(tx: &mut Tx<'_>, owner_kind: OwnerKind, owner_id: &str) -> Result<Vec<Account>, StoreError> {
-    let rows: Vec<AccountRow> = on_backend!(tx, connection => accounts::table
-        .filter(accounts::owner_kind.eq(owner_kind.as_ref()))
-        .filter(accounts::owner_id.eq(owner_id))
-        .select(AccountRow::as_select())
-        .load(connection)?);
-    rows.into_iter().map(Account::try_from).collect()
-}
-
 /// The accounts of one kind of many owners at once (a disbursement chunk's wallets).
 pub fn find_by_owners_and_kind(
     tx: &mut Tx<'_>,

@@ -6,10 +6,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::accounts::{Account, AccountRow};
 use super::error::{LedgerError, Refusal};
 use super::posting::{self, PostedJournal};
 use crate::domain::ids::{AccountId, HoldId, JournalId};
-use crate::domain::ledger::{AccountStatus, HoldReason, HoldStatus, JournalKind};
+use crate::domain::ledger::{AccountStatus, HoldReason, HoldStatus, JournalKind, OwnerKind};
 use crate::domain::money::Amount;
 use crate::store::schema::{accounts, holds};
 use crate::store::{audit, now, on_backend, parse_stored, StoreError, Tx};
@@ -300,16 +301,33 @@ pub fn find_active_by_account(tx: &mut Tx<'_>, account: AccountId) -> Result<Vec
     rows.into_iter().map(Hold::try_from).collect()
 }
 
-/// The active holds on some accounts (a family's pockets), oldest first, in one query.
-pub fn find_active_by_accounts(tx: &mut Tx<'_>, accounts: &[AccountId]) -> Result<Vec<Hold>, StoreError> {
-    let ids: Vec<i64> = accounts.iter().map(|account| account.0).collect();
-    let rows: Vec<HoldRow> = on_backend!(tx, connection => holds::table
-        .filter(holds::account_id.eq_any(&ids))
-        .filter(holds::status.eq(HoldStatus::Active.as_ref()))
-        .order(holds::id)
-        .select(HoldRow::as_select())
+/// Every account of one owner (a family's pockets), each with its active holds oldest
+/// first, in one query.
+pub fn find_by_owner_with_active_holds(
+    tx: &mut Tx<'_>,
+    owner_kind: OwnerKind,
+    owner_id: &str,
+) -> Result<Vec<(Account, Vec<Hold>)>, StoreError> {
+    let active = holds::account_id.eq(accounts::id).and(holds::status.eq(HoldStatus::Active.as_ref()));
+    let rows: Vec<(AccountRow, Option<HoldRow>)> = on_backend!(tx, connection => accounts::table
+        .left_join(holds::table.on(active))
+        .filter(accounts::owner_kind.eq(owner_kind.as_ref()))
+        .filter(accounts::owner_id.eq(owner_id))
+        .order((accounts::id, holds::id))
+        .select((AccountRow::as_select(), Option::<HoldRow>::as_select()))
         .load(connection)?);
-    rows.into_iter().map(Hold::try_from).collect()
+    let mut found: Vec<(Account, Vec<Hold>)> = Vec::new();
+    for (account, hold) in rows {
+        // An account's rows come together, one per active hold (one without any).
+        let account = Account::try_from(account)?;
+        if found.last().is_none_or(|(last, _)| last.id != account.id) {
+            found.push((account, Vec::new()));
+        }
+        if let (Some(hold), Some((_, holds))) = (hold, found.last_mut()) {
+            holds.push(Hold::try_from(hold)?);
+        }
+    }
+    Ok(found)
 }
 
 /// Why money on an account is blocked, each reason once.

@@ -19,9 +19,8 @@ use crate::domain::language::Words;
 use crate::domain::ledger::{AccountKind, HoldReason, OwnerKind};
 use crate::domain::money::rupiah_from_minor;
 use crate::domain::nik::Nik;
-use crate::ledger::accounts::{self, Account};
+use crate::ledger::accounts::Account;
 use crate::ledger::holds::{self, Hold};
-use crate::ledger::AccountId;
 use crate::service::graduation::ExitView;
 use crate::service::ServiceError;
 use crate::store::families::{self, Family, FamilyInsertForm};
@@ -312,20 +311,16 @@ fn pocket_view(pocket: PocketState, at: NaiveDateTime) -> Pocket {
 }
 
 /// The family's pockets (savings, then each programme e-wallet) that are open or were,
-/// each with its active holds: two queries whatever the number of pockets.
+/// each with its active holds: one query whatever the number of pockets.
 pub fn family_pockets(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<PocketState>, ServiceError> {
-    let mut accounts = accounts::find_by_owner(tx, OwnerKind::Family, &family_id.to_string())?;
-    accounts.retain(|account| FAMILY_POCKETS.contains(&account.kind));
-    accounts.sort_by_key(|account| FAMILY_POCKETS.iter().position(|kind| *kind == account.kind));
-    let ids: Vec<AccountId> = accounts.iter().map(|account| account.id).collect();
-    let holds = holds::find_active_by_accounts(tx, &ids)?;
-    Ok(accounts
-        .into_iter()
-        .map(|account| {
-            let own = holds.iter().filter(|hold| hold.account == account.id).cloned().collect();
-            PocketState { account, holds: own }
-        })
-        .collect())
+    let mut pockets: Vec<PocketState> =
+        holds::find_by_owner_with_active_holds(tx, OwnerKind::Family, &family_id.to_string())?
+            .into_iter()
+            .filter(|(account, _)| FAMILY_POCKETS.contains(&account.kind))
+            .map(|(account, holds)| PocketState { account, holds })
+            .collect();
+    pockets.sort_by_key(|pocket| FAMILY_POCKETS.iter().position(|kind| *kind == pocket.account.kind));
+    Ok(pockets)
 }
 
 /// The names printed on the e-wallet slip.

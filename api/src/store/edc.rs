@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::cached_sql::{bind, cached_sql};
 use super::schema::edc_transactions;
 use super::{now, on_backend, parse_stored, StoreError, Tx};
 use crate::domain::edc::{EdcKind, EdcStatus};
@@ -35,7 +34,7 @@ pub struct EdcTransaction {
 }
 
 impl EdcTransaction {
-    /// The details [`complete`] wrote, as the type they were written from. Details that
+    /// The details [`details_json`] wrote, as the type they were written from. Details that
     /// do not read back are an error, never an empty value: a reversal that took them
     /// for empty would give nothing back.
     pub fn details<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
@@ -111,6 +110,9 @@ pub struct EdcInsertForm<'a> {
     pub reference: &'a str,
     pub approval_code: &'a str,
     pub original_stan: Option<&'a str>,
+    pub journal_id: Option<i64>,
+    /// What the service keeps with the row, as [`details_json`] wrote it.
+    pub details: &'a str,
     pub created_at: NaiveDateTime,
 }
 
@@ -131,23 +133,23 @@ impl<'a> EdcInsertForm<'a> {
             reference: "",
             approval_code: "",
             original_stan: None,
+            journal_id: None,
+            details: "{}",
             created_at: now(),
         }
     }
 }
 
-/// Claims the form's terminal, STAN and day: the new row, or `None` if that STAN is
-/// taken (by another transaction, or by a reversal that came first). On PostgreSQL a
-/// concurrent claim of the same STAN waits here until the other commits.
-pub fn claim(tx: &mut Tx<'_>, form: &EdcInsertForm<'_>) -> Result<Option<EdcTransaction>, StoreError> {
-    let row: Option<EdcRow> = on_backend!(tx, connection => diesel::insert_into(edc_transactions::table)
+/// Writes the form's row in its terminal, STAN and day; `false` (and nothing written) if
+/// that STAN is taken (by another transaction, or by a reversal that came first). On
+/// PostgreSQL a concurrent claim of the same STAN waits here until the other commits.
+pub fn claim(tx: &mut Tx<'_>, form: &EdcInsertForm<'_>) -> Result<bool, StoreError> {
+    let written = on_backend!(tx, connection => diesel::insert_into(edc_transactions::table)
         .values(form)
         .on_conflict((edc_transactions::terminal_id, edc_transactions::stan, edc_transactions::business_date))
         .do_nothing()
-        .returning(EdcRow::as_returning())
-        .get_result(connection)
-        .optional()?);
-    row.map(EdcTransaction::try_from).transpose()
+        .execute(connection)?);
+    Ok(written == 1)
 }
 
 pub fn find_by_stan(
@@ -175,25 +177,10 @@ pub fn find_by_reference(tx: &mut Tx<'_>, reference: &str) -> Result<Option<EdcT
     row.map(EdcTransaction::try_from).transpose()
 }
 
-/// Completes a claimed row: its journal and details (basket, receipt).
-pub fn complete(
-    tx: &mut Tx<'_>,
-    id: i64,
-    journal: Option<JournalId>,
-    details: &impl Serialize,
-) -> Result<(), StoreError> {
-    let details = serde_json::to_string(details)
-        .map_err(|error| StoreError::Corrupt(format!("edc_transactions {id}: writing details: {error}")))?;
-    let complete = cached_sql(
-        "UPDATE edc_transactions SET journal_id = ?, details = ? WHERE id = ?",
-        (
-            bind::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, _>(journal.map(|journal| journal.0)),
-            bind::<diesel::sql_types::Text, _>(details.as_str()),
-            bind::<diesel::sql_types::BigInt, _>(id),
-        ),
-    );
-    on_backend!(tx, connection => complete.execute(connection)?);
-    Ok(())
+/// The details (basket, receipt) as a row keeps them, read back by [`EdcTransaction::details`].
+pub fn details_json(details: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(details)
+        .map_err(|error| StoreError::Corrupt(format!("edc_transactions: writing details: {error}")))
 }
 
 /// Marks an approved transaction reversed; `false` if it was not approved any more.

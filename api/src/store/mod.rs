@@ -325,8 +325,11 @@ impl Store {
                 };
                 let manager = || ConnectionManager::<SqliteConnection>::new(url.location());
                 Pools::Sqlite {
+                    // The writer is not pinged when it is checked out (`SELECT 1`, one
+                    // statement a batch): a connection to a local file cannot have gone
+                    // away, and `BEGIN IMMEDIATE` follows at once anyway.
                     writer: Box::new(group_commit::GroupCommit::new(
-                        builder(SQLITE_WRITER_CACHE_KIB).max_size(1).build(manager())?,
+                        builder(SQLITE_WRITER_CACHE_KIB).max_size(1).test_on_check_out(false).build(manager())?,
                         options.sqlite_group_commit,
                     )),
                     readers: builder(SQLITE_READER_CACHE_KIB).max_size(SQLITE_READERS_MAX).build(manager())?,

@@ -3,9 +3,9 @@
 //!
 //! Each request runs once per idempotency key, in one transaction: the terminal's
 //! transmission time, the card and its PIN are checked first (a wrong PIN is counted even
-//! though the answer is a refusal), then the terminal's STAN is claimed in the business
-//! day on which the terminal sent the request, limits and quotas are consumed and the
-//! money is posted through the ledger, all or nothing.
+//! though the answer is a refusal), then limits and quotas are consumed, the money is
+//! posted through the ledger and the EDC record is written in the terminal's STAN slot of
+//! the business day on which the terminal sent the request, all or nothing.
 
 pub mod receipt;
 pub mod reports;
@@ -34,7 +34,7 @@ use crate::domain::usage::{
     basket_usage, cash_withdrawal_usage, check_withdrawal_amount, BasketUsage, Usage, UsageScope,
 };
 use crate::ledger::accounts;
-use crate::ledger::idempotency::{self, IdempotentRequest};
+use crate::ledger::idempotency::{self, IdempotentRequest, Replayable};
 use crate::ledger::posting::{self, PostedJournal};
 use crate::ledger::{AccountId, LedgerError, Refusal};
 use crate::store::agents::Agent;
@@ -200,63 +200,15 @@ fn execute(
     };
     form.amount_minor = amount_minor;
 
-    let Some(row) = edc_store::claim(tx, &form)? else {
-        return Err(match edc_store::find_by_stan(tx, terminal, request.stan.as_str(), day)? {
-            Some(taken) if taken.status == EdcStatus::ReversedBeforeArrival => {
-                ServiceError::OriginalReversed(request.stan.as_str().to_owned())
-            }
-            _ => ServiceError::DuplicateStan(request.stan.as_str().to_owned()),
-        });
-    };
-
-    // The family's pockets, read once: the receipt prints them as the journal left them.
-    let pockets = family_pockets(tx, card.family_id)?;
-    let family_account = |kind: AccountKind| {
-        pockets
-            .iter()
-            .find(|pocket| pocket.account.kind == kind)
-            .map(|pocket| pocket.account.id)
-            .ok_or_else(|| ServiceError::Internal(format!("family {} has no {kind} account", card.family_id)))
-    };
-    let journal = match operation {
-        Operation::BalanceInquiry => None,
-        Operation::CashWithdrawal { amount } => {
-            check_withdrawal_amount(*amount)
-                .map_err(|refused| ServiceError::WithdrawalLimitExceeded(format_rupiah(refused.limit_minor)))?;
-            take_usage(tx, &cash_withdrawal_usage(card.family_id, agent.id, amount.minor()), day)?;
-            let savings = family_account(AccountKind::Savings)?;
-            let settlement = agent_settlement(tx, agent.id)?;
-            Some(move_money(
-                tx,
-                JournalKind::CashWithdrawal,
-                &reference,
-                savings,
-                settlement,
-                *amount,
-                AccountKind::Savings,
-            )?)
-        }
-        Operation::WalletToSavings { amount } => {
-            let wallet = family_account(AccountKind::WalletPkh)?;
-            let savings = family_account(AccountKind::Savings)?;
-            Some(move_money(
-                tx,
-                JournalKind::WalletToSavings,
-                &reference,
-                wallet,
-                savings,
-                *amount,
-                AccountKind::WalletPkh,
-            )?)
-        }
-        Operation::Purchase { programme, .. } => {
-            take_usage(tx, &basket_usage(card.family_id, &basket), day)?;
-            let amount =
-                Amount::from_minor(amount_minor).map_err(|error| ServiceError::Invalid(format!("basket: {error}")))?;
-            let wallet = family_account(programme.wallet())?;
-            let settlement = agent_settlement(tx, agent.id)?;
-            Some(move_money(tx, JournalKind::Purchase, &reference, wallet, settlement, amount, programme.wallet())?)
-        }
+    // The limits and the money first, the STAN last: the EDC row is written once, with
+    // its journal and receipt, and a STAN already taken undoes the rest (the savepoint).
+    // It is still the answer whatever else refuses, as when the slot was claimed first:
+    // a business refusal (one kept for retries) looks the slot up before it is given.
+    let stan_taken = |tx: &mut Tx<'_>| stan_taken(tx, terminal, request.stan.as_str(), day);
+    let (pockets, journal) = match take_and_post(tx, agent, card, request, &reference, amount_minor, &basket) {
+        Ok(moved) => moved,
+        Err(refusal) if refusal.to_stored().is_some() => return Err(stan_taken(tx)?.unwrap_or(refusal)),
+        Err(outage) => return Err(outage),
     };
 
     let balances = pockets
@@ -274,8 +226,8 @@ fn execute(
         kind: operation.kind(),
         terminal_id: terminal.to_owned(),
         stan: request.stan.as_str().to_owned(),
-        reference,
-        approval_code,
+        reference: reference.clone(),
+        approval_code: approval_code.clone(),
         business_date: day,
         at,
         masked_card: card.card_number.masked(),
@@ -286,8 +238,95 @@ fn execute(
     };
     receipt.lines = receipt::lines(&receipt, &agent.display_name);
     let details = EdcDetails { basket, receipt };
-    edc_store::complete(tx, row.id, journal.map(|journal| journal.id), &details)?;
+    let details_json = edc_store::details_json(&details)?;
+    form.journal_id = journal.map(|journal| journal.id.0);
+    form.details = &details_json;
+    if !edc_store::claim(tx, &form)? {
+        return Err(stan_taken(tx)?.ok_or_else(|| {
+            ServiceError::Internal(format!("STAN {} of {day} is taken but not found", request.stan.as_str()))
+        })?);
+    }
     Ok(details.receipt)
+}
+
+/// The refusal for a STAN already taken on the business day, if it is.
+fn stan_taken(
+    tx: &mut Tx<'_>,
+    terminal: &str,
+    stan: &str,
+    day: NaiveDate,
+) -> Result<Option<ServiceError>, ServiceError> {
+    Ok(edc_store::find_by_stan(tx, terminal, stan, day)?.map(|taken| {
+        if taken.status == EdcStatus::ReversedBeforeArrival {
+            ServiceError::OriginalReversed(stan.to_owned())
+        } else {
+            ServiceError::DuplicateStan(stan.to_owned())
+        }
+    }))
+}
+
+/// Takes the limits and quotas and posts the money: the family's pockets as read before
+/// the journal, and the journal (none for a balance inquiry).
+fn take_and_post(
+    tx: &mut Tx<'_>,
+    agent: &Agent,
+    card: &Card,
+    request: &CardRequest,
+    reference: &str,
+    amount_minor: i64,
+    basket: &[BasketUsage],
+) -> Result<(Vec<PocketState>, Option<PostedJournal>), ServiceError> {
+    let day = request.transmitted_at.business_date();
+    // The family's pockets, read once: the receipt prints them as the journal left them.
+    let pockets = family_pockets(tx, card.family_id)?;
+    let family_account = |kind: AccountKind| {
+        pockets
+            .iter()
+            .find(|pocket| pocket.account.kind == kind)
+            .map(|pocket| pocket.account.id)
+            .ok_or_else(|| ServiceError::Internal(format!("family {} has no {kind} account", card.family_id)))
+    };
+    let journal = match &request.operation {
+        Operation::BalanceInquiry => None,
+        Operation::CashWithdrawal { amount } => {
+            check_withdrawal_amount(*amount)
+                .map_err(|refused| ServiceError::WithdrawalLimitExceeded(format_rupiah(refused.limit_minor)))?;
+            take_usage(tx, &cash_withdrawal_usage(card.family_id, agent.id, amount.minor()), day)?;
+            let savings = family_account(AccountKind::Savings)?;
+            let settlement = agent_settlement(tx, agent.id)?;
+            Some(move_money(
+                tx,
+                JournalKind::CashWithdrawal,
+                reference,
+                savings,
+                settlement,
+                *amount,
+                AccountKind::Savings,
+            )?)
+        }
+        Operation::WalletToSavings { amount } => {
+            let wallet = family_account(AccountKind::WalletPkh)?;
+            let savings = family_account(AccountKind::Savings)?;
+            Some(move_money(
+                tx,
+                JournalKind::WalletToSavings,
+                reference,
+                wallet,
+                savings,
+                *amount,
+                AccountKind::WalletPkh,
+            )?)
+        }
+        Operation::Purchase { programme, .. } => {
+            take_usage(tx, &basket_usage(card.family_id, basket), day)?;
+            let amount =
+                Amount::from_minor(amount_minor).map_err(|error| ServiceError::Invalid(format!("basket: {error}")))?;
+            let wallet = family_account(programme.wallet())?;
+            let settlement = agent_settlement(tx, agent.id)?;
+            Some(move_money(tx, JournalKind::Purchase, reference, wallet, settlement, amount, programme.wallet())?)
+        }
+    };
+    Ok((pockets, journal))
 }
 
 /// The family pocket a transaction takes money from, if any.
@@ -339,15 +378,14 @@ fn move_money(
     }
 }
 
-/// Takes each usage from its counter, in the order given; the first counter that would
-/// pass its limit refuses the transaction (its savepoint undoes what was taken before).
+/// Takes each usage from its counter, in one statement; the first counter, in the order
+/// given, that would pass its limit refuses the transaction (its savepoint undoes what
+/// was taken).
 fn take_usage(tx: &mut Tx<'_>, usages: &[Usage], business_day: NaiveDate) -> Result<(), ServiceError> {
-    for usage in usages {
-        if !usage_store::consume(tx, usage, business_day)? {
-            return Err(limit_reached(&usage.scope));
-        }
+    match usage_store::consume(tx, usages, business_day)?.and_then(|refused| usages.get(refused)) {
+        Some(usage) => Err(limit_reached(&usage.scope)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The refusal that names the limit a counter reached.

@@ -49,7 +49,7 @@ fn reverse_in(
     placeholder.status = EdcStatus::ReversedBeforeArrival.into();
     placeholder.reference = &reference;
     placeholder.original_stan = Some(stan);
-    if edc_store::claim(tx, &placeholder)?.is_some() {
+    if edc_store::claim(tx, &placeholder)? {
         return Ok(ReversalResult {
             outcome: ReversalOutcome::OriginalVoided,
             original_stan: stan.to_owned(),
