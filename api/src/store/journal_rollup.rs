@@ -28,11 +28,23 @@ struct Watermark {
 /// stays locked until the pass commits, and another server's pass meanwhile finds it taken
 /// (`None`) instead of waiting; SQLite has one writer at a time already.
 pub fn claim(tx: &mut Tx<'_>) -> Result<Option<i64>, StoreError> {
+    watermark(tx, "FOR UPDATE SKIP LOCKED")
+}
+
+/// Waits for the roll-up and holds it until the caller's transaction ends (a family's
+/// move takes its counted figures with it, and no pass may count its postings meanwhile);
+/// says where it stands.
+pub fn lock(tx: &mut Tx<'_>) -> Result<i64, StoreError> {
+    watermark(tx, "FOR UPDATE")?.ok_or_else(|| StoreError::Corrupt("monitoring_rollup has no row".to_owned()))
+}
+
+/// The roll-up's watermark, its row locked on PostgreSQL as `locking` says.
+fn watermark(tx: &mut Tx<'_>, locking: &str) -> Result<Option<i64>, StoreError> {
     let sql = match tx {
-        Tx::Sqlite(_) => "SELECT journal_id_done FROM monitoring_rollup WHERE id = 1",
-        Tx::Postgres(_) => "SELECT journal_id_done FROM monitoring_rollup WHERE id = 1 FOR UPDATE SKIP LOCKED",
+        Tx::Sqlite(_) => "SELECT journal_id_done FROM monitoring_rollup WHERE id = 1".to_owned(),
+        Tx::Postgres(_) => format!("SELECT journal_id_done FROM monitoring_rollup WHERE id = 1 {locking}"),
     };
-    let rows: Vec<Watermark> = on_backend!(tx, connection => diesel::sql_query(sql).load(connection)?);
+    let rows: Vec<Watermark> = on_backend!(tx, connection => diesel::sql_query(&sql).load(connection)?);
     Ok(rows.first().map(|row| row.journal_id_done))
 }
 
@@ -59,20 +71,6 @@ pub struct UnrolledPosting {
     /// The family's village now, for a family's posting.
     #[diesel(sql_type = Nullable<Text>)]
     pub village_code: Option<String>,
-}
-
-/// Waits for the roll-up and holds it until the caller's transaction ends (a family's
-/// move takes its counted figures with it, and no pass may count its postings meanwhile);
-/// says where it stands.
-pub fn lock(tx: &mut Tx<'_>) -> Result<i64, StoreError> {
-    let sql = match tx {
-        Tx::Sqlite(_) => "SELECT journal_id_done FROM monitoring_rollup WHERE id = 1",
-        Tx::Postgres(_) => "SELECT journal_id_done FROM monitoring_rollup WHERE id = 1 FOR UPDATE",
-    };
-    let rows: Vec<Watermark> = on_backend!(tx, connection => diesel::sql_query(sql).load(connection)?);
-    rows.first()
-        .map(|row| row.journal_id_done)
-        .ok_or_else(|| StoreError::Corrupt("monitoring_rollup has no row".to_owned()))
 }
 
 /// The postings of one family's pockets the figures have counted, in the shape of

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use chrono::Duration;
 
 use crate::domain::auth::RegionCode;
-use crate::domain::journal_rollup::{advance_watermark, family_move, PostingOwner, RolledPosting, Rollup};
+use crate::domain::journal_rollup::{
+    advance_watermark, family_move, FamilyFlowKey, PostingOwner, RolledPosting, Rollup,
+};
 use crate::domain::ledger::JournalKind;
 use crate::store::journal_rollup::{self, UnrolledPosting};
 use crate::store::{monitoring, parse_stored, Store, StoreError, Tx};
@@ -83,15 +85,11 @@ pub fn move_family_figures(
         .iter()
         .map(rolled_posting)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut reached = Vec::new();
-    for flow in monitoring::family_flows(tx, &[family_id])? {
-        if flow.amount_minor != 0 {
-            reached.push((
-                parse_stored("monitoring_family_flows.pocket", &flow.pocket)?,
-                parse_stored("monitoring_family_flows.journal_kind", &flow.journal_kind)?,
-            ));
-        }
-    }
+    let reached: Vec<_> = family_flow_amounts(tx, &[family_id])?
+        .into_iter()
+        .filter(|(_, amount_minor)| *amount_minor != 0)
+        .map(|((_, pocket, kind), _)| (pocket, kind))
+        .collect();
     let (rollup, reach) = family_move(&postings, from, to, &reached);
     journal_rollup::add(tx, &rollup, &reach)?;
     journal_rollup::move_family_holds(tx, family_id, from, to)
@@ -100,13 +98,19 @@ pub fn move_family_figures(
 /// Adds a batch's sums, and the reach they change (read against each family's flow as
 /// the figures hold it: this pass holds the roll-up, so nothing else changes them).
 fn add_to_figures(tx: &mut Tx<'_>, rollup: &Rollup) -> Result<(), StoreError> {
-    let mut before = HashMap::new();
-    for flow in monitoring::family_flows(tx, &rollup.families())? {
+    let before = family_flow_amounts(tx, &rollup.families())?;
+    journal_rollup::add(tx, rollup, &rollup.reach_changes(&before))
+}
+
+/// The families' own flows as the figures hold them, each with its net amount.
+fn family_flow_amounts(tx: &mut Tx<'_>, family_ids: &[i64]) -> Result<HashMap<FamilyFlowKey, i64>, StoreError> {
+    let mut amounts = HashMap::new();
+    for flow in monitoring::family_flows(tx, family_ids)? {
         let pocket = parse_stored("monitoring_family_flows.pocket", &flow.pocket)?;
         let kind: JournalKind = parse_stored("monitoring_family_flows.journal_kind", &flow.journal_kind)?;
-        before.insert((flow.family_id, pocket, kind), flow.amount_minor);
+        amounts.insert((flow.family_id, pocket, kind), flow.amount_minor);
     }
-    journal_rollup::add(tx, rollup, &rollup.reach_changes(&before))
+    Ok(amounts)
 }
 
 /// A row's posting in the domain's terms.
