@@ -16,10 +16,13 @@
 //! 2. **full path**: the real `kks serve` over HTTP, driven by `card-sim load` (closed loop,
 //!    `KKS_BENCH_CONCURRENCY` terminals at once, withdrawals only), then the ledger check.
 //!    Meanwhile, how long an approved withdrawal takes to appear in the dashboard's
-//!    overview (the roll-up's lag, [`dashboard_lag_probe`]).
+//!    overview (the roll-up's lag, [`dashboard_lag_probe`]). Then the open-loop sweep
+//!    ([`open_loop_sweep`]): the highest arrival rate whose p99, counted from when each
+//!    withdrawal was due, stays within 25 ms.
 //! 3. **stage**: `KKS_BENCH_STAGE_FAMILIES` (default 1,000,000; 0 skips) more families,
 //!    a fresh server, a PKH stage prepared, approved and executed over HTTP while one
-//!    terminal keeps withdrawing (latency before and during), then the ledger check.
+//!    terminal keeps withdrawing (latency before and during) and the dashboard's lag is
+//!    probed, then the ledger check.
 //!
 //! Each phase runs `KKS_BENCH_SECONDS` (default 60). Prints a table and writes the JSON
 //! report to `KKS_BENCH_OUTPUT` (default `target/bench-throughput.json`). Throughput and
@@ -65,6 +68,20 @@ const CEILING_AGENTS: usize = 400;
 const HTTP_AGENTS: usize = 600;
 /// Terminals withdrawing while a stage is paid.
 const PROBE_AGENTS: usize = 100;
+/// The open-loop sweep's rates, as shares of the closed loop's throughput, tried in turn
+/// until one misses; then [`SWEEP_BISECTIONS`] more between the last hit and that miss.
+const SWEEP_SHARES: [f64; 6] = [0.25, 0.5, 0.75, 0.9, 1.0, 1.1];
+const SWEEP_BISECTIONS: usize = 3;
+/// Terminals of each sweep step, their own so that no STAN of one run meets another's.
+const SWEEP_AGENTS_PER_STEP: usize = 100;
+const SWEEP_STEPS_MAX: usize = SWEEP_SHARES.len() + SWEEP_BISECTIONS;
+/// A rate is kept while its p99, counted from when each transaction was due, stays within
+/// this (issue 22's goal) and the server keeps up with it.
+const SWEEP_P99_MS_MAX: f64 = 25.0;
+/// The share of the rate that must be served for the rate to count as kept.
+const SWEEP_SERVED_SHARE_MIN: f64 = 0.95;
+/// The first agent of the sweep's, after the ceiling's, the closed loop's and the stage's.
+const SWEEP_AGENTS_FIRST: usize = CEILING_AGENTS + HTTP_AGENTS + PROBE_AGENTS;
 const AGENT_PASSWORD: &str = "benchmark agent password";
 /// The token version the agents are loaded with: their tokens are current.
 const AGENT_TOKEN_VERSION: i64 = 0;
@@ -177,20 +194,28 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
     let full_path = if runs("http") {
         eprintln!("  full path (HTTP, card-sim load) …");
         let credentials = folder.path().join("credentials.json");
-        std::fs::write(&credentials, serde_json::to_string(&bench_credentials(&demo, &cardholders))?)?;
+        let agents = CEILING_AGENTS..CEILING_AGENTS + HTTP_AGENTS;
+        std::fs::write(&credentials, serde_json::to_string(&bench_credentials(&demo, &cardholders, agents))?)?;
         let server = Server::start(settings, &database.url)?;
         let running = Arc::new(AtomicBool::new(true));
         let lag = dashboard_lag_probe(&server, &database.url, &demo, Arc::clone(&running))?;
-        let load = card_sim_load(settings, &server, &credentials, &database.url);
+        let load = card_sim_load(settings, &server, &credentials, LoadPace::ClosedLoop { database: &database.url });
         running.store(false, Ordering::Relaxed);
         let (load, lag) = (load?, lag.join().map_err(|_| "the dashboard probe panicked")??);
-        let memory = server.stop()?;
         eprintln!("    {} req/s, latency {}", load["requests_per_second"], load["latency_ms"]);
+        let closed_rate = load["requests_per_second"].as_f64().unwrap_or(0.0);
+        let sweep = open_loop_sweep(settings, &server, folder.path(), (&demo, &cardholders), closed_rate)?;
+        let memory = server.stop()?;
         let ratio_to_ceiling: serde_json::Map<String, Value> = ceilings
             .iter()
             .map(|ceiling| (ceiling["mode"].as_str().unwrap_or("?").to_owned(), ratios(&load, ceiling)))
             .collect();
         let ratio_to_reference = if reference.is_null() { Value::Null } else { ratios(&load, &reference) };
+        let highest = &sweep["highest_rate"];
+        let sweep_to_reference = match (highest.as_f64(), reference["requests_per_second"].as_f64()) {
+            (Some(rate), Some(yardstick)) if yardstick > 0.0 => json!((rate / yardstick * 100.0).round() / 100.0),
+            _ => Value::Null,
+        };
         json!({
             "mode": "closed_loop",
             "requests_per_second": load["requests_per_second"],
@@ -203,6 +228,8 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
             "dashboard_lag_ms": latency_ms(&lag),
             "ratio_to_ceiling": ratio_to_ceiling,
             "ratio_to_reference": ratio_to_reference,
+            "open_loop": sweep,
+            "open_loop_highest_rate_to_reference": sweep_to_reference,
         })
     } else {
         Value::Null
@@ -446,8 +473,8 @@ fn pgbench(settings: &Settings, admin: &str) -> BenchResult<Value> {
 // --- Phase 2: the full path ------------------------------------------------------------
 
 /// The credentials file `card-sim load` reads: the HTTP agents and the cardholders.
-fn bench_credentials(demo: &DemoCredentials, cardholders: &[String]) -> Value {
-    let agents: Vec<Value> = (CEILING_AGENTS..CEILING_AGENTS + HTTP_AGENTS)
+fn bench_credentials(demo: &DemoCredentials, cardholders: &[String], agents: std::ops::Range<usize>) -> Value {
+    let agents: Vec<Value> = agents
         .map(|agent| {
             json!({ "username": agent_username(agent), "password": AGENT_PASSWORD,
                     "terminal_id": terminal_id(agent), "kind": "bank_agent" })
@@ -461,25 +488,102 @@ fn bench_credentials(demo: &DemoCredentials, cardholders: &[String]) -> Value {
     json!({ "operators": demo.operators, "agents": agents, "families": families })
 }
 
-fn card_sim_load(settings: &Settings, server: &Server, credentials: &Path, database: &str) -> BenchResult<Value> {
-    let output = Command::new(&settings.card_sim)
+/// How `card-sim load` sends.
+enum LoadPace<'a> {
+    /// Each terminal sends when its last answer is in, for the phase's length; the ledger
+    /// is checked at the end.
+    ClosedLoop { database: &'a str },
+    /// Withdrawals due at a fixed rate for this long; latency counted from when due.
+    OpenLoop { rate: u64, seconds: u64 },
+}
+
+fn card_sim_load(settings: &Settings, server: &Server, credentials: &Path, pace: LoadPace<'_>) -> BenchResult<Value> {
+    let mut command = Command::new(&settings.card_sim);
+    command
         .args(["load", "--server", &server.url, "--json", "--no-progress", "--mix", "withdraw=1"])
         .args(["--wrong-pin-share", "0", "--retry-share", "0"])
         .args(["--concurrency", &settings.concurrency.to_string()])
-        .args(["--duration-secs", &settings.seconds.to_string()])
         .arg("--credentials")
-        .arg(credentials)
-        .args(["--database", database])
-        .arg("--kks")
-        .arg(&settings.kks)
-        .stderr(Stdio::inherit())
-        .output()?;
+        .arg(credentials);
+    match pace {
+        LoadPace::ClosedLoop { database } => command
+            .args(["--duration-secs", &settings.seconds.to_string(), "--database", database])
+            .arg("--kks")
+            .arg(&settings.kks),
+        LoadPace::OpenLoop { rate, seconds } => {
+            command.args(["--rate", &rate.to_string(), "--duration-secs", &seconds.to_string()])
+        }
+    };
+    let output = command.stderr(Stdio::inherit()).output()?;
     let report: Value = serde_json::from_slice(&output.stdout)
         .map_err(|error| format!("card-sim load printed no report ({error}), exit {}", output.status))?;
     if !output.status.success() {
         eprintln!("  card-sim load was not clean: unexpected {}", report["unexpected"]);
     }
     Ok(report)
+}
+
+/// The highest open-loop rate the server keeps with p99 ≤ [`SWEEP_P99_MS_MAX`]: rising
+/// shares of the closed loop's throughput ([`SWEEP_SHARES`]) until one misses, then
+/// halving the gap between the last rate kept and the first missed. Each step runs half
+/// a phase (at least 10 s) on terminals of its own. A closed loop hides a queue (each
+/// terminal waits for its answer before it sends again); an open loop shows it.
+fn open_loop_sweep(
+    settings: &Settings,
+    server: &Server,
+    folder: &Path,
+    (demo, cardholders): (&DemoCredentials, &[String]),
+    closed_rate: f64,
+) -> BenchResult<Value> {
+    let seconds = (settings.seconds / 2).max(10);
+    let mut steps = Vec::new();
+    let mut run_step = |rate: u64| -> BenchResult<bool> {
+        let step = steps.len();
+        let first = SWEEP_AGENTS_FIRST + step * SWEEP_AGENTS_PER_STEP;
+        let credentials = folder.join(format!("sweep-{step}.json"));
+        let agents = bench_credentials(demo, cardholders, first..first + SWEEP_AGENTS_PER_STEP);
+        std::fs::write(&credentials, serde_json::to_string(&agents)?)?;
+        eprintln!("  open loop at {rate}/s …");
+        let load = card_sim_load(settings, server, &credentials, LoadPace::OpenLoop { rate, seconds })?;
+        let served = load["requests_per_second"].as_f64().unwrap_or(0.0);
+        let p99 = load["latency_ms"]["p99"].as_f64().unwrap_or(f64::INFINITY);
+        let kept = p99 <= SWEEP_P99_MS_MAX
+            && served >= rate as f64 * SWEEP_SERVED_SHARE_MIN
+            && load["unexpected"].as_u64() == Some(0);
+        eprintln!("    served {served:.0}/s, latency {}, kept {kept}", load["latency_ms"]);
+        steps.push(json!({ "rate": rate, "served_per_second": served, "latency_ms": load["latency_ms"],
+                           "unexpected": load["unexpected"], "kept": kept }));
+        Ok(kept)
+    };
+    let (mut kept, mut missed) = (0, None);
+    for share in SWEEP_SHARES {
+        let rate = ((closed_rate * share).round() as u64).max(1);
+        if run_step(rate)? {
+            kept = rate;
+        } else {
+            missed = Some(rate);
+            break;
+        }
+    }
+    for _ in 0..SWEEP_BISECTIONS {
+        let Some(high) = missed else { break };
+        let rate = (kept + high) / 2;
+        if rate <= kept || rate >= high {
+            break;
+        }
+        if run_step(rate)? {
+            kept = rate;
+        } else {
+            missed = Some(rate);
+        }
+    }
+    Ok(json!({
+        "p99_ms_max": SWEEP_P99_MS_MAX,
+        "seconds_per_step": seconds,
+        "highest_rate": (kept > 0).then_some(kept),
+        "first_missed_rate": missed,
+        "steps": steps,
+    }))
 }
 
 /// How long an approved withdrawal takes to appear in `/v1/monitoring/overview` while the
@@ -621,6 +725,7 @@ fn stage(
         })
     };
     std::thread::sleep(STAGE_BASELINE);
+    let lag = dashboard_lag_probe(&server, &database.url, demo, Arc::clone(&running))?;
 
     let began = Instant::now();
     let prepared: Value = http
@@ -657,6 +762,7 @@ fn stage(
     let execute = began.elapsed();
     running.store(false, Ordering::Relaxed);
     let (before, during) = probe.join().map_err(|_| "the probe panicked")??;
+    let lag = lag.join().map_err(|_| "the dashboard probe panicked")??;
     let memory = server.stop()?;
     let ledger_clean = verify_ledger(settings, &database.url)?;
     Ok(json!({
@@ -671,6 +777,7 @@ fn stage(
         "card_p99_during_over_before": latency_ms(&during)["p99"].as_f64().unwrap_or(0.0)
             / latency_ms(&before)["p99"].as_f64().unwrap_or(1.0).max(0.001),
         "server_peak_memory_mb": memory,
+        "dashboard_lag_ms": latency_ms(&lag),
         "ledger_clean": ledger_clean,
     }))
 }
@@ -807,7 +914,7 @@ const BENCH_AGENT_ID_BASE: i64 = 1_000;
 
 fn load_agents(store: &Store) -> BenchResult<()> {
     let hash = passwords::hash(&Password::parse(AGENT_PASSWORD.to_owned()).ok_or("password")?)?;
-    let indices: Vec<usize> = (0..CEILING_AGENTS + HTTP_AGENTS + PROBE_AGENTS).collect();
+    let indices: Vec<usize> = (0..SWEEP_AGENTS_FIRST + SWEEP_STEPS_MAX * SWEEP_AGENTS_PER_STEP).collect();
     for chunk in indices.chunks(ROWS_PER_INSERT) {
         let agents: Vec<String> = chunk
             .iter()
@@ -1005,6 +1112,20 @@ fn print_table(report: &Value) {
                 full["dashboard_lag_ms"]["count"],
             );
         }
+        if let Some(steps) = full["open_loop"]["steps"].as_array() {
+            for step in steps {
+                let figures =
+                    json!({ "requests_per_second": step["served_per_second"], "latency_ms": step["latency_ms"] });
+                let kept = if step["kept"] == true { "kept" } else { "missed" };
+                row(&format!("open loop {}/s {kept}", step["rate"]), &figures, &Value::Null, &Value::Null);
+            }
+            println!(
+                "{name:<9} highest open-loop rate with p99 ≤ {} ms: {}/s ({}× the reference)",
+                full["open_loop"]["p99_ms_max"],
+                full["open_loop"]["highest_rate"],
+                full["open_loop_highest_rate_to_reference"],
+            );
+        }
         let stage = &backend["stage"];
         if !stage.is_null() {
             println!(
@@ -1017,6 +1138,13 @@ fn print_table(report: &Value) {
                 stage["card_during_ms"]["p99"],
                 stage["server_peak_memory_mb"],
                 stage["ledger_clean"],
+            );
+            println!(
+                "{name:<9} dashboard lag during the stage: p50 {} ms, p99 {} ms, max {} ms ({} probes)",
+                stage["dashboard_lag_ms"]["p50"],
+                stage["dashboard_lag_ms"]["p99"],
+                stage["dashboard_lag_ms"]["max"],
+                stage["dashboard_lag_ms"]["count"],
             );
         }
     }
