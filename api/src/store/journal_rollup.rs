@@ -333,8 +333,14 @@ pub fn move_watermark(tx: &mut Tx<'_>, journal_id: i64, now: NaiveDateTime) -> R
     Ok(())
 }
 
+/// The most journals [`mark`] counts as behind. While an unused id holds the watermark
+/// (PostgreSQL, up to the roll-up's `GAP_WAIT`), every journal above it
+/// would be looked at for each dashboard answer; counting stops here instead.
+pub const JOURNALS_BEHIND_COUNTED_MAX: i64 = 10_000;
+
 /// How far the figures reach: every journal up to `journal_id` is in them, and
-/// `journals_behind` committed journals are not yet.
+/// `journals_behind` committed journals are not yet (counted up to
+/// [`JOURNALS_BEHIND_COUNTED_MAX`]).
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct RollupMark {
     #[diesel(sql_type = BigInt)]
@@ -346,11 +352,15 @@ pub struct RollupMark {
 }
 
 pub fn mark(tx: &mut Tx<'_>) -> Result<RollupMark, StoreError> {
-    let sql = "SELECT r.journal_id_done AS journal_id, r.rolled_up_at,
-                      (SELECT COUNT(*) FROM journals j
-                       WHERE j.id > r.journal_id_done
-                         AND NOT EXISTS (SELECT 1 FROM monitoring_rolled_journals d WHERE d.journal_id = j.id)) AS journals_behind
-               FROM monitoring_rollup r WHERE r.id = 1";
+    // The LIMIT is written out, not bound: see `cached_sql` on re-prepared LIMITs.
+    const _: () = assert!(JOURNALS_BEHIND_COUNTED_MAX == 10_000, "the LIMIT below is JOURNALS_BEHIND_COUNTED_MAX");
+    let sql = "WITH r AS (SELECT journal_id_done, rolled_up_at FROM monitoring_rollup WHERE id = 1)
+               SELECT r.journal_id_done AS journal_id, r.rolled_up_at,
+                      (SELECT COUNT(*) FROM (SELECT 1 FROM r AS w CROSS JOIN journals j
+                                             WHERE j.id > w.journal_id_done
+                                               AND NOT EXISTS (SELECT 1 FROM monitoring_rolled_journals d WHERE d.journal_id = j.id)
+                                             LIMIT 10000) AS behind) AS journals_behind
+               FROM r";
     let rows: Vec<RollupMark> = on_backend!(tx, connection => diesel::sql_query(sql).load(connection)?);
     rows.into_iter().next().ok_or_else(|| StoreError::Corrupt("monitoring_rollup has no row".to_owned()))
 }

@@ -38,8 +38,8 @@ use crate::store::{parse_stored, StoreError, Tx};
 
 /// How far an answer's money figures reach into the journal: every journal up to
 /// `through_journal_id` is in them, and `journals_behind` committed journals are not yet
-/// (the roll-up adds them within about a second). Holds, statuses and the other counts
-/// are always current.
+/// (the roll-up adds them within about a second; counted up to 10,000). Holds, statuses
+/// and the other counts are always current.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct JournalReach {
     pub through_journal_id: i64,
