@@ -28,18 +28,24 @@ fn approved(response: reqwest::blocking::Response) -> Value {
     response.json().unwrap()
 }
 
-/// Whether an answer is still kept under this idempotency key.
-fn answer_kept(store: &Store, key: &str) -> bool {
+/// The answer kept under this idempotency key, as stored, if it is still kept.
+fn kept_answer(store: &Store, key: &str) -> Option<String> {
     store
-        .read(|tx| -> Result<bool, StoreError> {
-            let query = idempotency_records::table.filter(idempotency_records::idempotency_key.eq(key)).count();
-            let count: i64 = match tx {
-                Tx::Sqlite(connection) => query.get_result(*connection)?,
-                Tx::Postgres(connection) => query.get_result(*connection)?,
-            };
-            Ok(count > 0)
+        .read(|tx| -> Result<Option<String>, StoreError> {
+            let query = idempotency_records::table
+                .filter(idempotency_records::idempotency_key.eq(key))
+                .select(idempotency_records::response);
+            Ok(match tx {
+                Tx::Sqlite(connection) => query.first(*connection).optional()?,
+                Tx::Postgres(connection) => query.first(*connection).optional()?,
+            })
         })
         .expect("reading idempotency records")
+}
+
+/// Whether an answer is still kept under this idempotency key.
+fn answer_kept(store: &Store, key: &str) -> bool {
+    kept_answer(store, key).is_some()
 }
 
 /// The family's savings balance, in sen, from the ledger.
@@ -57,6 +63,27 @@ fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) 
 }
 
 on_both_backends! {
+    fn an_approved_card_transaction_keeps_only_its_reference_for_retries(database) {
+        // The receipt is drawn again from the EDC record: kept under the key too, it was
+        // 690 bytes a transaction (issue 22).
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            fund_family(store, demo.families[0].family_id, AccountKind::Savings, 300_000);
+        });
+        let family = server.demo().families[0].clone();
+        let store = database.store();
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let withdrawal = with(keyed(&family), json!({"amount": "100000"}));
+        let inquiry = keyed(&family);
+        for (path, stan, body) in [(WITHDRAW, "000201", withdrawal), (BALANCE, "000202", inquiry)] {
+            let key = format!("T-{stan}");
+            let first = approved(agent.send_with(path, stan, &key, body.clone()));
+            let kept: Value = serde_json::from_str(&kept_answer(&store, &key).expect("an answer is kept")).unwrap();
+            assert_eq!(kept, json!({"outcome": "done", "response": {"reference": first["reference"]}}));
+            assert_eq!(approved(agent.send_with(path, stan, &key, body)), first, "the retry's receipt is the first");
+        }
+        assert_ledger_clean(&store);
+    }
+
     fn answers_kept_for_retries_expire_after_their_retention_and_the_transactions_stay(database) {
         let flags = ["--test-clock", "--idempotency-retention-hours", "25"];
         let server = TestServer::start_after(&database, &flags, |store, demo| {

@@ -415,7 +415,7 @@ mod across_midnight {
 
     use super::*;
     use crate::support::api::wib;
-    use crate::support::bank::{edc_details, overwrite_edc_details, usage_used};
+    use crate::support::bank::{edc_basket, overwrite_edc_basket, usage_used};
 
     /// A server with a test clock whose first family has Rp 300,000 in savings, and the
     /// first midnight WIB (17:00 UTC) more than a day ahead of its clock.
@@ -433,18 +433,6 @@ mod across_midnight {
 
     fn day_of(receipt: &Value) -> NaiveDate {
         receipt["business_date"].as_str().unwrap().parse().unwrap()
-    }
-
-    /// Stops the server, runs `write` on its database while none runs, and starts a new
-    /// server on it. For a state no API call makes (a hand-edited row): on SQLite the
-    /// server is the only writer of its file while it runs.
-    fn restarted_after(server: TestServer, database: &TestDatabase, write: impl FnOnce()) -> TestServer {
-        let credentials = server.credentials.clone();
-        drop(server);
-        write();
-        let mut restarted = TestServer::start(database);
-        restarted.credentials = credentials;
-        restarted
     }
 
     on_both_backends! {
@@ -577,7 +565,7 @@ mod across_midnight {
             assert_ledger_clean(&store);
         }
 
-        fn a_reversal_whose_kept_details_cannot_be_read_fails_and_changes_nothing(database) {
+        fn a_reversal_whose_kept_basket_cannot_be_read_fails_and_changes_nothing(database) {
             let server = TestServer::start(&database);
             let family = server.demo().families[0].clone();
             let store = database.store();
@@ -592,8 +580,9 @@ mod across_midnight {
             let day = day_of(&bought);
             assert_eq!(usage_used(&store, &quota, day), 2);
 
-            let kept = edc_details(&store, reference);
-            let server = restarted_after(server, &database, || overwrite_edc_details(&store, reference, "{}"));
+            let kept = edc_basket(&store, reference);
+            assert!(kept.is_some(), "a purchase keeps its basket");
+            let server = server.restarted_after(&database, || overwrite_edc_basket(&store, reference, Some("{}")));
             let warong = Terminal::of(&server, "ewarong.cileunyi");
             assert_problem(warong.reverse_sent_at("000306", &sent_at, &key("R000306")), 500, "INTERNAL_ERROR");
             assert_eq!(pocket(&store, &family, AccountKind::WalletLpg).balance_minor, 1_350_000, "nothing given back");
@@ -602,9 +591,9 @@ mod across_midnight {
             assert_eq!(rows[0]["status"], "approved", "still approved");
             drop(warong);
 
-            // Nothing was kept under the key either: with its details readable again, the
+            // Nothing was kept under the key either: with its basket readable again, the
             // same reversal goes through.
-            let server = restarted_after(server, &database, || overwrite_edc_details(&store, reference, &kept));
+            let server = server.restarted_after(&database, || overwrite_edc_basket(&store, reference, kept.as_deref()));
             let warong = Terminal::of(&server, "ewarong.cileunyi");
             let reversed: Value = warong.reverse_sent_at("000306", &sent_at, &key("R000306")).json().unwrap();
             assert_eq!(reversed["outcome"], "reversed", "{reversed}");

@@ -17,7 +17,7 @@ fn withdraw_once(
     rupiah_amount: i64,
 ) -> Result<PostedJournal, LedgerError> {
     let fingerprint = idempotency::fingerprint(&(from, to, rupiah_amount)).unwrap();
-    let request = IdempotentRequest { scope: "terminal-T1", key, fingerprint: &fingerprint };
+    let request = IdempotentRequest { scope: "terminal-T1", key, fingerprint: &fingerprint, presumed: None };
     idempotency::run_once(
         store,
         &request,

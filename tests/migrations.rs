@@ -4,8 +4,15 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use kks_api::domain::ledger::AccountKind;
+use serde_json::{json, Value};
 
+use crate::support::api::{keyed, transmitted_now, with, Terminal};
+use crate::support::bank::fund_family;
 use crate::support::{on_both_backends, TestDatabase, TestServer};
+
+const WITHDRAW: &str = "/v1/edc/cash-withdrawals";
+const PURCHASE: &str = "/v1/edc/purchases";
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
@@ -72,26 +79,67 @@ on_both_backends! {
         }
         crate::support::ledger::assert_ledger_clean(&database.store());
     }
+    fn the_typed_receipts_migration_draws_the_same_slips_from_the_receipts_kept_as_json(database) {
+        // Two approved transactions as the new code writes them, and their receipts.
+        let server = TestServer::start_after(&database, &[], |store, demo| {
+            fund_family(store, demo.families[0].family_id, AccountKind::Savings, 100_000);
+        });
+        let family = server.demo().families[0].clone();
+        let warong = Terminal::of(&server, "ewarong.cileunyi");
+        let gas = || with(keyed(&family), json!({"programme": "lpg", "basket": [{"sku": "LPG-3KG", "quantity": 2}],
+            "transmitted_at": transmitted_now()}));
+        let (gas_body, cash_body) = (gas(), with(keyed(&family), json!({"amount": "50000", "transmitted_at": transmitted_now()})));
+        let bought: Value = warong.send_with(PURCHASE, "000901", "migration-gas", gas_body.clone()).json().unwrap();
+        drop(warong);
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        let drawn: Value = agent.send_with(WITHDRAW, "000902", "migration-cash", cash_body.clone()).json().unwrap();
+        drop(agent);
+        assert!(bought["reference"].is_string() && drawn["reference"].is_string(), "{bought} {drawn}");
+
+        // The schema before: each row's details hold its basket and its receipt, as the
+        // older code wrote them. Migrated again, the rows answer retries as they did.
+        let details = |receipt: &Value, basket: Value| {
+            format!("UPDATE edc_transactions SET details = '{}' WHERE reference = '{}';",
+                json!({"basket": basket, "receipt": receipt}), receipt["reference"].as_str().unwrap())
+        };
+        let on_old_schema = details(&bought, json!([{"sku": "LPG-3KG", "quantity": 2, "quota": 3}]))
+            + &details(&drawn, json!([]));
+        let server = server.restarted_after(&database, || redo_migrations_through(&database, "000022", &on_old_schema));
+        let warong = Terminal::of(&server, "ewarong.cileunyi");
+        assert_eq!(warong.send_with(PURCHASE, "000901", "migration-gas", gas_body).json::<Value>().unwrap(), bought);
+        drop(warong);
+        let agent = Terminal::of(&server, "agen.cileunyi");
+        assert_eq!(agent.send_with(WITHDRAW, "000902", "migration-cash", cash_body).json::<Value>().unwrap(), drawn);
+        assert_eq!(count(&database, "SELECT COUNT(*) AS count FROM edc_transactions WHERE kind = 'purchase' AND basket IS NOT NULL"), 1);
+        crate::support::ledger::assert_ledger_clean(&database.store());
+    }
 }
 
 /// Reverts the migrations down to and including the batch-cancel one and applies them
 /// again, on a connection that enforces foreign keys as the server's do, running
 /// `on_old_schema` in between.
 fn redo_batch_cancel_migration(database: &TestDatabase, on_old_schema: &str) {
-    fn revert_through_batch_cancel(mut revert_last: impl FnMut() -> String) {
+    redo_migrations_through(database, "000011", on_old_schema);
+}
+
+/// Reverts the migrations down to and including the one whose version ends in `version`
+/// and applies them again, running `on_old_schema` in between, on a connection that
+/// enforces foreign keys as the server's do.
+fn redo_migrations_through(database: &TestDatabase, version: &str, on_old_schema: &str) {
+    let revert_through = |mut revert_last: Box<dyn FnMut() -> String + '_>| {
         const NEWER_MIGRATIONS_MAX: usize = 20;
         let mut reverted = Vec::new();
         while reverted.len() <= NEWER_MIGRATIONS_MAX {
             reverted.push(revert_last());
-            if reverted.last().is_some_and(|version| version.ends_with("000011")) {
+            if reverted.last().is_some_and(|reverted: &String| reverted.ends_with(version)) {
                 return;
             }
         }
-        panic!("the batch-cancel migration is not among the last ones: {reverted:?}");
-    }
+        panic!("migration {version} is not among the last ones: {reverted:?}");
+    };
     if database.is_postgres() {
         let mut connection = PgConnection::establish(database.url()).unwrap();
-        revert_through_batch_cancel(|| connection.revert_last_migration(POSTGRES_MIGRATIONS).unwrap().to_string());
+        revert_through(Box::new(|| connection.revert_last_migration(POSTGRES_MIGRATIONS).unwrap().to_string()));
         if !on_old_schema.is_empty() {
             connection.batch_execute(on_old_schema).unwrap();
         }
@@ -99,7 +147,7 @@ fn redo_batch_cancel_migration(database: &TestDatabase, on_old_schema: &str) {
     } else {
         let mut connection = SqliteConnection::establish(sqlite_path(database)).unwrap();
         connection.batch_execute("PRAGMA foreign_keys = ON").unwrap();
-        revert_through_batch_cancel(|| connection.revert_last_migration(SQLITE_MIGRATIONS).unwrap().to_string());
+        revert_through(Box::new(|| connection.revert_last_migration(SQLITE_MIGRATIONS).unwrap().to_string()));
         connection.batch_execute(on_old_schema).unwrap();
         connection.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
     }

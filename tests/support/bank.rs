@@ -118,33 +118,33 @@ pub fn usage_used(store: &Store, scope: &UsageScope, business_day: NaiveDate) ->
     used.unwrap_or(0)
 }
 
-/// What is kept with an EDC row, as stored.
-pub fn edc_details(store: &Store, reference: &str) -> String {
+/// A purchase's basket as its EDC row keeps it.
+pub fn edc_basket(store: &Store, reference: &str) -> Option<String> {
     store
-        .read(|tx| -> Result<String, StoreError> {
+        .read(|tx| -> Result<Option<String>, StoreError> {
             let query = edc_transactions::table
                 .filter(edc_transactions::reference.eq(reference))
-                .select(edc_transactions::details);
+                .select(edc_transactions::basket);
             Ok(match tx {
                 Tx::Sqlite(connection) => query.first(*connection)?,
                 Tx::Postgres(connection) => query.first(*connection)?,
             })
         })
-        .expect("reading EDC details")
+        .expect("reading an EDC basket")
 }
 
-/// Overwrites what is kept with an EDC row, as a bug or a hand edit might.
-pub fn overwrite_edc_details(store: &Store, reference: &str, details: &str) {
+/// Overwrites a purchase's basket in its EDC row, as a bug or a hand edit might.
+pub fn overwrite_edc_basket(store: &Store, reference: &str, basket: Option<&str>) {
     let changed = store
         .write(|tx| -> Result<usize, StoreError> {
             let update = diesel::update(edc_transactions::table.filter(edc_transactions::reference.eq(reference)))
-                .set(edc_transactions::details.eq(details));
+                .set(edc_transactions::basket.eq(basket));
             Ok(match tx {
                 Tx::Sqlite(connection) => update.execute(*connection)?,
                 Tx::Postgres(connection) => update.execute(*connection)?,
             })
         })
-        .expect("overwriting EDC details");
+        .expect("overwriting an EDC basket");
     assert_eq!(changed, 1, "one row has reference {reference}");
 }
 

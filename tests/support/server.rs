@@ -36,6 +36,19 @@ impl TestServer {
         Self::start_with(database, &[])
     }
 
+    /// Stops the server, runs `write` on its database while none runs, and starts a new
+    /// server on it with the same demo users. For a state no API call makes (a hand-edited
+    /// row, an older schema): on SQLite the server is the only writer of its file while it
+    /// runs.
+    pub fn restarted_after(self, database: &TestDatabase, write: impl FnOnce()) -> Self {
+        let credentials = self.credentials.clone();
+        drop(self);
+        write();
+        let mut restarted = Self::start(database);
+        restarted.credentials = credentials;
+        restarted
+    }
+
     /// Like [`TestServer::start`], with more `serve` flags.
     pub fn start_with(database: &TestDatabase, flags: &[&str]) -> Self {
         Self::spawn(database, flags, None, &[])

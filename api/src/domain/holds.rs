@@ -84,9 +84,17 @@ pub struct ActiveHold {
 pub fn pocket_figures(balance_minor: i64, holds: &[ActiveHold], blocked: bool, now: NaiveDateTime) -> PocketFigures {
     let held_minor: i64 =
         holds.iter().filter(|hold| hold_is_in_force(hold.release_at, now)).map(|hold| hold.amount_minor).sum();
-    let free_of_holds = (balance_minor - held_minor).max(0);
-    let blocked_minor = if blocked { free_of_holds } else { 0 };
-    PocketFigures { balance_minor, held_minor, blocked_minor, available_minor: free_of_holds - blocked_minor }
+    PocketFigures::of(balance_minor, held_minor, blocked)
+}
+
+impl PocketFigures {
+    /// The figures of a balance of which holds in force keep `held_minor`, and a block, if
+    /// there is one, the rest (also how an EDC record's slip is drawn again).
+    pub fn of(balance_minor: i64, held_minor: i64, blocked: bool) -> Self {
+        let free_of_holds = (balance_minor - held_minor).max(0);
+        let blocked_minor = if blocked { free_of_holds } else { 0 };
+        Self { balance_minor, held_minor, blocked_minor, available_minor: free_of_holds - blocked_minor }
+    }
 }
 
 /// The hold a disbursement line's money gets when it is credited at `now`: a stage paid

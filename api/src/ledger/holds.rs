@@ -10,7 +10,7 @@ use super::accounts::{Account, AccountRow};
 use super::error::{LedgerError, Refusal};
 use super::posting::{self, PostedJournal};
 use crate::domain::ids::{AccountId, HoldId, JournalId};
-use crate::domain::ledger::{AccountStatus, HoldReason, HoldStatus, JournalKind, OwnerKind};
+use crate::domain::ledger::{AccountKind, AccountStatus, HoldReason, HoldStatus, JournalKind, OwnerKind};
 use crate::domain::money::Amount;
 use crate::store::schema::{accounts, holds};
 use crate::store::{audit, now, on_backend, parse_stored, StoreError, Tx};
@@ -302,20 +302,36 @@ pub fn find_active_by_account(tx: &mut Tx<'_>, account: AccountId) -> Result<Vec
 }
 
 /// Every account of one owner (a family's pockets), each with its active holds oldest
-/// first, in one query.
+/// first, in one query; with `also`, another owner's account of one kind in the same query
+/// (a card transaction's agent settlement account), if it is open.
 pub fn find_by_owner_with_active_holds(
     tx: &mut Tx<'_>,
     owner_kind: OwnerKind,
     owner_id: &str,
+    also: Option<(OwnerKind, &str, AccountKind)>,
 ) -> Result<Vec<(Account, Vec<Hold>)>, StoreError> {
     let active = holds::account_id.eq(accounts::id).and(holds::status.eq(HoldStatus::Active.as_ref()));
-    let rows: Vec<(AccountRow, Option<HoldRow>)> = on_backend!(tx, connection => accounts::table
-        .left_join(holds::table.on(active))
-        .filter(accounts::owner_kind.eq(owner_kind.as_ref()))
-        .filter(accounts::owner_id.eq(owner_id))
-        .order((accounts::id, holds::id))
-        .select((AccountRow::as_select(), Option::<HoldRow>::as_select()))
-        .load(connection)?);
+    let owned = accounts::owner_kind.eq(owner_kind.as_ref()).and(accounts::owner_id.eq(owner_id));
+    // The query is built per backend: a selection is typed by its backend.
+    macro_rules! with_holds_where {
+        ($filter:expr) => {
+            accounts::table
+                .left_join(holds::table.on(active))
+                .filter($filter)
+                .order((accounts::id, holds::id))
+                .select((AccountRow::as_select(), Option::<HoldRow>::as_select()))
+        };
+    }
+    let rows: Vec<(AccountRow, Option<HoldRow>)> = match also {
+        None => on_backend!(tx, connection => with_holds_where!(owned).load(connection)?),
+        Some((also_kind, also_id, also_account)) => {
+            let other = accounts::owner_kind
+                .eq(also_kind.as_ref())
+                .and(accounts::owner_id.eq(also_id))
+                .and(accounts::kind.eq(also_account.as_ref()));
+            on_backend!(tx, connection => with_holds_where!(owned.or(other)).load(connection)?)
+        }
+    };
     let mut found: Vec<(Account, Vec<Hold>)> = Vec::new();
     for (account, hold) in rows {
         // An account's rows come together, one per active hold (one without any).

@@ -37,6 +37,16 @@ pub struct IdempotentRequest<'a> {
     pub key: &'a str,
     /// A digest of everything the request asks for ([`fingerprint`]).
     pub fingerprint: &'a str,
+    /// The answer the request is expected to get, as [`presumed_done`] stores it: written
+    /// with the claim, so that when the operation gives exactly that, the record needs no
+    /// second write. Any other outcome overwrites it in the same transaction, and an
+    /// outage rolls it back with the claim: only a final answer is ever committed.
+    pub presumed: Option<&'a str>,
+}
+
+/// `response` stored as a done request's answer, for [`IdempotentRequest::presumed`].
+pub fn presumed_done(response: &impl Serialize) -> Result<String, StoreError> {
+    Ok(to_json(&StoredAnswer::Done { response: to_json(response)? })?.to_string())
 }
 
 /// A digest of a request's meaning, to tell a retry from another request with the same key.
@@ -117,11 +127,12 @@ where
     }
     let claim = cached_sql(
         "INSERT INTO idempotency_records (scope, idempotency_key, request_fingerprint, response, created_at) \
-         VALUES (?, ?, ?, '', ?) ON CONFLICT DO NOTHING",
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
             bind::<Text, _>(request.scope),
             bind::<Text, _>(request.key),
             bind::<Text, _>(request.fingerprint),
+            bind::<Text, _>(request.presumed.unwrap_or_default()),
             bind::<Timestamp, _>(now()),
         ),
     );
@@ -154,6 +165,9 @@ where
         },
     };
     let stored = to_json(&answer).map_err(LedgerError::from)?.to_string();
+    if request.presumed == Some(stored.as_str()) {
+        return Ok(result);
+    }
     let record = cached_sql(
         "UPDATE idempotency_records SET response = ? WHERE scope = ? AND idempotency_key = ?",
         (bind::<Text, _>(&stored), bind::<Text, _>(request.scope), bind::<Text, _>(request.key)),

@@ -313,14 +313,30 @@ fn pocket_view(pocket: PocketState, at: NaiveDateTime) -> Pocket {
 /// The family's pockets (savings, then each programme e-wallet) that are open or were,
 /// each with its active holds: one query whatever the number of pockets.
 pub fn family_pockets(tx: &mut Tx<'_>, family_id: i64) -> Result<Vec<PocketState>, ServiceError> {
-    let mut pockets: Vec<PocketState> =
-        holds::find_by_owner_with_active_holds(tx, OwnerKind::Family, &family_id.to_string())?
-            .into_iter()
-            .filter(|(account, _)| FAMILY_POCKETS.contains(&account.kind))
-            .map(|(account, holds)| PocketState { account, holds })
-            .collect();
+    Ok(family_pockets_and_settlement(tx, family_id, None)?.0)
+}
+
+/// [`family_pockets`], and in the same query the agent's settlement account, if `agent_id`
+/// is given and the account is open (a card transaction that pays the agent).
+pub fn family_pockets_and_settlement(
+    tx: &mut Tx<'_>,
+    family_id: i64,
+    agent_id: Option<i64>,
+) -> Result<(Vec<PocketState>, Option<Account>), ServiceError> {
+    let agent = agent_id.map(|id| id.to_string());
+    let settlement = agent.as_deref().map(|agent| (OwnerKind::Agent, agent, AccountKind::AgentSettlement));
+    let (mut pockets, mut agent_settlement) = (Vec::new(), None);
+    for (account, holds) in
+        holds::find_by_owner_with_active_holds(tx, OwnerKind::Family, &family_id.to_string(), settlement)?
+    {
+        if account.owner_kind == OwnerKind::Agent {
+            agent_settlement = Some(account);
+        } else if FAMILY_POCKETS.contains(&account.kind) {
+            pockets.push(PocketState { account, holds });
+        }
+    }
     pockets.sort_by_key(|pocket| FAMILY_POCKETS.iter().position(|kind| *kind == pocket.account.kind));
-    Ok(pockets)
+    Ok((pockets, agent_settlement))
 }
 
 /// The names printed on the e-wallet slip.

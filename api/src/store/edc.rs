@@ -9,6 +9,24 @@ use super::schema::edc_transactions;
 use super::{now, on_backend, parse_stored, StoreError, Tx};
 use crate::domain::edc::{EdcKind, EdcStatus};
 use crate::domain::ids::JournalId;
+use crate::domain::ledger::AccountKind;
+
+/// A family pocket as a transaction's slip printed it: its balance after the transaction,
+/// what holds in force kept of it, and whether its block kept the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlipPocket {
+    pub kind: AccountKind,
+    pub balance_minor: i64,
+    pub held_minor: i64,
+    pub blocked: bool,
+}
+
+/// The family pockets a row has columns for, in the slip's order.
+const SLIP_POCKETS: [AccountKind; 4] =
+    [AccountKind::Savings, AccountKind::WalletPkh, AccountKind::WalletBpnt, AccountKind::WalletLpg];
+
+/// One pocket's three columns.
+type PocketColumns = (Option<i64>, Option<i64>, Option<bool>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdcTransaction {
@@ -27,23 +45,29 @@ pub struct EdcTransaction {
     pub reference: String,
     pub approval_code: String,
     pub original_stan: Option<String>,
-    /// What the service kept with the row (read with [`EdcTransaction::details`]); JSON
-    /// text until the details have columns of their own.
-    details_json: String,
+    /// A purchase's basket, JSON (read with [`EdcTransaction::basket`]).
+    basket_json: Option<String>,
+    /// The family's pockets as the slip printed them (none for a reversal).
+    pub slip_pockets: Vec<SlipPocket>,
     pub created_at: NaiveDateTime,
 }
 
 impl EdcTransaction {
-    /// The details [`details_json`] wrote, as the type they were written from. Details that
-    /// do not read back are an error, never an empty value: a reversal that took them
-    /// for empty would give nothing back.
-    pub fn details<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
-        serde_json::from_str(&self.details_json).map_err(|error| {
-            StoreError::Corrupt(format!(
-                "edc_transactions {} (reference {}): details: {error}",
-                self.id, self.reference
-            ))
-        })
+    /// A purchase's basket, as [`basket_json`] wrote it; none for other kinds. A basket that
+    /// does not read back is an error, never an empty one: a reversal that took it for
+    /// empty would give nothing back.
+    pub fn basket<T: DeserializeOwned>(&self) -> Result<Option<T>, StoreError> {
+        self.basket_json
+            .as_deref()
+            .map(|json| {
+                serde_json::from_str(json).map_err(|error| {
+                    StoreError::Corrupt(format!(
+                        "edc_transactions {} (reference {}): basket: {error}",
+                        self.id, self.reference
+                    ))
+                })
+            })
+            .transpose()
     }
 }
 
@@ -65,8 +89,75 @@ struct EdcRow {
     reference: String,
     approval_code: String,
     original_stan: Option<String>,
-    details: String,
     created_at: NaiveDateTime,
+    basket: Option<String>,
+    #[diesel(embed)]
+    pockets: SlipPocketColumns,
+}
+
+/// The slip's pockets as columns: [`SLIP_POCKETS`], three columns each.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, Copy, Default)]
+#[diesel(table_name = edc_transactions)]
+pub struct SlipPocketColumns {
+    savings_minor: Option<i64>,
+    savings_held_minor: Option<i64>,
+    savings_blocked: Option<bool>,
+    pkh_minor: Option<i64>,
+    pkh_held_minor: Option<i64>,
+    pkh_blocked: Option<bool>,
+    bpnt_minor: Option<i64>,
+    bpnt_held_minor: Option<i64>,
+    bpnt_blocked: Option<bool>,
+    lpg_minor: Option<i64>,
+    lpg_held_minor: Option<i64>,
+    lpg_blocked: Option<bool>,
+}
+
+impl SlipPocketColumns {
+    /// The columns for these pockets; a pocket of another kind has none (the slip prints
+    /// family pockets only).
+    pub fn of(pockets: &[SlipPocket]) -> Self {
+        let [savings, pkh, bpnt, lpg]: [PocketColumns; 4] = SLIP_POCKETS.map(|kind| {
+            pockets.iter().find(|pocket| pocket.kind == kind).map_or((None, None, None), |pocket| {
+                (Some(pocket.balance_minor), Some(pocket.held_minor), Some(pocket.blocked))
+            })
+        });
+        Self {
+            savings_minor: savings.0,
+            savings_held_minor: savings.1,
+            savings_blocked: savings.2,
+            pkh_minor: pkh.0,
+            pkh_held_minor: pkh.1,
+            pkh_blocked: pkh.2,
+            bpnt_minor: bpnt.0,
+            bpnt_held_minor: bpnt.1,
+            bpnt_blocked: bpnt.2,
+            lpg_minor: lpg.0,
+            lpg_held_minor: lpg.1,
+            lpg_blocked: lpg.2,
+        }
+    }
+
+    fn pockets(self) -> Vec<SlipPocket> {
+        let columns: [PocketColumns; 4] = [
+            (self.savings_minor, self.savings_held_minor, self.savings_blocked),
+            (self.pkh_minor, self.pkh_held_minor, self.pkh_blocked),
+            (self.bpnt_minor, self.bpnt_held_minor, self.bpnt_blocked),
+            (self.lpg_minor, self.lpg_held_minor, self.lpg_blocked),
+        ];
+        SLIP_POCKETS
+            .into_iter()
+            .zip(columns)
+            .filter_map(|(kind, (balance, held, blocked))| {
+                Some(SlipPocket {
+                    kind,
+                    balance_minor: balance?,
+                    held_minor: held.unwrap_or(0),
+                    blocked: blocked.unwrap_or(false),
+                })
+            })
+            .collect()
+    }
 }
 
 impl TryFrom<EdcRow> for EdcTransaction {
@@ -88,7 +179,8 @@ impl TryFrom<EdcRow> for EdcTransaction {
             reference: row.reference,
             approval_code: row.approval_code,
             original_stan: row.original_stan,
-            details_json: row.details,
+            basket_json: row.basket,
+            slip_pockets: row.pockets.pockets(),
             created_at: row.created_at,
         })
     }
@@ -111,9 +203,11 @@ pub struct EdcInsertForm<'a> {
     pub approval_code: &'a str,
     pub original_stan: Option<&'a str>,
     pub journal_id: Option<i64>,
-    /// What the service keeps with the row, as [`details_json`] wrote it.
-    pub details: &'a str,
     pub created_at: NaiveDateTime,
+    /// A purchase's basket, as [`basket_json`] wrote it.
+    pub basket: Option<&'a str>,
+    #[diesel(embed)]
+    pub pockets: SlipPocketColumns,
 }
 
 impl<'a> EdcInsertForm<'a> {
@@ -134,22 +228,26 @@ impl<'a> EdcInsertForm<'a> {
             approval_code: "",
             original_stan: None,
             journal_id: None,
-            details: "{}",
             created_at: now(),
+            basket: None,
+            pockets: SlipPocketColumns::default(),
         }
     }
 }
 
-/// Writes the form's row in its terminal, STAN and day; `false` (and nothing written) if
-/// that STAN is taken (by another transaction, or by a reversal that came first). On
-/// PostgreSQL a concurrent claim of the same STAN waits here until the other commits.
-pub fn claim(tx: &mut Tx<'_>, form: &EdcInsertForm<'_>) -> Result<bool, StoreError> {
-    let written = on_backend!(tx, connection => diesel::insert_into(edc_transactions::table)
+/// Writes the form's row in its terminal, STAN and day and gives it back as written; none
+/// (and nothing written) if that STAN is taken (by another transaction, or by a reversal
+/// that came first). On PostgreSQL a concurrent claim of the same STAN waits here until
+/// the other commits.
+pub fn claim(tx: &mut Tx<'_>, form: &EdcInsertForm<'_>) -> Result<Option<EdcTransaction>, StoreError> {
+    let row: Option<EdcRow> = on_backend!(tx, connection => diesel::insert_into(edc_transactions::table)
         .values(form)
         .on_conflict((edc_transactions::terminal_id, edc_transactions::stan, edc_transactions::business_date))
         .do_nothing()
-        .execute(connection)?);
-    Ok(written == 1)
+        .returning(EdcRow::as_returning())
+        .get_result(connection)
+        .optional()?);
+    row.map(EdcTransaction::try_from).transpose()
 }
 
 pub fn find_by_stan(
@@ -177,10 +275,10 @@ pub fn find_by_reference(tx: &mut Tx<'_>, reference: &str) -> Result<Option<EdcT
     row.map(EdcTransaction::try_from).transpose()
 }
 
-/// The details (basket, receipt) as a row keeps them, read back by [`EdcTransaction::details`].
-pub fn details_json(details: &impl Serialize) -> Result<String, StoreError> {
-    serde_json::to_string(details)
-        .map_err(|error| StoreError::Corrupt(format!("edc_transactions: writing details: {error}")))
+/// A purchase's basket as a row keeps it, read back by [`EdcTransaction::basket`].
+pub fn basket_json(basket: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(basket)
+        .map_err(|error| StoreError::Corrupt(format!("edc_transactions: writing a basket: {error}")))
 }
 
 /// Marks an approved transaction reversed; `false` if it was not approved any more.

@@ -194,8 +194,20 @@ diesel::table! {
         reference -> Text,
         approval_code -> Text,
         original_stan -> Nullable<Text>,
-        details -> Text,
         created_at -> Timestamp,
+        basket -> Nullable<Text>,
+        savings_minor -> Nullable<BigInt>,
+        savings_held_minor -> Nullable<BigInt>,
+        savings_blocked -> Nullable<Bool>,
+        pkh_minor -> Nullable<BigInt>,
+        pkh_held_minor -> Nullable<BigInt>,
+        pkh_blocked -> Nullable<Bool>,
+        bpnt_minor -> Nullable<BigInt>,
+        bpnt_held_minor -> Nullable<BigInt>,
+        bpnt_blocked -> Nullable<Bool>,
+        lpg_minor -> Nullable<BigInt>,
+        lpg_held_minor -> Nullable<BigInt>,
+        lpg_blocked -> Nullable<Bool>,
     }
 }
 

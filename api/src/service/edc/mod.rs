@@ -11,14 +11,14 @@ pub mod receipt;
 pub mod reports;
 pub mod reversal;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 pub use kks_wire::edc::transaction::{BasketLine, EdcReceipt, PocketBalance, ReceiptItem};
 use serde::{Deserialize, Serialize};
 
 use super::access;
 use super::auth::pin::{check_pin, find_usable_card};
 use super::auth::{Auth, Principal};
-use super::families::{family_pockets, pocket_name, PocketState};
+use super::families::{family_pockets_and_settlement, pocket_name, PocketState};
 use super::ServiceError;
 use crate::domain::auth::{AgentKind, Pin};
 use crate::domain::card::CardNumber;
@@ -41,7 +41,7 @@ use crate::store::agents::Agent;
 use crate::store::cards::Card;
 use crate::store::catalogue;
 pub use crate::store::catalogue::CatalogueItem;
-use crate::store::edc::{self as edc_store, EdcInsertForm};
+use crate::store::edc::{self as edc_store, EdcInsertForm, SlipPocket, SlipPocketColumns};
 use crate::store::usage as usage_store;
 use crate::store::{now, Store, Tx};
 
@@ -88,13 +88,25 @@ pub struct CardRequest {
     pub operation: Operation,
 }
 
-/// What is kept with an approved transaction: what its basket took from the monthly
-/// quotas (a reversal gives it back) and its receipt (the slip is drawn from it).
+/// What an approved purchase keeps in its EDC record: what its basket took from the
+/// monthly quotas (a reversal gives it back) and the goods its slip prints.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EdcDetails {
-    pub basket: Vec<BasketUsage>,
-    pub receipt: EdcReceipt,
+pub struct EdcBasket {
+    pub usage: Vec<BasketUsage>,
+    pub items: Vec<ReceiptItem>,
+}
+
+/// What an approved card transaction's idempotency record keeps: its reference. A retry's
+/// receipt is drawn again from the EDC record ([`receipt::draw`]), as the first one was.
+/// (Records written before the EDC record had columns for its slip hold the whole
+/// receipt; its `reference` is read from it and the rest ignored.)
+#[derive(Debug, Serialize, Deserialize)]
+struct Approved {
+    reference: String,
+    /// The receipt, on the request that made it; a retry draws it again.
+    #[serde(skip)]
+    receipt: Option<EdcReceipt>,
 }
 
 /// Runs a card transaction for an agent's terminal, once per idempotency key.
@@ -121,11 +133,26 @@ pub fn transact(
         request.transmitted_at.utc(),
         &request.operation,
     ))?;
-    let key = IdempotentRequest { scope: terminal, key: &request.idempotency_key, fingerprint: &fingerprint };
-    idempotency::run_once_as(
+    // Its reference is drawn here, so that the claim already holds the answer an
+    // approval gives (the reference) and an approval writes the record once.
+    let reference = new_reference();
+    let presumed = idempotency::presumed_done(&Approved { reference: reference.clone(), receipt: None })?;
+    let key = IdempotentRequest {
+        scope: terminal,
+        key: &request.idempotency_key,
+        fingerprint: &fingerprint,
+        presumed: Some(&presumed),
+    };
+    // The agent's name heads the slip, of a retry's receipt too.
+    let mut agent_name = String::new();
+    let approved = idempotency::run_once_as(
         store,
         &key,
-        |tx| super::auth::agent_on_terminal(tx, *agent_id, terminal, token_version),
+        |tx| {
+            let agent = super::auth::agent_on_terminal(tx, *agent_id, terminal, token_version)?;
+            agent_name.clone_from(&agent.display_name);
+            Ok(agent)
+        },
         |tx, agent| {
             // The transmission time is checked once the key has proved new, not before:
             // a retry of a request answered earlier gets its first answer however late
@@ -136,8 +163,20 @@ pub fn transact(
             let card = cardholder(tx, auth, issuer, &request.card, &request.pin)?;
             Ok((agent, card))
         },
-        |tx, (agent, card)| execute(tx, &agent, terminal, &card, request),
-    )
+        |tx, (agent, card)| execute(tx, &agent, terminal, &card, request, reference),
+    )?;
+    match approved.receipt {
+        Some(receipt) => Ok(receipt),
+        None => store.read(|tx| {
+            let row = edc_store::find_by_reference(tx, &approved.reference)?.ok_or_else(|| {
+                ServiceError::Internal(format!(
+                    "the EDC record {} of an answered request is missing",
+                    approved.reference
+                ))
+            })?;
+            receipt::draw(&row, &agent_name)
+        }),
+    }
 }
 
 /// The card behind the input, if it may transact and the PIN is right.
@@ -162,7 +201,8 @@ fn execute(
     terminal: &str,
     card: &Card,
     request: &CardRequest,
-) -> Result<EdcReceipt, ServiceError> {
+    reference: String,
+) -> Result<Approved, ServiceError> {
     let operation = &request.operation;
     match (operation, agent.kind) {
         (Operation::CashWithdrawal { .. }, AgentKind::EWarong) => {
@@ -180,19 +220,20 @@ fn execute(
     // slot, the period of its limits and its receipt's date (a withdrawal sent at
     // 23:59:53 WIB is that day's, and its reversal finds it there after midnight).
     let day = request.transmitted_at.business_date();
-    let (reference, approval_code) = (new_reference(), new_approval_code());
+    let approval_code = new_approval_code();
     let mut form = EdcInsertForm::new(terminal, request.stan.as_str(), day, operation.kind(), agent.id);
     form.card_number = Some(card.card_number.as_str());
     form.family_id = Some(card.family_id);
     form.reference = &reference;
     form.approval_code = &approval_code;
+    form.created_at = at;
     let pocket = debited_pocket(operation);
     form.pocket = pocket.map(<&str>::from);
     let priced = match operation {
         Operation::Purchase { programme, basket } => price_basket(tx, *programme, basket)?,
         _ => Vec::new(),
     };
-    let basket: Vec<BasketUsage> = priced.iter().map(PricedLine::usage).collect();
+    let usage: Vec<BasketUsage> = priced.iter().map(PricedLine::usage).collect();
     let amount_minor = match operation {
         Operation::BalanceInquiry => 0,
         Operation::CashWithdrawal { amount } | Operation::WalletToSavings { amount } => amount.minor(),
@@ -201,52 +242,44 @@ fn execute(
     form.amount_minor = amount_minor;
 
     // The limits and the money first, the STAN last: the EDC row is written once, with
-    // its journal and receipt, and a STAN already taken undoes the rest (the savepoint).
+    // its journal and slip, and a STAN already taken undoes the rest (the savepoint).
     // It is still the answer whatever else refuses, as when the slot was claimed first:
     // a business refusal (one kept for retries) looks the slot up before it is given.
     let stan_taken = |tx: &mut Tx<'_>| stan_taken(tx, terminal, request.stan.as_str(), day);
-    let (pockets, journal) = match take_and_post(tx, agent, card, request, &reference, amount_minor, &basket) {
+    let (pockets, journal) = match take_and_post(tx, agent, card, request, &reference, amount_minor, &usage) {
         Ok(moved) => moved,
         Err(refusal) if refusal.to_stored().is_some() => return Err(stan_taken(tx)?.unwrap_or(refusal)),
         Err(outage) => return Err(outage),
     };
 
-    let balances = pockets
+    // Each pocket as the journal left it, at this moment: what the slip prints.
+    let slip_pockets: Vec<SlipPocket> = pockets
         .iter()
         .map(|pocket| {
             let balance_minor = journal
                 .as_ref()
                 .and_then(|journal| journal.balance_after(pocket.account.id))
                 .unwrap_or(pocket.account.balance_minor);
-            pocket_balance(pocket, balance_minor, at)
+            SlipPocket {
+                kind: pocket.account.kind,
+                balance_minor,
+                held_minor: pocket.figures(balance_minor, at).held_minor,
+                blocked: pocket.account.block.is_some(),
+            }
         })
         .collect();
-    let items: Vec<ReceiptItem> = priced.iter().map(PricedLine::receipt_item).collect();
-    let mut receipt = EdcReceipt {
-        kind: operation.kind(),
-        terminal_id: terminal.to_owned(),
-        stan: request.stan.as_str().to_owned(),
-        reference: reference.clone(),
-        approval_code: approval_code.clone(),
-        business_date: day,
-        at,
-        masked_card: card.card_number.masked(),
-        amount: (amount_minor > 0).then(|| rupiah_from_minor(amount_minor)),
-        items,
-        balances,
-        lines: Vec::new(),
-    };
-    receipt.lines = receipt::lines(&receipt, &agent.display_name);
-    let details = EdcDetails { basket, receipt };
-    let details_json = edc_store::details_json(&details)?;
+    form.pockets = SlipPocketColumns::of(&slip_pockets);
+    let basket =
+        (!priced.is_empty()).then(|| EdcBasket { usage, items: priced.iter().map(PricedLine::receipt_item).collect() });
+    let basket_json = basket.as_ref().map(edc_store::basket_json).transpose()?;
+    form.basket = basket_json.as_deref();
     form.journal_id = journal.map(|journal| journal.id.0);
-    form.details = &details_json;
-    if !edc_store::claim(tx, &form)? {
+    let Some(row) = edc_store::claim(tx, &form)? else {
         return Err(stan_taken(tx)?.ok_or_else(|| {
             ServiceError::Internal(format!("STAN {} of {day} is taken but not found", request.stan.as_str()))
         })?);
-    }
-    Ok(details.receipt)
+    };
+    Ok(Approved { receipt: Some(receipt::draw(&row, &agent.display_name)?), reference })
 }
 
 /// The refusal for a STAN already taken on the business day, if it is.
@@ -278,7 +311,13 @@ fn take_and_post(
 ) -> Result<(Vec<PocketState>, Option<PostedJournal>), ServiceError> {
     let day = request.transmitted_at.business_date();
     // The family's pockets, read once: the receipt prints them as the journal left them.
-    let pockets = family_pockets(tx, card.family_id)?;
+    // The agent's settlement account comes with them when the agent is paid.
+    let pays_agent = matches!(request.operation, Operation::CashWithdrawal { .. } | Operation::Purchase { .. });
+    let (pockets, settlement) = family_pockets_and_settlement(tx, card.family_id, pays_agent.then_some(agent.id))?;
+    let settlement = |tx: &mut Tx<'_>| match &settlement {
+        Some(account) => Ok(account.id),
+        None => agent_settlement(tx, agent.id),
+    };
     let family_account = |kind: AccountKind| {
         pockets
             .iter()
@@ -293,7 +332,7 @@ fn take_and_post(
                 .map_err(|refused| ServiceError::WithdrawalLimitExceeded(format_rupiah(refused.limit_minor)))?;
             take_usage(tx, &cash_withdrawal_usage(card.family_id, agent.id, amount.minor()), day)?;
             let savings = family_account(AccountKind::Savings)?;
-            let settlement = agent_settlement(tx, agent.id)?;
+            let settlement = settlement(tx)?;
             Some(move_money(
                 tx,
                 JournalKind::CashWithdrawal,
@@ -322,7 +361,7 @@ fn take_and_post(
             let amount =
                 Amount::from_minor(amount_minor).map_err(|error| ServiceError::Invalid(format!("basket: {error}")))?;
             let wallet = family_account(programme.wallet())?;
-            let settlement = agent_settlement(tx, agent.id)?;
+            let settlement = settlement(tx)?;
             Some(move_money(tx, JournalKind::Purchase, reference, wallet, settlement, amount, programme.wallet())?)
         }
     };
@@ -339,6 +378,7 @@ fn debited_pocket(operation: &Operation) -> Option<AccountKind> {
     }
 }
 
+/// The agent's settlement account, opened at its first card transaction.
 fn agent_settlement(tx: &mut Tx<'_>, agent_id: i64) -> Result<AccountId, ServiceError> {
     Ok(accounts::find_or_open(tx, OwnerKind::Agent, &agent_id.to_string(), AccountKind::AgentSettlement)?.id)
 }
@@ -453,19 +493,6 @@ fn price_basket(
         priced.push(PricedLine { item: item.clone(), quantity: line.quantity, total_minor });
     }
     Ok(priced)
-}
-
-/// A pocket as the receipt prints it, with the balance the journal left it.
-fn pocket_balance(pocket: &PocketState, balance_minor: i64, at: NaiveDateTime) -> PocketBalance {
-    let figures = pocket.figures(balance_minor, at);
-    PocketBalance {
-        kind: pocket.account.kind,
-        name: pocket_name(pocket.account.kind),
-        balance: rupiah_from_minor(figures.balance_minor),
-        held: rupiah_from_minor(figures.held_minor),
-        blocked: rupiah_from_minor(figures.blocked_minor),
-        available: rupiah_from_minor(figures.available_minor),
-    }
 }
 
 /// The catalogue an e-Warong sells from.

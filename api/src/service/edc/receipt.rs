@@ -2,9 +2,15 @@
 
 use rust_decimal::Decimal;
 
-use super::EdcReceipt;
+use super::{EdcBasket, EdcReceipt, PocketBalance};
+use crate::domain::card::CardNumber;
 use crate::domain::edc::{format_rupiah, EdcKind};
+use crate::domain::holds::PocketFigures;
 use crate::domain::ledger::AccountKind;
+use crate::domain::money::rupiah_from_minor;
+use crate::service::families::pocket_name;
+use crate::service::ServiceError;
+use crate::store::edc::EdcTransaction;
 
 /// The width of a slip line, in characters (a 58 mm thermal printer).
 pub const SLIP_WIDTH_CHARS: usize = 32;
@@ -41,8 +47,49 @@ fn title(kind: EdcKind) -> &'static str {
     }
 }
 
+/// The receipt of an approved card transaction, drawn from its EDC record: the same
+/// whether it answers the request that made it, a retry, or a reprint of the slip.
+pub fn draw(row: &EdcTransaction, agent_name: &str) -> Result<EdcReceipt, ServiceError> {
+    let items = row.basket::<EdcBasket>()?.map(|basket| basket.items).unwrap_or_default();
+    let masked_card = match row.card_number.as_deref().map(CardNumber::parse) {
+        Some(Ok(card)) => card.masked(),
+        _ => return Err(ServiceError::Internal(format!("EDC record {} has no card", row.reference))),
+    };
+    let balances = row
+        .slip_pockets
+        .iter()
+        .map(|pocket| {
+            let figures = PocketFigures::of(pocket.balance_minor, pocket.held_minor, pocket.blocked);
+            PocketBalance {
+                kind: pocket.kind,
+                name: pocket_name(pocket.kind),
+                balance: rupiah_from_minor(figures.balance_minor),
+                held: rupiah_from_minor(figures.held_minor),
+                blocked: rupiah_from_minor(figures.blocked_minor),
+                available: rupiah_from_minor(figures.available_minor),
+            }
+        })
+        .collect();
+    let mut receipt = EdcReceipt {
+        kind: row.kind,
+        terminal_id: row.terminal_id.clone(),
+        stan: row.stan.clone(),
+        reference: row.reference.clone(),
+        approval_code: row.approval_code.clone(),
+        business_date: row.business_date,
+        at: row.created_at,
+        masked_card,
+        amount: (row.amount_minor > 0).then(|| rupiah_from_minor(row.amount_minor)),
+        items,
+        balances,
+        lines: Vec::new(),
+    };
+    receipt.lines = lines(&receipt, agent_name);
+    Ok(receipt)
+}
+
 /// The slip: agent, terminal, date, reference, amount, goods and every pocket's balance.
-pub fn lines(receipt: &EdcReceipt, agent_name: &str) -> Vec<String> {
+fn lines(receipt: &EdcReceipt, agent_name: &str) -> Vec<String> {
     let mut lines = vec![
         "KARTU KELUARGA SEJAHTERA".to_owned(),
         agent_name.chars().take(SLIP_WIDTH_CHARS).collect(),

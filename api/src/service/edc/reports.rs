@@ -4,11 +4,11 @@
 use chrono::NaiveDate;
 pub use kks_wire::edc::reports::{HistoryEntry, Settlement};
 
-use super::EdcDetails;
 use crate::domain::edc::{business_date, EdcKind, EdcStatus};
 use crate::domain::money::rupiah_from_minor;
 use crate::service::auth::Principal;
 use crate::service::ServiceError;
+use crate::store::agents;
 pub use crate::store::edc::HISTORY_PAGE_MAX;
 use crate::store::edc::{self as edc_store, EdcTransaction};
 use crate::store::{now, Store};
@@ -90,8 +90,11 @@ pub fn settlement(store: &Store, principal: &Principal, day: Option<NaiveDate>) 
 
 /// The slip of a transaction as PNG: for the agent that made it, or the family it was for.
 pub fn slip(store: &Store, principal: &Principal, reference: &str) -> Result<Vec<u8>, ServiceError> {
-    let row =
-        store.read(|tx| edc_store::find_by_reference(tx, reference))?.ok_or(ServiceError::NotFound("transaction"))?;
+    let (row, agent) = store.read(|tx| -> Result<_, ServiceError> {
+        let row = edc_store::find_by_reference(tx, reference)?.ok_or(ServiceError::NotFound("transaction"))?;
+        let agent = agents::find_by_id(tx, row.agent_id)?;
+        Ok((row, agent))
+    })?;
     let mine = match principal {
         Principal::Agent { id, .. } => row.agent_id == *id,
         Principal::Family { id } => row.family_id == Some(*id),
@@ -100,7 +103,8 @@ pub fn slip(store: &Store, principal: &Principal, reference: &str) -> Result<Vec
     if !mine || row.status == EdcStatus::ReversedBeforeArrival {
         return Err(ServiceError::NotFound("transaction"));
     }
-    let lines = row.details::<EdcDetails>()?.receipt.lines;
+    let agent = agent.ok_or_else(|| ServiceError::Internal(format!("the agent of {reference} is missing")))?;
+    let lines = super::receipt::draw(&row, &agent.display_name)?.lines;
     crate::render::slip::render_slip(&lines)
         .map_err(|error| ServiceError::Internal(format!("slip {reference}: {error}")))
 }

@@ -6,7 +6,7 @@
 
 pub use kks_wire::edc::reversal::{Original, ReversalOutcome, ReversalResult};
 
-use super::EdcDetails;
+use super::EdcBasket;
 use crate::domain::edc::{new_reference, EdcKind, EdcStatus};
 use crate::domain::transmission::check_reversal;
 use crate::domain::usage::{basket_usage, cash_withdrawal_usage, Usage};
@@ -29,7 +29,7 @@ pub fn reverse(
         return Err(ServiceError::Forbidden("reversals are sent by an agent's terminal".to_owned()));
     };
     let fingerprint = idempotency::fingerprint(&("reversal", original.stan.as_str(), original.transmitted_at.utc()))?;
-    let key = IdempotentRequest { scope: terminal, key: idempotency_key, fingerprint: &fingerprint };
+    let key = IdempotentRequest { scope: terminal, key: idempotency_key, fingerprint: &fingerprint, presumed: None };
     // Checked once the key has proved new, so that a retry gets its first answer even
     // after the window has closed. A closed window is an answer, kept under the key; an
     // original "sent" in the future is the terminal's clock, and is not kept.
@@ -49,7 +49,7 @@ fn reverse_in(
     placeholder.status = EdcStatus::ReversedBeforeArrival.into();
     placeholder.reference = &reference;
     placeholder.original_stan = Some(stan);
-    if edc_store::claim(tx, &placeholder)? {
+    if edc_store::claim(tx, &placeholder)?.is_some() {
         return Ok(ReversalResult {
             outcome: ReversalOutcome::OriginalVoided,
             original_stan: stan.to_owned(),
@@ -90,7 +90,12 @@ fn usage_taken(original: &EdcTransaction) -> Result<Vec<Usage>, ServiceError> {
     let Some(family_id) = original.family_id else { return Ok(Vec::new()) };
     Ok(match original.kind {
         EdcKind::CashWithdrawal => cash_withdrawal_usage(family_id, original.agent_id, original.amount_minor).to_vec(),
-        EdcKind::Purchase => basket_usage(family_id, &original.details::<EdcDetails>()?.basket),
+        EdcKind::Purchase => {
+            let basket = original
+                .basket::<EdcBasket>()?
+                .ok_or_else(|| ServiceError::Internal(format!("purchase {} has no basket", original.reference)))?;
+            basket_usage(family_id, &basket.usage)
+        }
         EdcKind::BalanceInquiry | EdcKind::WalletToSavings | EdcKind::Reversal => Vec::new(),
     })
 }
