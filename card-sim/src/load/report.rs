@@ -189,7 +189,7 @@ impl Report {
             self.reversals, self.reversals_pending
         );
         if self.stan_range_exhausted {
-            println!("  note          a worker used up its STAN range and stopped early");
+            println!("  note          a worker used up its STANs on a terminal and stopped early (more terminals last longer)");
         }
         if self.unexpected.is_empty() {
             println!("  unexpected    none");

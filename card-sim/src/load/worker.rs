@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::{LoadKind, Shared};
 use crate::stan::stan_from;
-use crate::terminal::{transmitted_now, CardRead, CardTransaction, Operation, Outcome, ReversalReport, Terminal};
+use crate::terminal::{transmitted_now, CardRead, CardTransaction, Operation, Outcome, ReversalReport};
 
 /// Latencies are recorded in microseconds, from 1 µs to 10 minutes, 3 significant digits.
 const LATENCY_MICROSECONDS_MAX: u64 = 600_000_000;
@@ -90,12 +90,15 @@ impl Stats {
     }
 }
 
-/// Runs worker `number` until the tickets or the time run out.
+/// Runs worker `number` until the tickets or the time run out, or one of its terminals has
+/// used the worker's share of that terminal's STANs.
 pub fn run(number: u32, shared: &Shared, seed: u64) -> anyhow::Result<Stats> {
     let mut stats = Stats::new()?;
     let mut random = StdRng::seed_from_u64(seed);
     let stan_base = number.saturating_mul(shared.stan_range);
-    for sequence in 0..shared.stan_range {
+    // A STAN is unique per terminal and business day: each terminal counts its own.
+    let mut used_per_terminal = vec![0_u32; shared.terminals.len()];
+    loop {
         if Instant::now() >= shared.deadline {
             break;
         }
@@ -111,13 +114,23 @@ pub fn run(number: u32, shared: &Shared, seed: u64) -> anyhow::Result<Stats> {
         if Instant::now() >= shared.deadline {
             break;
         }
-        let stan = stan_from(stan_base + 1 + (shared.stan_offset + sequence) % shared.stan_range)?;
-        one_transaction(shared, &mut random, &mut stats, &stan, due);
+        let kind = pick_kind(shared, &mut random);
+        let eligible: Vec<usize> = (0..shared.terminals.len())
+            .filter(|&index| shared.terminals.get(index).is_some_and(|(agent, _)| kind.allowed_at(*agent)))
+            .collect();
+        let Some(&terminal) = eligible.get(random.random_range(0..eligible.len().max(1))) else {
+            continue;
+        };
+        let Some(used) = used_per_terminal.get_mut(terminal) else { continue };
+        if *used == shared.stan_range {
+            stats.stan_range_exhausted = true;
+            break;
+        }
+        let stan = stan_from(stan_base + 1 + (shared.stan_offset + *used) % shared.stan_range)?;
+        *used += 1;
+        one_transaction(shared, &mut random, &mut stats, (kind, terminal), &stan, due);
         if shared.count.is_some() {
             shared.progress.inc(1);
-        }
-        if sequence + 1 == shared.stan_range {
-            stats.stan_range_exhausted = true;
         }
     }
     Ok(stats)
@@ -137,13 +150,15 @@ fn due_time(shared: &Shared, ticket: u64) -> Instant {
 
 /// One transaction, due at `due`: its latency runs from then, so an open-loop
 /// transaction that waited for a free worker counts its wait.
-fn one_transaction(shared: &Shared, random: &mut StdRng, stats: &mut Stats, stan: &Stan, due: Instant) {
-    let kind = pick_kind(shared, random);
-    let eligible: Vec<&Terminal> =
-        shared.terminals.iter().filter(|(agent, _)| kind.allowed_at(*agent)).map(|(_, terminal)| terminal).collect();
-    let Some(terminal) = eligible.get(random.random_range(0..eligible.len().max(1))).copied() else {
-        return;
-    };
+fn one_transaction(
+    shared: &Shared,
+    random: &mut StdRng,
+    stats: &mut Stats,
+    (kind, terminal): (LoadKind, usize),
+    stan: &Stan,
+    due: Instant,
+) {
+    let Some((_, terminal)) = shared.terminals.get(terminal) else { return };
     let family_index = random.random_range(0..shared.credentials.families.len().max(1));
     let Some(family) = shared.credentials.families.get(family_index) else {
         return;
