@@ -198,10 +198,14 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
         std::fs::write(&credentials, serde_json::to_string(&bench_credentials(&demo, &cardholders, agents))?)?;
         let server = Server::start(settings, &database.url)?;
         let running = Arc::new(AtomicBool::new(true));
+        let bytes_before = database_bytes(&database.url)?;
         let lag = dashboard_lag_probe(&server, &database.url, &demo, Arc::clone(&running))?;
         let load = card_sim_load(settings, &server, &credentials, LoadPace::ClosedLoop { database: &database.url });
         running.store(false, Ordering::Relaxed);
         let (load, lag) = (load?, lag.join().map_err(|_| "the dashboard probe panicked")??);
+        let approved = load["outcomes"]["APPROVED"].as_f64().unwrap_or(0.0);
+        let grown = database_bytes(&database.url)? - bytes_before;
+        let bytes_per_withdrawal = (approved > 0.0).then(|| (grown as f64 / approved).round());
         eprintln!("    {} req/s, latency {}", load["requests_per_second"], load["latency_ms"]);
         let closed_rate = load["requests_per_second"].as_f64().unwrap_or(0.0);
         let sweep = open_loop_sweep(settings, &server, folder.path(), (&demo, &cardholders), closed_rate)?;
@@ -226,6 +230,7 @@ fn run(database: &BenchDatabase, settings: &Settings) -> BenchResult<Value> {
             "ledger_clean": load["ledger"]["clean"],
             "server_peak_memory_mb": memory,
             "dashboard_lag_ms": latency_ms(&lag),
+            "database_bytes_per_approved_withdrawal": bytes_per_withdrawal,
             "ratio_to_ceiling": ratio_to_ceiling,
             "ratio_to_reference": ratio_to_reference,
             "open_loop": sweep,
@@ -549,7 +554,7 @@ fn open_loop_sweep(
         let p99 = load["latency_ms"]["p99"].as_f64().unwrap_or(f64::INFINITY);
         let kept = p99 <= SWEEP_P99_MS_MAX
             && served >= rate as f64 * SWEEP_SERVED_SHARE_MIN
-            && load["unexpected"].as_u64() == Some(0);
+            && load["unexpected"].as_object().is_some_and(serde_json::Map::is_empty);
         eprintln!("    served {served:.0}/s, latency {}, kept {kept}", load["latency_ms"]);
         steps.push(json!({ "rate": rate, "served_per_second": served, "latency_ms": load["latency_ms"],
                            "unexpected": load["unexpected"], "kept": kept }));
@@ -644,6 +649,30 @@ fn committed_withdrawals(url: &DatabaseUrl) -> BenchResult<i64> {
         }
     };
     Ok(rows.first().map_or(0, |row| row.entries))
+}
+
+/// The database's size in bytes: SQLite's pages as its connections see them (the WAL's
+/// included), PostgreSQL's `pg_database_size` (dead rows included until a vacuum).
+fn database_bytes(url: &str) -> BenchResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Bytes {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        bytes: i64,
+    }
+    let url = DatabaseUrl::parse(url)?;
+    let rows: Vec<Bytes> = match url.backend() {
+        kks_api::store::Backend::Sqlite => diesel::RunQueryDsl::load(
+            diesel::sql_query(
+                "SELECT CAST(p.page_count * s.page_size AS BIGINT) AS bytes FROM pragma_page_count() p, pragma_page_size() s",
+            ),
+            &mut diesel::SqliteConnection::establish(url.location())?,
+        )?,
+        kks_api::store::Backend::Postgres => diesel::RunQueryDsl::load(
+            diesel::sql_query("SELECT CAST(pg_database_size(current_database()) AS BIGINT) AS bytes"),
+            &mut diesel::PgConnection::establish(url.location())?,
+        )?,
+    };
+    Ok(rows.first().map_or(0, |row| row.bytes))
 }
 
 /// Full path against the ceiling: throughput and latency ratios.
@@ -1110,6 +1139,10 @@ fn print_table(report: &Value) {
                 "{name:<9} dashboard lag (approved withdrawal → overview) during the HTTP phase: p50 {} ms, p99 {} ms, max {} ms ({} probes)",
                 full["dashboard_lag_ms"]["p50"], full["dashboard_lag_ms"]["p99"], full["dashboard_lag_ms"]["max"],
                 full["dashboard_lag_ms"]["count"],
+            );
+            println!(
+                "{name:<9} database growth during the HTTP phase: {} bytes per approved withdrawal",
+                full["database_bytes_per_approved_withdrawal"],
             );
         }
         if let Some(steps) = full["open_loop"]["steps"].as_array() {
