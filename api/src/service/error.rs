@@ -161,6 +161,11 @@ pub enum ServiceError {
     /// A rule of the code itself was broken; logged, answered as an internal error.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The reference drawn for a card transaction is another's (12 random digits meet
+    /// about once in 1.5 million): the transaction is rolled back and run again with a
+    /// new one, and only if that keeps happening does the terminal hear of it.
+    #[error("the transaction's reference was drawn twice; try again")]
+    ReferenceTaken,
     /// A refusal given earlier to the same request (same idempotency key), given again.
     #[error("{detail}")]
     Replayed { code: ErrorCode, detail: String },
@@ -255,6 +260,7 @@ impl ServiceError {
             Self::Ledger(LedgerError::Refused(refusal)) => refusal_code(refusal),
             Self::Ledger(LedgerError::Store(store)) | Self::Store(store) => store_code(store),
             Self::Internal(_) => ErrorCode::InternalError,
+            Self::ReferenceTaken => ErrorCode::ServiceUnavailable,
         }
     }
 }

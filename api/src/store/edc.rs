@@ -237,13 +237,13 @@ impl<'a> EdcInsertForm<'a> {
 
 /// Writes the form's row in its terminal, STAN and day and gives it back as written; none
 /// (and nothing written) if that STAN is taken (by another transaction, or by a reversal
-/// that came first). On PostgreSQL a concurrent claim of the same STAN waits here until
-/// the other commits.
+/// that came first) or, rarely, the form's reference is another row's: the caller tells
+/// which by looking the STAN up. On PostgreSQL a concurrent claim of the same STAN waits
+/// here until the other commits.
 pub fn claim(tx: &mut Tx<'_>, form: &EdcInsertForm<'_>) -> Result<Option<EdcTransaction>, StoreError> {
     let row: Option<EdcRow> = on_backend!(tx, connection => diesel::insert_into(edc_transactions::table)
         .values(form)
-        .on_conflict((edc_transactions::terminal_id, edc_transactions::stan, edc_transactions::business_date))
-        .do_nothing()
+        .on_conflict_do_nothing()
         .returning(EdcRow::as_returning())
         .get_result(connection)
         .optional()?);

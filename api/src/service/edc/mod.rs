@@ -133,23 +133,64 @@ pub fn transact(
         request.transmitted_at.utc(),
         &request.operation,
     ))?;
-    // Its reference is drawn here, so that the claim already holds the answer an
-    // approval gives (the reference) and an approval writes the record once.
-    let reference = new_reference();
-    let presumed = idempotency::presumed_done(&Approved { reference: reference.clone(), receipt: None })?;
-    let key = IdempotentRequest {
-        scope: terminal,
-        key: &request.idempotency_key,
-        fingerprint: &fingerprint,
-        presumed: Some(&presumed),
-    };
     // The agent's name heads the slip, of a retry's receipt too.
     let mut agent_name = String::new();
-    let approved = idempotency::run_once_as(
+    let mut draws = 0;
+    let approved = loop {
+        draws += 1;
+        match run_once_with_reference(
+            store,
+            auth,
+            issuer,
+            (*agent_id, terminal, token_version),
+            request,
+            &fingerprint,
+            &mut agent_name,
+        ) {
+            // Rolled back whole, key and all: run again with a new reference.
+            Err(ServiceError::ReferenceTaken) if draws < REFERENCE_DRAWS_MAX => continue,
+            answered => break answered?,
+        }
+    };
+    match approved.receipt {
+        Some(receipt) => Ok(receipt),
+        None => store.read(|tx| {
+            let row = edc_store::find_by_reference(tx, &approved.reference)?.ok_or_else(|| {
+                ServiceError::Internal(format!(
+                    "the EDC record {} of an answered request is missing",
+                    approved.reference
+                ))
+            })?;
+            receipt::draw(&row, &agent_name)
+        }),
+    }
+}
+
+/// How many references a card transaction draws before it gives up (each draw meets
+/// another's reference about once in 1.5 million at today's volume).
+const REFERENCE_DRAWS_MAX: u32 = 3;
+
+/// [`transact`]'s one run, under its idempotency key, with a reference drawn for it. The
+/// reference is drawn before the key is claimed, so that the claim already holds the
+/// answer an approval gives (the reference) and an approval writes the record once.
+fn run_once_with_reference(
+    store: &Store,
+    auth: &Auth,
+    issuer: &IssuerVerifyingKeys,
+    (agent_id, terminal, token_version): (i64, &str, i64),
+    request: &CardRequest,
+    fingerprint: &str,
+    agent_name: &mut String,
+) -> Result<Approved, ServiceError> {
+    let reference = new_reference();
+    let presumed = idempotency::presumed_done(&Approved { reference: reference.clone(), receipt: None })?;
+    let key =
+        IdempotentRequest { scope: terminal, key: &request.idempotency_key, fingerprint, presumed: Some(&presumed) };
+    idempotency::run_once_as(
         store,
         &key,
         |tx| {
-            let agent = super::auth::agent_on_terminal(tx, *agent_id, terminal, token_version)?;
+            let agent = super::auth::agent_on_terminal(tx, agent_id, terminal, token_version)?;
             agent_name.clone_from(&agent.display_name);
             Ok(agent)
         },
@@ -164,19 +205,7 @@ pub fn transact(
             Ok((agent, card))
         },
         |tx, (agent, card)| execute(tx, &agent, terminal, &card, request, reference),
-    )?;
-    match approved.receipt {
-        Some(receipt) => Ok(receipt),
-        None => store.read(|tx| {
-            let row = edc_store::find_by_reference(tx, &approved.reference)?.ok_or_else(|| {
-                ServiceError::Internal(format!(
-                    "the EDC record {} of an answered request is missing",
-                    approved.reference
-                ))
-            })?;
-            receipt::draw(&row, &agent_name)
-        }),
-    }
+    )
 }
 
 /// The card behind the input, if it may transact and the PIN is right.
@@ -275,9 +304,8 @@ fn execute(
     form.basket = basket_json.as_deref();
     form.journal_id = journal.map(|journal| journal.id.0);
     let Some(row) = edc_store::claim(tx, &form)? else {
-        return Err(stan_taken(tx)?.ok_or_else(|| {
-            ServiceError::Internal(format!("STAN {} of {day} is taken but not found", request.stan.as_str()))
-        })?);
+        // The STAN's slot is taken, or else the reference is.
+        return Err(stan_taken(tx)?.unwrap_or(ServiceError::ReferenceTaken));
     };
     Ok(Approved { receipt: Some(receipt::draw(&row, &agent.display_name)?), reference })
 }
