@@ -20,6 +20,7 @@ use crate::service::monitoring::families::{self, FamilyList, FamilyPage, FAMILIE
 use crate::service::monitoring::graduations::{self, Graduations};
 use crate::service::monitoring::indicators::{self, FacilitatorArea, Indicators, NewFacilitator};
 use crate::service::monitoring::overview::{self, Overview, SERIES_DAYS_DEFAULT};
+use crate::service::monitoring::RegionReport;
 
 /// How an answer is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -192,6 +193,19 @@ pub struct RegionQuery {
     pub format: Option<ExportFormat>,
 }
 
+/// A service's figures for the caller's region (or one below it), as JSON or CSV.
+async fn region_figures<T: Serialize + CsvExport + Send + 'static>(
+    request: &HttpRequest,
+    state: &AppState,
+    caller: Authenticated,
+    RegionQuery { region, format }: RegionQuery,
+    (name, figures): (&str, RegionReport<T>),
+) -> Result<HttpResponse, ApiError> {
+    let store = state.reports.clone();
+    let value = blocking(move || figures(&store, &caller.0, region.as_ref())).await?;
+    Ok(answer(request, format, &value, name))
+}
+
 /// The monitoring indicators: stages paid on time and in the right amount, e-wallet to
 /// savings per sub-region and facilitator area, verification, suspensions, releases,
 /// terminations and graduations.
@@ -204,10 +218,7 @@ pub async fn indicators(
     caller: Authenticated,
     query: web::Query<RegionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let RegionQuery { region, format } = query.into_inner();
-    let store = state.reports.clone();
-    let figures = blocking(move || indicators::indicators(&store, &caller.0, region.as_ref())).await?;
-    Ok(answer(&request, format, &figures, "indicators"))
+    region_figures(&request, &state, caller, query.into_inner(), ("indicators", indicators::indicators)).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -251,10 +262,7 @@ pub async fn complaints(
     caller: Authenticated,
     query: web::Query<RegionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let RegionQuery { region, format } = query.into_inner();
-    let store = state.reports.clone();
-    let figures = blocking(move || complaints::complaints(&store, &caller.0, region.as_ref())).await?;
-    Ok(answer(&request, format, &figures, "complaints"))
+    region_figures(&request, &state, caller, query.into_inner(), ("complaints", complaints::complaints)).await
 }
 
 /// P2K2/FDS sessions and attendances by module.
@@ -268,10 +276,7 @@ pub async fn p2k2_attendance(
     caller: Authenticated,
     query: web::Query<RegionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let RegionQuery { region, format } = query.into_inner();
-    let store = state.reports.clone();
-    let figures = blocking(move || complaints::p2k2_attendance(&store, &caller.0, region.as_ref())).await?;
-    Ok(answer(&request, format, &figures, "p2k2-attendance"))
+    region_figures(&request, &state, caller, query.into_inner(), ("p2k2-attendance", complaints::p2k2_attendance)).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -34,7 +34,11 @@ use crate::domain::money::rupiah_from_minor;
 use crate::domain::monitoring::{percent, Flow};
 use crate::store::journal_rollup;
 use crate::store::regions::{self, Region};
-use crate::store::{parse_stored, StoreError, Tx};
+use crate::store::{parse_stored, Store, StoreError, Tx};
+
+/// A service's figures for a principal's region, or a region below it (absent: the
+/// principal's whole region): indicators, complaints, P2K2 attendance.
+pub type RegionReport<T> = fn(&Store, &Principal, Option<&RegionCode>) -> Result<T, ServiceError>;
 
 /// How far an answer's money figures reach into the journal: every journal up to
 /// `through_journal_id` is in them, and `journals_behind` committed journals are not yet
