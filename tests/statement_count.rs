@@ -31,7 +31,7 @@ use crate::support::{on_both_backends, TestDatabase, KKS_BINARY};
 /// (BEGIN, savepoints, COMMIT; on PostgreSQL the pool's check-out `SELECT 1`). Issue 22
 /// started from 22 and 20.
 const SQLITE_STATEMENTS_PER_WITHDRAWAL_MAX: usize = 16;
-const POSTGRES_STATEMENTS_PER_WITHDRAWAL_MAX: usize = 15;
+const POSTGRES_STATEMENTS_PER_WITHDRAWAL_MAX: usize = 14;
 /// A debug build, as tests run, checks each leg of a posting against its postings and
 /// holds after it is written (three reads a leg, two legs): `ledger::posting`.
 const DEBUG_INVARIANT_CHECK_STATEMENTS: usize = if cfg!(debug_assertions) { 6 } else { 0 };

@@ -171,15 +171,45 @@ fn insert_journal(
     }
 
     let posted_at = now();
+    let journal = (
+        bind::<Text, _>(draft.kind.as_ref()),
+        bind::<Text, _>(draft.reference),
+        bind::<Text, _>(draft.memo),
+        bind::<Nullable<BigInt>, _>(reverses.map(|id| id.0)),
+        bind::<Timestamp, _>(posted_at),
+    );
+    // On PostgreSQL a transfer's journal and its two postings are one statement (a
+    // data-modifying CTE): a round trip fewer for every card transaction. SQLite runs no
+    // INSERT inside a WITH.
+    if let (Tx::Postgres(connection), [first, second]) = (&mut *tx, applied.as_slice()) {
+        let (kind, reference, memo, reversed, at) = journal;
+        let leg = |posting: &Posting| {
+            (
+                bind::<BigInt, _>(posting.account.0),
+                bind::<BigInt, _>(posting.amount_minor),
+                bind::<BigInt, _>(posting.balance_after_minor),
+            )
+        };
+        let ((a, b, c), (d, e, f)) = (leg(first), leg(second));
+        let insert = cached_sql(
+            "WITH journal AS (INSERT INTO journals (kind, reference, memo, reverses_journal_id, posted_at) \
+             VALUES (?, ?, ?, ?, ?) RETURNING id) \
+             INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor) \
+             SELECT journal.id, leg.account_id, leg.amount_minor, leg.balance_after_minor FROM journal, \
+             (VALUES (CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)), (?, ?, ?)) \
+             AS leg (account_id, amount_minor, balance_after_minor) \
+             RETURNING journal_id AS id",
+            (kind, reference, memo, reversed, at, a, b, c, d, e, f),
+        );
+        let written: Vec<InsertedId> = insert.load(*connection)?;
+        let journal_id = written.first().map(|row| row.id).ok_or_else(|| {
+            StoreError::Corrupt(format!("journal {}: its postings were not written", draft.reference))
+        })?;
+        return posted(tx, JournalId(journal_id), draft.kind, posted_at, applied);
+    }
     let insert_journal = cached_sql(
         "INSERT INTO journals (kind, reference, memo, reverses_journal_id, posted_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        (
-            bind::<Text, _>(draft.kind.as_ref()),
-            bind::<Text, _>(draft.reference),
-            bind::<Text, _>(draft.memo),
-            bind::<Nullable<BigInt>, _>(reverses.map(|id| id.0)),
-            bind::<Timestamp, _>(posted_at),
-        ),
+        journal,
     );
     let journal_id = on_backend!(tx, connection => insert_journal.get_result::<InsertedId>(connection)?).id;
     // Two postings a statement: a transfer, the common journal, is one.
@@ -215,9 +245,23 @@ fn insert_journal(
         }
     }
 
-    let posted = PostedJournal { id: JournalId(journal_id), kind: draft.kind, posted_at, postings: applied };
+    posted(tx, JournalId(journal_id), draft.kind, posted_at, applied)
+}
+
+/// The journal as posted; a debug build checks each account it touched against its
+/// postings and holds.
+fn posted(
+    tx: &mut Tx<'_>,
+    id: JournalId,
+    kind: JournalKind,
+    posted_at: NaiveDateTime,
+    postings: Vec<Posting>,
+) -> Result<PostedJournal, LedgerError> {
+    let posted = PostedJournal { id, kind, posted_at, postings };
     #[cfg(debug_assertions)]
     super::verify::assert_accounts_consistent(tx, posted.postings.iter().map(|posting| posting.account))?;
+    #[cfg(not(debug_assertions))]
+    let _ = tx;
     Ok(posted)
 }
 

@@ -70,6 +70,9 @@ bound_values_for_tuples! {
     (A SA 0, B SB 1, C SC 2, D SD 3, E SE 4, F SF 5)
     (A SA 0, B SB 1, C SC 2, D SD 3, E SE 4, F SF 5, G SG 6)
     (A SA 0, B SB 1, C SC 2, D SD 3, E SE 4, F SF 5, G SG 6, H SH 7)
+    (A SA 0, B SB 1, C SC 2, D SD 3, E SE 4, F SF 5, G SG 6, H SH 7, I SI 8)
+    (A SA 0, B SB 1, C SC 2, D SD 3, E SE 4, F SF 5, G SG 6, H SH 7, I SI 8, J SJ 9)
+    (A SA 0, B SB 1, C SC 2, D SD 3, E SE 4, F SF 5, G SG 6, H SH 7, I SI 8, J SJ 9, K SK 10)
 }
 
 impl<DB: Backend, Values: BoundValues<DB>> QueryFragment<DB> for CachedSql<Values> {
