@@ -135,10 +135,8 @@ pub fn transact(
     ))?;
     // The agent's name heads the slip, of a retry's receipt too.
     let mut agent_name = String::new();
-    let mut draws = 0;
-    let approved = loop {
-        draws += 1;
-        match run_once_with_reference(
+    let approved = with_fresh_references(|| {
+        run_once_with_reference(
             store,
             auth,
             issuer,
@@ -146,12 +144,8 @@ pub fn transact(
             request,
             &fingerprint,
             &mut agent_name,
-        ) {
-            // Rolled back whole, key and all: run again with a new reference.
-            Err(ServiceError::ReferenceTaken) if draws < REFERENCE_DRAWS_MAX => continue,
-            answered => break answered?,
-        }
-    };
+        )
+    })?;
     match approved.receipt {
         Some(receipt) => Ok(receipt),
         None => store.read(|tx| {
@@ -166,9 +160,21 @@ pub fn transact(
     }
 }
 
-/// How many references a card transaction draws before it gives up (each draw meets
-/// another's reference about once in 1.5 million at today's volume).
+/// How many references a card transaction or a reversal draws before it gives up (each
+/// draw meets another's reference about once in 1.5 million at today's volume).
 const REFERENCE_DRAWS_MAX: u32 = 3;
+
+/// Runs `run` (one idempotent run that draws its own reference) again while its reference
+/// was another's: such a run is rolled back whole, key and all.
+fn with_fresh_references<T>(mut run: impl FnMut() -> Result<T, ServiceError>) -> Result<T, ServiceError> {
+    let mut draws = 1;
+    loop {
+        match run() {
+            Err(ServiceError::ReferenceTaken) if draws < REFERENCE_DRAWS_MAX => draws += 1,
+            answered => return answered,
+        }
+    }
+}
 
 /// [`transact`]'s one run, under its idempotency key, with a reference drawn for it. The
 /// reference is drawn before the key is claimed, so that the claim already holds the

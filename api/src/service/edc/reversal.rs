@@ -34,7 +34,9 @@ pub fn reverse(
     // after the window has closed. A closed window is an answer, kept under the key; an
     // original "sent" in the future is the terminal's clock, and is not kept.
     let checks = |_: &mut Tx<'_>| Ok(check_reversal(original.transmitted_at, now())?);
-    idempotency::run_once(store, &key, checks, |tx, ()| reverse_in(tx, *agent_id, terminal, original))
+    super::with_fresh_references(|| {
+        idempotency::run_once(store, &key, checks, |tx, ()| reverse_in(tx, *agent_id, terminal, original))
+    })
 }
 
 fn reverse_in(
@@ -56,8 +58,8 @@ fn reverse_in(
             original_reference: None,
         });
     }
-    let found = edc_store::find_by_stan(tx, terminal, stan, day)?
-        .ok_or_else(|| ServiceError::Internal(format!("STAN {stan} of {day} is taken but not found")))?;
+    // The STAN's slot is taken, or else the placeholder's reference is.
+    let found = edc_store::find_by_stan(tx, terminal, stan, day)?.ok_or(ServiceError::ReferenceTaken)?;
     let original_reference = Some(found.reference.clone());
     let already_reversed = || ReversalResult {
         outcome: ReversalOutcome::AlreadyReversed,
