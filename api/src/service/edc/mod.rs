@@ -550,3 +550,47 @@ pub fn family_history(
             .collect())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run whose reference was another's `taken` times before it is answered.
+    fn runs_after_taken(taken: u32) -> (Result<u32, ServiceError>, u32) {
+        let mut runs = 0;
+        let answered = with_fresh_references(|| {
+            runs += 1;
+            if runs <= taken {
+                Err(ServiceError::ReferenceTaken)
+            } else {
+                Ok(runs)
+            }
+        });
+        (answered, runs)
+    }
+
+    #[test]
+    fn a_taken_reference_is_drawn_again_until_a_run_is_answered() {
+        let (answered, runs) = runs_after_taken(REFERENCE_DRAWS_MAX - 1);
+        assert_eq!(answered.unwrap(), REFERENCE_DRAWS_MAX);
+        assert_eq!(runs, REFERENCE_DRAWS_MAX);
+    }
+
+    #[test]
+    fn after_the_last_draw_a_taken_reference_is_the_answer() {
+        let (answered, runs) = runs_after_taken(REFERENCE_DRAWS_MAX);
+        assert!(matches!(answered, Err(ServiceError::ReferenceTaken)));
+        assert_eq!(runs, REFERENCE_DRAWS_MAX);
+    }
+
+    #[test]
+    fn any_other_answer_is_given_at_once() {
+        let mut runs = 0;
+        let answered: Result<(), ServiceError> = with_fresh_references(|| {
+            runs += 1;
+            Err(ServiceError::DuplicateStan("000001".to_owned()))
+        });
+        assert!(matches!(answered, Err(ServiceError::DuplicateStan(_))));
+        assert_eq!(runs, 1);
+    }
+}
