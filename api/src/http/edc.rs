@@ -112,7 +112,6 @@ async fn run(
     Ok(HttpResponse::Ok().json(receipt))
 }
 
-/// What may refuse every card transaction, before its own rules.
 /// Balance of every pocket: savings and each programme e-wallet, held and available.
 #[utoipa::path(post, path = "/v1/edc/balance-inquiries", tag = "edc", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, max_length = 128, pattern = "^[!-~]{1,128}$",
