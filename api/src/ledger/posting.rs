@@ -171,6 +171,19 @@ fn insert_journal(
     }
 
     let posted_at = now();
+    // The journal's and the postings' INSERTs, named once for every statement below
+    // (`concat!` takes only literals).
+    macro_rules! insert_journal {
+        () => {
+            "INSERT INTO journals (kind, reference, memo, reverses_journal_id, posted_at) VALUES (?, ?, ?, ?, ?) \
+             RETURNING id"
+        };
+    }
+    macro_rules! insert_postings {
+        () => {
+            "INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor) "
+        };
+    }
     let journal = (
         bind::<Text, _>(draft.kind.as_ref()),
         bind::<Text, _>(draft.reference),
@@ -192,13 +205,16 @@ fn insert_journal(
         };
         let ((a, b, c), (d, e, f)) = (leg(first), leg(second));
         let insert = cached_sql(
-            "WITH journal AS (INSERT INTO journals (kind, reference, memo, reverses_journal_id, posted_at) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id) \
-             INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor) \
-             SELECT journal.id, leg.account_id, leg.amount_minor, leg.balance_after_minor FROM journal, \
-             (VALUES (CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)), (?, ?, ?)) \
-             AS leg (account_id, amount_minor, balance_after_minor) \
-             RETURNING journal_id AS id",
+            concat!(
+                "WITH journal AS (",
+                insert_journal!(),
+                ") ",
+                insert_postings!(),
+                "SELECT journal.id, leg.account_id, leg.amount_minor, leg.balance_after_minor FROM journal, \
+                 (VALUES (CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)), (?, ?, ?)) \
+                 AS leg (account_id, amount_minor, balance_after_minor) \
+                 RETURNING journal_id AS id"
+            ),
             (kind, reference, memo, reversed, at, a, b, c, d, e, f),
         );
         let written: Vec<InsertedId> = insert.load(*connection)?;
@@ -207,11 +223,8 @@ fn insert_journal(
         })?;
         return posted(tx, JournalId(journal_id), draft.kind, posted_at, applied);
     }
-    let insert_journal = cached_sql(
-        "INSERT INTO journals (kind, reference, memo, reverses_journal_id, posted_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        journal,
-    );
-    let journal_id = on_backend!(tx, connection => insert_journal.get_result::<InsertedId>(connection)?).id;
+    let insert = cached_sql(insert_journal!(), journal);
+    let journal_id = on_backend!(tx, connection => insert.get_result::<InsertedId>(connection)?).id;
     // Two postings a statement: a transfer, the common journal, is one.
     for pair in applied.chunks(2) {
         let values = |posting: &Posting| {
@@ -227,17 +240,13 @@ fn insert_journal(
                 let (a, b, c, d) = values(first);
                 let (e, f, g, h) = values(second);
                 let insert = cached_sql(
-                    "INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor) \
-                     VALUES (?, ?, ?, ?), (?, ?, ?, ?)",
+                    concat!(insert_postings!(), "VALUES (?, ?, ?, ?), (?, ?, ?, ?)"),
                     (a, b, c, d, e, f, g, h),
                 );
                 on_backend!(tx, connection => insert.execute(connection)?);
             }
             [only] => {
-                let insert = cached_sql(
-                    "INSERT INTO postings (journal_id, account_id, amount_minor, balance_after_minor) VALUES (?, ?, ?, ?)",
-                    values(only),
-                );
+                let insert = cached_sql(concat!(insert_postings!(), "VALUES (?, ?, ?, ?)"), values(only));
                 on_backend!(tx, connection => insert.execute(connection)?);
             }
             // `chunks(2)` yields one or two.
